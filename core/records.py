@@ -1,0 +1,129 @@
+"""Records that cross module boundaries: one logged model call, and a routed result."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Role = Literal["cheap", "strong", "shadow", "audit"]
+Mode = Literal["cascade", "shadow", "import"]
+EscalationReason = Literal["low_confidence", "invalid_output", "refusal", "cheap_error"]
+ESCALATION_REASONS: tuple[str, ...] = ("low_confidence", "invalid_output", "refusal", "cheap_error")
+
+# Column order of the ``calls`` table after ``id``; the writer inserts tuples in this order.
+CALL_COLUMNS: tuple[str, ...] = (
+    "ts",
+    "request_id",
+    "task",
+    "mode",
+    "source",
+    "model",
+    "role",
+    "tier",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "latency_ms",
+    "confidence",
+    "answer",
+    "escalated",
+    "escalation_reason",
+    "error_type",
+    "final",
+    "input_sha256",
+    "input_preview",
+    "reference",
+    "correct",
+    "dedup_key",
+)
+
+
+class CallRecord(BaseModel):
+    """One model call, as written to the ``calls`` table.
+
+    A routed request logs one row per model it called, all with the same ``request_id``.
+    The row with ``tier == 0`` is the request's first (cheap) call, so counting those rows
+    counts requests. ``escalated`` on a row means this call's outcome sent the request on to
+    the next tier, for ``escalation_reason``. ``final`` marks the call whose answer was returned.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    ts: float
+    request_id: str
+    task: str
+    mode: str = "cascade"
+    source: str = "live"
+    model: str
+    role: str
+    tier: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float | None = None
+    latency_ms: float = 0.0
+    confidence: float | None = None
+    answer: str | None = None
+    escalated: bool = False
+    escalation_reason: str | None = None
+    error_type: str | None = None
+    final: bool = False
+    input_sha256: str = ""
+    input_preview: str | None = None
+    reference: str | None = None
+    correct: bool | None = None
+    dedup_key: str | None = None
+
+    def as_row(self) -> tuple:
+        """The record as a tuple in ``CALL_COLUMNS`` order."""
+        d = self.__dict__
+        return tuple(d[c] for c in CALL_COLUMNS)
+
+
+class CallRow(CallRecord):
+    """A logged call read back, with its row id."""
+
+    id: int
+
+
+class CallOutcome(BaseModel):
+    """What one tier's call produced, as carried in a ``RouteResult``."""
+
+    model: str
+    role: str
+    tier: int
+    answer: Any = None
+    confidence: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    escalation_reason: str | None = None
+    error_type: str | None = None
+    error_detail: str | None = None
+
+
+class RouteResult(BaseModel):
+    """The answer to one routed request, and how it was reached."""
+
+    request_id: str
+    task: str
+    mode: str
+    answer: Any
+    confidence: float | None
+    model: str
+    tier: int
+    escalated: bool
+    escalation_reason: str | None
+    escalation_reasons: list[str]
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_ms: float
+    calls: list[CallOutcome]

@@ -1,0 +1,518 @@
+"""The cascade router: ask the cheap model first, escalate when it is unsure or fails.
+
+Escalation reasons: ``low_confidence`` (confidence below the tier's threshold), ``invalid_output``
+(no tool call, schema-invalid, confidence missing or outside [0, 1], truncated), ``refusal``
+(``stop_reason == "refusal"``) and ``cheap_error`` (an API error after the SDK's retries).
+Every model call is logged as one row of the call log, linked by ``request_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anthropic
+from pydantic import BaseModel
+
+from . import tasks as task_lib
+from .catalog import default_cheap_model, default_strong_model
+from .clock import SYSTEM_CLOCK, Clock
+from .errors import ConfigError, RouteFailedError
+from .prices import PriceBook
+from .records import CallOutcome, CallRecord, RouteResult
+from .store import CallLog
+from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
+
+MODES = ("cascade", "shadow")
+STORE_INPUTS = ("full", "preview", "none")
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One step of the cascade: a model, and the confidence it needs for its answer to be kept.
+
+    The last tier's answer is always kept, so its ``threshold`` is ignored.
+    """
+
+    model: str
+    threshold: float | None = None
+
+
+@dataclass
+class _Call:
+    outcome: CallOutcome
+    ok: bool  # produced a schema-valid answer
+    ts: float
+    answer_json: str | None
+
+
+def _error_type(exc: BaseException) -> str:
+    if isinstance(exc, anthropic.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, anthropic.APIConnectionError):
+        return "connection_error"
+    if isinstance(exc, anthropic.RateLimitError):
+        return "rate_limited"
+    if isinstance(exc, anthropic.APIStatusError):
+        if exc.status_code == 529:
+            return "overloaded"
+        if exc.status_code >= 500:
+            return "server_error"
+        return f"http_{exc.status_code}"
+    if isinstance(exc, anthropic.APIResponseValidationError):
+        return "malformed_response"
+    return type(exc).__name__
+
+
+class Router:
+    """Routes each request through a cascade of models and logs every call.
+
+    Args:
+        cheap_model, strong_model: the two tiers; default to the newest Haiku and Sonnet that both
+            the installed SDK and genai-prices know.
+        threshold: the cheap model's answer is kept when its confidence is at least this.
+        tiers: an explicit cascade (e.g. Haiku, Sonnet, Opus, each with its own threshold);
+            replaces ``cheap_model``/``strong_model``/``threshold``.
+        mode: ``"cascade"`` or ``"shadow"`` (cheap and strong on every request, concurrently; the
+            policy's answer is returned and both calls are logged).
+        audit_share: share of cascade requests also sent to the strong model, logged as ``audit``.
+        client: an ``anthropic.AsyncAnthropic``; default: the real API (needs ``ANTHROPIC_API_KEY``).
+        log: a ``CallLog``, a database path (the router opens and closes it), or ``None``.
+        prices: a ``PriceBook`` (settings overrides live there).
+        store_inputs: ``"full"``, ``"preview"`` (first ``preview_chars``) or ``"none"``.
+        clock: where timestamps and latencies come from (a ``VirtualClock`` in simulations).
+        seed: makes audit sampling and request ids reproducible.
+        source: written to each row (``live``, ``simulate``, ``shadow-run``...).
+    """
+
+    def __init__(
+        self,
+        cheap_model: str | None = None,
+        strong_model: str | None = None,
+        threshold: float = 0.7,
+        *,
+        tiers: Sequence[Tier] | None = None,
+        mode: str = "cascade",
+        audit_share: float = 0.0,
+        client: anthropic.AsyncAnthropic | None = None,
+        log: CallLog | str | Path | None = None,
+        prices: PriceBook | None = None,
+        store_inputs: str = "preview",
+        preview_chars: int = 80,
+        clock: Clock | None = None,
+        seed: int | None = None,
+        source: str = "live",
+    ):
+        self.prices = prices or PriceBook()
+        if tiers is None:
+            if not 0.0 <= threshold <= 1.0:
+                raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+            tiers = (
+                Tier(cheap_model or default_cheap_model(), threshold),
+                Tier(strong_model or default_strong_model()),
+            )
+        self.tiers: tuple[Tier, ...] = tuple(tiers)
+        if len(self.tiers) < 2:
+            raise ConfigError("A cascade needs at least two tiers (a cheap and a strong model).")
+        for tier in self.tiers[:-1]:
+            if tier.threshold is None or not 0.0 <= tier.threshold <= 1.0:
+                raise ConfigError(
+                    f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}."
+                )
+        for tier in self.tiers:
+            self.prices.rates(tier.model)  # unknown model: a clear error now, not a silent $0 later
+        if mode not in MODES:
+            raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
+        if not 0.0 <= audit_share <= 1.0:
+            raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
+        if store_inputs not in STORE_INPUTS:
+            raise ConfigError(f"store_inputs must be one of {', '.join(STORE_INPUTS)}; got {store_inputs!r}.")
+        self.mode = mode
+        self.audit_share = audit_share
+        self.store_inputs = store_inputs
+        self.preview_chars = preview_chars
+        self.clock = clock or SYSTEM_CLOCK
+        self.source = source
+        self._rng = random.Random(seed)
+        self._seeded = seed is not None
+        if client is None:
+            from .client import real_client
+
+            client = real_client()
+        self.client = client
+        self._owns_log = not isinstance(log, CallLog) and log is not None
+        self.log: CallLog | None = CallLog(log) if self._owns_log else log  # type: ignore[arg-type]
+        self._task_cache: dict[Any, TaskSpec] = {}
+        self._background: set[asyncio.Task] = set()
+        self._runner: asyncio.Runner | None = None
+
+    # -- public API ----------------------------------------------------------------------------
+
+    @property
+    def cheap_model(self) -> str:
+        return self.tiers[0].model
+
+    @property
+    def strong_model(self) -> str:
+        return self.tiers[-1].model
+
+    @property
+    def threshold(self) -> float:
+        return float(self.tiers[0].threshold or 0.0)
+
+    def task(
+        self,
+        task: str | TaskSpec,
+        *,
+        labels: Sequence[str] | None = None,
+        fields: type[BaseModel] | None = None,
+    ) -> TaskSpec:
+        """Resolve a task name (``classify`` with ``labels``, ``extract`` with ``fields``, ``summarize``)."""
+        if isinstance(task, TaskSpec):
+            return task
+        key = (task, tuple(labels) if labels else None, fields)
+        spec = self._task_cache.get(key)
+        if spec is None:
+            if task == "classify":
+                if not labels:
+                    raise ConfigError(
+                        "The classify task needs labels, e.g. labels=['safe', 'unsafe', 'review-needed']."
+                    )
+                spec = task_lib.classify(list(labels))
+            elif task == "extract":
+                if fields is None:
+                    raise ConfigError("The extract task needs fields=<a pydantic model>.")
+                spec = task_lib.extract(fields)
+            elif task == "summarize":
+                spec = task_lib.summarize()
+            else:
+                raise ConfigError(
+                    f"Unknown task {task!r}; use classify, extract, summarize, or pass a TaskSpec from routermon.core.tasks."
+                )
+            self._task_cache[key] = spec
+        return spec
+
+    async def route(
+        self,
+        task: str | TaskSpec,
+        text: str,
+        *,
+        labels: Sequence[str] | None = None,
+        fields: type[BaseModel] | None = None,
+        reference: str | None = None,
+    ) -> RouteResult:
+        """Answer ``text`` with the cheapest tier that is confident enough; raises ``RouteFailedError``
+        when no tier produced a valid answer (every call is logged either way).
+
+        ``reference``, when known, is the right answer; it is stored so accuracy can be measured.
+        """
+        spec = self.task(task, labels=labels, fields=fields)
+        request_id = self._new_request_id()
+        if self.mode == "shadow":
+            return await self._route_shadow(spec, text, request_id, reference)
+        return await self._route_cascade(spec, text, request_id, reference)
+
+    def route_sync(self, task: str | TaskSpec, text: str, **kwargs: Any) -> RouteResult:
+        """``route`` for synchronous code; do not call it from inside a running event loop."""
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        return self._runner.run(self._route_and_drain(task, text, **kwargs))
+
+    async def drain(self) -> None:
+        """Wait for background audit calls to finish (they are logged when they do)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Finish audits, flush the log if the router opened it, and close the HTTP client."""
+        await self.drain()
+        await self.client.close()
+        if self._owns_log and self.log is not None:
+            self.log.close()
+
+    def close(self) -> None:
+        """Synchronous ``aclose``."""
+        if self._runner is None:
+            asyncio.run(self.aclose())
+        else:
+            self._runner.run(self.aclose())
+            self._runner.close()
+            self._runner = None
+
+    async def __aenter__(self) -> Router:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    # -- policies ------------------------------------------------------------------------------
+
+    async def _route_and_drain(self, task, text, **kwargs) -> RouteResult:
+        result = await self.route(task, text, **kwargs)
+        await self.drain()
+        return result
+
+    async def _route_cascade(
+        self, spec: TaskSpec, text: str, request_id: str, reference: str | None
+    ) -> RouteResult:
+        calls: list[_Call] = []
+        reasons: list[str] = []
+        final_index: int | None = None
+        last = len(self.tiers) - 1
+        for index, tier in enumerate(self.tiers):
+            call = await self._call(
+                spec, tier.model, text, role="cheap" if index == 0 else "strong", tier=index
+            )
+            calls.append(call)
+            if call.ok:
+                final_index = index
+                if index == last or call.outcome.confidence >= (tier.threshold or 0.0):  # type: ignore[operator]
+                    break
+                call.outcome.escalation_reason = "low_confidence"
+            elif index == last:
+                break
+            reasons.append(call.outcome.escalation_reason)  # type: ignore[arg-type]
+        audit = self._should_audit(final_index)
+        result = self._finish(spec, text, request_id, "cascade", calls, final_index, reasons, reference)
+        if audit:
+            task = asyncio.ensure_future(self._audit(spec, text, request_id, reference, calls[0]))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return result
+
+    async def _route_shadow(
+        self, spec: TaskSpec, text: str, request_id: str, reference: str | None
+    ) -> RouteResult:
+        last = len(self.tiers) - 1
+        cheap, strong = await asyncio.gather(
+            self._call(spec, self.tiers[0].model, text, role="cheap", tier=0),
+            self._call(spec, self.tiers[last].model, text, role="shadow", tier=last),
+        )
+        reasons: list[str] = []
+        if cheap.ok and cheap.outcome.confidence >= (self.tiers[0].threshold or 0.0):  # type: ignore[operator]
+            final_index = 0
+        else:
+            if cheap.ok:
+                cheap.outcome.escalation_reason = "low_confidence"
+            reasons.append(cheap.outcome.escalation_reason)  # type: ignore[arg-type]
+            final_index = 1 if strong.ok else (0 if cheap.ok else None)
+        return self._finish(
+            spec, text, request_id, "shadow", [cheap, strong], final_index, reasons, reference
+        )
+
+    def _should_audit(self, final_index: int | None) -> bool:
+        # Only requests the cheap model kept need an extra strong call to form a pair.
+        if self.audit_share <= 0.0:
+            return False
+        sampled = self._rng.random() < self.audit_share
+        return sampled and final_index == 0
+
+    async def _audit(
+        self, spec: TaskSpec, text: str, request_id: str, reference: str | None, cheap: _Call
+    ) -> None:
+        call = await self._call(spec, self.strong_model, text, role="audit", tier=len(self.tiers) - 1)
+        if self.log is not None:
+            self.log.log(self._record(spec, text, request_id, "cascade", call, False, False, reference))
+
+    # -- one model call ------------------------------------------------------------------------
+
+    async def _call(self, spec: TaskSpec, model: str, text: str, *, role: str, tier: int) -> _Call:
+        user, boundary = task_lib.user_message(text)
+        ts = self.clock.now()
+        start = self.clock.perf()
+        outcome = CallOutcome(model=model, role=role, tier=tier)
+        ok = False
+        answer_json = None
+        try:
+            message = await self.client.messages.create(
+                model=model,
+                max_tokens=spec.max_tokens,
+                system=spec.system_prompt(boundary),
+                messages=[{"role": "user", "content": user}],
+                tools=[spec.tool()],
+                tool_choice={"type": "tool", "name": TOOL_NAME},
+                extra_headers={"x-routermon-task": spec.name},
+            )
+        except anthropic.APIError as exc:
+            outcome.error_type = _error_type(exc)
+            outcome.error_detail = str(exc)[:200]
+            outcome.escalation_reason = (
+                "invalid_output" if outcome.error_type == "malformed_response" else "cheap_error"
+            )
+        else:
+            usage = message.usage
+            if usage is not None:
+                outcome.input_tokens = int(usage.input_tokens or 0)
+                outcome.output_tokens = int(usage.output_tokens or 0)
+                outcome.cache_read_tokens = int(getattr(usage, "cache_read_input_tokens", None) or 0)
+                outcome.cache_write_tokens = int(getattr(usage, "cache_creation_input_tokens", None) or 0)
+            outcome.cost_usd = self.prices.cost(
+                model,
+                outcome.input_tokens,
+                outcome.output_tokens,
+                outcome.cache_read_tokens,
+                outcome.cache_write_tokens,
+            )
+            try:
+                answer, confidence = self._parse(spec, message)
+            except _Refusal as exc:
+                outcome.escalation_reason = "refusal"
+                outcome.error_type = "refusal"
+                outcome.error_detail = str(exc)
+            except InvalidOutput as exc:
+                outcome.escalation_reason = "invalid_output"
+                outcome.error_type = "invalid_output"
+                outcome.error_detail = str(exc)[:200]
+            else:
+                ok = True
+                outcome.answer = answer
+                outcome.confidence = confidence
+                answer_json = json.dumps(answer, ensure_ascii=False, sort_keys=True)
+        outcome.latency_ms = (self.clock.perf() - start) * 1000.0
+        return _Call(outcome=outcome, ok=ok, ts=ts, answer_json=answer_json)
+
+    @staticmethod
+    def _parse(spec: TaskSpec, message: Any) -> tuple[Any, float]:
+        if message.stop_reason == "refusal":
+            raise _Refusal("the model refused")
+        content = message.content or []
+        if message.stop_reason == "max_tokens":
+            raise InvalidOutput("the reply was cut off at max_tokens")
+        for block in content:
+            if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
+                return spec.parse(block.input)
+        raise InvalidOutput("the reply has no submit_answer tool call")
+
+    # -- results and rows ----------------------------------------------------------------------
+
+    def _finish(
+        self,
+        spec: TaskSpec,
+        text: str,
+        request_id: str,
+        mode: str,
+        calls: list[_Call],
+        final_index: int | None,
+        reasons: list[str],
+        reference: str | None,
+    ) -> RouteResult:
+        escalated = bool(reasons)
+        if self.log is not None:
+            records = []
+            for i, call in enumerate(calls):
+                call_escalated = i == 0 and escalated if mode == "shadow" else (i < len(calls) - 1)
+                records.append(
+                    self._record(
+                        spec, text, request_id, mode, call, call_escalated, i == final_index, reference
+                    )
+                )
+            self.log.log_many(records)
+        if final_index is None:
+            raise RouteFailedError(
+                request_id,
+                [
+                    (c.outcome.model, c.outcome.escalation_reason or "failed", c.outcome.error_detail or "")
+                    for c in calls
+                ],
+            )
+        final = calls[final_index]
+        latencies = [c.outcome.latency_ms for c in calls]
+        return RouteResult(
+            request_id=request_id,
+            task=spec.name,
+            mode=mode,
+            answer=final.outcome.answer,
+            confidence=final.outcome.confidence,
+            model=final.outcome.model,
+            tier=final.outcome.tier,
+            escalated=escalated,
+            escalation_reason=reasons[0] if reasons else None,
+            escalation_reasons=reasons,
+            input_tokens=sum(c.outcome.input_tokens for c in calls),
+            output_tokens=sum(c.outcome.output_tokens for c in calls),
+            cost_usd=sum(c.outcome.cost_usd for c in calls),
+            # Shadow calls run concurrently, so the caller waits for the slower one.
+            latency_ms=max(latencies) if mode == "shadow" else sum(latencies),
+            calls=[c.outcome for c in calls],
+        )
+
+    def _record(
+        self,
+        spec: TaskSpec,
+        text: str,
+        request_id: str,
+        mode: str,
+        call: _Call,
+        escalated: bool,
+        final: bool,
+        reference: str | None,
+    ) -> CallRecord:
+        o = call.outcome
+        correct = None
+        if reference is not None and call.ok:
+            correct = _same_answer(o.answer, reference)
+        return CallRecord.model_construct(
+            ts=call.ts,
+            request_id=request_id,
+            task=spec.name,
+            mode=mode,
+            source=self.source,
+            model=o.model,
+            role=o.role,
+            tier=o.tier,
+            input_tokens=o.input_tokens,
+            output_tokens=o.output_tokens,
+            cache_read_tokens=o.cache_read_tokens,
+            cache_write_tokens=o.cache_write_tokens,
+            cost_usd=o.cost_usd,
+            latency_ms=round(o.latency_ms, 3),
+            confidence=o.confidence,
+            answer=call.answer_json,
+            escalated=escalated,
+            escalation_reason=o.escalation_reason if escalated else None,
+            error_type=o.error_type,
+            final=final,
+            input_sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+            input_preview=self._preview(text),
+            reference=reference,
+            correct=correct,
+            dedup_key=None,
+        )
+
+    def _preview(self, text: str) -> str | None:
+        if self.store_inputs == "full":
+            return text
+        if self.store_inputs == "preview":
+            return text[: self.preview_chars]
+        return None
+
+    def _new_request_id(self) -> str:
+        if self._seeded:
+            return f"req_{self._rng.getrandbits(64):016x}"
+        return f"req_{uuid.uuid4().hex[:16]}"
+
+
+class _Refusal(Exception):
+    pass
+
+
+def _same_answer(answer: Any, reference: str) -> bool:
+    """Trimmed, case-folded comparison; numbers compare as numbers."""
+    if isinstance(answer, str):
+        left = answer
+    else:
+        left = json.dumps(answer, sort_keys=True)
+    a, b = left.strip().casefold(), str(reference).strip().casefold()
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False

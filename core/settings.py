@@ -1,0 +1,95 @@
+"""Settings: environment variables (``ROUTERMON_*``) over a TOML file over defaults.
+
+The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config directory::
+
+    db = "/var/lib/routermon/calls.db"
+    threshold = 0.7
+    store_inputs = "preview"          # full | preview | none
+    audit_share = 0.02
+
+    [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
+    input_mtok = 1.0
+    output_mtok = 5.0
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+APP_NAME = "routermon"
+
+
+def config_path() -> Path:
+    """Where the settings file is read from."""
+    env = os.environ.get("ROUTERMON_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "settings.toml"
+
+
+def data_dir() -> Path:
+    """The per-user data directory (databases live here by default)."""
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_db_path() -> Path:
+    return data_dir() / "calls.db"
+
+
+class Settings(BaseSettings):
+    """routermon's settings; see the module docstring for the file format."""
+
+    model_config = SettingsConfigDict(env_prefix="ROUTERMON_", extra="forbid")
+
+    db: Path | None = None
+    cheap_model: str | None = None
+    strong_model: str | None = None
+    threshold: float = Field(0.7, ge=0.0, le=1.0)
+    store_inputs: Literal["full", "preview", "none"] = "preview"
+    preview_chars: int = Field(80, ge=0)
+    audit_share: float = Field(0.0, ge=0.0, le=1.0)
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_path()))
+
+    def db_path(self, override: str | os.PathLike | None = None) -> Path:
+        """``--db`` if given, else ``ROUTERMON_DB`` / the file's ``db``, else the per-user default."""
+        if override:
+            return Path(override).expanduser()
+        return Path(self.db).expanduser() if self.db else default_db_path()
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings; a malformed file or value is a ``ConfigError`` naming it."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(
+            f"Setting {where!r} is invalid ({first.get('msg')}); check {config_path()}."
+        ) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+        raise ConfigError(f"The settings file {config_path()} cannot be read: {exc}.") from None
