@@ -75,6 +75,19 @@ class GroupStats(BaseModel):
         return self.cheap_correct / self.cheap_judged if self.cheap_judged else None
 
 
+class TierModelStats(BaseModel):
+    """Calls and tokens of one model at one cascade tier (``input_tokens`` excludes cache tokens)."""
+
+    tier: int
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    spend_usd: float
+
+
 def row_to_call(row: tuple) -> CallRow:
     d = dict(zip(_FIELDS, row, strict=True))
     for key in _BOOL_FIELDS:
@@ -302,3 +315,26 @@ class LogReader:
 
     def models(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT model FROM calls ORDER BY model")]
+
+    def per_tier_model(self, since: float | None = None, until: float | None = None) -> list[TierModelStats]:
+        """Calls, tokens and spend per (tier, model) in the window, by tier then most calls first."""
+        where, params = _window(since, until, include_imports=False)
+        rows = self._query(
+            "SELECT tier, model, COUNT(*), TOTAL(input_tokens), TOTAL(output_tokens), TOTAL(cache_read_tokens),"
+            f" TOTAL(cache_write_tokens), TOTAL(cost_usd) FROM calls{where}"
+            " GROUP BY tier, model ORDER BY tier, COUNT(*) DESC, model",
+            params,
+        )
+        return [
+            TierModelStats(
+                tier=int(t),
+                model=m,
+                calls=int(c),
+                input_tokens=int(i),
+                output_tokens=int(o),
+                cache_read_tokens=int(cr),
+                cache_write_tokens=int(cw),
+                spend_usd=float(s),
+            )
+            for t, m, c, i, o, cr, cw, s in rows
+        ]

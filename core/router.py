@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from . import tasks as task_lib
 from .catalog import default_cheap_model, default_strong_model
@@ -66,7 +66,7 @@ def _error_type(exc: BaseException) -> str:
         if exc.status_code >= 500:
             return "server_error"
         return f"http_{exc.status_code}"
-    if isinstance(exc, anthropic.APIResponseValidationError):
+    if isinstance(exc, anthropic.APIResponseValidationError | json.JSONDecodeError | ValidationError):
         return "malformed_response"
     return type(exc).__name__
 
@@ -340,7 +340,8 @@ class Router:
                 tool_choice={"type": "tool", "name": TOOL_NAME},
                 extra_headers={"x-routermon-task": spec.name},
             )
-        except anthropic.APIError as exc:
+        except (anthropic.APIError, json.JSONDecodeError, ValidationError) as exc:
+            # A body that is not JSON, or not a Message, escapes the SDK as a decode/validation error.
             outcome.error_type = _error_type(exc)
             outcome.error_detail = str(exc)[:200]
             outcome.escalation_reason = (

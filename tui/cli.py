@@ -60,7 +60,9 @@ db_option = click.option(
 )
 
 
-@click.group(cls=RoutermonGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=RoutermonGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, "--version", prog_name="routermon")
 @db_option
 @click.pass_context

@@ -1,0 +1,308 @@
+"""Monthly cost projections: what a cheap-first cascade costs against always calling the strong model.
+
+A cascade is billed honestly here: every request pays the cheap call, and the requests the cheap
+model does not finish (``1 - cheap_share``) also pay the strong call. The "simple split" figure
+(``cheap_share`` × cheap cost + the rest × strong cost) is how savings are usually quoted; it
+ignores the cheap call wasted on escalated requests, so it is reported separately and labelled.
+
+Token counts are monthly averages per request, so costs come from the resolved per-model rates
+(``ModelRates.cost``), not from ``genai_prices.calc_price``; a tiered price is picked by the
+average prompt size.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError
+from .prices import ModelRates, PriceBook
+from .reader import LogReader
+
+BATCH_CONTEXT = {"processing": "batch"}
+DAY_SECONDS = 86_400.0
+MONTH_DAYS = 30.0  # observed traffic is extrapolated to a 30-day month
+
+# How each input field is named in an error sentence (the CLI flag a person typed).
+_FIELD_LABELS = {
+    "monthly_requests": "The monthly request volume",
+    "cheap_share": "The cheap share",
+    "input_tokens": "The input token count",
+    "output_tokens": "The output token count",
+    "cached_input_share": "The cached input share",
+    "monthly_overhead_usd": "The monthly overhead",
+    "cheap_model": "The cheap model",
+    "strong_model": "The strong model",
+    "batch": "The batch flag",
+}
+_SHARE_FIELDS = ("cheap_share", "cached_input_share")
+
+
+class WhatIfInputs(BaseModel):
+    """What a projection needs; bad values raise ``ConfigError`` with one sentence.
+
+    ``input_tokens`` and ``output_tokens`` are averages per call (the cheap and the strong call of
+    a request are assumed to read and write the same amounts). ``cached_input_share`` is the share
+    of input tokens read from the prompt cache (billed at the cache-read price).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    monthly_requests: float = Field(ge=0)
+    cheap_share: float = Field(ge=0, le=1)
+    input_tokens: float = Field(ge=0)
+    output_tokens: float = Field(ge=0)
+    cheap_model: str = Field(min_length=1)
+    strong_model: str = Field(min_length=1)
+    cached_input_share: float = Field(default=0.0, ge=0, le=1)
+    batch: bool = False
+    monthly_overhead_usd: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_sentence(cls, data: Any, handler: Any) -> WhatIfInputs:
+        # Both WhatIfInputs(...) and model_validate(...) end here: a user error, not a pydantic dump.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise ConfigError(_error_sentence(exc)) from None
+
+    @property
+    def escalation_share(self) -> float:
+        """Share of requests the cheap model hands on to the strong one."""
+        return 1.0 - self.cheap_share
+
+
+def _error_sentence(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    label = _FIELD_LABELS.get(field, f"The field {field!r}")
+    value = error.get("input")
+    if not field:
+        return "What-if inputs must be given as named values."
+    if error["type"] == "missing":
+        return f"{label} is required."
+    if error["type"] == "extra_forbidden":
+        return f"{label} is not a what-if input."
+    if field in _SHARE_FIELDS:
+        return f"{label} must be between 0 and 1; got {value!r}."
+    if field in ("cheap_model", "strong_model"):
+        return f"{label} must be a model name; got {value!r}."
+    if field == "batch":
+        return f"{label} must be true or false; got {value!r}."
+    return f"{label} must be a finite number of at least 0; got {value!r}."
+
+
+class WhatIfResult(BaseModel):
+    """A month of traffic priced four ways, in USD.
+
+    ``savings_*`` compare the cascade with always calling the strong model; ``savings_pct`` is a
+    percentage (0–100). ``simple_split_*`` ignore the cheap call wasted on escalated requests.
+    ``break_even_cheap_share`` leaves the overhead out (it compares per-request costs);
+    ``break_even_monthly_requests`` includes it.
+    """
+
+    inputs: WhatIfInputs
+    always_strong_usd: float
+    always_cheap_usd: float
+    cascade_usd: float
+    simple_split_usd: float
+    savings_usd: float
+    savings_pct: float
+    simple_split_savings_usd: float
+    net_savings_usd: float
+    break_even_cheap_share: float | None
+    break_even_monthly_requests: float | None
+    notes: list[str] = Field(default_factory=list)
+    cheap_cost_per_request_usd: float = 0.0  # one cheap call
+    strong_cost_per_request_usd: float = 0.0  # one strong call
+    cascade_cost_per_request_usd: float = 0.0  # cheap call plus the strong call's expected share
+
+
+class RequestCosts(BaseModel):
+    """USD for one average call of each model, and why prices may differ from what was asked."""
+
+    cheap_usd: float
+    strong_usd: float
+    notes: list[str] = Field(default_factory=list)
+
+
+def _books(inputs: WhatIfInputs, prices: PriceBook | None) -> tuple[PriceBook, PriceBook]:
+    """The price book to use and the standard-price book to compare it with (for batch notes)."""
+    base = prices if prices is not None else PriceBook()
+    if not inputs.batch:
+        return base, base
+    context = dict(base.price_context or {})
+    standard = PriceBook(
+        overrides=base.overrides,
+        price_context={k: v for k, v in context.items() if k != "processing"} or None,
+    )
+    return PriceBook(overrides=base.overrides, price_context={**context, **BATCH_CONTEXT}), standard
+
+
+def _call_cost(rates: ModelRates, inputs: WhatIfInputs) -> float:
+    cached = inputs.input_tokens * inputs.cached_input_share
+    return rates.cost(inputs.input_tokens - cached, inputs.output_tokens, cache_read_tokens=cached)
+
+
+def request_costs(inputs: WhatIfInputs, prices: PriceBook | None = None) -> RequestCosts:
+    """USD for one average cheap call and one average strong call; raises ``UnknownModelError``."""
+    book, standard = _books(inputs, prices)
+    notes: list[str] = []
+    per_model: dict[str, float] = {}
+    for model in dict.fromkeys((inputs.cheap_model, inputs.strong_model)):
+        rates = book.rates(model)
+        if inputs.batch:
+            plain = standard.rates(model)
+            if (rates.input, rates.output) == (plain.input, plain.output):
+                notes.append(f"Batch prices unavailable for {model}; standard prices used.")
+        if inputs.cached_input_share > 0 and inputs.input_tokens > 0 and rates.cache_read is None:
+            notes.append(f"{model} has no cache-read price; cached input tokens billed at the input price.")
+        per_model[model] = _call_cost(rates, inputs)
+    return RequestCosts(
+        cheap_usd=per_model[inputs.cheap_model], strong_usd=per_model[inputs.strong_model], notes=notes
+    )
+
+
+def _cascade_per_request(cheap_usd: float, strong_usd: float, cheap_share: float) -> float:
+    # Every request pays the cheap call; escalated ones pay the strong call as well.
+    return cheap_usd + (1.0 - cheap_share) * strong_usd
+
+
+def _from_costs(inputs: WhatIfInputs, costs: RequestCosts) -> WhatIfResult:
+    cheap, strong, volume = costs.cheap_usd, costs.strong_usd, inputs.monthly_requests
+    cascade_each = _cascade_per_request(cheap, strong, inputs.cheap_share)
+    split_each = inputs.cheap_share * cheap + inputs.escalation_share * strong
+    always_strong = volume * strong
+    cascade = volume * cascade_each
+    simple_split = volume * split_each
+    savings = always_strong - cascade
+    savings_each = strong - cascade_each
+    overhead = inputs.monthly_overhead_usd
+    # Cascade < always-strong exactly when cheap_share * strong > cheap.
+    break_even_share = cheap / strong if strong > 0 and cheap <= strong else None
+    break_even_volume = overhead / savings_each if overhead > 0 and savings_each > 0 else None
+    return WhatIfResult(
+        inputs=inputs,
+        always_strong_usd=always_strong,
+        always_cheap_usd=volume * cheap,
+        cascade_usd=cascade,
+        simple_split_usd=simple_split,
+        savings_usd=savings,
+        savings_pct=100.0 * savings / always_strong if always_strong > 0 else 0.0,
+        simple_split_savings_usd=always_strong - simple_split,
+        net_savings_usd=savings - overhead,
+        break_even_cheap_share=break_even_share,
+        break_even_monthly_requests=break_even_volume,
+        notes=list(costs.notes),
+        cheap_cost_per_request_usd=cheap,
+        strong_cost_per_request_usd=strong,
+        cascade_cost_per_request_usd=cascade_each,
+    )
+
+
+def project(inputs: WhatIfInputs, prices: PriceBook | None = None) -> WhatIfResult:
+    """Price a month of ``inputs`` traffic as always-strong, always-cheap, cascade and simple split.
+
+    Raises ``UnknownModelError`` (a ``ConfigError``) when a model has no price.
+    """
+    return _from_costs(inputs, request_costs(inputs, prices))
+
+
+def share_curve(
+    inputs: WhatIfInputs, prices: PriceBook | None = None, points: int = 21
+) -> list[tuple[float, float, float, float]]:
+    """``(cheap_share, cascade_usd, always_strong_usd, always_cheap_usd)`` for cheap shares 0..1.
+
+    ``cascade_usd`` here includes ``monthly_overhead_usd`` (what running the router costs a month),
+    so with an overhead the curve crosses always-strong where routing stops paying for itself.
+    """
+    if points < 2:
+        raise ConfigError(f"A share curve needs at least 2 points; got {points}.")
+    costs = request_costs(inputs, prices)
+    volume, overhead = inputs.monthly_requests, inputs.monthly_overhead_usd
+    curve = []
+    for i in range(points):
+        share = i / (points - 1)
+        cascade = volume * _cascade_per_request(costs.cheap_usd, costs.strong_usd, share) + overhead
+        curve.append((share, cascade, volume * costs.strong_usd, volume * costs.cheap_usd))
+    return curve
+
+
+def default_volumes(low: float = 1e3, high: float = 1e9, per_decade: int = 4) -> list[float]:
+    """Log-spaced monthly volumes from ``low`` to ``high``, ``per_decade`` points per power of ten."""
+    steps = round(math.log10(high / low) * per_decade)
+    return [low * 10 ** (i / per_decade) for i in range(steps + 1)]
+
+
+def volume_curve(
+    inputs: WhatIfInputs, prices: PriceBook | None = None, volumes: Sequence[float] | None = None
+) -> list[tuple[float, float, float]]:
+    """``(monthly_requests, cascade_usd, always_strong_usd)`` over ``volumes`` (default 1e3..1e9, log-spaced).
+
+    ``cascade_usd`` includes ``monthly_overhead_usd``, so the curves cross at the break-even volume.
+    """
+    costs = request_costs(inputs, prices)
+    cascade_each = _cascade_per_request(costs.cheap_usd, costs.strong_usd, inputs.cheap_share)
+    curve = []
+    for volume in default_volumes() if volumes is None else volumes:
+        if not math.isfinite(volume) or volume < 0:
+            raise ConfigError(f"A monthly volume must be a finite number of at least 0; got {volume!r}.")
+        curve.append(
+            (float(volume), volume * cascade_each + inputs.monthly_overhead_usd, volume * costs.strong_usd)
+        )
+    return curve
+
+
+def from_log(
+    reader: LogReader,
+    *,
+    days: float = 7,
+    now: float | None = None,
+    cheap_model: str | None = None,
+    strong_model: str | None = None,
+) -> WhatIfInputs:
+    """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month.
+
+    Volume is requests / days × 30; the cheap share is 1 - the escalation share; tokens are averages
+    per call over every logged call (cache reads count as cached input, cache writes as plain input);
+    the models are the most used first-tier and top-tier models unless given. Imported pairs are
+    left out. Raises ``ConfigError`` when the window holds no routed request.
+    """
+    if not math.isfinite(days) or days <= 0:
+        raise ConfigError(f"The observation window must be a positive number of days; got {days!r}.")
+    until = time.time() if now is None else now
+    since = until - days * DAY_SECONDS
+    summary = reader.summary(since, until)
+    if summary.requests == 0:
+        raise ConfigError(
+            f"The call log {reader.path} has no routed requests in the last {days:g} days; "
+            "route some traffic first or give the volume, share and tokens as options."
+        )
+    usage = reader.per_tier_model(since, until)
+    calls = sum(u.calls for u in usage)
+    cache_read = sum(u.cache_read_tokens for u in usage)
+    input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
+    output_total = sum(u.output_tokens for u in usage)
+    # per_tier_model sorts by tier, then most calls first: the first row of a tier is its most used model.
+    first_tier = [u for u in usage if u.tier == 0]
+    top_tier = [u for u in usage if u.tier == usage[-1].tier and u.tier > 0]
+    if strong_model is None and top_tier:
+        strong_model = top_tier[0].model
+    if strong_model is None:
+        from .catalog import default_strong_model  # lazy: it loads the SDK's model list
+
+        strong_model = default_strong_model()
+    return WhatIfInputs(
+        monthly_requests=summary.requests / days * MONTH_DAYS,
+        cheap_share=1.0 - summary.escalation_share,
+        input_tokens=input_total / calls,
+        output_tokens=output_total / calls,
+        cached_input_share=cache_read / input_total if input_total else 0.0,
+        cheap_model=cheap_model or first_tier[0].model,
+        strong_model=strong_model,
+    )

@@ -1,0 +1,49 @@
+"""``routermon fake-api``: serve the stand-in Messages API on loopback."""
+
+from __future__ import annotations
+
+import click
+
+from routermon.core.errors import ConfigError
+from routermon.core.fakeapi import StandInAPI, make_server
+from routermon.core.scenario import load_scenario
+
+from .cli import main
+
+
+@main.command("fake-api")
+@click.option("--port", type=int, default=8765, show_default=True, help="Loopback port (0 picks a free one).")
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Scenario TOML (default: the built-in field-report scenario).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--time-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiply simulated latencies by this (0 answers at once).",
+)
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def fake_api_command(port, scenario_path, seed, time_scale, verbose):
+    """Serve the stand-in Messages API on loopback."""
+    api = StandInAPI(scenario=load_scenario(scenario_path), seed=seed, time_scale=time_scale)
+    try:
+        server = make_server(api, port=port, verbose=verbose)
+    except OSError as exc:
+        raise ConfigError(f"Port {port} cannot be used ({exc.strerror}); pick another with --port.") from None
+    host, bound = server.server_address[:2]
+    click.echo(
+        f"Stand-in Messages API on http://{host}:{bound} — export ANTHROPIC_BASE_URL=http://{host}:{bound}"
+    )
+    click.echo("Any API key is accepted. Ctrl-C stops it.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,109 @@
+"""``routermon route``: route one text through the cascade and print the result."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from routermon.core.errors import ConfigError
+from routermon.core.prices import PriceBook
+from routermon.core.router import Router
+from routermon.core.settings import load_settings
+
+from .cli import db_option, main, resolve_db
+
+
+@main.command("route")
+@click.argument("text")
+@click.option(
+    "--task",
+    "task",
+    default="classify",
+    show_default=True,
+    help="classify, summarize (or extract via the library).",
+)
+@click.option(
+    "--labels", default=None, help="Comma-separated labels for classify, e.g. safe,unsafe,review-needed."
+)
+@click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
+@click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
+@click.option(
+    "--threshold", type=float, default=None, help="Keep the cheap answer at or above this confidence."
+)
+@click.option("--mode", type=click.Choice(["cascade", "shadow"]), default="cascade", show_default=True)
+@click.option(
+    "--fake", is_flag=True, help="Use the built-in stand-in API instead of the real one (no key needed)."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --fake)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@db_option
+def route_command(text, task, labels, cheap_model, strong_model, threshold, mode, fake, seed, as_json, db):
+    """Route one text through the cascade and print the result."""
+    settings = load_settings()
+    label_list = [x.strip() for x in labels.split(",")] if labels else None
+    if task == "classify" and not label_list:
+        raise ConfigError("The classify task needs --labels, e.g. --labels safe,unsafe,review-needed.")
+    if task == "extract":
+        raise ConfigError(
+            "The extract task needs a pydantic model of its fields; use it from Python (routermon.core)."
+        )
+    client = None
+    if fake:
+        from routermon.core.fakeapi import StandInAPI
+        from routermon.core.scenario import load_scenario
+
+        client = StandInAPI(scenario=load_scenario(), seed=seed).client()
+    router = Router(
+        cheap_model or settings.cheap_model,
+        strong_model or settings.strong_model,
+        threshold if threshold is not None else settings.threshold,
+        mode=mode,
+        client=client,
+        log=resolve_db(db),
+        prices=PriceBook(overrides=settings.prices),
+        store_inputs=settings.store_inputs,
+        preview_chars=settings.preview_chars,
+        source="fake" if fake else "live",
+    )
+
+    async def run():
+        try:
+            return await router.route(task, text, labels=label_list)
+        finally:
+            await router.aclose()
+
+    result = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return
+    console = Console()
+    console.print(
+        f"[bold]{json.dumps(result.answer, ensure_ascii=False)}[/]  (confidence {result.confidence:.2f})"
+    )
+    verdict = (
+        f"escalated to {result.model} ({', '.join(result.escalation_reasons)})"
+        if result.escalated
+        else f"answered by {result.model}"
+    )
+    console.print(
+        f"{verdict}; ${result.cost_usd:.6f}; {result.latency_ms:.0f} ms; request {result.request_id}"
+    )
+    table = Table("tier", "model", "role", "confidence", "why", "tokens in/out", "cost", "latency")
+    for call in result.calls:
+        table.add_row(
+            str(call.tier),
+            call.model,
+            call.role,
+            "-" if call.confidence is None else f"{call.confidence:.2f}",
+            call.escalation_reason or call.error_type or "",
+            f"{call.input_tokens}/{call.output_tokens}",
+            f"${call.cost_usd:.6f}",
+            f"{call.latency_ms:.0f} ms",
+        )
+    console.print(table)
