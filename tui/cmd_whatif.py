@@ -1,0 +1,215 @@
+"""``routermon whatif``: what routing would cost and save a month, from flags or the call log."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from routermon.core.errors import ConfigError
+from routermon.core.whatif import WhatIfInputs, WhatIfResult, from_log, project
+
+from .cli import db_option, main, resolve_db
+
+# Flag name -> WhatIfInputs field, for the values a person can give or take from the log.
+_FLAG_FIELDS = {
+    "volume": "monthly_requests",
+    "cheap_share": "cheap_share",
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "cheap": "cheap_model",
+    "strong": "strong_model",
+}
+_REQUIRED_FLAGS = {
+    "--volume": "monthly_requests",
+    "--cheap-share": "cheap_share",
+    "--input-tokens": "input_tokens",
+    "--output-tokens": "output_tokens",
+}
+
+
+def usd(value: float) -> str:
+    """Dollars for a table cell: cents, or four significant digits below a cent."""
+    if value == 0 or abs(value) >= 0.01:
+        return f"${value:,.2f}"
+    return f"${value:.4g}"
+
+
+def share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def build_inputs(
+    flags: dict,
+    *,
+    cached_share: float | None,
+    batch: bool,
+    overhead: float,
+    use_log: bool,
+    days: float,
+    db: str | None,
+) -> WhatIfInputs:
+    """Inputs from the flags, on top of the observed traffic when ``use_log`` is set."""
+    given = {_FLAG_FIELDS[k]: v for k, v in flags.items() if v is not None}
+    extra = {"batch": batch, "monthly_overhead_usd": overhead}
+    if cached_share is not None:
+        extra["cached_input_share"] = cached_share
+    if use_log:
+        from routermon.core.reader import LogReader
+
+        with LogReader(resolve_db(db)) as reader:
+            observed = from_log(
+                reader,
+                days=days,
+                cheap_model=given.get("cheap_model"),
+                strong_model=given.get("strong_model"),
+            )
+        return WhatIfInputs(**{**observed.model_dump(), **given, **extra})
+    missing = [flag for flag, key in _REQUIRED_FLAGS.items() if key not in given]
+    if missing:
+        raise ConfigError(
+            f"Give {', '.join(missing)} (or --from-log to take them from the call log); "
+            "run `routermon whatif --help` for the options."
+        )
+    if "cheap_model" not in given or "strong_model" not in given:
+        from routermon.core.catalog import default_cheap_model, default_strong_model
+
+        given.setdefault("cheap_model", default_cheap_model())
+        given.setdefault("strong_model", default_strong_model())
+    return WhatIfInputs(**given, **extra)
+
+
+def result_json(result: WhatIfResult) -> dict:
+    """The projection as the ``--json`` object."""
+    return {
+        "inputs": result.inputs.model_dump(),
+        "monthly_usd": {
+            "always_strong": result.always_strong_usd,
+            "always_cheap": result.always_cheap_usd,
+            "cascade": result.cascade_usd,
+            "simple_split": result.simple_split_usd,
+            "overhead": result.inputs.monthly_overhead_usd,
+        },
+        "per_request_usd": {
+            "cheap_call": result.cheap_cost_per_request_usd,
+            "strong_call": result.strong_cost_per_request_usd,
+            "cascade": result.cascade_cost_per_request_usd,
+        },
+        "savings_usd": result.savings_usd,
+        "savings_pct": result.savings_pct,
+        "simple_split_savings_usd": result.simple_split_savings_usd,
+        "net_savings_usd": result.net_savings_usd,
+        "break_even_cheap_share": result.break_even_cheap_share,
+        "break_even_monthly_requests": result.break_even_monthly_requests,
+        "notes": result.notes,
+    }
+
+
+def result_table(result: WhatIfResult) -> Table:
+    """The projection as a two-column table of monthly figures."""
+    inputs = result.inputs
+    title = (
+        f"{inputs.monthly_requests:,.0f} requests/month · {inputs.cheap_share:.1%} finished by the cheap model · "
+        f"{inputs.input_tokens:,.0f} in / {inputs.output_tokens:,.0f} out tokens per call"
+    )
+    if inputs.cached_input_share:
+        title += f" · {inputs.cached_input_share:.0%} of input cached"
+    if inputs.batch:
+        title += " · Batch API"
+    table = Table(title=title, show_header=True)
+    table.add_column("Monthly (USD)")
+    table.add_column("Amount", justify="right")
+    table.add_row(f"Always strong ({inputs.strong_model})", usd(result.always_strong_usd))
+    table.add_row(f"Always cheap ({inputs.cheap_model})", usd(result.always_cheap_usd))
+    table.add_row("Cascade (cheap call on every request, strong on escalated)", usd(result.cascade_usd))
+    table.add_row(
+        "Simple split (ignores the wasted cheap call on escalated requests)", usd(result.simple_split_usd)
+    )
+    table.add_row(
+        "Cascade savings vs always strong", f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)"
+    )
+    table.add_row("Simple-split savings (as usually quoted)", usd(result.simple_split_savings_usd))
+    table.add_row(
+        "Break-even cheap share (cascade costs more below it)", share(result.break_even_cheap_share)
+    )
+    if inputs.monthly_overhead_usd:
+        table.add_row("Router overhead", usd(inputs.monthly_overhead_usd))
+        table.add_row("Net savings (after overhead)", usd(result.net_savings_usd))
+        volume = result.break_even_monthly_requests
+        table.add_row(
+            "Break-even volume (requests/month)", "never pays off" if volume is None else f"{volume:,.0f}"
+        )
+    return table
+
+
+@main.command("whatif")
+@click.option("--volume", type=float, default=None, help="Requests per month.")
+@click.option(
+    "--cheap-share", type=float, default=None, help="Share of requests the cheap model finishes (0-1)."
+)
+@click.option("--input-tokens", type=float, default=None, help="Average input tokens per call.")
+@click.option("--output-tokens", type=float, default=None, help="Average output tokens per call.")
+@click.option("--cheap", default=None, help="Cheap model (default: the newest Haiku with a price).")
+@click.option("--strong", default=None, help="Strong model (default: the newest Sonnet with a price).")
+@click.option(
+    "--cached-share", type=float, default=None, help="Share of input tokens read from the prompt cache (0-1)."
+)
+@click.option("--batch", is_flag=True, help="Use Batch API prices where genai-prices has them.")
+@click.option(
+    "--overhead",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Fixed monthly cost of running the router, USD.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+@click.option(
+    "--from-log", "use_log", is_flag=True, help="Take volume, share, tokens and models from the call log."
+)
+@click.option(
+    "--days", type=float, default=7.0, show_default=True, help="With --from-log: days of traffic to read."
+)
+@db_option
+@click.pass_context
+def whatif(
+    ctx: click.Context,
+    volume: float | None,
+    cheap_share: float | None,
+    input_tokens: float | None,
+    output_tokens: float | None,
+    cheap: str | None,
+    strong: str | None,
+    cached_share: float | None,
+    batch: bool,
+    overhead: float,
+    as_json: bool,
+    use_log: bool,
+    days: float,
+    db: str | None,
+) -> None:
+    """Project monthly cost and savings of a cheap-first cascade against always calling the strong model.
+
+    Example: routermon whatif --volume 1000000 --cheap-share 0.95 --input-tokens 200 --output-tokens 0
+    """
+    flags = {
+        "volume": volume,
+        "cheap_share": cheap_share,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cheap": cheap,
+        "strong": strong,
+    }
+    db = db or (ctx.parent.params.get("db") if ctx.parent else None)
+    inputs = build_inputs(
+        flags, cached_share=cached_share, batch=batch, overhead=overhead, use_log=use_log, days=days, db=db
+    )
+    result = project(inputs)
+    if as_json:
+        click.echo(json.dumps(result_json(result), indent=2))
+        return
+    console = Console()
+    console.print(result_table(result))
+    for note in result.notes:
+        console.print(f"Note: {note}")
