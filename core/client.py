@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import random
 
 import anthropic
 import anyio
 import httpx2
+from anthropic._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
 
 from .clock import Clock, VirtualClock
 from .errors import ConfigError
@@ -20,14 +22,23 @@ class StandInAnthropic(anthropic.AsyncAnthropic):
     scaled by ``time_scale`` so simulations are not slowed by real back-off.
     """
 
-    def __init__(self, *args, clock: Clock | None = None, time_scale: float = 1.0, **kwargs):
+    def __init__(
+        self, *args, clock: Clock | None = None, time_scale: float = 1.0, jitter_seed: int = 0, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self._routermon_clock = clock
         self._routermon_time_scale = time_scale
+        self._routermon_jitter = random.Random(jitter_seed)
 
     async def _sleep_for_retry(self, *, retries_taken, max_retries, options, response) -> None:  # type: ignore[override]
-        remaining = max_retries - retries_taken
-        delay = self._calculate_retry_timeout(remaining, options, response.headers if response else None)
+        # The SDK's own schedule (retry-after, else exponential back-off with jitter), with the
+        # jitter drawn from a seeded generator so simulations are reproducible.
+        retry_after = self._parse_retry_after_header(response.headers if response else None)
+        if retry_after is not None and retry_after > 0:
+            delay = min(retry_after, 4_294_967.0)
+        else:
+            delay = min(INITIAL_RETRY_DELAY * 2.0 ** min(retries_taken, 1000), MAX_RETRY_DELAY)
+            delay *= 1 - 0.25 * self._routermon_jitter.random()
         if isinstance(self._routermon_clock, VirtualClock):
             self._routermon_clock.advance(delay)
             await anyio.sleep(0)
@@ -51,6 +62,7 @@ def stand_in_client(
     time_scale: float = 1.0,
     max_retries: int = 2,
     timeout: float = 60.0,
+    jitter_seed: int = 0,
 ) -> anthropic.AsyncAnthropic:
     """A client whose HTTP requests go to ``transport`` (the stand-in Messages API) instead of the network."""
     return StandInAnthropic(
@@ -61,4 +73,5 @@ def stand_in_client(
         timeout=timeout,
         clock=clock,
         time_scale=time_scale,
+        jitter_seed=jitter_seed,
     )

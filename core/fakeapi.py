@@ -365,6 +365,7 @@ class StandInAPI:
             time_scale=self.time_scale,
             max_retries=max_retries,
             timeout=timeout,
+            jitter_seed=self.seed,
         )
 
 

@@ -90,3 +90,10 @@ for _name in COMMAND_MODULES:
     except ModuleNotFoundError as _exc:  # a command whose module is not written yet
         if _exc.name != f"routermon.tui.cmd_{_name}":
             raise
+
+
+if __name__ == "__main__":
+    # Run as a script, this module is ``__main__``; commands registered on the importable module.
+    from routermon.tui.cli import main as _main
+
+    _main()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from routermon.core.errors import ConfigError
@@ -41,6 +43,7 @@ def fake_api_command(port, scenario_path, seed, time_scale, verbose):
         f"Stand-in Messages API on http://{host}:{bound} — export ANTHROPIC_BASE_URL=http://{host}:{bound}"
     )
     click.echo("Any API key is accepted. Ctrl-C stops it.")
+    sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

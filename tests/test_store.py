@@ -1,0 +1,231 @@
+"""The call log: migrations, WAL, batching, crash safety, concurrent reader and writer, bad files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from routermon.core.db import connect
+from routermon.core.errors import DatabaseError
+from routermon.core.reader import LogReader
+from routermon.core.records import CallRecord
+from routermon.core.store import CallLog
+
+
+def record(i: int, **kw) -> CallRecord:
+    base = dict(
+        ts=1_700_000_000 + i,
+        request_id=f"req_{i:06d}",
+        task="classify",
+        model="claude-haiku-4-5",
+        role="cheap",
+        tier=0,
+        input_tokens=100,
+        output_tokens=10,
+        cost_usd=0.00015,
+        latency_ms=400.0,
+        confidence=0.9,
+        answer='"safe"',
+        input_sha256="0" * 64,
+    )
+    base.update(kw)
+    return CallRecord(**base)
+
+
+def test_schema_migrations_wal_and_indexes(tmp_path):
+    db = tmp_path / "log.db"
+    CallLog(db).close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    applied = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
+    assert ("routermon", "m001_calls") in applied
+    indexes = {r[1] for r in conn.execute("PRAGMA index_list(calls)")}
+    assert {"calls_ts", "calls_request", "calls_dedup"} <= indexes
+    plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM calls WHERE ts >= 5"))
+    assert "calls_ts" in plan
+    plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM calls WHERE id > 5"))
+    assert "INTEGER PRIMARY KEY" in plan or "rowid" in plan.lower()
+    # Reopening applies nothing twice.
+    CallLog(db).close()
+    assert len(sqlite3.connect(db).execute("SELECT * FROM _sqlite_migrations").fetchall()) == len(applied)
+
+
+def test_rows_round_trip_and_flush(tmp_path):
+    db = tmp_path / "log.db"
+    log = CallLog(db)
+    log.log(record(1, escalated=True, escalation_reason="low_confidence", correct=False, reference="x"))
+    log.log_many([record(2), record(3, cost_usd=None)])
+    assert log.flush() == 3
+    log.close()
+    with LogReader(db) as reader:
+        rows = reader.calls_after(0)
+        assert [r.request_id for r in rows] == ["req_000001", "req_000002", "req_000003"]
+        assert (
+            rows[0].escalated is True
+            and rows[0].correct is False
+            and rows[0].escalation_reason == "low_confidence"
+        )
+        assert rows[2].cost_usd is None
+        assert [r.id for r in reader.calls_after(rows[0].id)] == [rows[1].id, rows[2].id]
+
+
+def test_dedup_key_makes_inserts_idempotent(tmp_path):
+    db = tmp_path / "log.db"
+    with CallLog(db) as log:
+        log.log_many([record(1, dedup_key="k1"), record(2, dedup_key="k2"), record(3)])
+    with CallLog(db) as log:
+        log.log_many([record(1, dedup_key="k1"), record(4)])
+    with LogReader(db) as reader:
+        assert len(reader.calls_after(0)) == 4
+
+
+def test_interpreter_exit_flushes_queued_rows(tmp_path):
+    db = tmp_path / "log.db"
+    code = textwrap.dedent(
+        f"""
+        from routermon.core.store import CallLog
+        from tests.test_store import record
+        log = CallLog({str(db)!r}, max_delay=60)
+        log.log_many([record(i) for i in range(500)])
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    with LogReader(db) as reader:
+        assert reader.summary().requests == 500
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from routermon.core.store import CallLog
+    from tests.test_store import record
+    log = CallLog(sys.argv[1], batch_size=50, max_delay=0.001)
+    i = 0
+    while True:
+        log.log_many([record(i + k) for k in range(50)])
+        i += 50
+        acknowledged = log.flush()
+        print(acknowledged, flush=True)
+        log.log_many([record(i + k) for k in range(25)])  # queued, not acknowledged: may be lost
+        i += 25
+    """
+)
+
+
+def test_acknowledged_rows_survive_a_killed_writer(tmp_path):
+    db = tmp_path / "log.db"
+    root = os.path.dirname(os.path.dirname(__file__))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, text=True, cwd=root
+    )
+    acknowledged = 0
+    deadline = time.monotonic() + 30
+    while acknowledged < 3000 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acknowledged = int(line)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert acknowledged >= 3000
+    conn = connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    count = conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+    distinct = conn.execute("SELECT COUNT(DISTINCT request_id) FROM calls").fetchone()[0]
+    assert count >= acknowledged
+    assert count == distinct
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time
+    from routermon.core.reader import LogReader
+    reader = LogReader(sys.argv[1])
+    print("ready", flush=True)
+    last, seen, polls = 0, 0, 0
+    deadline = time.monotonic() + 20
+    while seen < int(sys.argv[2]) and time.monotonic() < deadline:
+        rows = reader.calls_after(last)
+        if rows:
+            assert [r.id for r in rows] == sorted(r.id for r in rows)
+            assert rows[0].id > last
+            last = rows[-1].id
+            seen += len(rows)
+        reader.summary()
+        polls += 1
+    print(seen, polls)
+    """
+)
+
+
+def test_reader_and_writer_in_two_processes(tmp_path):
+    db = tmp_path / "log.db"
+    CallLog(db).close()
+    total = 4000
+    root = os.path.dirname(os.path.dirname(__file__))
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(db), str(total)], stdout=subprocess.PIPE, text=True, cwd=root
+    )
+    assert reader.stdout.readline().strip() == "ready"
+    with CallLog(db, batch_size=100, max_delay=0.001) as log:
+        for start in range(0, total, 100):
+            log.log_many([record(start + k) for k in range(100)])
+            time.sleep(0.002)
+    out, _ = reader.communicate(timeout=60)
+    seen, polls = map(int, out.split())
+    assert seen == total
+    assert polls > 1
+
+
+def test_bad_database_paths_are_named(tmp_path):
+    with pytest.raises(DatabaseError, match="is a directory"):
+        CallLog(tmp_path)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(DatabaseError, match="not a routermon database"):
+        CallLog(junk)
+    with pytest.raises(DatabaseError, match="not a routermon database"):
+        LogReader(junk)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)")
+    with pytest.raises(DatabaseError, match="not a routermon call log"):
+        LogReader(other)
+    with pytest.raises(DatabaseError, match="no call log"):
+        LogReader(tmp_path / "missing.db")
+
+
+def test_locked_database_is_named(tmp_path, monkeypatch):
+    import routermon.core.db as dbmod
+
+    db = tmp_path / "log.db"
+    CallLog(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")  # an exclusive lock blocks even WAL readers
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 100)
+    try:
+        with pytest.raises(DatabaseError, match="locked"):
+            LogReader(db)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_writer_waits_out_a_lock_without_losing_rows(tmp_path):
+    db = tmp_path / "log.db"
+    log = CallLog(db, max_delay=0.001)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    log.log_many([record(i) for i in range(10)])
+    time.sleep(0.3)
+    holder.execute("COMMIT")
+    holder.close()
+    assert log.flush(timeout=30) == 10
+    log.close()
