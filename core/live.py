@@ -1,0 +1,479 @@
+"""Incremental aggregates for the live monitor: tail the call log by id, never rescan it.
+
+Opening reads the log once, inside one read transaction so every figure describes the same rows:
+one grouped query by hour, the last hour by minute, and the newest rows. After that ``refresh()``
+asks only for rows with ``id > last_id`` and folds them into running tallies, so a refresh costs
+what the new rows cost, however big the log is. Per-task figures and the task and model names come
+from a second grouped query over the rows that existed at opening (``load_groups()``, run on its
+own connection when first needed) plus everything refresh has folded in since. Days and months are UTC; imported
+pairs (``mode = 'import'``) are shown as rows but left out of the traffic figures, as in ``LogReader``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .clock import SYSTEM_CLOCK, Clock
+from .reader import Bucket, GroupStats, LogReader, percentile
+from .records import CallRow
+
+Window = Literal["hour", "day", "week", "all"]
+WINDOWS: tuple[Window, ...] = ("hour", "day", "week", "all")
+HOUR = 3600
+DAY = 86400
+# Bucket widths (hours) the "all" window may use, so it never draws more than ALL_MAX_BUCKETS bars.
+_ALL_STEPS_HOURS = (1, 2, 3, 6, 12, 24, 48, 168, 336, 720, 2160, 8760)
+ALL_MAX_BUCKETS = 96
+
+# Per task and model, over the rows that existed at opening (id <= ?); refresh adds the rest.
+_GROUPS_SQL = (
+    "SELECT task, model, mode = 'import' AS imported,"
+    " TOTAL(tier = 0), TOTAL(tier = 0 AND escalated), COUNT(*), TOTAL(error_type IS NOT NULL),"
+    " TOTAL(cost_usd), TOTAL(tier = 0 AND correct = 1), TOTAL(tier = 0 AND correct IS NOT NULL)"
+    " FROM calls WHERE id <= ? GROUP BY task, model, imported"
+)
+
+
+class LiveFigures(BaseModel):
+    """The key figures of the Live screen at one moment."""
+
+    now: float
+    last_id: int
+    requests: int
+    escalated: int
+    calls: int
+    errors: int
+    spend_usd: float
+    requests_today: int
+    spend_today_usd: float
+    spend_month_usd: float
+    projected_month_usd: float | None  # this month's spend plus the last 24 h rate until month end
+    latency_p50_ms: float | None  # over the last ``latency_window`` calls
+    latency_p95_ms: float | None
+    latency_window: int  # how many calls the percentiles are over
+
+    @property
+    def escalation_share(self) -> float:
+        return self.escalated / self.requests if self.requests else 0.0
+
+    @property
+    def error_share(self) -> float:
+        return self.errors / self.calls if self.calls else 0.0
+
+
+class Series(BaseModel):
+    """Traffic per bucket over a window, oldest first, with empty buckets filled in."""
+
+    window: str
+    bucket_seconds: int
+    buckets: list[Bucket]
+    cumulative_spend_usd: list[float]
+
+    @property
+    def requests(self) -> int:
+        return sum(b.requests for b in self.buckets)
+
+    @property
+    def escalated(self) -> int:
+        return sum(b.escalated for b in self.buckets)
+
+    @property
+    def spend_usd(self) -> float:
+        return self.cumulative_spend_usd[-1] if self.cumulative_spend_usd else 0.0
+
+    @property
+    def escalation_share(self) -> float:
+        requests = self.requests
+        return self.escalated / requests if requests else 0.0
+
+
+class _Tally:
+    """Running counts for one bucket, task or the whole log (same definitions as ``LogReader``)."""
+
+    __slots__ = ("requests", "escalated", "calls", "errors", "spend_usd", "cheap_correct", "cheap_judged")
+
+    def __init__(self) -> None:
+        self.requests = self.escalated = self.calls = self.errors = 0
+        self.cheap_correct = self.cheap_judged = 0
+        self.spend_usd = 0.0
+
+    def add_row(self, row: CallRow) -> None:
+        self.calls += 1
+        if row.tier == 0:
+            self.requests += 1
+            if row.escalated:
+                self.escalated += 1
+            if row.correct is not None:
+                self.cheap_judged += 1
+                self.cheap_correct += bool(row.correct)
+        if row.error_type is not None:
+            self.errors += 1
+        if row.cost_usd is not None:
+            self.spend_usd += row.cost_usd
+
+    def add(self, other: _Tally | tuple) -> None:
+        if isinstance(other, _Tally):
+            other = (
+                other.requests,
+                other.escalated,
+                other.calls,
+                other.errors,
+                other.spend_usd,
+                other.cheap_correct,
+                other.cheap_judged,
+            )
+        req, esc, calls, err, spend, cc, cj = other
+        self.requests += int(req)
+        self.escalated += int(esc)
+        self.calls += int(calls)
+        self.errors += int(err)
+        self.spend_usd += float(spend)
+        self.cheap_correct += int(cc)
+        self.cheap_judged += int(cj)
+
+    def bucket(self, start: float) -> Bucket:
+        return Bucket(
+            start=start,
+            requests=self.requests,
+            escalated=self.escalated,
+            calls=self.calls,
+            errors=self.errors,
+            spend_usd=self.spend_usd,
+        )
+
+
+_EMPTY = _Tally()
+
+
+def month_bounds(now: float) -> tuple[float, float]:
+    """Start and end (epoch seconds) of the UTC calendar month holding ``now``."""
+    d = datetime.fromtimestamp(now, tz=UTC)
+    start = datetime(d.year, d.month, 1, tzinfo=UTC).timestamp()
+    days = calendar.monthrange(d.year, d.month)[1]
+    return start, start + days * DAY
+
+
+class LiveMonitor:
+    """The monitor's view of the call log, kept current by ``refresh()``.
+
+    Args:
+        reader: an open ``LogReader``; the monitor is its only user while it lives.
+        clock: where "now" comes from (today, this month, chart windows); a fixed clock in tests.
+        recent_size: how many newest rows are kept in memory for the table.
+        latency_window: how many newest calls the latency percentiles are over.
+        batch_limit: most rows one ``refresh()`` reads; ``behind`` says more are waiting.
+
+    ``refresh()``, ``figures()`` and ``series()`` cost what the new rows and the drawn buckets
+    cost, not what the log holds. ``refresh()`` may run in a worker thread while the UI thread
+    reads figures.
+    """
+
+    def __init__(
+        self,
+        reader: LogReader,
+        *,
+        clock: Clock | None = None,
+        recent_size: int = 1000,
+        latency_window: int = 1000,
+        batch_limit: int = 20_000,
+    ):
+        self.reader = reader
+        self.clock = clock or SYSTEM_CLOCK
+        self.batch_limit = batch_limit
+        self.latency_window = latency_window
+        self.recent: deque[CallRow] = deque(maxlen=recent_size)
+        self.last_id = 0
+        self.behind = False
+        self._lock = threading.Lock()  # guards the tallies
+        self._db_lock = threading.Lock()  # one query at a time on the reader's connection
+        self._totals = _Tally()
+        self._hours: dict[int, _Tally] = {}
+        self._first_hour: int | None = None
+        self._last_hour: int | None = None
+        self._minutes: dict[int, _Tally] = {}
+        # Running tallies for today and this month; rebuilt from the hours when the day turns.
+        self._period: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        self._today = _Tally()
+        self._month = _Tally()
+        # The "all" window's buckets of ``_all_step`` hours; rebuilt when the log's span needs wider ones.
+        self._all_step = 0
+        self._all: dict[int, _Tally] = {}
+        self._tasks: dict[str, _Tally] = {}
+        self._task_names: set[str] = set()
+        self._model_names: set[str] = set()
+        self._latencies: deque[float] = deque(maxlen=latency_window)
+        self._base_id = 0  # the newest id at opening: load_groups() reads up to it
+        self._groups_loaded = False
+        self._groups_lock = threading.Lock()
+        self._load()
+
+    @classmethod
+    def open(cls, path: Path | str, **kwargs) -> LiveMonitor:
+        """A monitor over the log at ``path`` (raises ``DatabaseError`` for a bad file)."""
+        return cls(LogReader(path), **kwargs)
+
+    def close(self) -> None:
+        self.reader.close()
+
+    # -- loading and tailing -------------------------------------------------------------------
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        # One read transaction, so the totals, the minute buckets and last_id describe the same rows.
+        self.reader.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.reader.conn.execute("COMMIT")
+
+    def _load(self) -> None:
+        now = self.clock.now()
+        minute_since = (int(now // 60) - 59) * 60
+        with self._db_lock, self._snapshot():
+            last_id = self.reader.max_id()
+            hours = self.reader.buckets(HOUR)
+            minutes = self.reader.buckets(60, since=minute_since)
+            recent = self.reader.recent_calls(max(self.recent.maxlen or 0, self.latency_window))
+        for buckets, target, width in ((hours, self._hours, HOUR), (minutes, self._minutes, 60)):
+            for b in buckets:
+                target[int(b.start // width)] = t = _Tally()
+                t.add((b.requests, b.escalated, b.calls, b.errors, b.spend_usd, 0, 0))
+        for t in self._hours.values():
+            self._totals.add(t)
+        if self._hours:
+            self._first_hour, self._last_hour = min(self._hours), max(self._hours)
+        self.recent.extend(recent[-(self.recent.maxlen or 0) :] if self.recent.maxlen else recent)
+        self._latencies.extend(r.latency_ms for r in recent if r.mode != "import")
+        self.last_id = self._base_id = last_id
+
+    def load_groups(self) -> None:
+        """Read per-task figures and the task and model names (once; a full scan, so on its own connection)."""
+        if self._groups_loaded:
+            return
+        with self._groups_lock:
+            if self._groups_loaded:
+                return
+            reader = LogReader(self.reader.path)
+            try:
+                rows = reader._query(
+                    _GROUPS_SQL, [self._base_id]
+                )  # core-internal: errors become DatabaseError
+            finally:
+                reader.close()
+            with self._lock:
+                for task, model, imported, *counts in rows:
+                    self._task_names.add(task)
+                    self._model_names.add(model)
+                    if not imported:
+                        self._tasks.setdefault(task, _Tally()).add(counts)
+                self._groups_loaded = True
+
+    @property
+    def groups_loaded(self) -> bool:
+        return self._groups_loaded
+
+    def refresh(self) -> list[CallRow]:
+        """Read the rows added since the last refresh, fold them into the figures, and return them."""
+        with self._db_lock:
+            rows = self.reader.calls_after(self.last_id, limit=self.batch_limit)
+        if not rows:
+            self.behind = False
+            return rows
+        minute_floor = int(self.clock.now() // 60) - 59
+        with self._lock:
+            day_start, day_end, month_start, month_end = self._period
+            step = self._all_step
+            for row in rows:
+                self.recent.append(row)
+                self._task_names.add(row.task)
+                self._model_names.add(row.model)
+                if row.mode == "import":
+                    continue
+                self._totals.add_row(row)
+                ts = row.ts
+                hour = int(ts // HOUR)
+                _tally(self._hours, hour).add_row(row)
+                _tally(self._tasks, row.task).add_row(row)
+                if step:
+                    _tally(self._all, hour // step).add_row(row)
+                if self._first_hour is None or hour < self._first_hour:
+                    self._first_hour = hour
+                if self._last_hour is None or hour > self._last_hour:
+                    self._last_hour = hour
+                if month_start <= ts < month_end:
+                    self._month.add_row(row)
+                    if day_start <= ts < day_end:
+                        self._today.add_row(row)
+                minute = int(ts // 60)
+                if minute >= minute_floor:
+                    _tally(self._minutes, minute).add_row(row)
+                self._latencies.append(row.latency_ms)
+            self.last_id = rows[-1].id
+            if len(self._minutes) > 120:  # keep only the hour the chart can show
+                for key in [k for k in self._minutes if k < minute_floor]:
+                    del self._minutes[key]
+        self.behind = len(rows) >= self.batch_limit
+        return rows
+
+    # -- what the screens show -----------------------------------------------------------------
+
+    def _periods(self, now: float) -> None:
+        # Under self._lock. Rebuild today's and this month's tallies when "now" left their period.
+        day_start = int(now // DAY) * DAY
+        month_start, month_end = month_bounds(now)
+        if self._period[0] == day_start and self._period[2] == month_start:
+            return
+        self._period = (day_start, day_start + DAY, month_start, month_end)
+        self._today, self._month = _Tally(), _Tally()
+        for hour, tally in self._hours.items():
+            if month_start <= hour * HOUR < month_end:
+                self._month.add(tally)
+                if day_start <= hour * HOUR < day_start + DAY:
+                    self._today.add(tally)
+
+    def figures(self) -> LiveFigures:
+        """Totals, today, this month, the projected month and latency percentiles, as of now."""
+        now = self.clock.now()
+        hour_now = int(now // HOUR)
+        with self._lock:
+            self._periods(now)
+            _day_start, _day_end, month_start, month_end = self._period
+            last_day = _Tally()
+            for hour in range(hour_now - 23, hour_now + 1):
+                last_day.add(self._hours.get(hour, _EMPTY))
+            first_hour = self._first_hour if self._first_hour is not None else hour_now
+            totals = self._totals
+            latencies = sorted(self._latencies)
+            figures = LiveFigures(
+                now=now,
+                last_id=self.last_id,
+                requests=totals.requests,
+                escalated=totals.escalated,
+                calls=totals.calls,
+                errors=totals.errors,
+                spend_usd=totals.spend_usd,
+                requests_today=self._today.requests,
+                spend_today_usd=self._today.spend_usd,
+                spend_month_usd=self._month.spend_usd,
+                projected_month_usd=None,
+                latency_p50_ms=percentile(latencies, 50),
+                latency_p95_ms=percentile(latencies, 95),
+                latency_window=len(latencies),
+            )
+        # The current rate is the last 24 h of spend (or since the log began, if younger).
+        rate_since = max((hour_now - 23) * HOUR, first_hour * HOUR)
+        if totals.calls and now > rate_since and now < month_end:
+            rate = last_day.spend_usd / (now - rate_since)
+            figures.projected_month_usd = figures.spend_month_usd + rate * (month_end - now)
+        return figures
+
+    def _all_buckets(self, hour_now: int) -> tuple[int, int, int]:
+        # Under self._lock. The "all" window's step (hours) and first/last bucket keys.
+        first = self._first_hour if self._first_hour is not None else hour_now
+        last = max(hour_now, self._last_hour if self._last_hour is not None else hour_now)
+        span = last - first + 1
+        step = next((s for s in _ALL_STEPS_HOURS if span / s <= ALL_MAX_BUCKETS), _ALL_STEPS_HOURS[-1])
+        if step != self._all_step:
+            self._all_step, self._all = step, {}
+            for hour, tally in self._hours.items():
+                _tally(self._all, hour // step).add(tally)
+        return step, first // step, last // step
+
+    def series(self, window: Window) -> Series:
+        """Buckets for a chart window: the last hour by minute, day by hour, week by 6 h, or all."""
+        if window not in WINDOWS:
+            raise ValueError(f"window must be one of {', '.join(WINDOWS)}")
+        now = self.clock.now()
+        hour_now = int(now // HOUR)
+        with self._lock:
+            if window == "hour":
+                last = int(now // 60)
+                buckets = [self._minutes.get(k, _EMPTY).bucket(k * 60) for k in range(last - 59, last + 1)]
+                width = 60
+            elif window == "all":
+                step, first_key, last_key = self._all_buckets(hour_now)
+                buckets = [
+                    self._all.get(k, _EMPTY).bucket(k * step * HOUR) for k in range(first_key, last_key + 1)
+                ]
+                width = step * HOUR
+            else:
+                step, count = (1, 24) if window == "day" else (6, 28)
+                last_key = hour_now // step
+                buckets = []
+                for key in range(last_key - count + 1, last_key + 1):
+                    tally = _Tally()
+                    for hour in range(key * step, (key + 1) * step):
+                        tally.add(self._hours.get(hour, _EMPTY))
+                    buckets.append(tally.bucket(key * step * HOUR))
+                width = step * HOUR
+        cumulative, running = [], 0.0
+        for b in buckets:
+            running += b.spend_usd
+            cumulative.append(running)
+        return Series(window=window, bucket_seconds=width, buckets=buckets, cumulative_spend_usd=cumulative)
+
+    def per_task(self) -> list[GroupStats]:
+        """Traffic per task, costliest first (as ``LogReader.per_task()``, kept current by refresh).
+
+        The first call reads the log once (``load_groups()``); call it from a worker thread.
+        """
+        self.load_groups()
+        with self._lock:
+            stats = [
+                GroupStats(
+                    key=task,
+                    requests=t.requests,
+                    escalated=t.escalated,
+                    calls=t.calls,
+                    spend_usd=t.spend_usd,
+                    cheap_correct=t.cheap_correct,
+                    cheap_judged=t.cheap_judged,
+                )
+                for task, t in self._tasks.items()
+            ]
+        return sorted(stats, key=lambda s: (-s.spend_usd, s.key))
+
+    def known_tasks(self) -> list[str]:
+        """Every task name seen in the log (for filters); see ``load_groups()``."""
+        self.load_groups()
+        with self._lock:
+            return sorted(self._task_names)
+
+    def known_models(self) -> list[str]:
+        """Every model name seen in the log (for filters); see ``load_groups()``."""
+        self.load_groups()
+        with self._lock:
+            return sorted(self._model_names)
+
+    def recent_calls(
+        self, limit: int = 200, *, task: str | None = None, model: str | None = None
+    ) -> list[CallRow]:
+        """The newest ``limit`` rows seen so far matching the filter, oldest first.
+
+        Served from memory; only a filter that matches too few of the kept rows asks the log.
+        """
+        with self._lock:
+            kept = list(self.recent)
+            last_id = self.last_id
+        matching = [r for r in kept if (not task or r.task == task) and (not model or r.model == model)]
+        if len(matching) >= limit or len(kept) < (self.recent.maxlen or 0) or not (task or model):
+            return matching[-limit:]
+        with self._db_lock:
+            older = self.reader.recent_calls(limit, task=task, model=model)
+        return [r for r in older if r.id <= last_id][-limit:]
+
+
+def _tally(tallies: dict, key) -> _Tally:
+    tally = tallies.get(key)
+    if tally is None:
+        tally = tallies[key] = _Tally()
+    return tally

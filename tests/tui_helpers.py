@@ -1,0 +1,157 @@
+"""Deterministic call logs for the monitor's tests: a fixed clock, a fixed seed, no network.
+
+``build_log`` writes routed traffic the way the router logs it (one tier-0 cheap row per request,
+a tier-1 strong row when it escalated) and, optionally, imported pairs (a cheap row and a shadow
+row per request, ``mode = "import"``) for the Thresholds screen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+
+from routermon.core.clock import VirtualClock
+from routermon.core.prices import PriceBook
+from routermon.core.records import CallRecord
+from routermon.core.store import CallLog
+
+# 2026-03-18 12:00:00 UTC, a Wednesday in the middle of a month.
+FIXED_NOW = 1773835200.0
+CHEAP = "claude-haiku-4-5"
+STRONG = "claude-sonnet-4-5"
+TASKS = {
+    # task: (share of traffic, mean input tokens, mean output tokens, cheap confidence beta a, b)
+    "classify": (0.5, 350, 40, 8.0, 2.0),
+    "extract": (0.3, 900, 160, 5.0, 2.5),
+    "summarize": (0.2, 2400, 420, 3.0, 2.5),
+}
+THRESHOLD = 0.7
+_PRICES = PriceBook()
+
+
+def fixed_clock(now: float = FIXED_NOW) -> VirtualClock:
+    return VirtualClock(now)
+
+
+def _pick_task(rng: random.Random) -> str:
+    x, acc = rng.random(), 0.0
+    for task, (share, *_rest) in TASKS.items():
+        acc += share
+        if x < acc:
+            return task
+    return "summarize"
+
+
+def request_records(
+    rng: random.Random, ts: float, n: int, *, mode: str = "cascade", source: str = "test"
+) -> list[CallRecord]:
+    """The rows one routed request logs (two for an escalated or paired one)."""
+    task = _pick_task(rng)
+    _share, tin, tout, a, b = TASKS[task]
+    request_id = f"req_{n:08d}"
+    digest = hashlib.sha256(f"{task}:{n}".encode()).hexdigest()
+    input_tokens = max(20, int(rng.gauss(tin, tin * 0.25)))
+    cheap_out = max(5, int(rng.gauss(tout, tout * 0.3)))
+    confidence = round(rng.betavariate(a, b), 3)
+    cheap_correct = rng.random() < 0.35 + 0.6 * confidence
+    roll = rng.random()
+    reason, error = None, None
+    if roll < 0.01:
+        reason, error = "cheap_error", "overloaded"
+    elif roll < 0.03:
+        reason, error = "invalid_output", "invalid_output"
+    elif confidence < THRESHOLD:
+        reason = "low_confidence"
+    paired = mode in ("import", "shadow")
+    escalated = reason is not None
+    cheap_ok = error is None
+    reference = ("A" if rng.random() < 0.5 else "B") if paired else None
+    cheap_answer = reference if cheap_correct else ("B" if reference == "A" else "A")
+    cheap = CallRecord(
+        ts=ts,
+        request_id=request_id,
+        task=task,
+        mode=mode,
+        source=source,
+        model=CHEAP,
+        role="cheap",
+        tier=0,
+        input_tokens=input_tokens if cheap_ok else 0,
+        output_tokens=cheap_out if cheap_ok else 0,
+        cost_usd=_PRICES.cost(CHEAP, input_tokens, cheap_out) if cheap_ok else 0.0,
+        latency_ms=round(rng.lognormvariate(6.3, 0.35), 1),
+        confidence=confidence if cheap_ok else None,
+        answer=f'"{cheap_answer}"' if cheap_ok and paired else ('"ok"' if cheap_ok else None),
+        escalated=escalated,
+        escalation_reason=reason,
+        error_type=error,
+        final=not escalated,
+        input_sha256=digest,
+        reference=reference,
+        correct=(cheap_correct if cheap_ok else False) if paired else None,
+        dedup_key=f"{request_id}:0" if mode == "import" else None,
+    )
+    rows = [cheap]
+    if escalated or paired:
+        strong_out = max(5, int(rng.gauss(tout * 1.2, tout * 0.3)))
+        strong_correct = rng.random() < 0.93
+        rows.append(
+            CallRecord(
+                ts=ts + cheap.latency_ms / 1000,
+                request_id=request_id,
+                task=task,
+                mode=mode,
+                source=source,
+                model=STRONG,
+                role="shadow" if paired else "strong",
+                tier=1,
+                input_tokens=input_tokens,
+                output_tokens=strong_out,
+                cost_usd=_PRICES.cost(STRONG, input_tokens, strong_out),
+                latency_ms=round(rng.lognormvariate(7.0, 0.35), 1),
+                confidence=round(rng.betavariate(9, 1.5), 3),
+                answer=f'"{reference if strong_correct else "C"}"' if paired else '"ok"',
+                final=escalated,
+                input_sha256=digest,
+                reference=reference,
+                correct=strong_correct if paired else None,
+                dedup_key=f"{request_id}:1" if mode == "import" else None,
+            )
+        )
+    return rows
+
+
+def build_log(
+    path: Path,
+    *,
+    now: float = FIXED_NOW,
+    hours: float = 72.0,
+    requests: int = 600,
+    pairs: int = 0,
+    seed: int = 7,
+) -> Path:
+    """Write ``requests`` routed requests spread over the ``hours`` before ``now`` (and ``pairs``
+    imported pairs) to the log at ``path``; returns ``path``."""
+    rng = random.Random(seed)
+    times = sorted(now - rng.random() * hours * 3600 for _ in range(requests))
+    with CallLog(path) as log:
+        for n, ts in enumerate(times):
+            log.log_many(request_records(rng, round(ts, 3), n))
+        for n in range(pairs):
+            ts = round(now - 40 * 86400 + n * 60.0, 3)  # imported long ago: outside the live windows
+            log.log_many(request_records(rng, ts, requests + n, mode="import", source="import"))
+    return path
+
+
+def append_requests(
+    path: Path, count: int, *, start: float, spacing: float = 1.0, seed: int = 99, first_n: int = 10**6
+) -> int:
+    """Log ``count`` more requests from another connection, ``spacing`` seconds apart; returns rows written."""
+    rng = random.Random(seed)
+    rows: list[CallRecord] = []
+    for i in range(count):
+        rows.extend(request_records(rng, start + i * spacing, first_n + i))
+    with CallLog(path) as log:
+        log.log_many(rows)
+    return len(rows)
