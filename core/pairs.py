@@ -272,7 +272,7 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
     strong = _check_side(obj, "strong", strong_problems)
     problems += cheap_problems + strong_problems
     if problems or cheap is None or strong is None:
-        return ImportProblem(line=line_no, message="; ".join(problems))
+        return ImportProblem(line=line_no, message=", ".join(problems))
     return ImportedPair(
         line=line_no,
         id=str(pair_id) if pair_id is not None else None,

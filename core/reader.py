@@ -316,6 +316,17 @@ class LogReader:
     def models(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT model FROM calls ORDER BY model")]
 
+    def escalation_reasons(self, since: float | None = None, until: float | None = None) -> dict[str, int]:
+        """Escalated requests per first escalation reason (the tier-0 row's), most frequent first."""
+        where, params = _window(since, until, include_imports=False)
+        where += (" AND" if where else " WHERE") + " tier = 0 AND escalated"
+        rows = self._query(
+            f"SELECT COALESCE(escalation_reason, 'unknown'), COUNT(*) FROM calls{where}"
+            " GROUP BY 1 ORDER BY 2 DESC, 1",
+            params,
+        )
+        return {reason: int(count) for reason, count in rows}
+
     def per_tier_model(self, since: float | None = None, until: float | None = None) -> list[TierModelStats]:
         """Calls, tokens and spend per (tier, model) in the window, by tier then most calls first."""
         where, params = _window(since, until, include_imports=False)

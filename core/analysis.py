@@ -1,0 +1,543 @@
+"""Threshold calibration over paired outcomes: the sweep, a recommendation, calibration, per task.
+
+Pure functions over ``routermon.core.pairs.Pair`` lists; the CLI (``routermon thresholds``), the
+audit report and the TUI all call these:
+
+- ``analyse(reader, task=None, *, target_accuracy=None, max_escalation=None, threshold=None,
+  default_threshold=0.7)``
+  loads the pairs from a ``LogReader`` and returns ``sweep(...)``; raises ``NoPairsError`` (a
+  ``RoutermonError``) when the log has none.
+- ``sweep(pairs, *, target_accuracy=None, max_escalation=None, threshold=None, ...) -> SweepResult``:
+  ``rows`` (one ``SweepRow`` per threshold), ``cheap_only``, ``strong_only`` (``Baseline``),
+  ``recommended`` (``Recommendation``), ``chosen_threshold``, ``calibration`` (``Calibration``),
+  ``per_task`` (``TaskStats``), ``disagreements`` (the costliest pairs where the models disagree)
+  and ``notes`` (plain sentences on what the figures assume).
+- ``wilson_interval(successes, n)``, ``candidate_thresholds(pairs)``, ``calibrate(pairs, threshold)``,
+  ``costliest_disagreements(pairs, n)``.
+
+The policy simulated: the cheap model answers every request (its call is always paid); the request
+is escalated to the strong model, which is paid too, when the cheap confidence is *below* the
+threshold or the cheap call failed. Thresholds tried: every distinct confidence plus a 0.05 grid.
+Accuracy is the share of the cascade's answers that are correct, with a 95% Wilson interval.
+Costs are averaged over the pairs whose two models both have a price.
+
+Recommendation: the cheapest threshold whose accuracy reaches ``target_accuracy`` (default: the
+strong model's accuracy minus one point); with ``max_escalation`` alone, the most accurate
+threshold escalating at most that share; with both, the cheapest meeting both. When none does,
+``recommended.threshold`` is ``None`` and ``recommended.message`` says so. ``chosen_threshold``
+(used by calibration and the per-task view) is ``threshold`` if given, else the recommendation,
+else ``default_threshold`` (the settings' threshold, 0.7 unless changed).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import Counter
+
+from pydantic import BaseModel
+
+from .errors import ConfigError
+from .pairs import NoPairsError, Pair, load_pairs
+from .reader import LogReader
+
+Z_95 = 1.959963984540054
+GRID_STEP = 0.05
+DEFAULT_THRESHOLD = 0.7  # the settings' default threshold, used when nothing else chooses one
+DEFAULT_TARGET_MARGIN = 0.01  # default target: within one point of always-strong
+CALIBRATION_BINS = 10
+EXAMPLES = 20
+_EPS = 1e-9  # accuracies are ratios of counts; compare them to a target with a little slack
+
+
+class SweepRow(BaseModel):
+    """The cascade's outcome at one threshold (escalate when confidence < ``threshold``)."""
+
+    threshold: float
+    requests: int
+    escalated: int
+    escalation_share: float
+    correct: int
+    accuracy: float
+    accuracy_low: float
+    accuracy_high: float
+    cost_per_request_usd: float | None
+    cost_per_1k_requests_usd: float | None
+    cost_vs_strong: float | None  # cost as a share of sending every request to the strong model
+
+
+class Baseline(BaseModel):
+    """One model answering every request alone."""
+
+    name: str  # cheap_only | strong_only
+    requests: int
+    correct: int
+    accuracy: float
+    accuracy_low: float
+    accuracy_high: float
+    cost_per_request_usd: float | None
+    cost_per_1k_requests_usd: float | None
+    cost_vs_strong: float | None
+
+
+class Recommendation(BaseModel):
+    """The threshold to use, or ``threshold=None`` and a message saying why none fits."""
+
+    threshold: float | None
+    met: bool
+    target_accuracy: float | None
+    max_escalation: float | None
+    row: SweepRow | None = None
+    message: str
+
+
+class CalibrationBin(BaseModel):
+    """Cheap answers whose confidence is in ``[low, high)`` (the last bin includes 1.0)."""
+
+    low: float
+    high: float
+    count: int
+    mean_confidence: float | None
+    accuracy: float | None
+
+
+class PairExample(BaseModel):
+    """One pair shown as an example (confidently wrong, or a costly disagreement)."""
+
+    request_id: str
+    task: str
+    source: str
+    confidence: float | None
+    cheap_answer: str | None
+    strong_answer: str | None
+    reference: str | None
+    cheap_correct: bool
+    strong_correct: bool
+    cost_usd: float | None  # the cheap and the strong call together
+    input_preview: str | None
+
+
+class Calibration(BaseModel):
+    """How well the cheap model's self-reported confidence predicts being right."""
+
+    threshold: float
+    judged: int  # pairs with a confidence (the cheap call did not fail)
+    bins: list[CalibrationBin]
+    ece: float | None  # expected calibration error: count-weighted mean |accuracy - confidence|
+    confidently_wrong: int  # confidence >= threshold and wrong: cases no threshold below it catches
+    confidently_wrong_share: float  # of judged pairs
+    confidently_wrong_share_of_kept: float  # of pairs the cheap model keeps at the threshold
+    examples: list[PairExample]
+
+
+class TaskStats(BaseModel):
+    """Where complexity lives: one task's pairs at the chosen threshold."""
+
+    task: str
+    pairs: int
+    cheap_accuracy: float
+    strong_accuracy: float
+    escalation_share: float
+    accuracy: float
+    cost_per_request_usd: float | None
+    spend_usd: float | None  # of these pairs at the chosen threshold (priced pairs)
+    spend_share: float | None  # of the spend over every task
+    recommended_threshold: float | None  # this task's own recommendation
+
+
+class SweepResult(BaseModel):
+    """Everything the threshold analysis says about a set of paired outcomes."""
+
+    task: str | None
+    pairs: int
+    priced_pairs: int
+    sources: dict[str, int]
+    cheap_models: list[str]
+    strong_models: list[str]
+    unpriced_models: list[str]
+    target_accuracy: float | None
+    max_escalation: float | None
+    chosen_threshold: float
+    rows: list[SweepRow]
+    cheap_only: Baseline
+    strong_only: Baseline
+    recommended: Recommendation
+    calibration: Calibration
+    per_task: list[TaskStats]
+    disagreements: list[PairExample]
+    notes: list[str]
+
+    def row_at(self, threshold: float) -> SweepRow | None:
+        """The sweep row for ``threshold`` (to within 1e-9), if it was tried."""
+        return next((r for r in self.rows if abs(r.threshold - threshold) < _EPS), None)
+
+
+# -- statistics ----------------------------------------------------------------------------------
+
+
+def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion (95% by default); ``(0, 1)`` when ``n == 0``."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def candidate_thresholds(pairs: list[Pair]) -> list[float]:
+    """Every distinct cheap confidence plus a 0.05 grid over [0, 1], ascending."""
+    grid = {round(i * GRID_STEP, 2) for i in range(round(1 / GRID_STEP) + 1)}
+    seen = {round(t, 9): t for t in grid}
+    for p in pairs:
+        if p.confidence is not None:
+            seen.setdefault(round(p.confidence, 9), p.confidence)
+    return sorted(seen.values())
+
+
+def _check_share(name: str, value: float | None) -> None:
+    if value is not None and not (0.0 <= value <= 1.0 and math.isfinite(value)):
+        raise ConfigError(f"{name} must be a share between 0 and 1 (e.g. 0.9 for 90%); got {value}.")
+
+
+# -- the sweep -------------------------------------------------------------------------------------
+
+
+class _Prefix:
+    """Pairs sorted by confidence with running sums, so each threshold costs one bisection."""
+
+    def __init__(self, pairs: list[Pair]):
+        ordered = sorted(pairs, key=lambda p: -1.0 if p.confidence is None else p.confidence)
+        self.keys = [-1.0 if p.confidence is None else p.confidence for p in ordered]  # failed: always below
+        self.n = len(ordered)
+        self.priced = sum(p.priced for p in ordered)
+        self.cheap_correct = [0]
+        self.strong_correct = [0]
+        self.strong_cost = [0.0]  # priced pairs only
+        for p in ordered:
+            self.cheap_correct.append(self.cheap_correct[-1] + p.cheap_correct)
+            self.strong_correct.append(self.strong_correct[-1] + p.strong_correct)
+            self.strong_cost.append(self.strong_cost[-1] + (p.strong_cost_usd if p.priced else 0.0))
+        self.cheap_cost_total = sum(p.cheap_cost_usd for p in ordered if p.priced)
+        self.strong_cost_total = self.strong_cost[-1]
+
+    def row(self, threshold: float) -> SweepRow:
+        k = bisect_left(self.keys, threshold - 1e-12)  # escalated: confidence < threshold
+        correct = self.strong_correct[k] + self.cheap_correct[-1] - self.cheap_correct[k]
+        low, high = wilson_interval(correct, self.n)
+        cost = vs_strong = None
+        if self.priced:
+            cost = (self.cheap_cost_total + self.strong_cost[k]) / self.priced
+            vs_strong = cost * self.priced / self.strong_cost_total if self.strong_cost_total else None
+        return SweepRow(
+            threshold=threshold,
+            requests=self.n,
+            escalated=k,
+            escalation_share=k / self.n,
+            correct=correct,
+            accuracy=correct / self.n,
+            accuracy_low=low,
+            accuracy_high=high,
+            cost_per_request_usd=cost,
+            cost_per_1k_requests_usd=cost * 1000 if cost is not None else None,
+            cost_vs_strong=vs_strong,
+        )
+
+    def baseline(self, name: str) -> Baseline:
+        strong = name == "strong_only"
+        correct = self.strong_correct[-1] if strong else self.cheap_correct[-1]
+        low, high = wilson_interval(correct, self.n)
+        cost = vs_strong = None
+        if self.priced:
+            cost = (self.strong_cost_total if strong else self.cheap_cost_total) / self.priced
+            vs_strong = cost * self.priced / self.strong_cost_total if self.strong_cost_total else None
+        return Baseline(
+            name=name,
+            requests=self.n,
+            correct=correct,
+            accuracy=correct / self.n,
+            accuracy_low=low,
+            accuracy_high=high,
+            cost_per_request_usd=cost,
+            cost_per_1k_requests_usd=cost * 1000 if cost is not None else None,
+            cost_vs_strong=vs_strong,
+        )
+
+
+def _cost_key(row: SweepRow) -> float:
+    # Without prices, escalating less is what saves money.
+    return row.cost_per_request_usd if row.cost_per_request_usd is not None else row.escalation_share
+
+
+def _describe(row: SweepRow) -> str:
+    text = f"{row.accuracy:.1%} correct with {row.escalation_share:.1%} escalated"
+    if row.cost_vs_strong is not None:
+        text += f", at {row.cost_vs_strong:.0%} of the always-strong cost"
+    return text
+
+
+def recommend(
+    rows: list[SweepRow], target_accuracy: float | None, max_escalation: float | None
+) -> Recommendation:
+    """Pick a threshold from sweep rows (see the module docstring for the rule)."""
+    accurate = [r for r in rows if target_accuracy is None or r.accuracy >= target_accuracy - _EPS]
+    fits = [r for r in accurate if max_escalation is None or r.escalation_share <= max_escalation + _EPS]
+    common = {"target_accuracy": target_accuracy, "max_escalation": max_escalation}
+    if fits:
+        if target_accuracy is None:  # escalation budget only: the most accurate within it
+            best = min(fits, key=lambda r: (-r.accuracy, _cost_key(r), r.threshold))
+        else:
+            best = min(fits, key=lambda r: (_cost_key(r), -r.accuracy, r.threshold))
+        goal = []
+        if target_accuracy is not None:
+            goal.append(f"target accuracy {target_accuracy:.1%}")
+        if max_escalation is not None:
+            goal.append(f"at most {max_escalation:.1%} escalated")
+        return Recommendation(
+            threshold=best.threshold,
+            met=True,
+            row=best,
+            message=f"Use threshold {best.threshold:.2f}: {_describe(best)} ({' and '.join(goal)}).",
+            **common,
+        )
+    if target_accuracy is not None and not accurate:
+        best = max(rows, key=lambda r: (r.accuracy, -_cost_key(r)))
+        message = (
+            f"No threshold reaches the target accuracy of {target_accuracy:.1%}; the most accurate, "
+            f"{best.threshold:.2f}, gives {_describe(best)}."
+        )
+    else:
+        lowest = min(rows, key=lambda r: r.escalation_share)
+        message = (
+            f"No threshold meets both the target accuracy of {target_accuracy:.1%} and at most "
+            f"{max_escalation:.1%} escalated."
+            if target_accuracy is not None
+            else f"No threshold keeps escalation at or below {max_escalation:.1%}; even "
+            f"{lowest.threshold:.2f} escalates {lowest.escalation_share:.1%} (cheap calls that failed)."
+        )
+    return Recommendation(threshold=None, met=False, row=None, message=message, **common)
+
+
+def _example(p: Pair) -> PairExample:
+    cost = p.cheap_cost_usd + p.strong_cost_usd if p.priced else None  # type: ignore[operator]
+    return PairExample(
+        request_id=p.request_id,
+        task=p.task,
+        source=p.source,
+        confidence=p.confidence,
+        cheap_answer=p.cheap_answer,
+        strong_answer=p.strong_answer,
+        reference=p.reference,
+        cheap_correct=p.cheap_correct,
+        strong_correct=p.strong_correct,
+        cost_usd=cost,
+        input_preview=p.input_preview,
+    )
+
+
+def calibrate(
+    pairs: list[Pair], threshold: float, *, bins: int = CALIBRATION_BINS, examples: int = EXAMPLES
+) -> Calibration:
+    """Accuracy per confidence bin, expected calibration error, and the confidently wrong cases."""
+    judged = [p for p in pairs if p.confidence is not None]
+    members: list[list[Pair]] = [[] for _ in range(bins)]
+    for p in judged:
+        members[min(bins - 1, math.floor(p.confidence * bins + 1e-9))].append(p)  # type: ignore[operator]
+    out_bins, ece = [], 0.0
+    for i, group in enumerate(members):
+        mean_conf = sum(p.confidence for p in group) / len(group) if group else None  # type: ignore[misc]
+        accuracy = sum(p.cheap_correct for p in group) / len(group) if group else None
+        if group:
+            ece += len(group) / len(judged) * abs(accuracy - mean_conf)  # type: ignore[operator]
+        out_bins.append(
+            CalibrationBin(
+                low=round(i / bins, 6),
+                high=round((i + 1) / bins, 6),
+                count=len(group),
+                mean_confidence=mean_conf,
+                accuracy=accuracy,
+            )
+        )
+    kept = [p for p in judged if p.confidence >= threshold - 1e-12]  # type: ignore[operator]
+    wrong = [p for p in kept if not p.cheap_correct]
+    wrong.sort(key=lambda p: -p.confidence)  # type: ignore[operator]
+    return Calibration(
+        threshold=threshold,
+        judged=len(judged),
+        bins=out_bins,
+        ece=ece if judged else None,
+        confidently_wrong=len(wrong),
+        confidently_wrong_share=len(wrong) / len(judged) if judged else 0.0,
+        confidently_wrong_share_of_kept=len(wrong) / len(kept) if kept else 0.0,
+        examples=[_example(p) for p in wrong[:examples]],
+    )
+
+
+def costliest_disagreements(pairs: list[Pair], n: int = 10) -> list[PairExample]:
+    """The ``n`` pairs where the two models' answers differ, costliest (both calls) first."""
+    differ = [_example(p) for p in pairs if not p.agree]
+    differ.sort(key=lambda e: (e.cost_usd is None, -(e.cost_usd or 0.0)))
+    return differ[:n]
+
+
+def _per_task(
+    pairs: list[Pair], threshold: float, target_accuracy: float | None, max_escalation: float | None
+) -> list[TaskStats]:
+    by_task: dict[str, list[Pair]] = {}
+    for p in pairs:
+        by_task.setdefault(p.task, []).append(p)
+    stats = []
+    for task, group in by_task.items():
+        prefix = _Prefix(group)
+        row = prefix.row(threshold)
+        spend = row.cost_per_request_usd * prefix.priced if row.cost_per_request_usd is not None else None
+        own = sweep(group, target_accuracy=target_accuracy, max_escalation=max_escalation, per_task=False)
+        stats.append(
+            TaskStats(
+                task=task,
+                pairs=len(group),
+                cheap_accuracy=prefix.baseline("cheap_only").accuracy,
+                strong_accuracy=prefix.baseline("strong_only").accuracy,
+                escalation_share=row.escalation_share,
+                accuracy=row.accuracy,
+                cost_per_request_usd=row.cost_per_request_usd,
+                spend_usd=spend,
+                spend_share=None,
+                recommended_threshold=own.recommended.threshold,
+            )
+        )
+    total = sum(s.spend_usd for s in stats if s.spend_usd is not None)
+    for s in stats:
+        s.spend_share = s.spend_usd / total if s.spend_usd is not None and total else None
+    stats.sort(key=lambda s: (-(s.spend_usd or 0.0), s.task))
+    return stats
+
+
+def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dict[str, int]) -> list[str]:
+    parts = ", ".join(f"{count} from {source}" for source, count in sorted(sources.items()))
+    notes = [
+        f"{len(pairs)} paired outcomes ({parts}). Cascade escalations are not counted as pairs: "
+        "the strong model saw only the inputs the cheap model was unsure of."
+    ]
+    if sources.get("audit"):
+        notes.append(
+            "Audited pairs are sampled only from requests the cheap model kept, so they over-represent "
+            "confident answers."
+        )
+    failed = sum(p.confidence is None for p in pairs)
+    if failed:
+        notes.append(f"{failed} cheap calls failed (no valid answer); they are escalated at every threshold.")
+    by_agreement = sum(p.cheap_by_agreement for p in pairs)
+    if by_agreement:
+        notes.append(
+            f"{by_agreement} cheap answers have no known correctness; they count as correct when they agree "
+            "with the strong answer."
+        )
+    assumed = sum(p.strong_assumed for p in pairs)
+    if assumed:
+        notes.append(
+            f"{assumed} strong answers have no known correctness and are assumed correct, so accuracy there "
+            "means agreement with the strong model."
+        )
+    if unpriced:
+        if prefix.priced:
+            notes.append(
+                f"Models without a price: {', '.join(unpriced)}; costs cover only the {prefix.priced} of "
+                f"{len(pairs)} pairs whose two models are priced."
+            )
+        else:
+            notes.append(
+                f"Models without a price: {', '.join(unpriced)}; no cost can be computed, so the recommendation "
+                "minimises the escalation share instead. Add their prices to the settings file."
+            )
+    return notes
+
+
+def sweep(
+    pairs: list[Pair],
+    *,
+    target_accuracy: float | None = None,
+    max_escalation: float | None = None,
+    threshold: float | None = None,
+    default_threshold: float = DEFAULT_THRESHOLD,
+    task: str | None = None,
+    per_task: bool = True,
+) -> SweepResult:
+    """The threshold sweep, recommendation, calibration and per-task view over ``pairs``.
+
+    Raises ``NoPairsError`` for an empty list and ``ConfigError`` for a share outside [0, 1].
+    """
+    if not pairs:
+        raise NoPairsError("There are no paired outcomes to analyse.")
+    _check_share("The target accuracy", target_accuracy)
+    _check_share("The maximum escalation share", max_escalation)
+    _check_share("The threshold", threshold)
+    prefix = _Prefix(pairs)
+    rows = [prefix.row(t) for t in candidate_thresholds(pairs)]
+    strong_only = prefix.baseline("strong_only")
+    target = target_accuracy
+    if target is None and max_escalation is None:
+        target = max(0.0, strong_only.accuracy - DEFAULT_TARGET_MARGIN)
+    recommended = recommend(rows, target, max_escalation)
+    chosen = threshold if threshold is not None else recommended.threshold
+    if chosen is None:
+        chosen = default_threshold
+    sources = dict(sorted(Counter(p.source for p in pairs).items()))
+    unpriced = sorted(
+        {p.cheap_model for p in pairs if p.cheap_cost_usd is None}
+        | {p.strong_model for p in pairs if p.strong_cost_usd is None}
+    )
+    return SweepResult(
+        task=task,
+        pairs=len(pairs),
+        priced_pairs=prefix.priced,
+        sources=sources,
+        cheap_models=sorted({p.cheap_model for p in pairs}),
+        strong_models=sorted({p.strong_model for p in pairs}),
+        unpriced_models=unpriced,
+        target_accuracy=target,
+        max_escalation=max_escalation,
+        chosen_threshold=chosen,
+        rows=rows,
+        cheap_only=prefix.baseline("cheap_only"),
+        strong_only=strong_only,
+        recommended=recommended,
+        calibration=calibrate(pairs, chosen),
+        per_task=_per_task(pairs, chosen, target_accuracy, max_escalation) if per_task else [],
+        disagreements=costliest_disagreements(pairs),
+        notes=_notes(pairs, prefix, unpriced, sources),
+    )
+
+
+def no_pairs_message(reader: LogReader, task: str | None) -> str:
+    """The sentence telling the user how to get paired outcomes."""
+    how = "run `routermon shadow FILE --task T` or `routermon import FILE` to get some"
+    if task:
+        tasks = sorted({p.task for p in load_pairs(reader)})
+        where = f" (tasks with pairs: {', '.join(tasks)})" if tasks else ""
+        return f"The call log {reader.path} has no paired outcomes for task {task!r}{where}; {how}."
+    return f"The call log {reader.path} has no paired outcomes yet; {how}."
+
+
+def analyse(
+    reader: LogReader,
+    task: str | None = None,
+    *,
+    target_accuracy: float | None = None,
+    max_escalation: float | None = None,
+    threshold: float | None = None,
+    default_threshold: float = DEFAULT_THRESHOLD,
+) -> SweepResult:
+    """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are none."""
+    pairs = load_pairs(reader, task)
+    if not pairs:
+        raise NoPairsError(no_pairs_message(reader, task))
+    return sweep(
+        pairs,
+        target_accuracy=target_accuracy,
+        max_escalation=max_escalation,
+        threshold=threshold,
+        default_threshold=default_threshold,
+        task=task,
+    )

@@ -1,0 +1,408 @@
+"""The audit report: what the router did and what the paired outcomes say, for a team lead.
+
+``build_report(reader, ...) -> AuditReport`` gathers traffic, spend, escalation share and
+reasons (from ``LogReader``, imported pairs excluded) and the threshold analysis
+(``routermon.core.analysis.analyse``: sweep, recommendation, calibration, per task, the ten
+costliest disagreements). ``render_markdown(report)`` and ``render_json(report)`` turn it into a
+document. A log with traffic but no pairs still reports, and says how to get pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from .analysis import DEFAULT_THRESHOLD, SweepResult, SweepRow, analyse
+from .clock import SYSTEM_CLOCK, Clock
+from .pairs import NoPairsError, load_pairs
+from .reader import LogReader
+
+CONDENSED_STEP = 0.1  # the report's sweep shows every 0.1, plus the recommended and chosen thresholds
+EXAMPLES_SHOWN = 10
+
+
+class TaskTraffic(BaseModel):
+    """Routed traffic of one task."""
+
+    task: str
+    requests: int
+    escalated: int
+    escalation_share: float
+    spend_usd: float
+    spend_share: float | None
+    cheap_accuracy: float | None  # where the log knows correctness
+
+
+class Traffic(BaseModel):
+    """Routed requests in the log (imported pairs are not traffic)."""
+
+    requests: int
+    calls: int
+    escalated: int
+    escalation_share: float
+    errors: int
+    spend_usd: float
+    input_tokens: int
+    output_tokens: int
+    first_ts: float | None
+    last_ts: float | None
+    escalation_reasons: dict[str, int]
+    per_task: list[TaskTraffic]
+
+
+class AuditReport(BaseModel):
+    """Everything ``routermon report`` shows."""
+
+    generated_at: float
+    db_path: str
+    task: str | None
+    traffic: Traffic
+    analysis: SweepResult | None
+    sweep: list[SweepRow]  # condensed rows of ``analysis.rows``
+    no_pairs: str | None  # why there is no analysis, and how to get one
+
+
+def condensed_rows(result: SweepResult, step: float = CONDENSED_STEP) -> list[SweepRow]:
+    """The sweep rows on a coarser grid, plus the recommended and the chosen thresholds."""
+    keep = {round(i * step, 6) for i in range(round(1 / step) + 1)}
+    keep.add(round(result.chosen_threshold, 6))
+    if result.recommended.threshold is not None:
+        keep.add(round(result.recommended.threshold, 6))
+    return [r for r in result.rows if round(r.threshold, 6) in keep]
+
+
+def _traffic(reader: LogReader) -> Traffic:
+    summary = reader.summary()
+    tasks = reader.per_task()
+    total = sum(t.spend_usd for t in tasks)
+    return Traffic(
+        requests=summary.requests,
+        calls=summary.calls,
+        escalated=summary.escalated,
+        escalation_share=summary.escalation_share,
+        errors=summary.errors,
+        spend_usd=summary.spend_usd,
+        input_tokens=summary.input_tokens,
+        output_tokens=summary.output_tokens,
+        first_ts=summary.first_ts,
+        last_ts=summary.last_ts,
+        escalation_reasons=reader.escalation_reasons(),
+        per_task=[
+            TaskTraffic(
+                task=t.key,
+                requests=t.requests,
+                escalated=t.escalated,
+                escalation_share=t.escalation_share,
+                spend_usd=t.spend_usd,
+                spend_share=t.spend_usd / total if total else None,
+                cheap_accuracy=t.cheap_accuracy,
+            )
+            for t in tasks
+        ],
+    )
+
+
+def build_report(
+    reader: LogReader,
+    *,
+    task: str | None = None,
+    target_accuracy: float | None = None,
+    max_escalation: float | None = None,
+    threshold: float | None = None,
+    default_threshold: float = DEFAULT_THRESHOLD,
+    clock: Clock | None = None,
+) -> AuditReport:
+    """The audit of the log behind ``reader``; ``NoPairsError`` when it has neither traffic nor pairs."""
+    traffic = _traffic(reader)
+    try:
+        result = analyse(
+            reader,
+            task,
+            target_accuracy=target_accuracy,
+            max_escalation=max_escalation,
+            threshold=threshold,
+            default_threshold=default_threshold,
+        )
+    except NoPairsError as exc:
+        if traffic.requests == 0 and not load_pairs(reader):
+            raise NoPairsError(
+                f"The call log {reader.path} has no routed traffic and no paired outcomes to report on; "
+                "route some requests, or run `routermon shadow FILE --task T` or `routermon import FILE`."
+            ) from None
+        result, missing = None, str(exc)
+    else:
+        missing = None
+    return AuditReport(
+        generated_at=(clock or SYSTEM_CLOCK).now(),
+        db_path=str(reader.path),
+        task=task,
+        traffic=traffic,
+        analysis=result,
+        sweep=condensed_rows(result) if result else [],
+        no_pairs=missing,
+    )
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+
+def render_json(report: AuditReport) -> str:
+    """The report as indented JSON (every figure, not only the condensed ones)."""
+    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False)
+
+
+def usd(value: float | None) -> str:
+    """Dollars: cents from $1 up, four significant digits below (per-request costs are tiny); ``unknown`` for ``None``."""
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    decimals = max(2, -math.floor(math.log10(abs(value))) + 3)
+    return f"${value:.{decimals}f}"
+
+
+def answer_text(answer_json: str | None) -> str | None:
+    """A logged answer (JSON text) as a person reads it: a string without its quotes."""
+    if answer_json is None:
+        return None
+    try:
+        value = json.loads(answer_json)
+    except ValueError:
+        return answer_json
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}%}"
+
+
+def _when(ts: float | None) -> str:
+    return "–" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _cell(value: object, width: int = 60) -> str:
+    """A table cell: one line, pipes escaped, long text cut."""
+    text = "–" if value is None else str(value)
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _traffic_md(t: Traffic) -> list[str]:
+    out = ["## Traffic", ""]
+    if t.requests == 0:
+        return out + ["No routed traffic in the log yet (imported pairs are not traffic).", ""]
+    out += _table(
+        ["requests", "calls", "spend", "escalated", "errors", "from", "to"],
+        [
+            [
+                f"{t.requests:,}",
+                f"{t.calls:,}",
+                usd(t.spend_usd),
+                f"{t.escalated:,} ({_pct(t.escalation_share)})",
+                f"{t.errors:,}",
+                _when(t.first_ts),
+                _when(t.last_ts),
+            ]
+        ],
+    )
+    out.append("")
+    if t.escalation_reasons:
+        out += ["Escalation reasons (first reason per escalated request):", ""]
+        out += _table(
+            ["reason", "requests", "share of escalations"],
+            [
+                [r, f"{n:,}", _pct(n / t.escalated if t.escalated else None)]
+                for r, n in t.escalation_reasons.items()
+            ],
+        )
+        out.append("")
+    if t.per_task:
+        out += _table(
+            ["task", "requests", "escalated", "spend", "share of spend", "cheap accuracy"],
+            [
+                [
+                    s.task,
+                    f"{s.requests:,}",
+                    _pct(s.escalation_share),
+                    usd(s.spend_usd),
+                    _pct(s.spend_share),
+                    _pct(s.cheap_accuracy),
+                ]
+                for s in t.per_task
+            ],
+        )
+        out.append("")
+    return out
+
+
+def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
+    out = ["## Threshold sweep", ""]
+    out.append(
+        f"Escalate when the cheap model's confidence is below the threshold. {a.pairs:,} paired outcomes; "
+        f"cheap: {', '.join(a.cheap_models)}; strong: {', '.join(a.strong_models)}. "
+        "Accuracy with its 95% Wilson interval; costs per 1,000 requests."
+    )
+    out.append("")
+    rows: list[list[object]] = []
+    for base, label in ((a.cheap_only, "cheap only"), (a.strong_only, "strong only")):
+        rows.append(
+            [
+                label,
+                "0.0%" if base.name == "cheap_only" else "100.0%",
+                f"{_pct(base.accuracy)} ({_pct(base.accuracy_low)}–{_pct(base.accuracy_high)})",
+                usd(base.cost_per_1k_requests_usd),
+                _pct(base.cost_vs_strong, 0),
+            ]
+        )
+    for r in report.sweep:
+        mark = " ← recommended" if r.threshold == a.recommended.threshold else ""
+        rows.append(
+            [
+                f"{r.threshold:.2f}{mark}",
+                _pct(r.escalation_share),
+                f"{_pct(r.accuracy)} ({_pct(r.accuracy_low)}–{_pct(r.accuracy_high)})",
+                usd(r.cost_per_1k_requests_usd),
+                _pct(r.cost_vs_strong, 0),
+            ]
+        )
+    out += _table(
+        ["threshold", "escalated", "accuracy (95% CI)", "cost / 1k requests", "vs always-strong"], rows
+    )
+    out += [
+        "",
+        f"Showing every {CONDENSED_STEP:.1f}; `routermon thresholds` lists all {len(a.rows)} thresholds.",
+        "",
+    ]
+    return out
+
+
+def _calibration_md(a: SweepResult) -> list[str]:
+    c = a.calibration
+    out = ["## Calibration of the cheap model's confidence", ""]
+    ece = "–" if c.ece is None else f"{c.ece:.3f}"
+    out.append(
+        f"Expected calibration error: {ece} (0 means the confidence is the chance of being right). "
+        f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {c.confidently_wrong:,} of "
+        f"{c.judged:,} pairs ({_pct(c.confidently_wrong_share)}; {_pct(c.confidently_wrong_share_of_kept)} of "
+        "the answers it keeps): no threshold at or below this one catches them."
+    )
+    out.append("")
+    out += _table(
+        ["confidence", "pairs", "mean confidence", "accuracy"],
+        [
+            [f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", _pct(b.mean_confidence), _pct(b.accuracy)]
+            for b in c.bins
+            if b.count
+        ],
+    )
+    out.append("")
+    if c.examples:
+        out += ["Confidently wrong, most confident first:", ""]
+        out += _table(
+            ["task", "confidence", "cheap answer", "strong answer", "reference", "input"],
+            [
+                [
+                    e.task,
+                    f"{e.confidence:.2f}",
+                    answer_text(e.cheap_answer),
+                    answer_text(e.strong_answer),
+                    e.reference,
+                    e.input_preview,
+                ]
+                for e in c.examples[:EXAMPLES_SHOWN]
+            ],
+        )
+        out.append("")
+    return out
+
+
+def _per_task_md(a: SweepResult) -> list[str]:
+    out = [f"## Where complexity lives (per task, at threshold {a.chosen_threshold:.2f})", ""]
+    out += _table(
+        ["task", "pairs", "cheap accuracy", "escalated", "accuracy", "share of spend", "own recommendation"],
+        [
+            [
+                s.task,
+                f"{s.pairs:,}",
+                _pct(s.cheap_accuracy),
+                _pct(s.escalation_share),
+                _pct(s.accuracy),
+                _pct(s.spend_share),
+                "none meets the target"
+                if s.recommended_threshold is None
+                else f"{s.recommended_threshold:.2f}",
+            ]
+            for s in a.per_task
+        ],
+    )
+    return out + [""]
+
+
+def _disagreements_md(a: SweepResult) -> list[str]:
+    out = ["## The costliest disagreements", ""]
+    if not a.disagreements:
+        return out + ["The two models agree on every pair.", ""]
+    out += _table(
+        ["task", "cost", "confidence", "cheap answer", "strong answer", "reference", "input"],
+        [
+            [
+                e.task,
+                usd(e.cost_usd),
+                "failed" if e.confidence is None else f"{e.confidence:.2f}",
+                answer_text(e.cheap_answer),
+                answer_text(e.strong_answer),
+                e.reference,
+                e.input_preview,
+            ]
+            for e in a.disagreements[:EXAMPLES_SHOWN]
+        ],
+    )
+    return out + [""]
+
+
+def render_markdown(report: AuditReport) -> str:
+    """The report as a Markdown document."""
+    scope = f" for task `{report.task}`" if report.task else ""
+    out = [
+        f"# routermon audit{scope}",
+        "",
+        f"Generated {_when(report.generated_at)} from `{report.db_path}`.",
+        "",
+    ]
+    out += _traffic_md(report.traffic)
+    a = report.analysis
+    if a is None:
+        out += ["## Threshold analysis", "", report.no_pairs or "", ""]
+        return "\n".join(out).rstrip() + "\n"
+    out += ["## Recommendation", "", a.recommended.message, ""]
+    out += _sweep_md(report, a)
+    out += _calibration_md(a)
+    out += _per_task_md(a)
+    out += _disagreements_md(a)
+    out += ["## What these figures assume", ""]
+    out += [f"- {note}" for note in a.notes]
+    return "\n".join(out).rstrip() + "\n"
+
+
+__all__ = [
+    "AuditReport",
+    "TaskTraffic",
+    "answer_text",
+    "Traffic",
+    "build_report",
+    "condensed_rows",
+    "render_json",
+    "render_markdown",
+    "usd",
+]

@@ -1,0 +1,170 @@
+"""``routermon thresholds``: the threshold sweep over paired outcomes, with a recommendation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from routermon.core.analysis import SweepResult, analyse
+from routermon.core.pairs import NoPairsError
+from routermon.core.reader import LogReader
+from routermon.core.report import answer_text, usd
+from routermon.core.settings import load_settings
+
+from .cli import db_option, main, resolve_db
+
+MAX_ROWS = 40  # beyond this, the table shows the 0.05 grid and the recommended threshold
+HOW_TO_PAIR = "run `routermon shadow FILE --task T` or `routermon import FILE` to get paired outcomes"
+
+
+def open_log(ctx: click.Context, db: str | None) -> LogReader:
+    """The reader on the log; a missing log says how to get paired outcomes."""
+    path = Path(resolve_db(db or ctx.find_root().params.get("db")))
+    if not path.exists():
+        raise NoPairsError(f"There is no call log at {path} yet; {HOW_TO_PAIR}.")
+    return LogReader(path)
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}%}"
+
+
+def _shown_rows(result: SweepResult, show_all: bool):
+    if show_all or len(result.rows) <= MAX_ROWS:
+        return result.rows
+    keep = {result.recommended.threshold, result.chosen_threshold}
+    return [r for r in result.rows if round(r.threshold / 0.05, 6).is_integer() or r.threshold in keep]
+
+
+def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
+    """The sweep, recommendation, calibration and per-task view as rich tables."""
+    scope = f" of task {result.task}" if result.task else ""
+    console.print(
+        f"[bold]{result.pairs:,} paired outcomes{scope}[/] — cheap {', '.join(result.cheap_models)}, "
+        f"strong {', '.join(result.strong_models)}. Escalate when confidence < threshold."
+    )
+    table = Table("threshold", "escalated", "accuracy", "95% CI", "cost/request", "cost/1k", "vs strong")
+    for base, label in ((result.cheap_only, "cheap only"), (result.strong_only, "strong only")):
+        table.add_row(
+            label,
+            "0.0%" if base.name == "cheap_only" else "100.0%",
+            _pct(base.accuracy),
+            f"{_pct(base.accuracy_low)}–{_pct(base.accuracy_high)}",
+            usd(base.cost_per_request_usd),
+            usd(base.cost_per_1k_requests_usd),
+            _pct(base.cost_vs_strong, 0),
+            style="dim",
+        )
+    rows = _shown_rows(result, show_all)
+    for row in rows:
+        recommended = row.threshold == result.recommended.threshold
+        table.add_row(
+            f"{row.threshold:.2f}" + (" ←" if recommended else ""),
+            _pct(row.escalation_share),
+            _pct(row.accuracy),
+            f"{_pct(row.accuracy_low)}–{_pct(row.accuracy_high)}",
+            usd(row.cost_per_request_usd),
+            usd(row.cost_per_1k_requests_usd),
+            _pct(row.cost_vs_strong, 0),
+            style="bold green" if recommended else None,
+        )
+    console.print(table)
+    if len(rows) < len(result.rows):
+        console.print(f"Showing {len(rows)} of {len(result.rows)} thresholds; --all lists every one.")
+    style = "green" if result.recommended.met else "yellow"
+    console.print(f"[bold {style}]{result.recommended.message}[/]")
+
+    cal = result.calibration
+    ece = "-" if cal.ece is None else f"{cal.ece:.3f}"
+    console.print(
+        f"\n[bold]Calibration[/] (expected calibration error {ece}): at threshold {cal.threshold:.2f} the cheap "
+        f"model is confidently wrong on {cal.confidently_wrong:,} of {cal.judged:,} pairs "
+        f"({_pct(cal.confidently_wrong_share)}); no threshold at or below it catches them."
+    )
+    bins = Table("confidence", "pairs", "mean confidence", "accuracy")
+    for b in cal.bins:
+        if b.count:
+            bins.add_row(
+                f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", _pct(b.mean_confidence), _pct(b.accuracy)
+            )
+    console.print(bins)
+    if cal.examples:
+        wrong = Table(
+            "confidence", "cheap answer", "strong answer", "reference", "input", title="Confidently wrong"
+        )
+        for e in cal.examples[:5]:
+            wrong.add_row(
+                f"{e.confidence:.2f}",
+                answer_text(e.cheap_answer) or "-",
+                answer_text(e.strong_answer) or "-",
+                e.reference or "-",
+                e.input_preview or "-",
+            )
+        console.print(wrong)
+    if len(result.per_task) > 1:
+        tasks = Table(
+            "task",
+            "pairs",
+            "cheap accuracy",
+            "escalated",
+            "accuracy",
+            "share of spend",
+            "own threshold",
+            title=f"Per task at threshold {result.chosen_threshold:.2f}",
+        )
+        for s in result.per_task:
+            tasks.add_row(
+                s.task,
+                f"{s.pairs:,}",
+                _pct(s.cheap_accuracy),
+                _pct(s.escalation_share),
+                _pct(s.accuracy),
+                _pct(s.spend_share),
+                "none" if s.recommended_threshold is None else f"{s.recommended_threshold:.2f}",
+            )
+        console.print(tasks)
+    for note in result.notes:
+        console.print(f"[dim]• {note}[/]")
+
+
+@main.command("thresholds")
+@click.option("--task", default=None, help="Only the pairs of this task.")
+@click.option(
+    "--target-accuracy",
+    type=float,
+    default=None,
+    help="Accuracy to reach, 0 to 1 (default: always-strong accuracy minus one point).",
+)
+@click.option(
+    "--max-escalation", type=float, default=None, help="Largest share of requests to escalate, 0 to 1."
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Threshold for calibration and the per-task view (default: the recommendation, else the settings').",
+)
+@click.option("--all", "show_all", is_flag=True, help="List every threshold tried.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole analysis as JSON.")
+@db_option
+@click.pass_context
+def thresholds_command(ctx, task, target_accuracy, max_escalation, threshold, show_all, as_json, db) -> None:
+    """Sweep confidence thresholds over the paired outcomes and recommend one."""
+    settings = load_settings()
+    with open_log(ctx, db) as reader:
+        result = analyse(
+            reader,
+            task,
+            target_accuracy=target_accuracy,
+            max_escalation=max_escalation,
+            threshold=threshold,
+            default_threshold=settings.threshold,
+        )
+    if as_json:
+        click.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return
+    print_result(Console(), result, show_all)
