@@ -1,0 +1,183 @@
+"""Shadow runs over a file: both models on every input, concurrently, resumable.
+
+``read_inputs`` reads a JSONL file (one object a line with ``text`` or ``input``, optional ``id``
+and ``reference``) or a CSV file (a ``text`` or ``input`` column, optional ``id`` and ``reference``
+columns). ``run_shadow`` sends each input through a shadow-mode ``Router`` with a bounded number in
+flight; every finished pair is logged as it finishes, so an interrupted run keeps what it did, and
+``done_inputs`` tells a resumed run which inputs already have a complete pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from .db import connect, translate
+from .errors import ImportFormatError, RouteFailedError
+from .router import Router
+
+SOURCE = "shadow-run"
+
+
+class ShadowInput(BaseModel):
+    """One input of a shadow run."""
+
+    line: int
+    text: str
+    reference: str | None = None
+    id: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ShadowProgress(BaseModel):
+    """Where a shadow run stands."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    spend_usd: float = 0.0
+    escalated: int = 0
+
+
+def _row_text(obj: dict, line: int, path: Path) -> ShadowInput:
+    text = obj.get("text", obj.get("input"))
+    if not isinstance(text, str) or not text.strip():
+        raise ImportFormatError(f"{path}, line {line}: needs a non-empty 'text' (or 'input') string.")
+    ref = obj.get("reference")
+    ident = obj.get("id")
+    return ShadowInput(
+        line=line,
+        text=text,
+        reference=None if ref in (None, "") else str(ref),
+        id=None if ident in (None, "") else str(ident),
+    )
+
+
+def read_inputs(path: str | Path) -> list[ShadowInput]:
+    """The inputs of a JSONL or CSV file; a bad line is an ``ImportFormatError`` naming its number."""
+    path = Path(path)
+    if path.is_dir():
+        raise ImportFormatError(f"{path} is a directory, not an input file.")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ImportFormatError(f"The input file {path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError(f"The input file {path} is not UTF-8 text (byte {exc.start}).") from None
+    items: list[ShadowInput] = []
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(raw.splitlines())
+        fields = set(reader.fieldnames or [])
+        if not fields & {"text", "input"}:
+            raise ImportFormatError(
+                f"{path}: the CSV needs a 'text' or 'input' column (it has {sorted(fields)})."
+            )
+        try:
+            for row in reader:
+                items.append(_row_text(row, reader.line_num, path))
+        except csv.Error as exc:
+            raise ImportFormatError(f"{path}, line {reader.line_num}: {exc}.") from None
+    else:
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFormatError(f"{path}, line {number}: not valid JSON ({exc.msg}).") from None
+            if isinstance(obj, str):
+                obj = {"text": obj}
+            if not isinstance(obj, dict):
+                raise ImportFormatError(f"{path}, line {number}: expected an object with a 'text' field.")
+            items.append(_row_text(obj, number, path))
+    if not items:
+        raise ImportFormatError(f"The input file {path} has no inputs.")
+    return items
+
+
+def done_inputs(db_path: str | Path, task: str) -> set[str]:
+    """sha256 of inputs that already have a shadow pair (cheap and shadow rows, answered) for ``task``."""
+    path = Path(db_path)
+    if not path.exists():
+        return set()
+    conn = connect(path, create=False, readonly=True)
+    try:
+        rows = conn.execute(
+            "SELECT c.input_sha256 FROM calls c JOIN calls s ON s.request_id = c.request_id"
+            " WHERE c.task = ? AND c.mode = 'shadow' AND c.source = ? AND c.role = 'cheap' AND s.role = 'shadow'"
+            " AND (c.final = 1 OR s.final = 1)",  # a request that failed on both models is tried again
+            (task, SOURCE),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise translate(path, exc) from None
+    finally:
+        conn.close()
+    return {r[0] for r in rows}
+
+
+async def run_shadow(
+    router: Router,
+    task: str,
+    items: Sequence[ShadowInput],
+    *,
+    labels: Sequence[str] | None = None,
+    concurrency: int = 8,
+    skip: set[str] | None = None,
+    stop: threading.Event | None = None,
+    on_progress: Callable[[ShadowProgress], None] | None = None,
+) -> ShadowProgress:
+    """Route every input through ``router`` (which must be in shadow mode), ``concurrency`` at a time.
+
+    Inputs whose sha256 is in ``skip`` are not sent. When ``stop`` is set no new input starts and
+    the ones in flight finish, so every finished pair stays logged.
+    """
+    if router.mode != "shadow":
+        raise ValueError("run_shadow needs a Router in shadow mode")
+    skip = skip or set()
+    progress = ShadowProgress(total=len(items))
+    todo: list[ShadowInput] = []
+    seen: set[str] = set()
+    for item in items:
+        digest = item.sha256
+        if digest in skip or digest in seen:  # a repeated input is paired once
+            progress.skipped += 1
+        else:
+            seen.add(digest)
+            todo.append(item)
+    if on_progress:
+        on_progress(progress)
+    queue: asyncio.Queue[ShadowInput] = asyncio.Queue()
+    for item in todo:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        while not (stop is not None and stop.is_set()):
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                result = await router.route(task, item.text, labels=labels, reference=item.reference)
+            except RouteFailedError:
+                progress.failed += 1
+            else:
+                progress.done += 1
+                progress.spend_usd += result.cost_usd
+                progress.escalated += int(result.escalated)
+            if on_progress:
+                on_progress(progress)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    return progress

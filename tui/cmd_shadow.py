@@ -1,0 +1,151 @@
+"""``routermon shadow``: run both models on every input of a file, to measure the cheap one."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from routermon.core.errors import ConfigError
+from routermon.core.prices import PriceBook
+from routermon.core.router import Router
+from routermon.core.settings import load_settings
+from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
+
+from .cli import db_option, main, resolve_db
+
+
+@main.command("shadow")
+@click.argument("file", type=click.Path(path_type=str))
+@click.option("--task", default="classify", show_default=True, help="classify or summarize.")
+@click.option("--labels", default=None, help="Comma-separated labels for classify.")
+@click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
+@click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
+@click.option("--threshold", type=float, default=None, help="The policy threshold recorded with each pair.")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests in flight."
+)
+@click.option("--resume", is_flag=True, help="Skip inputs that already have a pair in the log.")
+@click.option("--fake", is_flag=True, help="Use the built-in stand-in API (no key needed).")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --fake)."
+)
+@click.option(
+    "--fake-latency",
+    type=click.FloatRange(0, 10),
+    default=0.0,
+    show_default=True,
+    help="With --fake, sleep this share of each simulated latency (0 answers at once).",
+)
+@db_option
+def shadow_command(
+    file,
+    task,
+    labels,
+    cheap_model,
+    strong_model,
+    threshold,
+    concurrency,
+    resume,
+    fake,
+    seed,
+    fake_latency,
+    db,
+):
+    """Run cheap and strong models side by side on every input of a file."""
+    settings = load_settings()
+    label_list = [x.strip() for x in labels.split(",")] if labels else None
+    if task == "classify" and not label_list:
+        raise ConfigError("The classify task needs --labels, e.g. --labels safe,unsafe,review-needed.")
+    if task not in ("classify", "summarize"):
+        raise ConfigError(f"The shadow command runs classify or summarize, not {task!r}.")
+    items = read_inputs(file)
+    db_path = resolve_db(db)
+    skip = done_inputs(db_path, task) if resume else set()
+    client = None
+    if fake:
+        from routermon.core.fakeapi import StandInAPI
+        from routermon.core.scenario import load_scenario
+
+        client = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=fake_latency).client()
+    router = Router(
+        cheap_model or settings.cheap_model,
+        strong_model or settings.strong_model,
+        threshold if threshold is not None else settings.threshold,
+        mode="shadow",
+        client=client,
+        log=db_path,
+        prices=PriceBook(overrides=settings.prices),
+        store_inputs=settings.store_inputs,
+        preview_chars=settings.preview_chars,
+        source=SOURCE,
+    )
+    console = Console(stderr=True)
+    stop = threading.Event()
+    columns = (
+        TextColumn("[bold]shadow[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("spend ${task.fields[spend]:.4f}"),
+        TextColumn("failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+
+    async def run():
+        loop = asyncio.get_running_loop()
+
+        def first_interrupt() -> None:
+            stop.set()
+            console.print("[yellow]Stopping: finishing the requests in flight (Ctrl-C again to abort).[/]")
+            loop.remove_signal_handler(signal.SIGINT)
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, first_interrupt)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            pass
+        with Progress(*columns, console=console, transient=False) as bar:
+            handle = bar.add_task("shadow", total=len(items), spend=0.0, failed=0)
+
+            def update(p):
+                bar.update(
+                    handle, completed=p.done + p.failed + p.skipped, spend=p.spend_usd, failed=p.failed
+                )
+
+            try:
+                return await run_shadow(
+                    router,
+                    task,
+                    items,
+                    labels=label_list,
+                    concurrency=concurrency,
+                    skip=skip,
+                    stop=stop,
+                    on_progress=update,
+                )
+            finally:
+                await router.aclose()
+
+    progress = asyncio.run(run())
+    share = progress.escalated / progress.done if progress.done else 0.0
+    click.echo(
+        f"{progress.done} pairs logged to {db_path}, {progress.skipped} skipped as already done, "
+        f"{progress.failed} failed on both models; ${progress.spend_usd:.4f} spent; "
+        f"the policy would escalate {share:.1%}."
+    )
+    if stop.is_set():
+        left = progress.total - progress.done - progress.failed - progress.skipped
+        click.echo(f"Interrupted with {left} inputs left; run again with --resume to finish.")
+    click.echo("Next: routermon thresholds --task " + task)
