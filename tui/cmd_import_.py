@@ -11,7 +11,7 @@ from routermon.core.settings import load_settings
 from .cli import db_option, main, resolve_db
 
 
-@main.command("import")
+@main.command("import", short_help="Import paired outcomes of a cheap and a strong model.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
 @click.option(
     "--skip-invalid",

@@ -18,7 +18,7 @@ class ReportWriteError(RoutermonError):
     """The report file cannot be written."""
 
 
-@main.command("report")
+@main.command("report", short_help="Write the audit report (Markdown or JSON).")
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False, path_type=str), default=None, help="Write to FILE."

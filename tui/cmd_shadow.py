@@ -26,7 +26,7 @@ from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shado
 from .cli import db_option, main, resolve_db
 
 
-@main.command("shadow")
+@main.command("shadow", short_help="Run both models on every input of a file.")
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--task", default="classify", show_default=True, help="classify or summarize.")
 @click.option("--labels", default=None, help="Comma-separated labels for classify.")

@@ -131,7 +131,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
         console.print(f"[dim]• {note}[/]")
 
 
-@main.command("thresholds")
+@main.command("thresholds", short_help="Sweep thresholds over paired outcomes; recommend one.")
 @click.option("--task", default=None, help="Only the pairs of this task.")
 @click.option(
     "--target-accuracy",

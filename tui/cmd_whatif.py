@@ -144,7 +144,7 @@ def result_table(result: WhatIfResult) -> Table:
     return table
 
 
-@main.command("whatif")
+@main.command("whatif", short_help="Project monthly cost and savings of the cascade.")
 @click.option("--volume", type=float, default=None, help="Requests per month.")
 @click.option(
     "--cheap-share", type=float, default=None, help="Share of requests the cheap model finishes (0-1)."
