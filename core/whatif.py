@@ -38,6 +38,8 @@ _FIELD_LABELS = {
     "cheap_model": "The cheap model",
     "strong_model": "The strong model",
     "batch": "The batch flag",
+    "escalated_input_tokens": "The escalated requests' input token count",
+    "escalated_output_tokens": "The escalated requests' output token count",
 }
 _SHARE_FIELDS = ("cheap_share", "cached_input_share")
 
@@ -48,6 +50,9 @@ class WhatIfInputs(BaseModel):
     ``input_tokens`` and ``output_tokens`` are averages per call (the cheap and the strong call of
     a request are assumed to read and write the same amounts). ``cached_input_share`` is the share
     of input tokens read from the prompt cache (billed at the cache-read price).
+    ``escalated_input_tokens`` / ``escalated_output_tokens``, when given, are the averages of the
+    strong call on an *escalated* request (escalated requests are often longer than the average one);
+    the cascade's strong calls are priced at them, always-strong and always-cheap at the others.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -61,6 +66,8 @@ class WhatIfInputs(BaseModel):
     cached_input_share: float = Field(default=0.0, ge=0, le=1)
     batch: bool = False
     monthly_overhead_usd: float = Field(default=0.0, ge=0)
+    escalated_input_tokens: float | None = Field(default=None, ge=0)
+    escalated_output_tokens: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -129,6 +136,11 @@ class RequestCosts(BaseModel):
     cheap_usd: float
     strong_usd: float
     notes: list[str] = Field(default_factory=list)
+    escalated_strong_usd: float | None = None  # the strong call of an escalated request, if it differs
+
+    @property
+    def escalated_usd(self) -> float:
+        return self.strong_usd if self.escalated_strong_usd is None else self.escalated_strong_usd
 
 
 def _books(inputs: WhatIfInputs, prices: PriceBook | None) -> tuple[PriceBook, PriceBook]:
@@ -144,9 +156,17 @@ def _books(inputs: WhatIfInputs, prices: PriceBook | None) -> tuple[PriceBook, P
     return PriceBook(overrides=base.overrides, price_context={**context, **BATCH_CONTEXT}), standard
 
 
-def _call_cost(rates: ModelRates, inputs: WhatIfInputs) -> float:
-    cached = inputs.input_tokens * inputs.cached_input_share
-    return rates.cost(inputs.input_tokens - cached, inputs.output_tokens, cache_read_tokens=cached)
+def _call_cost(rates: ModelRates, inputs: WhatIfInputs, escalated: bool = False) -> float:
+    input_tokens, output_tokens = inputs.input_tokens, inputs.output_tokens
+    if escalated:
+        input_tokens = (
+            inputs.escalated_input_tokens if inputs.escalated_input_tokens is not None else input_tokens
+        )
+        output_tokens = (
+            inputs.escalated_output_tokens if inputs.escalated_output_tokens is not None else output_tokens
+        )
+    cached = input_tokens * inputs.cached_input_share
+    return rates.cost(input_tokens - cached, output_tokens, cache_read_tokens=cached)
 
 
 def request_costs(inputs: WhatIfInputs, prices: PriceBook | None = None) -> RequestCosts:
@@ -163,8 +183,14 @@ def request_costs(inputs: WhatIfInputs, prices: PriceBook | None = None) -> Requ
         if inputs.cached_input_share > 0 and inputs.input_tokens > 0 and rates.cache_read is None:
             notes.append(f"{model} has no cache-read price; cached input tokens billed at the input price.")
         per_model[model] = _call_cost(rates, inputs)
+    escalated = None
+    if inputs.escalated_input_tokens is not None or inputs.escalated_output_tokens is not None:
+        escalated = _call_cost(book.rates(inputs.strong_model), inputs, escalated=True)
     return RequestCosts(
-        cheap_usd=per_model[inputs.cheap_model], strong_usd=per_model[inputs.strong_model], notes=notes
+        cheap_usd=per_model[inputs.cheap_model],
+        strong_usd=per_model[inputs.strong_model],
+        notes=notes,
+        escalated_strong_usd=escalated,
     )
 
 
@@ -175,16 +201,20 @@ def _cascade_per_request(cheap_usd: float, strong_usd: float, cheap_share: float
 
 def _from_costs(inputs: WhatIfInputs, costs: RequestCosts) -> WhatIfResult:
     cheap, strong, volume = costs.cheap_usd, costs.strong_usd, inputs.monthly_requests
-    cascade_each = _cascade_per_request(cheap, strong, inputs.cheap_share)
-    split_each = inputs.cheap_share * cheap + inputs.escalation_share * strong
+    escalated = costs.escalated_usd
+    cascade_each = _cascade_per_request(cheap, escalated, inputs.cheap_share)
+    split_each = inputs.cheap_share * cheap + inputs.escalation_share * escalated
     always_strong = volume * strong
     cascade = volume * cascade_each
     simple_split = volume * split_each
     savings = always_strong - cascade
     savings_each = strong - cascade_each
     overhead = inputs.monthly_overhead_usd
-    # Cascade < always-strong exactly when cheap_share * strong > cheap.
-    break_even_share = cheap / strong if strong > 0 and cheap <= strong else None
+    # Cascade < always-strong exactly when cheap + (1 - cheap_share) * escalated < strong
+    # (cheap_share > cheap / strong when escalated requests cost what the average one does).
+    break_even_share = None
+    if strong > 0 and cheap <= strong:
+        break_even_share = max(0.0, 1.0 - (strong - cheap) / escalated) if escalated > 0 else 0.0
     break_even_volume = overhead / savings_each if overhead > 0 and savings_each > 0 else None
     return WhatIfResult(
         inputs=inputs,
@@ -228,7 +258,7 @@ def share_curve(
     curve = []
     for i in range(points):
         share = i / (points - 1)
-        cascade = volume * _cascade_per_request(costs.cheap_usd, costs.strong_usd, share) + overhead
+        cascade = volume * _cascade_per_request(costs.cheap_usd, costs.escalated_usd, share) + overhead
         curve.append((share, cascade, volume * costs.strong_usd, volume * costs.cheap_usd))
     return curve
 
@@ -247,7 +277,7 @@ def volume_curve(
     ``cascade_usd`` includes ``monthly_overhead_usd``, so the curves cross at the break-even volume.
     """
     costs = request_costs(inputs, prices)
-    cascade_each = _cascade_per_request(costs.cheap_usd, costs.strong_usd, inputs.cheap_share)
+    cascade_each = _cascade_per_request(costs.cheap_usd, costs.escalated_usd, inputs.cheap_share)
     curve = []
     for volume in default_volumes() if volumes is None else volumes:
         if not math.isfinite(volume) or volume < 0:
@@ -268,8 +298,10 @@ def from_log(
 ) -> WhatIfInputs:
     """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month.
 
-    Volume is requests / days × 30; the cheap share is 1 - the escalation share; tokens are averages
-    per call over every logged call (cache reads count as cached input, cache writes as plain input);
+    Volume is requests / days × 30; the cheap share is 1 - the escalation share; ``input_tokens`` and
+    ``output_tokens`` are averages of the first-tier calls (one per request) and ``escalated_*`` of the
+    later tiers' calls, so the projection reproduces the logged cascade spend even when escalated
+    requests are longer than most (cache reads count as cached input, cache writes as plain input);
     the models are the most used first-tier and top-tier models unless given. Imported pairs are
     left out. Raises ``ConfigError`` when the window holds no routed request.
     """
@@ -284,10 +316,10 @@ def from_log(
             "route some traffic first or give the volume, share and tokens as options."
         )
     usage = reader.per_tier_model(since, until)
-    calls = sum(u.calls for u in usage)
     cache_read = sum(u.cache_read_tokens for u in usage)
     input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
-    output_total = sum(u.output_tokens for u in usage)
+    requests_in, requests_out = _average_tokens([u for u in usage if u.tier == 0])
+    escalated_in, escalated_out = _average_tokens([u for u in usage if u.tier > 0])
     # per_tier_model sorts by tier, then most calls first: the first row of a tier is its most used model.
     first_tier = [u for u in usage if u.tier == 0]
     top_tier = [u for u in usage if u.tier == usage[-1].tier and u.tier > 0]
@@ -300,9 +332,20 @@ def from_log(
     return WhatIfInputs(
         monthly_requests=summary.requests / days * MONTH_DAYS,
         cheap_share=1.0 - summary.escalation_share,
-        input_tokens=input_total / calls,
-        output_tokens=output_total / calls,
+        input_tokens=requests_in,
+        output_tokens=requests_out,
+        escalated_input_tokens=escalated_in,
+        escalated_output_tokens=escalated_out,
         cached_input_share=cache_read / input_total if input_total else 0.0,
         cheap_model=cheap_model or first_tier[0].model,
         strong_model=strong_model,
     )
+
+
+def _average_tokens(usage: list) -> tuple[float | None, float | None]:
+    """Average input (cache tokens included) and output tokens per call of these rows; None without calls."""
+    calls = sum(u.calls for u in usage)
+    if not calls:
+        return None, None
+    input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
+    return input_total / calls, sum(u.output_tokens for u in usage) / calls

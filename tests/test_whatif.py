@@ -409,7 +409,9 @@ def test_from_log_extrapolates_the_window_to_a_month(tmp_path):
     assert inputs.cheap_share == pytest.approx(9 / 11)
     assert inputs.input_tokens == pytest.approx(200)
     assert inputs.cached_input_share == pytest.approx(0.1)
-    assert inputs.output_tokens == pytest.approx((11 * 10 + 2 * 30) / 13)
+    # Tokens of the first-tier calls (one per request), and of the escalated requests' strong calls.
+    assert inputs.output_tokens == pytest.approx(10)
+    assert (inputs.escalated_input_tokens, inputs.escalated_output_tokens) == pytest.approx((200, 30))
     assert (inputs.cheap_model, inputs.strong_model) == (HAIKU, SONNET)
 
 

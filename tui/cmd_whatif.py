@@ -66,7 +66,13 @@ def build_inputs(
                 cheap_model=given.get("cheap_model"),
                 strong_model=given.get("strong_model"),
             )
-        return WhatIfInputs(**{**observed.model_dump(), **given, **extra})
+        observed_values = observed.model_dump()
+        # Tokens given on the command line apply to every call, escalated ones included.
+        if "input_tokens" in given:
+            observed_values["escalated_input_tokens"] = None
+        if "output_tokens" in given:
+            observed_values["escalated_output_tokens"] = None
+        return WhatIfInputs(**{**observed_values, **given, **extra})
     missing = [flag for flag, key in _REQUIRED_FLAGS.items() if key not in given]
     if missing:
         raise ConfigError(
@@ -114,6 +120,14 @@ def result_table(result: WhatIfResult) -> Table:
         f"{inputs.monthly_requests:,.0f} requests/month · {inputs.cheap_share:.1%} finished by the cheap model · "
         f"{inputs.input_tokens:,.0f} in / {inputs.output_tokens:,.0f} out tokens per call"
     )
+    if inputs.escalated_input_tokens is not None or inputs.escalated_output_tokens is not None:
+        esc_in = (
+            inputs.input_tokens if inputs.escalated_input_tokens is None else inputs.escalated_input_tokens
+        )
+        esc_out = (
+            inputs.output_tokens if inputs.escalated_output_tokens is None else inputs.escalated_output_tokens
+        )
+        title += f" ({esc_in:,.0f} / {esc_out:,.0f} on escalated requests)"
     if inputs.cached_input_share:
         title += f" · {inputs.cached_input_share:.0%} of input cached"
     if inputs.batch:
