@@ -195,6 +195,7 @@ class LiveMonitor:
         self.behind = False
         self._lock = threading.Lock()  # guards the tallies
         self._db_lock = threading.Lock()  # one query at a time on the reader's connection
+        self._refresh_lock = threading.Lock()  # two refreshes at once would fold the same rows twice
         self._totals = _Tally()
         self._hours: dict[int, _Tally] = {}
         self._first_hour: int | None = None
@@ -283,6 +284,10 @@ class LiveMonitor:
 
     def refresh(self) -> list[CallRow]:
         """Read the rows added since the last refresh, fold them into the figures, and return them."""
+        with self._refresh_lock:
+            return self._refresh()
+
+    def _refresh(self) -> list[CallRow]:
         with self._db_lock:
             rows = self.reader.calls_after(self.last_id, limit=self.batch_limit)
         if not rows:
@@ -455,15 +460,30 @@ class LiveMonitor:
             return sorted(self._model_names)
 
     def recent_calls(
-        self, limit: int = 200, *, task: str | None = None, model: str | None = None
+        self,
+        limit: int = 200,
+        *,
+        task: str | None = None,
+        model: str | None = None,
+        after_id: int | None = None,
     ) -> list[CallRow]:
         """The newest ``limit`` rows seen so far matching the filter, oldest first.
 
-        Served from memory; only a filter that matches too few of the kept rows asks the log.
+        Served from memory. With ``after_id`` only rows newer than it are returned (memory only, for
+        screen updates); without it, a filter that matches too few of the kept rows asks the log.
         """
         with self._lock:
             kept = list(self.recent)
             last_id = self.last_id
+        if after_id is not None:
+            # Newest first until after_id: an update costs the new rows, not the whole deque.
+            newer = []
+            for row in reversed(kept):
+                if row.id <= after_id or len(newer) >= limit:
+                    break
+                if (not task or row.task == task) and (not model or row.model == model):
+                    newer.append(row)
+            return newer[::-1]
         matching = [r for r in kept if (not task or r.task == task) and (not model or r.model == model)]
         if len(matching) >= limit or len(kept) < (self.recent.maxlen or 0) or not (task or model):
             return matching[-limit:]

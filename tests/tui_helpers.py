@@ -129,15 +129,18 @@ def build_log(
     hours: float = 72.0,
     requests: int = 600,
     pairs: int = 0,
+    shadow_share: float = 0.0,
     seed: int = 7,
 ) -> Path:
-    """Write ``requests`` routed requests spread over the ``hours`` before ``now`` (and ``pairs``
-    imported pairs) to the log at ``path``; returns ``path``."""
+    """Write ``requests`` routed requests spread over the ``hours`` before ``now`` to the log at
+    ``path`` (a ``shadow_share`` of them in shadow mode, so judged), and ``pairs`` imported pairs;
+    returns ``path``."""
     rng = random.Random(seed)
     times = sorted(now - rng.random() * hours * 3600 for _ in range(requests))
     with CallLog(path) as log:
         for n, ts in enumerate(times):
-            log.log_many(request_records(rng, round(ts, 3), n))
+            mode = "shadow" if rng.random() < shadow_share else "cascade"
+            log.log_many(request_records(rng, round(ts, 3), n, mode=mode))
         for n in range(pairs):
             ts = round(now - 40 * 86400 + n * 60.0, 3)  # imported long ago: outside the live windows
             log.log_many(request_records(rng, ts, requests + n, mode="import", source="import"))

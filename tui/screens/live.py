@@ -1,0 +1,172 @@
+"""Screen 1, Live: key figures over the newest calls, updating as rows arrive."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import HorizontalGroup
+from textual.reactive import reactive
+from textual.widgets import Select, Static
+
+from ..widgets.calls_table import CallsTable
+from ..widgets.empty_state import EmptyState
+from ..widgets.formatting import count
+from ..widgets.key_figures import KeyFigures
+from .base import MonitorScreen
+
+EMPTY_LOG = (
+    "No calls in this log yet.\n\n"
+    "Route requests with `routermon route`, import paired outcomes with `routermon import`,\n"
+    "or see everything working with `routermon demo`. New calls appear here as they are logged."
+)
+
+
+class LiveScreen(MonitorScreen):
+    """Key figures, a task and model filter, and the newest calls (newest on top)."""
+
+    MODE = "live"
+    BINDINGS = [
+        Binding("p", "pause", "Pause/resume"),
+        Binding("t", "focus_filter('task-filter')", "Task"),
+        Binding("m", "focus_filter('model-filter')", "Model"),
+        Binding("escape", "clear_filters", "Clear filters", show=False),
+    ]
+
+    paused: reactive[bool] = reactive(False)
+
+    def compose_body(self) -> ComposeResult:
+        yield KeyFigures()
+        with HorizontalGroup(id="live-filters"):
+            yield Select[str]([], prompt="All tasks", id="task-filter", compact=True)
+            yield Select[str]([], prompt="All models", id="model-filter", compact=True)
+            yield Static("", id="live-state")
+        yield EmptyState(EMPTY_LOG, id="live-empty")
+        yield CallsTable(max_rows=self.app.table_rows, id="calls")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._shown_tasks: list[str] = []
+        self._shown_models: list[str] = []
+        self._calls_at_pause = 0
+        self._table_filled = False
+        self.query_one("#live-empty").display = False
+        self.query_one(CallsTable).loading = True
+
+    # -- filters -------------------------------------------------------------------------------
+
+    @property
+    def task_filter(self) -> str | None:
+        value = self.query_one("#task-filter", Select).value
+        return None if value is Select.NULL else str(value)
+
+    @property
+    def model_filter(self) -> str | None:
+        value = self.query_one("#model-filter", Select).value
+        return None if value is Select.NULL else str(value)
+
+    def action_focus_filter(self, select_id: str) -> None:
+        select = self.query_one(f"#{select_id}", Select)
+        select.focus()
+        select.expanded = True
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#task-filter", Select).clear()
+        self.query_one("#model-filter", Select).clear()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._reload_table()
+        self.query_one(CallsTable).focus()
+
+    def _reload_table(self) -> None:
+        """Refill the table for the current filter (may ask the log, so in a worker)."""
+        monitor = self.app.monitor
+        if monitor is None:
+            return
+        task, model, limit = self.task_filter, self.model_filter, self.app.table_rows
+
+        def load() -> None:
+            rows = monitor.recent_calls(limit, task=task, model=model)
+            self.app.call_from_thread(self._show_rows, rows, task, model)
+
+        self.run_worker(load, thread=True, exclusive=True, group="live-table", name="filter")
+
+    def _show_rows(self, rows, task: str | None, model: str | None) -> None:
+        if (task, model) != (self.task_filter, self.model_filter):
+            return  # the filter changed again meanwhile
+        table = self.query_one(CallsTable)
+        table.reset(rows)
+        table.loading = False
+        self._table_filled = True
+        self._show_state()
+
+    # -- pause ---------------------------------------------------------------------------------
+
+    def action_pause(self) -> None:
+        if not self.paused:
+            self.update_view()  # freeze what is current, not what was last drawn
+        self.paused = not self.paused
+
+    def watch_paused(self, paused: bool) -> None:
+        monitor = self.app.monitor
+        self._calls_at_pause = monitor.figures().calls if monitor else 0
+        if not paused:
+            self.update_view()
+        self._show_state()
+
+    def _show_state(self) -> None:
+        monitor = self.app.monitor
+        state = self.query_one("#live-state", Static)
+        if self.paused:
+            new = (monitor.figures().calls - self._calls_at_pause) if monitor else 0
+            state.update(f"[b reverse $warning] PAUSED [/] {count(new)} new · p resumes")
+        else:
+            shown = self.query_one(CallsTable).row_count
+            state.update(f"[b $success]●[/] live · newest {count(shown)} calls")
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def update_view(self) -> None:
+        monitor = self.app.monitor
+        empty = self.query_one("#live-empty", EmptyState)
+        table = self.query_one(CallsTable)
+        if monitor is None:
+            if self.app.db_error:
+                empty.update(self.app.db_error)
+                empty.display = True
+                table.loading = False
+            return
+        if self.paused:
+            self._show_state()
+            return
+        self.query_one(KeyFigures).show(monitor.figures())
+        self._update_filter_options(monitor)
+        if not self._table_filled:
+            self._reload_table()
+        else:
+            new = monitor.recent_calls(
+                self.app.table_rows, task=self.task_filter, model=self.model_filter, after_id=table.newest_id
+            )
+            table.add_calls(new)
+        empty.display = self.app.is_empty
+        table.display = not self.app.is_empty
+        self._show_state()
+
+    def _update_filter_options(self, monitor) -> None:
+        if not monitor.groups_loaded:
+            return
+        tasks, models = monitor.known_tasks(), monitor.known_models()
+        if tasks != self._shown_tasks:
+            self._set_options("#task-filter", tasks)
+            self._shown_tasks = tasks
+        if models != self._shown_models:
+            self._set_options("#model-filter", models)
+            self._shown_models = models
+
+    def _set_options(self, selector: str, names: list[str]) -> None:
+        select = self.query_one(selector, Select)
+        current = select.value
+        with select.prevent(Select.Changed):
+            select.set_options((name, name) for name in names)
+            if current is not Select.NULL and current in names:
+                select.value = current

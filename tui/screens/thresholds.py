@@ -1,0 +1,190 @@
+"""Screen 4, Thresholds: the confidence-threshold sweep over paired outcomes, a recommendation for an
+editable target accuracy, and the calibration view.
+
+Pairs are read from the log when the screen is first shown (and on ``l``); changing the target or
+the task re-runs the sweep over the pairs in memory.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalGroup, Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from routermon.core import analysis
+from routermon.core.errors import RoutermonError
+from routermon.core.pairs import Pair, load_pairs
+
+from ..widgets.calibration_chart import CalibrationChart
+from ..widgets.empty_state import EmptyState
+from ..widgets.formatting import count, pct
+from ..widgets.sweep_chart import SweepChart
+from ..widgets.sweep_table import SweepTable
+from .base import MonitorScreen
+from .whatif import Quantity, parse_quantity
+
+NO_PAIRS = (
+    "No paired outcomes yet.\n\n"
+    "A threshold is chosen from pairs: the cheap and the strong model's answers to the same inputs.\n"
+    "Run both on a sample with `routermon shadow FILE --task T`, or bring your own with\n"
+    "`routermon import FILE`; audited requests (audit_share in the settings) add pairs too."
+)
+
+
+class ThresholdsScreen(MonitorScreen):
+    """Task and target controls, the recommendation, the sweep table, and the two plots."""
+
+    MODE = "thresholds"
+    AUTO_FOCUS = "SweepTable"
+    BINDINGS = [
+        Binding("t", "edit_target", "Target"),
+        Binding("k", "pick_task", "Task"),
+        Binding("l", "load_pairs", "Reload pairs"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[Pair] | None = None
+        self.result: analysis.SweepResult | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with HorizontalGroup(id="thresholds-controls"):
+            yield Select[str]([], prompt="All tasks", id="pairs-task", compact=True)
+            yield Label(" Target accuracy % ", classes="field-label")
+            yield Input(
+                "",
+                placeholder="default",
+                id="target-accuracy",
+                validators=[Quantity("The target accuracy", 0, 100)],
+                valid_empty=True,
+                compact=True,
+                select_on_focus=True,
+            )
+            yield Static("", id="pairs-summary")
+        yield Static("", id="recommendation")
+        yield EmptyState(NO_PAIRS, id="thresholds-empty")
+        with Horizontal(id="thresholds-body"):
+            yield SweepTable(id="sweep-table")
+            with Vertical(id="thresholds-plots"):
+                yield SweepChart(id="sweep-chart")
+                yield CalibrationChart(id="calibration-chart")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#thresholds-empty").display = False
+        self.query_one("#thresholds-body").display = False
+
+    def update_view(self) -> None:
+        # New calls rarely add pairs; reading them all again every poll would rescan the log.
+        if self.pairs is None and self.app.monitor is not None:
+            self.action_load_pairs()
+
+    # -- controls ------------------------------------------------------------------------------
+
+    def action_edit_target(self) -> None:
+        self.query_one("#target-accuracy", Input).focus()
+
+    def action_pick_task(self) -> None:
+        select = self.query_one("#pairs-task", Select)
+        select.focus()
+        select.expanded = True
+
+    def action_leave_field(self) -> None:
+        self.query_one(SweepTable).focus()
+
+    @property
+    def target_accuracy(self) -> float | None:
+        """The typed target as a share, ``None`` for the default; raises ``ValueError`` when invalid."""
+        field = self.query_one("#target-accuracy", Input)
+        if not field.value.strip():
+            return None
+        check = field.validate(field.value)
+        if check is not None and not check.is_valid:
+            raise ValueError(" ".join(check.failure_descriptions))
+        return parse_quantity(field.value) / 100
+
+    @property
+    def task(self) -> str | None:
+        value = self.query_one("#pairs-task", Select).value
+        return None if value is Select.NULL else str(value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.run_sweep()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_leave_field()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.run_sweep()
+
+    # -- pairs and the sweep -------------------------------------------------------------------
+
+    def action_load_pairs(self) -> None:
+        """Read every paired outcome from the log (in a worker: it reads the whole pair set)."""
+        self.query_one("#recommendation", Static).update("[dim]Reading paired outcomes…[/]")
+
+        def load() -> None:
+            try:
+                pairs = self.app.query_log(load_pairs)
+            except RoutermonError as exc:
+                self.app.call_from_thread(self._show_message, str(exc))
+                return
+            self.app.call_from_thread(self._pairs_loaded, pairs)
+
+        self.run_worker(load, thread=True, exclusive=True, group="pairs", name="load pairs")
+
+    def _pairs_loaded(self, pairs: list[Pair]) -> None:
+        self.pairs = pairs
+        tasks = sorted({p.task for p in pairs})
+        select = self.query_one("#pairs-task", Select)
+        current = select.value
+        with select.prevent(Select.Changed):
+            select.set_options((task, task) for task in tasks)
+            if current is not Select.NULL and current in tasks:
+                select.value = current
+        self.run_sweep()
+
+    def _show_message(self, message: str) -> None:
+        self.query_one("#recommendation", Static).update(f"[b $error]{message}[/]")
+
+    def run_sweep(self) -> None:
+        """Sweep the pairs in memory for the current task and target (pure, so no log access)."""
+        if self.pairs is None:
+            return
+        empty = self.query_one("#thresholds-empty", EmptyState)
+        body = self.query_one("#thresholds-body")
+        task = self.task
+        pairs = [p for p in self.pairs if task is None or p.task == task]
+        if not pairs:
+            self.result = None
+            empty.display, body.display = True, False
+            self.query_one("#recommendation", Static).update("")
+            self.query_one("#pairs-summary", Static).update("")
+            return
+        try:
+            target = self.target_accuracy
+            result = analysis.sweep(pairs, target_accuracy=target, task=task, per_task=False)
+        except (ValueError, RoutermonError) as exc:
+            self._show_message(str(exc))
+            return
+        self.result = result
+        empty.display, body.display = False, True
+        sources = ", ".join(f"{source} {count(n)}" for source, n in result.sources.items())
+        self.query_one("#pairs-summary", Static).update(f"[dim]{count(result.pairs)} pairs ({sources})[/]")
+        field = self.query_one("#target-accuracy", Input)
+        if result.target_accuracy is not None:
+            field.placeholder = f"{result.target_accuracy * 100:.1f}"
+        recommendation = result.recommended
+        style = "b $success" if recommendation.met else "b $warning"
+        baselines = f"cheap only {pct(result.cheap_only.accuracy)}, strong only {pct(result.strong_only.accuracy)} correct"
+        self.query_one("#recommendation", Static).update(
+            f"[{style}]{recommendation.message}[/] [dim]({baselines})[/]"
+        )
+        self.query_one(SweepTable).show(result)
+        self.query_one(SweepChart).show(result)
+        self.query_one(CalibrationChart).show(result.calibration)

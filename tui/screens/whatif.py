@@ -1,0 +1,225 @@
+"""Screen 3, What-if: a month of traffic priced as always-strong, always-cheap, cascade and simple split.
+
+Numbers update as you type; a field that does not parse is marked and explained, never raised.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalGroup, Vertical
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Input, Label, Select, Static
+
+from routermon.core import whatif
+from routermon.core.catalog import default_cheap_model, default_strong_model
+from routermon.core.errors import RoutermonError
+from routermon.core.prices import PriceBook, known_models
+
+from ..widgets.cost_curve_chart import CostCurveChart
+from ..widgets.formatting import short_model
+from ..widgets.whatif_results import WhatIfResults
+from .base import MonitorScreen
+
+OBSERVED_DAYS = 7
+
+
+def parse_quantity(text: str) -> float:
+    """A number as people type it: ``1,000,000``, ``1_000``, ``2.5k``, ``3M``; raises ``ValueError``."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    scale = 1.0
+    if cleaned[-1:].lower() in ("k", "m"):
+        scale = 1_000.0 if cleaned[-1].lower() == "k" else 1_000_000.0
+        cleaned = cleaned[:-1]
+    value = float(cleaned) * scale
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+class Quantity(Validator):
+    """A number within ``[minimum, maximum]``, typed with or without separators and k / M."""
+
+    def __init__(self, what: str, minimum: float = 0.0, maximum: float | None = None) -> None:
+        super().__init__()
+        self.what, self.minimum, self.maximum = what, minimum, maximum
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            number = parse_quantity(value)
+        except ValueError:
+            return self.failure(f"{self.what} must be a number.")
+        if number < self.minimum or (self.maximum is not None and number > self.maximum):
+            top = f" and {self.maximum:g}" if self.maximum is not None else ""
+            word = "between" if top else "at least"
+            return self.failure(f"{self.what} must be {word} {self.minimum:g}{top}.")
+        return self.success()
+
+
+# Input id, label, validator, default text
+FIELDS = (
+    ("monthly-requests", "Requests / month", Quantity("Monthly requests"), "1,000,000"),
+    ("cheap-share", "Cheap share %", Quantity("The cheap share", 0, 100), "70"),
+    ("input-tokens", "Input tokens", Quantity("Input tokens"), "800"),
+    ("output-tokens", "Output tokens", Quantity("Output tokens"), "200"),
+)
+
+
+def _model_options(extra: list[str]) -> list[tuple[str, str]]:
+    names = list(dict.fromkeys([*known_models("anthropic"), *extra]))
+    return [(short_model(name), name) for name in names]
+
+
+class WhatIfScreen(MonitorScreen):
+    """Inputs on the left, the month priced on the right, the cost curve below."""
+
+    MODE = "whatif"
+    AUTO_FOCUS = "#observed"  # not a field: digits switch screens until a field is chosen
+    BINDINGS = [
+        Binding("o", "observed", "Use observed traffic"),
+        Binding("escape", "leave_field", "Leave field"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prices = PriceBook()
+        self.result: whatif.WhatIfResult | None = None
+
+    def compose_body(self) -> ComposeResult:
+        cheap, strong = default_cheap_model(), default_strong_model()
+        with Horizontal(id="whatif-top"):
+            with Vertical(id="whatif-form"):
+                for field_id, label, validator, default in FIELDS:
+                    with HorizontalGroup(classes="field"):
+                        yield Label(label, classes="field-label")
+                        yield Input(
+                            default, id=field_id, validators=[validator], compact=True, select_on_focus=True
+                        )
+                for select_id, label, model in (
+                    ("cheap-model", "Cheap model", cheap),
+                    ("strong-model", "Strong model", strong),
+                ):
+                    with HorizontalGroup(classes="field"):
+                        yield Label(label, classes="field-label")
+                        yield Select(
+                            _model_options([cheap, strong]),
+                            value=model,
+                            allow_blank=False,
+                            id=select_id,
+                            compact=True,
+                        )
+                yield Button("Use observed traffic (o)", id="observed", compact=True)
+            with Vertical(id="whatif-answer"):
+                yield WhatIfResults(id="whatif-results")
+                yield Static("", id="whatif-message")
+        yield CostCurveChart(id="whatif-curve")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#whatif-form").border_title = "Traffic"
+        self.query_one("#whatif-answer").border_title = "Per month"
+        self.recompute()
+
+    # -- reading the form ----------------------------------------------------------------------
+
+    def inputs(self) -> tuple[whatif.WhatIfInputs | None, list[str]]:
+        """The form as ``WhatIfInputs``, or ``None`` and the sentences saying what is wrong."""
+        problems: list[str] = []
+        values: dict[str, float] = {}
+        for field_id, _label, _validator, _default in FIELDS:
+            field = self.query_one(f"#{field_id}", Input)
+            result = field.validate(field.value)
+            if result is not None and not result.is_valid:
+                problems.extend(result.failure_descriptions)
+                continue
+            values[field_id] = parse_quantity(field.value)
+        if problems:
+            return None, problems
+        try:
+            return whatif.WhatIfInputs(
+                monthly_requests=values["monthly-requests"],
+                cheap_share=values["cheap-share"] / 100,
+                input_tokens=values["input-tokens"],
+                output_tokens=values["output-tokens"],
+                cheap_model=str(self.query_one("#cheap-model", Select).value),
+                strong_model=str(self.query_one("#strong-model", Select).value),
+            ), []
+        except RoutermonError as exc:
+            return None, [str(exc)]
+
+    def recompute(self) -> None:
+        """Price the month for the form as it stands (cheap: prices are cached, no I/O)."""
+        inputs, problems = self.inputs()
+        message = self.query_one("#whatif-message", Static)
+        results = self.query_one(WhatIfResults)
+        chart = self.query_one(CostCurveChart)
+        if inputs is None:
+            self.result = None
+            results.show(None, "Fix the marked field to see the month priced.")
+            message.update("[b $error]" + " ".join(problems) + "[/]")
+            chart.show([], None)
+            return
+        try:
+            result = whatif.project(inputs, self.prices)
+            curve = whatif.share_curve(inputs, self.prices)
+        except RoutermonError as exc:  # e.g. a model without a price
+            self.result = None
+            results.show(None, str(exc))
+            message.update("")
+            chart.show([], None)
+            return
+        self.result = result
+        results.show(result)
+        notes = list(result.notes)
+        if result.simple_split_usd != result.cascade_usd:
+            notes.append("Simple split leaves out the cheap call escalated requests also pay.")
+        message.update("[dim]" + " ".join(notes) + "[/]")
+        chart.show(curve, result)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.recompute()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.recompute()
+
+    def action_leave_field(self) -> None:
+        self.query_one("#observed", Button).focus()
+
+    # -- observed traffic ----------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "observed":
+            self.action_observed()
+
+    def action_observed(self) -> None:
+        """Fill the form from the last week of the log (volume, cheap share, tokens, models)."""
+        now = self.app.clock.now()
+
+        def observe() -> None:
+            try:
+                observed = self.app.query_log(
+                    lambda reader: whatif.from_log(reader, days=OBSERVED_DAYS, now=now)
+                )
+            except RoutermonError as exc:
+                self.app.call_from_thread(
+                    self.notify, str(exc), title="No observed traffic", severity="warning"
+                )
+                return
+            self.app.call_from_thread(self.fill, observed)
+
+        self.run_worker(observe, thread=True, exclusive=True, group="observed", name="observed traffic")
+
+    def fill(self, inputs: whatif.WhatIfInputs) -> None:
+        """Put ``inputs`` in the form (the numbers recompute from there)."""
+        self.query_one("#monthly-requests", Input).value = f"{inputs.monthly_requests:,.0f}"
+        self.query_one("#cheap-share", Input).value = f"{inputs.cheap_share * 100:.1f}"
+        self.query_one("#input-tokens", Input).value = f"{inputs.input_tokens:.0f}"
+        self.query_one("#output-tokens", Input).value = f"{inputs.output_tokens:.0f}"
+        for select_id, model in (("cheap-model", inputs.cheap_model), ("strong-model", inputs.strong_model)):
+            select = self.query_one(f"#{select_id}", Select)
+            select.set_options(_model_options([model]))
+            select.value = model
+        self.notify(f"Filled from the last {OBSERVED_DAYS} days of the log.", title="Observed traffic")
+        self.recompute()

@@ -1,0 +1,57 @@
+"""The top line of every screen: the five screens by number, the current one lit, and the log's status."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+# Mode name and title, in the order the digit keys switch to them.
+SCREENS: tuple[tuple[str, str], ...] = (
+    ("live", "Live"),
+    ("charts", "Charts"),
+    ("whatif", "What-if"),
+    ("thresholds", "Thresholds"),
+    ("tasks", "Tasks"),
+)
+
+
+class NavBar(Horizontal):
+    """``routermon  1 Live  2 Charts …`` with the current screen highlighted; click a name to switch."""
+
+    DEFAULT_CSS = """
+    NavBar {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $text-muted;
+        & > #nav-tabs { width: 1fr; height: 1; }
+        & > #nav-status { width: auto; height: 1; padding: 0 1; color: $text-muted; }
+        & > #nav-status.-error { background: $error; color: $text; }
+    }
+    """
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        parts = ["[b]routermon[/b]"]
+        for number, (mode, title) in enumerate(SCREENS, start=1):
+            label = f" {number} {title} "
+            if mode == self.current:
+                parts.append(f"[reverse $accent]{label}[/]")
+            else:
+                parts.append(f"[@click=app.switch_mode('{mode}')]{label}[/]")
+        yield Static("".join(parts), id="nav-tabs", markup=True)
+        yield Static("", id="nav-status")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "status", self._show_status)
+        self.watch(self.app, "status_error", self._show_error)
+
+    def _show_status(self, status: str) -> None:
+        self.query_one("#nav-status", Static).update(status)
+
+    def _show_error(self, error: bool) -> None:
+        self.query_one("#nav-status").set_class(error, "-error")

@@ -1,0 +1,55 @@
+"""Spend per time bucket (bars) and cumulative over the window (line, right axis), drawn with plotext."""
+
+from __future__ import annotations
+
+from routermon.core.live import Series
+
+from .escalation_chart import time_ticks, width_name
+from .fitted_plot import FittedPlot
+from .formatting import usd
+
+
+def money_ticks(top: float, count: int = 4) -> tuple[list[float], list[str]]:
+    """Axis ticks from 0 to ``top`` labelled in dollars."""
+    if top <= 0:
+        return [0.0], ["$0"]
+    values = [top * i / (count - 1) for i in range(count)]
+    return values, [usd(v) for v in values]
+
+
+class SpendChart(FittedPlot):
+    """Spend in each bucket and the running total since the window's start."""
+
+    DEFAULT_CSS = """
+    SpendChart {
+        height: 1fr;
+        min-height: 6;
+    }
+    """
+
+    def show(self, series: Series) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        n = len(series.buckets)
+        if n:
+            xs = list(range(n))
+            per_bucket = [b.spend_usd for b in series.buckets]
+            plt.bar(xs, per_bucket, color="cyan", marker="sd", width=0.6)
+            plt.plot(xs, series.cumulative_spend_usd, yside="right", color="green", marker="braille")
+            left, left_labels = money_ticks(max(per_bucket))
+            right, right_labels = money_ticks(series.spend_usd)
+            plt.yticks(left, left_labels, yside="left")
+            plt.yticks(right, right_labels, yside="right")
+            plt.ylim(0, max(per_bucket) or 1, yside="left")
+            plt.ylim(0, series.spend_usd or 1, yside="right")
+            plt.xlim(-0.5, n - 0.5)
+            positions, labels = time_ticks(series)
+            plt.xticks(positions, labels)
+        width = width_name(series.bucket_seconds)
+        self.set_titles(
+            f"Spend per {width} (bars, left axis) and cumulative (line, right axis)",
+            f"Spend per {width} (bars) and cumulative (line)",
+            "Spend",
+        )
+        self.refresh()

@@ -1,0 +1,90 @@
+"""The Thresholds screen's table: accuracy, escalation and cost at each threshold on a 0.05 grid."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from routermon.core.analysis import Baseline, SweepResult, SweepRow
+
+from .formatting import DASH, pct, usd
+
+COLUMNS = (
+    ("threshold", "Thresh"),
+    ("escalated", "Escal."),
+    ("accuracy", "Accur."),
+    ("interval", "95% CI"),
+    ("cost", "Cost/1k"),
+    ("vs_strong", "÷strong"),
+)
+GRID = 0.05
+
+
+def grid_rows(result: SweepResult) -> list[SweepRow]:
+    """The sweep rows on the 0.05 grid, plus the recommended and chosen thresholds."""
+    keep = {result.chosen_threshold}
+    if result.recommended.threshold is not None:
+        keep.add(result.recommended.threshold)
+    rows = [
+        r
+        for r in result.rows
+        if abs(r.threshold / GRID - round(r.threshold / GRID)) < 1e-6
+        or any(abs(r.threshold - k) < 1e-9 for k in keep)
+    ]
+    return sorted(rows, key=lambda r: r.threshold)
+
+
+def _interval(low: float, high: float) -> str:
+    return f"{low * 100:.0f}–{high * 100:.0f}%"
+
+
+class SweepTable(DataTable):
+    """One row per grid threshold between the cheap-only and strong-only baselines; the pick is marked."""
+
+    DEFAULT_CSS = """
+    SweepTable {
+        height: 1fr;
+        width: auto;
+        max-width: 60;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def _cells(self, name: str, row: SweepRow | Baseline, escalated: float | None, style: str = "") -> tuple:
+        return (
+            Text(name, style=style),
+            Text(pct(escalated) if escalated is not None else DASH, justify="right", style=style),
+            Text(pct(row.accuracy), justify="right", style=style),
+            Text(_interval(row.accuracy_low, row.accuracy_high), justify="right", style=style),
+            Text(usd(row.cost_per_1k_requests_usd), justify="right", style=style),
+            Text(
+                pct(row.cost_vs_strong, 0) if row.cost_vs_strong is not None else DASH,
+                justify="right",
+                style=style,
+            ),
+        )
+
+    def show(self, result: SweepResult) -> None:
+        """Replace the rows with ``result``'s grid, the baselines first and last."""
+        self.clear()
+        self.add_row(*self._cells("cheap", result.cheap_only, 0.0, "dim"), key="cheap_only")
+        recommended = result.recommended.threshold
+        cursor = 0
+        for i, row in enumerate(grid_rows(result), start=1):
+            mark = recommended is not None and abs(row.threshold - recommended) < 1e-9
+            name = f"{row.threshold:.2f}" + (" ◀" if mark else "")
+            self.add_row(
+                *self._cells(name, row, row.escalation_share, "bold green" if mark else ""),
+                key=f"t{row.threshold!r}",
+            )
+            if mark:
+                cursor = i
+        self.add_row(*self._cells("strong", result.strong_only, 1.0, "dim"), key="strong_only")
+        self.move_cursor(row=cursor, animate=False)

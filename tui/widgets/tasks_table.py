@@ -1,0 +1,77 @@
+"""The Tasks screen's table: one row per task, costliest first, with a total row."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from routermon.core.reader import GroupStats
+
+from .formatting import DASH, count, pct, usd
+
+COLUMNS = (
+    ("task", "Task"),
+    ("requests", "Requests"),
+    ("escalation", "Escalated"),
+    ("accuracy", "Cheap accuracy"),
+    ("spend", "Spend"),
+    ("share", "Share of spend"),
+)
+BAR_WIDTH = 10
+
+
+def share_bar(share: float, width: int = BAR_WIDTH) -> str:
+    """A text bar: ``share`` of ``width`` cells filled, in eighths."""
+    eighths = round(max(0.0, min(1.0, share)) * width * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + ("" if part == 0 else " ▏▎▍▌▋▊▉"[part])
+    return bar.ljust(width)
+
+
+class TasksTable(DataTable):
+    """Requests, escalation share, cheap accuracy where known, spend and share of spend per task."""
+
+    DEFAULT_CSS = """
+    TasksTable {
+        height: auto;
+        max-height: 50%;
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def show(self, stats: list[GroupStats]) -> None:
+        """Replace the rows with ``stats`` (costliest first) and a total."""
+        total_spend = sum(s.spend_usd for s in stats)
+        self.clear()
+        for s in stats:
+            share = s.spend_usd / total_spend if total_spend else 0.0
+            accuracy = pct(s.cheap_accuracy) if s.cheap_accuracy is not None else DASH
+            if s.cheap_judged:
+                accuracy += f" of {count(s.cheap_judged)}"
+            self.add_row(
+                s.key,
+                Text(count(s.requests), justify="right"),
+                Text(pct(s.escalation_share), justify="right"),
+                Text(accuracy, justify="right"),
+                Text(usd(s.spend_usd), justify="right"),
+                Text(f"{share_bar(share)} {pct(share, 0):>4}"),
+                key=s.key,
+            )
+        requests = sum(s.requests for s in stats)
+        escalated = sum(s.escalated for s in stats)
+        self.add_row(
+            Text("all tasks", style="bold"),
+            Text(count(requests), justify="right", style="bold"),
+            Text(pct(escalated / requests if requests else None), justify="right", style="bold"),
+            Text(""),
+            Text(usd(total_spend), justify="right", style="bold"),
+            Text(""),
+            key="__total__",
+        )
