@@ -496,8 +496,9 @@ class StandInTransport(httpx2.AsyncBaseTransport, httpx2.BaseTransport):
 
     def _answer(self, request: httpx2.Request) -> tuple[httpx2.Response, float]:
         try:
+            # The headers carry x-routermon-task, which picks the scenario task by name.
             status, headers, body, latency = self.api.handle(
-                request.method, request.url.path, request.content
+                request.method, request.url.path, request.content, request.headers
             )
         except TimedOut:
             raise httpx2.ReadTimeout("The stand-in API did not answer in time.", request=request) from None

@@ -1,0 +1,256 @@
+"""Synthetic texts for simulated traffic: marketplace comments to moderate, incident and meeting
+notes to summarize, and invoice e-mails to extract fields from.
+
+Texts are plain ASCII (so the stand-in API's four-characters-a-token estimate holds), seeded, and
+carry a serial number so no two requests of a run share a text (the stand-in decides an item's
+slice and its true answer from a hash of the text).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+CHARS_PER_TOKEN = 4  # what the stand-in API bills: about four characters a token
+
+
+class InvoiceRecord(BaseModel):
+    """The fields the simulated ``extract`` task pulls out of an invoice e-mail."""
+
+    vendor: str = Field(description="Who issued the invoice.")
+    invoice_number: str = Field(description="The invoice's number as printed.")
+    issue_date: str | None = Field(None, description="Date of issue, YYYY-MM-DD.")
+    due_date: str | None = Field(None, description="Payment due date, YYYY-MM-DD.")
+    total: float | None = Field(None, description="Total amount due.")
+    currency: str | None = Field(None, description="ISO 4217 currency code.")
+    purchase_order: str | None = Field(None, description="The buyer's purchase order number, if quoted.")
+
+
+_WORDS = {
+    "product": [
+        "desk lamp",
+        "running shoes",
+        "espresso machine",
+        "phone case",
+        "winter jacket",
+        "gaming headset",
+        "air fryer",
+        "baby monitor",
+        "road bike",
+        "standing desk",
+    ],
+    "seller": ["BrightHome", "PeakGear", "UrbanNest", "TechTrove", "CozyCorner", "NordicLiving"],
+    "city": ["Leeds", "Lyon", "Porto", "Denver", "Osaka", "Gdansk", "Austin", "Utrecht"],
+    "weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "arrival": ["two days late", "on time", "a week early", "in a crushed box", "without the charger"],
+    "part": ["lid", "strap", "screen", "handle", "base", "zip"],
+    "platform": ["WhatsApp", "Telegram", "Signal"],
+    "topic": ["late deliveries", "fake reviews", "return labels", "the spring sale", "shipping fees"],
+    "name": ["Priya", "Tomasz", "Aisha", "Jonas", "Mei", "Carlos", "Fatima", "Liam", "Sofia", "Kenji"],
+    "team": ["payments", "search", "platform", "mobile", "data", "support"],
+    "service": ["checkout", "login", "search", "notifications", "billing", "inventory"],
+    "cause": [
+        "misconfigured connection pool",
+        "certificate that expired overnight",
+        "database migration that locked a hot table",
+        "cache stampede after a deploy",
+        "third-party API rate limit",
+        "full disk on a queue broker",
+    ],
+    "region": ["eu-west", "us-east", "ap-south", "sa-east"],
+    "metric": ["queue depth", "p95 latency", "error budget burn", "disk usage", "retry rate"],
+    "process": ["rollback", "incident", "on-call handover", "release", "capacity review"],
+    "month": ["March", "April", "June", "September", "November"],
+    "reason": ["the audit", "holiday staffing", "the pricing change", "open security findings"],
+    "vendor": [
+        "Northwind Traders Ltd",
+        "Acme Office Supply GmbH",
+        "Blue Harbor Logistics",
+        "Greenleaf Catering BV",
+        "Pinecrest Software Inc",
+        "Orbit Cleaning Services",
+        "Stonebridge Legal LLP",
+    ],
+    "currency": ["EUR", "USD", "GBP", "CHF"],
+    "item": ["consulting hours", "pallets of paper", "licence seats", "catering boxes", "freight legs"],
+}
+
+_CLASSIFY_OPENERS = [
+    "Ordered the {product} (order {serial}) on {weekday} and it arrived {arrival}.",
+    "Has anyone else had trouble with the {product} from {seller}? Mine is order {serial}.",
+    "Quick question about listing #{serial} before I buy.",
+    "Honest review of the {product} (order {serial}) after {n} weeks of daily use.",
+    "Replying to @{handle} in the thread about {topic} (post {serial}).",
+    "This is my third message about order {serial} and nobody has answered.",
+    "Selling my {product}, barely used, pickup only in {city} (ad {serial}).",
+    "Posting for my neighbour in {city}, she asked me to share this (ticket {serial}).",
+]
+_CLASSIFY_BODY = [
+    "The packaging was fine but the {part} was scratched.",
+    "Customer service told me to wait another {n} days, which is ridiculous.",
+    "Click here for a free {product}: bit.ly/{code} before it runs out!!",
+    "I will keep posting this everywhere until someone refunds me.",
+    "Whoever runs this shop should be ashamed, they are thieves.",
+    "Works exactly as described and the battery lasts all day.",
+    "Price is firm, no trades, serious buyers only.",
+    "My kid loves it and it survived being dropped twice.",
+    "DM me on {platform} for a better price, the site takes too big a cut.",
+    "The seller sent me a different colour and then blocked me.",
+    "Not sure this is allowed here, but I am giving away {n} spare {product}s.",
+    "Honestly it is a scam and you should all report this account.",
+    "Size runs small, order one up.",
+    "I asked {seller} for the invoice twice and they keep ignoring me.",
+    "If you are in {city} you can see it before you pay.",
+    "Someone posted my phone number in the comments, please take it down.",
+]
+_CLASSIFY_CLOSERS = [
+    "Thanks in advance.",
+    "Would not buy again.",
+    "Five stars.",
+    "Any advice welcome.",
+    "- {handle}",
+]
+
+_SUMMARY_OPENERS = [
+    "Incident report {serial}: {service} degradation in {region}.",
+    "Meeting notes ({weekday}, ref {serial}): attendees {name}, {name2} and {name3}.",
+    "Support escalation {serial}, opened by {name} of the {team} team.",
+]
+_SUMMARY_BODY = [
+    "At {hh}:{mm} UTC the {service} service started returning errors for about {n}% of requests.",
+    "{name} from the {team} team paged the on-call engineer, who acknowledged within {n} minutes.",
+    "The root cause was a {cause}.",
+    "Customers in {region} saw {service} latency above {n} seconds for most of the window.",
+    "We rolled back release {version} at {hh}:{mm} UTC and error rates returned to normal.",
+    "Follow-up: add an alert on {metric} and review the {process} runbook by the end of {month}.",
+    "{name} proposed moving the launch to {month}; {name2} disagreed because of {reason}.",
+    "The group agreed to revisit the decision after {reason} is settled.",
+    "Support received {n0} tickets during the outage, most of them about failed {service} attempts.",
+    "{name2} will draft the customer communication and share it with legal first.",
+    "Budget for the {team} team stays flat, with {n} open roles frozen until {month}.",
+    "Nobody could explain why the {metric} dashboard showed no anomaly during the incident.",
+    "A customer in {region} reported being charged twice; billing is refunding {n0} affected orders.",
+    "{name3} noted that the {process} checklist was skipped because it was out of date.",
+    "Action items were assigned: {name} owns the fix, {name2} the postmortem, {name3} the status page.",
+]
+
+_EXTRACT_OPENERS = [
+    "Hello accounts team, please find attached invoice {invoice} from {vendor}, dated {date}.",
+    "Dear customer, {vendor} has issued invoice no. {invoice} on {date} for services rendered.",
+    "Hi, resending invoice {invoice} ({vendor}, issued {date}) as the first copy bounced.",
+]
+_EXTRACT_BODY = [
+    "The total due is {amount} {currency}, payable by {due}.",
+    "Please quote purchase order {po} on your remittance.",
+    "Line items: {n} x {item} at {price} {currency} each.",
+    "Our bank details have not changed since the last invoice.",
+    "Late payments incur interest at {n}% per month as per our terms.",
+    "If you have questions about this invoice, reply to this e-mail or call {name} in accounts.",
+    "A credit note for the previous overcharge of {price} {currency} has already been applied.",
+    "Delivery took place on {date2} at your {city} warehouse.",
+    "This invoice replaces the draft sent on {date2}, which should be discarded.",
+    "VAT is included at the standard rate where applicable.",
+]
+_EXTRACT_CLOSERS = ["Kind regards, {name}", "Best, {name} ({vendor})", "Thank you for your business."]
+
+
+_CLASSIFY_MORE = ["Edit after {n} days:", "Update:", "Reply from user{n0}:", "Adding to my post above:"]
+_SUMMARY_MORE = [
+    "Update at {hh}:{mm} UTC, from {name}:",
+    "Second session ({weekday}), attendees {name}, {name2} and {name3}:",
+    "Follow-up from the {team} team:",
+]
+_EXTRACT_MORE = ["On {date2}, {name} wrote:", "-----Original message-----", "Earlier in this thread:"]
+
+# Placeholders drawn afresh at each use (numbers); every other placeholder keeps one value per section.
+_FRESH = frozenset({"n", "n0", "hh", "mm", "price", "code", "date2"})
+
+
+class _Values(dict):
+    """Placeholder values drawn on first use, so a sentence costs only the draws it needs."""
+
+    def __init__(self, rng: random.Random, serial: str):
+        super().__init__(serial=serial, invoice=f"INV-{serial}")
+        self.rng = rng
+
+    def __missing__(self, key: str) -> str:
+        rng = self.rng
+        if key in ("name", "name2", "name3"):
+            # Three different people, drawn together.
+            self.update(zip(("name", "name2", "name3"), rng.sample(_WORDS["name"], 3), strict=True))
+            return self[key]
+        if key in _WORDS:
+            value = rng.choice(_WORDS[key])
+        else:
+            value = _DRAWS[key](rng)
+        if key not in _FRESH:
+            self[key] = value
+        return value
+
+
+_DRAWS: dict[str, Callable[[random.Random], str]] = {
+    "n": lambda r: str(r.randint(2, 40)),
+    "n0": lambda r: str(r.randint(12, 900)),
+    "handle": lambda r: f"user{r.randint(100, 99999)}",
+    "code": lambda r: "".join(r.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(6)),
+    "hh": lambda r: f"{r.randint(0, 23):02d}",
+    "mm": lambda r: f"{r.randint(0, 59):02d}",
+    "version": lambda r: f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}",
+    "po": lambda r: f"PO-{r.randint(10000, 99999)}",
+    "date": lambda r: f"2025-{r.randint(1, 11):02d}-{r.randint(1, 28):02d}",
+    "date2": lambda r: f"2025-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
+    "due": lambda r: f"2025-12-{r.randint(1, 28):02d}",
+    "amount": lambda r: f"{r.randint(80, 48000):,}.{r.randint(0, 99):02d}",
+    "price": lambda r: f"{r.randint(5, 900)}.{r.randint(0, 99):02d}",
+}
+
+
+@dataclass(frozen=True)
+class _Genre:
+    openers: list[str]
+    body: list[str]
+    more: list[str]  # starts another section once every body sentence is used
+    closers: list[str]
+    fresh_sections: bool  # a new section draws new names and places
+
+
+GENRES = {
+    "classify": _Genre(_CLASSIFY_OPENERS, _CLASSIFY_BODY, _CLASSIFY_MORE, _CLASSIFY_CLOSERS, False),
+    "summarize": _Genre(_SUMMARY_OPENERS, _SUMMARY_BODY, _SUMMARY_MORE, [], True),
+    "extract": _Genre(_EXTRACT_OPENERS, _EXTRACT_BODY, _EXTRACT_MORE, _EXTRACT_CLOSERS, False),
+}
+
+
+def _compose(genre: _Genre, target_chars: int, rng: random.Random, serial: str) -> str:
+    values = _Values(rng, serial)
+    text = genre.openers[rng.randrange(len(genre.openers))].format_map(values)
+    closer = genre.closers[rng.randrange(len(genre.closers))].format_map(values) if genre.closers else ""
+    target = target_chars - (len(closer) + 1 if closer else 0)
+    deck: list[str] = []
+    dealt = 0
+    while True:
+        lead = " "
+        if not deck:
+            # Sentences are dealt without replacement; a long text continues in a new section.
+            deck = list(genre.body)
+            rng.shuffle(deck)
+            dealt += 1
+            if dealt > 1:
+                if genre.fresh_sections:
+                    values = _Values(rng, serial)
+                lead = "\n\n" + genre.more[rng.randrange(len(genre.more))].format_map(values) + " "
+        sentence = lead + deck.pop().format_map(values)
+        # Stop at whichever side of the target is nearer, so lengths follow the scenario's distribution.
+        overshoot = len(text) + len(sentence) - target
+        if overshoot > 0 and overshoot > target - len(text):
+            break
+        text += sentence
+    return f"{text} {closer}" if closer else text
+
+
+def make_text(kind: str, tokens: int, rng: random.Random, serial: str) -> str:
+    """A text of about ``tokens`` tokens for a task of ``kind`` (classify, summarize, extract)."""
+    return _compose(GENRES[kind], max(1, tokens) * CHARS_PER_TOKEN, rng, serial)

@@ -1,0 +1,695 @@
+"""The traffic simulator: scenario traffic through the real Router, the real ``anthropic`` client and
+the stand-in Messages API, logged like production traffic.
+
+Two ways to run it:
+
+* ``simulate(...)``: N requests, one after another, on a ``VirtualClock`` whose timestamps are spread
+  over the last ``days`` days ending at ``now`` (with a daily rhythm), so charts have history and
+  nothing sleeps. Same scenario, seed and ``now`` → the same rows, byte for byte, apart from row ids.
+* ``simulate_live(...)`` / ``run_live(...)``: requests arriving at ``rate`` per second on the real
+  clock (Poisson arrivals, stand-in latencies really waited, requests in flight concurrently) until
+  a ``threading.Event`` is set or ``duration`` seconds pass.
+
+Both summarize *this run's rows read back from the log*, so spend and escalation shares are what
+the log holds, and project a month of traffic at the observed rate with ``routermon.core.whatif``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import hashlib
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from . import tasks as task_lib
+from .catalog import default_cheap_model, default_strong_model
+from .clock import VirtualClock
+from .errors import ConfigError, RouteFailedError
+from .fakeapi import StandInAPI
+from .prices import PriceBook
+from .reader import LogReader, TierModelStats
+from .router import MODES, Router
+from .scenario import Scenario, TaskProfile, load_scenario, true_label
+from .simtext import InvoiceRecord, make_text
+from .store import CallLog
+from .tasks import TaskSpec
+from .whatif import DAY_SECONDS, MONTH_DAYS, WhatIfInputs, WhatIfResult, project
+
+SOURCE = "simulate"
+# The last arrival leaves this much room before ``now`` (at most), so a slow request's calls still
+# land before it: three 60 s timeouts and the SDK's back-off, on both tiers, fit in 15 minutes.
+TAIL_SECONDS = 900.0
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+
+class SimulationProgress(BaseModel):
+    """Where a simulation is: requests done of ``total`` (``None`` when live), spend so far."""
+
+    done: int
+    total: int | None
+    failed: int
+    escalated: int
+    spend_usd: float  # of answered requests (a failed request's calls are counted at the end)
+    elapsed_s: float
+
+
+class TaskTally(BaseModel):
+    """One task's share of a run, from its logged rows."""
+
+    task: str
+    requests: int = 0
+    escalated: int = 0
+    failed: int = 0  # every tier failed
+    spend_usd: float = 0.0
+    cheap_correct: int = 0
+    cheap_judged: int = 0  # tier-0 answers with a known reference
+
+    @property
+    def escalation_share(self) -> float:
+        return self.escalated / self.requests if self.requests else 0.0
+
+    @property
+    def cheap_share(self) -> float:
+        """Share of requests the cheap model finished."""
+        return 1.0 - self.escalation_share if self.requests else 0.0
+
+    @property
+    def cheap_accuracy(self) -> float | None:
+        return self.cheap_correct / self.cheap_judged if self.cheap_judged else None
+
+
+class RunTally(BaseModel):
+    """Totals of one run's logged rows (the same definitions as ``LogReader.summary``)."""
+
+    requests: int = 0
+    escalated: int = 0
+    failed: int = 0
+    calls: int = 0
+    errors: int = 0  # calls that ended in an error or an unusable reply
+    spend_usd: float = 0.0
+    input_tokens: int = 0  # plain input tokens, as logged
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    first_ts: float | None = None
+    last_ts: float | None = None
+    per_task: list[TaskTally] = Field(default_factory=list)
+    per_tier_model: list[TierModelStats] = Field(default_factory=list)  # by tier, then most calls
+
+    @property
+    def escalation_share(self) -> float:
+        return self.escalated / self.requests if self.requests else 0.0
+
+
+class SimulationSummary(BaseModel):
+    """What a simulation did, and a month of traffic at its rate priced by ``whatif.project``."""
+
+    scenario: str
+    mode: str
+    threshold: float
+    cheap_model: str
+    strong_model: str
+    seed: int
+    db_path: str
+    days: float  # the window the traffic was spread over (live: how long it ran)
+    since: float
+    until: float
+    tally: RunTally
+    monthly_requests: float
+    projection: WhatIfResult
+    wall_seconds: float  # real time the run took
+
+    @property
+    def requests_per_second(self) -> float:
+        """Simulation speed in wall-clock time."""
+        return self.tally.requests / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+# -- traffic ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One request of simulated traffic."""
+
+    task: TaskProfile
+    spec: TaskSpec
+    text: str
+    reference: str | None  # the right label for classify, so accuracy is measurable
+
+
+def task_spec(task: TaskProfile) -> TaskSpec:
+    """The router task for a scenario task (extract fills an ``InvoiceRecord``)."""
+    if task.kind == "classify":
+        return task_lib.classify(task.labels, name=task.name)
+    if task.kind == "extract":
+        return task_lib.extract(InvoiceRecord, name=task.name)
+    return task_lib.summarize(name=task.name)
+
+
+def traffic(scenario: Scenario, seed: int) -> Iterator[SimRequest]:
+    """An endless, seeded stream of requests in the scenario's task mix and text lengths.
+
+    Every text carries a distinct serial, so no two requests of a stream share a text.
+    """
+    rng = random.Random(f"routermon-traffic:{seed}")
+    specs = [task_spec(t) for t in scenario.tasks]
+    cumulative = list(_accumulate([t.share for t in scenario.tasks]))
+    offset = rng.getrandbits(32)
+    index = 0
+    while True:
+        pick = min(bisect.bisect_right(cumulative, rng.random() * cumulative[-1]), len(specs) - 1)
+        task = scenario.tasks[pick]
+        # An odd multiplier makes the serial a bijection of the index: unique, but not a counter.
+        serial = f"{(index * 2654435761 + offset) % 2**32:08X}"
+        tokens = max(8, round(task.input_tokens.sample(rng)))
+        text = make_text(task.kind, tokens, rng, serial)
+        reference = true_label(text, task.labels) if task.kind == "classify" else None
+        yield SimRequest(task=task, spec=specs[pick], text=text, reference=reference)
+        index += 1
+
+
+def _accumulate(values: list[float]) -> Iterator[float]:
+    total = 0.0
+    for value in values:
+        total += value
+        yield total
+
+
+def arrival_times(requests: int, since: float, until: float, rng: random.Random) -> list[float]:
+    """``requests`` sorted timestamps in ``[since, until)``, busier in the (UTC) afternoon than at night."""
+    span = until - since
+    hour = 3600.0
+    bins = max(1, math.ceil(span / hour))
+    weights = []
+    for i in range(bins):
+        width = min(hour, span - i * hour)
+        hour_of_day = ((since + i * hour) % DAY_SECONDS) / hour
+        weights.append(width * (1.0 + 0.6 * math.cos(2 * math.pi * (hour_of_day - 14.0) / 24.0)))
+    cumulative = list(_accumulate(weights))
+    times = []
+    for _ in range(requests):
+        u = rng.random() * cumulative[-1]
+        i = min(bisect.bisect_right(cumulative, u), bins - 1)
+        start = cumulative[i - 1] if i else 0.0
+        fraction = (u - start) / weights[i] if weights[i] else 0.0
+        times.append(min(since + i * hour + fraction * min(hour, span - i * hour), until))
+    times.sort()
+    return times
+
+
+# -- checks ----------------------------------------------------------------------------------------
+
+
+def check_inputs(
+    *,
+    threshold: float = 0.7,
+    mode: str = "cascade",
+    audit_share: float = 0.0,
+    requests: int | None = None,
+    days: float | None = None,
+    rate: float | None = None,
+    duration: float | None = None,
+) -> None:
+    """Raise ``ConfigError`` (one sentence) for a setting ``simulate`` or ``run_live`` would refuse;
+    lets a caller check before it draws a progress bar."""
+    if requests is not None and (isinstance(requests, bool) or not isinstance(requests, int) or requests < 1):
+        raise ConfigError(f"The number of requests must be a whole number of at least 1; got {requests!r}.")
+    if days is not None and not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
+        raise ConfigError(f"The number of days must be a positive number; got {days!r}.")
+    if rate is not None and not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
+        raise ConfigError(f"The request rate must be a positive number of requests per second; got {rate!r}.")
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        raise ConfigError(f"The duration must be a positive number of seconds; got {duration!r}.")
+    if not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
+        raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+    if mode not in MODES:
+        raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    if not 0.0 <= audit_share <= 1.0:
+        raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
+
+
+def resolve_models(
+    cheap_model: str | None, strong_model: str | None, prices: PriceBook | None = None
+) -> tuple[str, str]:
+    """The cheap and strong model a simulation uses; raises ``UnknownModelError`` for an unpriced one."""
+    prices = prices or PriceBook()
+    cheap = cheap_model or default_cheap_model()
+    strong = strong_model or default_strong_model()
+    for model in (cheap, strong):
+        prices.rates(model)  # an unknown model fails before the log is touched
+    return cheap, strong
+
+
+def _router_seed(seed: int, now: float) -> int:
+    # Request ids depend on the seed *and* the run's end time: the same run is reproducible, and
+    # two runs into one log never share a request id.
+    return int.from_bytes(hashlib.sha256(f"routermon-ids:{seed}:{now!r}".encode()).digest()[:8], "big")
+
+
+# -- reading a run back ----------------------------------------------------------------------------
+
+
+def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = None) -> RunTally:
+    """Totals of the simulator's rows with ``id > after_id`` (one run's rows, read back)."""
+    tally = RunTally()
+    per_task: dict[str, TaskTally] = {
+        t.name: TaskTally(task=t.name) for t in (scenario.tasks if scenario else [])
+    }
+    answered: set[str] = set()
+    first_tier: dict[str, str] = {}  # request id -> task
+    usage: dict[tuple[int, str], TierModelStats] = {}
+    last = after_id
+    while True:
+        rows = reader.calls_after(last, limit=5000)
+        if not rows:
+            break
+        last = rows[-1].id
+        for row in rows:
+            if row.source != SOURCE or row.mode == "import":
+                continue
+            task = per_task.setdefault(row.task, TaskTally(task=row.task))
+            tally.calls += 1
+            tally.errors += row.error_type is not None
+            cost = row.cost_usd or 0.0
+            tally.spend_usd += cost
+            task.spend_usd += cost
+            tally.input_tokens += row.input_tokens
+            tally.output_tokens += row.output_tokens
+            tally.cache_read_tokens += row.cache_read_tokens
+            tally.cache_write_tokens += row.cache_write_tokens
+            use = usage.get((row.tier, row.model))
+            if use is None:
+                use = usage[(row.tier, row.model)] = TierModelStats(
+                    tier=row.tier,
+                    model=row.model,
+                    calls=0,
+                    input_tokens=0,
+                    output_tokens=0,
+                    cache_read_tokens=0,
+                    cache_write_tokens=0,
+                    spend_usd=0.0,
+                )
+            use.calls += 1
+            use.input_tokens += row.input_tokens
+            use.output_tokens += row.output_tokens
+            use.cache_read_tokens += row.cache_read_tokens
+            use.cache_write_tokens += row.cache_write_tokens
+            use.spend_usd += cost
+            tally.first_ts = row.ts if tally.first_ts is None else min(tally.first_ts, row.ts)
+            tally.last_ts = row.ts if tally.last_ts is None else max(tally.last_ts, row.ts)
+            if row.final:
+                answered.add(row.request_id)
+            if row.tier == 0:
+                first_tier[row.request_id] = row.task
+                tally.requests += 1
+                task.requests += 1
+                tally.escalated += row.escalated
+                task.escalated += row.escalated
+                if row.correct is not None:
+                    task.cheap_judged += 1
+                    task.cheap_correct += row.correct
+    for request_id, task_name in first_tier.items():
+        if request_id not in answered:
+            tally.failed += 1
+            per_task[task_name].failed += 1
+    tally.per_task = [t for t in per_task.values() if t.requests or scenario is not None]
+    tally.per_tier_model = sorted(usage.values(), key=lambda u: (u.tier, -u.calls, u.model))
+    return tally
+
+
+def project_tally(
+    tally: RunTally, days: float, cheap_model: str, strong_model: str, prices: PriceBook | None = None
+) -> tuple[float, WhatIfResult]:
+    """Monthly volume at the run's rate and its ``whatif.project`` projection.
+
+    The inputs are built the way ``whatif.from_log`` builds them from a log's window: the cheap
+    share is one minus the escalation share; tokens are averages of the first-tier calls, and of
+    the later tiers' calls for the escalated requests.
+    """
+    monthly = tally.requests / days * MONTH_DAYS if days > 0 else 0.0
+    input_total = tally.input_tokens + tally.cache_read_tokens + tally.cache_write_tokens
+    first_in, first_out = _average_tokens([u for u in tally.per_tier_model if u.tier == 0])
+    later_in, later_out = _average_tokens([u for u in tally.per_tier_model if u.tier > 0])
+    inputs = WhatIfInputs(
+        monthly_requests=monthly,
+        cheap_share=1.0 - tally.escalation_share,
+        input_tokens=first_in or 0.0,
+        output_tokens=first_out or 0.0,
+        escalated_input_tokens=later_in,
+        escalated_output_tokens=later_out,
+        cached_input_share=tally.cache_read_tokens / input_total if input_total else 0.0,
+        cheap_model=cheap_model,
+        strong_model=strong_model,
+    )
+    return monthly, project(inputs, prices)
+
+
+def _average_tokens(usage: list[TierModelStats]) -> tuple[float | None, float | None]:
+    calls = sum(u.calls for u in usage)
+    if not calls:
+        return None, None
+    input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
+    return input_total / calls, sum(u.output_tokens for u in usage) / calls
+
+
+# -- batch simulation ------------------------------------------------------------------------------
+
+
+def simulate(
+    scenario: Scenario | None = None,
+    *,
+    requests: int,
+    db_path: str | Path | None = None,
+    log: CallLog | None = None,
+    threshold: float = 0.7,
+    mode: str = "cascade",
+    days: float = 7.0,
+    seed: int = 0,
+    cheap_model: str | None = None,
+    strong_model: str | None = None,
+    audit_share: float = 0.0,
+    now: float | None = None,
+    prices: PriceBook | None = None,
+    store_inputs: str = "preview",
+    progress: Callable[[SimulationProgress], None] | None = None,
+) -> SimulationSummary:
+    """Route ``requests`` requests of ``scenario`` traffic (default: the built-in field report)
+    through the real router and the stand-in API, one after another, logging every call.
+
+    Timestamps are spread over the ``days`` days ending at ``now`` (default: the current time) on a
+    virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
+    (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
+    A request every tier fails on is counted, not raised. Returns this run's totals, read back from
+    the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
+
+    It runs its own event loop: call it from synchronous code or a worker thread, not from a
+    coroutine (a TUI runs it in a thread worker).
+    """
+    check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, requests=requests, days=days)
+    if (db_path is None) == (log is None):
+        raise ConfigError("Give the simulation either a database path or an open call log, not both.")
+    scenario = scenario or load_scenario()
+    prices = prices or PriceBook()
+    cheap, strong = resolve_models(cheap_model, strong_model, prices)
+    now = time.time() if now is None else float(now)
+    since = now - days * DAY_SECONDS
+    until = now - min(TAIL_SECONDS, 0.01 * days * DAY_SECONDS)
+
+    owned = log is None
+    call_log = CallLog(db_path) if owned else log
+    assert call_log is not None
+    try:
+        with LogReader(call_log.path) as reader:
+            before = reader.max_id()
+        started = time.perf_counter()
+        asyncio.run(
+            _run_batch(
+                scenario,
+                call_log,
+                requests=requests,
+                since=since,
+                until=until,
+                threshold=threshold,
+                mode=mode,
+                seed=seed,
+                router_seed=_router_seed(seed, now),
+                cheap=cheap,
+                strong=strong,
+                audit_share=audit_share,
+                prices=prices,
+                store_inputs=store_inputs,
+                progress=progress,
+                started=started,
+            )
+        )
+        call_log.flush(timeout=None)
+        wall = time.perf_counter() - started
+    finally:
+        if owned:
+            call_log.close()
+    with LogReader(call_log.path) as reader:
+        tally = tally_rows(reader, before, scenario)
+    monthly, projection = project_tally(tally, days, cheap, strong, prices)
+    return SimulationSummary(
+        scenario=scenario.name,
+        mode=mode,
+        threshold=threshold,
+        cheap_model=cheap,
+        strong_model=strong,
+        seed=seed,
+        db_path=str(call_log.path),
+        days=days,
+        since=since,
+        until=now,
+        tally=tally,
+        monthly_requests=monthly,
+        projection=projection,
+        wall_seconds=wall,
+    )
+
+
+async def _run_batch(
+    scenario: Scenario,
+    call_log: CallLog,
+    *,
+    requests: int,
+    since: float,
+    until: float,
+    threshold: float,
+    mode: str,
+    seed: int,
+    router_seed: int,
+    cheap: str,
+    strong: str,
+    audit_share: float,
+    prices: PriceBook,
+    store_inputs: str,
+    progress: Callable[[SimulationProgress], None] | None,
+    started: float,
+) -> None:
+    clock = VirtualClock(since)
+    api = StandInAPI(scenario=scenario, seed=seed, clock=clock, record_requests=False)
+    router = Router(
+        cheap,
+        strong,
+        threshold,
+        mode=mode,
+        audit_share=audit_share,
+        client=api.client(),
+        log=call_log,
+        prices=prices,
+        store_inputs=store_inputs,
+        clock=clock,
+        seed=router_seed,
+        source=SOURCE,
+    )
+    arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
+    done = failed = escalated = 0
+    spend = 0.0
+    try:
+        for arrival, request in zip(arrivals, traffic(scenario, seed), strict=False):
+            # A request waits for the one before it (one caller, sequential): time never runs back.
+            clock.set(max(clock.now(), arrival))
+            try:
+                result = await router.route(request.spec, request.text, reference=request.reference)
+            except RouteFailedError:
+                failed += 1
+            else:
+                escalated += result.escalated
+                spend += result.cost_usd
+            if audit_share:
+                await router.drain()  # audits finish before the next request, so the clock stays ordered
+            done += 1
+            if progress is not None:
+                progress(
+                    SimulationProgress.model_construct(
+                        done=done,
+                        total=requests,
+                        failed=failed,
+                        escalated=escalated,
+                        spend_usd=spend,
+                        elapsed_s=time.perf_counter() - started,
+                    )
+                )
+    finally:
+        await router.aclose()
+
+
+# -- live traffic ----------------------------------------------------------------------------------
+
+
+async def run_live(
+    scenario: Scenario | None = None,
+    *,
+    rate: float,
+    db_path: str | Path | None = None,
+    log: CallLog | None = None,
+    threshold: float = 0.7,
+    mode: str = "cascade",
+    seed: int | None = None,
+    cheap_model: str | None = None,
+    strong_model: str | None = None,
+    audit_share: float = 0.0,
+    stop_event: threading.Event | None = None,
+    duration: float | None = None,
+    time_scale: float = 1.0,
+    max_in_flight: int = 64,
+    grace_s: float = 3.0,
+    prices: PriceBook | None = None,
+    store_inputs: str = "preview",
+    progress: Callable[[SimulationProgress], None] | None = None,
+) -> SimulationSummary:
+    """Produce ``rate`` requests a second, timestamped now, until ``stop_event`` is set or
+    ``duration`` seconds pass (one of them is needed); an asyncio task can run this directly.
+
+    Requests overlap like real traffic: each waits the stand-in's latency (× ``time_scale``) and the
+    SDK's back-off; at most ``max_in_flight`` run at once. On stop, requests still in flight get
+    ``grace_s`` seconds, then are cancelled (and not logged); the log is flushed (and closed when
+    opened here) before this returns. ``progress`` is called after every request, from the loop's thread.
+    """
+    check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, rate=rate, duration=duration)
+    if stop_event is None and duration is None:
+        raise ConfigError("Live traffic needs a stop event or a duration.")
+    if (db_path is None) == (log is None):
+        raise ConfigError("Give the simulation either a database path or an open call log, not both.")
+    if time_scale < 0:
+        raise ConfigError(f"The time scale must be at least 0; got {time_scale!r}.")
+    scenario = scenario or load_scenario()
+    prices = prices or PriceBook()
+    cheap, strong = resolve_models(cheap_model, strong_model, prices)
+    seed = random.randrange(2**31) if seed is None else seed
+    owned = log is None
+    call_log = CallLog(db_path) if owned else log
+    assert call_log is not None
+    started_wall = time.time()
+    started = time.perf_counter()
+    try:
+        with LogReader(call_log.path) as reader:
+            before = reader.max_id()
+        api = StandInAPI(scenario=scenario, seed=seed, time_scale=time_scale, record_requests=False)
+        router = Router(
+            cheap,
+            strong,
+            threshold,
+            mode=mode,
+            audit_share=audit_share,
+            client=api.client(),
+            log=call_log,
+            prices=prices,
+            store_inputs=store_inputs,
+            seed=_router_seed(seed, started_wall),
+            source=SOURCE,
+        )
+        try:
+            await _live_loop(
+                router, scenario, seed, rate, stop_event, duration, max_in_flight, grace_s, progress, started
+            )
+        finally:
+            await router.aclose()
+        await asyncio.to_thread(call_log.flush, None)
+    finally:
+        if owned:
+            call_log.close()
+    elapsed = time.perf_counter() - started
+    with LogReader(call_log.path) as reader:
+        tally = tally_rows(reader, before, scenario)
+    days = elapsed / DAY_SECONDS
+    monthly, projection = project_tally(tally, days, cheap, strong, prices)
+    return SimulationSummary(
+        scenario=scenario.name,
+        mode=mode,
+        threshold=threshold,
+        cheap_model=cheap,
+        strong_model=strong,
+        seed=seed,
+        db_path=str(call_log.path),
+        days=days,
+        since=started_wall,
+        until=started_wall + elapsed,
+        tally=tally,
+        monthly_requests=monthly,
+        projection=projection,
+        wall_seconds=elapsed,
+    )
+
+
+async def _live_loop(
+    router: Router,
+    scenario: Scenario,
+    seed: int,
+    rate: float,
+    stop_event: threading.Event | None,
+    duration: float | None,
+    max_in_flight: int,
+    grace_s: float,
+    progress: Callable[[SimulationProgress], None] | None,
+    started: float,
+) -> None:
+    arrivals = random.Random(f"routermon-arrivals:{seed}")
+    stream = traffic(scenario, seed)
+    in_flight: set[asyncio.Task] = set()
+    counts = {"done": 0, "failed": 0, "escalated": 0}
+    spend = [0.0]
+
+    async def one(request: SimRequest) -> None:
+        try:
+            result = await router.route(request.spec, request.text, reference=request.reference)
+        except RouteFailedError:
+            counts["failed"] += 1
+        else:
+            counts["escalated"] += result.escalated
+            spend[0] += result.cost_usd
+        counts["done"] += 1
+        if progress is not None:
+            progress(
+                SimulationProgress.model_construct(
+                    **counts, total=None, spend_usd=spend[0], elapsed_s=time.perf_counter() - started
+                )
+            )
+
+    def stopped() -> bool:
+        if stop_event is not None and stop_event.is_set():
+            return True
+        return duration is not None and time.perf_counter() - started >= duration
+
+    next_at = time.perf_counter()
+    try:
+        while not stopped():
+            wait = next_at - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 0.1))  # short naps, so a stop is noticed quickly
+                continue
+            if len(in_flight) >= max_in_flight:
+                await asyncio.wait(in_flight, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            task = asyncio.ensure_future(one(next(stream)))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            next_at += arrivals.expovariate(rate)  # Poisson arrivals
+        if in_flight:
+            await asyncio.wait(set(in_flight), timeout=grace_s)
+    finally:
+        for task in list(in_flight):
+            task.cancel()
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+
+def simulate_live(scenario: Scenario | None = None, **kwargs) -> SimulationSummary:
+    """``run_live`` for synchronous code, e.g. the target of a ``threading.Thread``:
+
+    ``threading.Thread(target=simulate_live, kwargs={"rate": 5, "db_path": db, "stop_event": ev})``;
+    set ``ev`` to stop. Takes ``run_live``'s arguments; do not call it inside a running event loop.
+    """
+    return asyncio.run(run_live(scenario, **kwargs))

@@ -1,0 +1,268 @@
+"""``routermon simulate``: scenario traffic through the real router and the stand-in API."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from routermon.core.errors import ConfigError
+from routermon.core.prices import PriceBook
+from routermon.core.router import MODES
+from routermon.core.scenario import load_scenario
+from routermon.core.settings import load_settings
+from routermon.core.simulator import (
+    SimulationProgress,
+    SimulationSummary,
+    check_inputs,
+    resolve_models,
+    simulate,
+    simulate_live,
+)
+
+from .cli import db_option, main, resolve_db
+
+LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
+
+
+@main.command("simulate", short_help="Simulate traffic through the router (no API key needed).")
+@click.option("--requests", "-n", "requests", type=int, default=None, help="How many requests to simulate.")
+@click.option(
+    "--scenario",
+    "scenario_file",
+    default=None,
+    help="Scenario TOML file (default: the built-in field-report scenario).",
+)
+@click.option(
+    "--threshold", type=float, default=None, help="Keep the cheap answer at or above this confidence."
+)
+@click.option("--mode", type=click.Choice(MODES), default="cascade", show_default=True)
+@click.option(
+    "--days", type=float, default=7.0, show_default=True, help="Spread the timestamps over the last D days."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the traffic and the stand-in.")
+@click.option(
+    "--audit-share", type=float, default=None, help="Share of cheap answers also sent to the strong model."
+)
+@click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
+@click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
+@click.option("--live", is_flag=True, help="Keep producing traffic, timestamped now, until Ctrl-C.")
+@click.option("--rate", type=float, default=None, help="With --live: requests per second (default 2).")
+@click.option("--duration", type=float, default=None, help="With --live: stop after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@db_option
+def simulate_command(
+    requests,
+    scenario_file,
+    threshold,
+    mode,
+    days,
+    seed,
+    audit_share,
+    cheap_model,
+    strong_model,
+    live,
+    rate,
+    duration,
+    as_json,
+    db,
+):
+    """Route simulated traffic through the real router and client against the stand-in API.
+
+    Every call is logged like real traffic, with timestamps spread over the last --days days, so
+    the monitor has history to show. Prints the requests, escalation share, spend and what a
+    month at this rate would cost.
+    """
+    settings = load_settings()
+    scenario = load_scenario(scenario_file)
+    common = dict(
+        threshold=settings.threshold if threshold is None else threshold,
+        mode=mode,
+        seed=seed,
+        cheap_model=cheap_model or settings.cheap_model,
+        strong_model=strong_model or settings.strong_model,
+        audit_share=settings.audit_share if audit_share is None else audit_share,
+        prices=PriceBook(overrides=settings.prices),
+        store_inputs=settings.store_inputs,
+    )
+    check = {k: common[k] for k in ("threshold", "mode", "audit_share")}
+    common["cheap_model"], common["strong_model"] = resolve_models(
+        common["cheap_model"], common["strong_model"], common["prices"]
+    )
+    if live:
+        if requests is not None:
+            raise ConfigError(
+                "Give either --requests (a batch) or --live --rate (continuous traffic), not both."
+            )
+        rate = 2.0 if rate is None else rate
+        check_inputs(**check, rate=rate, duration=duration)
+        summary = _run_live(scenario, common, rate=rate, duration=duration, db=db)
+    else:
+        if requests is None:
+            raise ConfigError("Say how many requests to simulate with --requests N (or use --live --rate R).")
+        if rate is not None or duration is not None:
+            raise ConfigError("--rate and --duration go with --live.")
+        check_inputs(**check, requests=requests, days=days)
+        summary = _run_batch(scenario, common, requests=requests, days=days, db=db, quiet=as_json)
+    if as_json:
+        data = summary.model_dump(mode="json")
+        data["escalation_share"] = summary.tally.escalation_share
+        data["requests_per_second"] = summary.requests_per_second
+        click.echo(json.dumps(data, indent=2))
+    else:
+        print_summary(Console(), summary, live=live)
+
+
+def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSummary:
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[bold]simulate[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("spend ${task.fields[spend]:.4f}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False, disable=quiet) as bar:
+        handle = bar.add_task("simulate", total=requests, spend=0.0)
+
+        def advance(p: SimulationProgress) -> None:
+            bar.update(handle, completed=p.done, spend=p.spend_usd)
+
+        return simulate(
+            scenario, requests=requests, db_path=resolve_db(db), days=days, progress=advance, **common
+        )
+
+
+def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
+    console = Console(stderr=True)
+    stop = threading.Event()
+    latest: list[SimulationProgress | None] = [None]  # the newest progress, set by the worker thread
+    outcome: dict = {}
+    finished = threading.Event()  # waited on instead of join(): a join cut short by Ctrl-C can misreport
+
+    def note(p: SimulationProgress) -> None:
+        latest[0] = p
+
+    def work() -> None:
+        try:
+            outcome["summary"] = simulate_live(
+                scenario,
+                rate=rate,
+                db_path=resolve_db(db),
+                stop_event=stop,
+                duration=duration,
+                progress=note,
+                **common,
+            )
+        except BaseException as exc:  # handed to the main thread, which reports it
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    worker = threading.Thread(target=work, name="routermon-simulate-live", daemon=True)
+    worker.start()
+    # A parent that runs this as a child process stops it with SIGTERM: finish and flush as for Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if _main_thread() else None
+    console.print(
+        f"Simulating {rate:g} requests/s into {resolve_db(db)}"
+        + (f" for {duration:g} s" if duration else "; Ctrl-C to stop")
+        + "."
+    )
+    next_line = time.monotonic() + LIVE_LINE_SECONDS
+    try:
+        while not finished.wait(timeout=0.2):
+            if time.monotonic() >= next_line and latest[0] is not None:
+                console.print(_live_line(latest[0]))
+                next_line += LIVE_LINE_SECONDS
+    except KeyboardInterrupt:
+        console.print("Stopping: finishing the requests in flight.")
+        stop.set()
+        finished.wait()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["summary"]
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _live_line(p: SimulationProgress) -> str:
+    stamp = datetime.now().strftime("%H:%M:%S")
+    share = p.escalated / max(1, p.done - p.failed)
+    return (
+        f"{stamp}  {p.done} requests ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
+        f"{share:.1%} escalated, {p.failed} failed, ${p.spend_usd:.4f}"
+    )
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+def print_summary(console: Console, summary: SimulationSummary, *, live: bool = False) -> None:
+    """The run, per task, and the month at this rate, as three tables."""
+    t = summary.tally
+    window = (
+        f"{summary.wall_seconds:.0f} s of live traffic"
+        if live
+        else f"{summary.days:g} days ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    run = Table(title=f"Simulation: {summary.scenario} ({summary.mode}, threshold {summary.threshold:g})")
+    run.add_column("", style="bold")
+    run.add_column("")
+    run.add_row("requests", f"{t.requests:,}" + (f" ({t.failed:,} failed on every tier)" if t.failed else ""))
+    run.add_row("escalation share", f"{t.escalation_share:.1%} ({t.escalated:,} escalated)")
+    run.add_row("calls", f"{t.calls:,} ({t.errors:,} errors or unusable replies)")
+    run.add_row("spend", _usd(t.spend_usd))
+    run.add_row("models", f"{summary.cheap_model} -> {summary.strong_model}")
+    run.add_row("timestamps", window)
+    run.add_row("log", summary.db_path)
+    run.add_row("speed", f"{summary.requests_per_second:,.0f} requests/s (seed {summary.seed})")
+    console.print(run)
+
+    tasks = Table(title="Per task")
+    for name in ("task", "requests", "cheap share", "escalation share", "cheap accuracy", "spend"):
+        tasks.add_column(name, justify="left" if name == "task" else "right")
+    for task in t.per_task:
+        tasks.add_row(
+            task.task,
+            f"{task.requests:,}",
+            f"{task.cheap_share:.1%}",
+            f"{task.escalation_share:.1%}",
+            "-" if task.cheap_accuracy is None else f"{task.cheap_accuracy:.1%}",
+            _usd(task.spend_usd),
+        )
+    console.print(tasks)
+
+    p = summary.projection
+    month = Table(title=f"A month at this rate: {summary.monthly_requests:,.0f} requests")
+    month.add_column("", style="bold")
+    month.add_column("USD / month", justify="right")
+    month.add_row("always strong", _usd(p.always_strong_usd))
+    month.add_row("always cheap", _usd(p.always_cheap_usd))
+    month.add_row("cascade (cheap call on every request)", _usd(p.cascade_usd))
+    month.add_row("savings vs always strong", f"{_usd(p.savings_usd)} ({p.savings_pct:.1f}%)")
+    month.add_row("simple split (ignores the wasted cheap call)", _usd(p.simple_split_usd))
+    console.print(month)
+    for note in p.notes:
+        console.print(f"[dim]{note}[/]")
