@@ -158,3 +158,27 @@ def append_requests(
     with CallLog(path) as log:
         log.log_many(rows)
     return len(rows)
+
+
+def make_app(path: Path, **kwargs):
+    """The app on ``path`` with a fixed clock and no timed polling (tests poll with ``r``)."""
+    from routermon.tui.app import RoutermonApp
+
+    kwargs.setdefault("clock", fixed_clock())
+    kwargs.setdefault("poll_interval", None)
+    return RoutermonApp(path, **kwargs)
+
+
+async def settle(pilot, rounds: int = 20) -> None:
+    """Wait until no worker is running and the messages they caused are handled (cursor blink off)."""
+    from textual.widgets import Input
+
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
