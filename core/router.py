@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import random
-import uuid
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,26 @@ from .catalog import default_cheap_model, default_strong_model
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import ConfigError, RouteFailedError
 from .prices import PriceBook
-from .records import CallOutcome, CallRecord, RouteResult
+from .records import CALL_COLUMNS, CallOutcome, RouteResult
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
 
 MODES = ("cascade", "shadow")
+# Random part of unseeded request ids; seeded from os.urandom, and again in every forked child.
+_ID_RNG = random.Random()
+os.register_at_fork(after_in_child=_ID_RNG.seed)
 STORE_INPUTS = ("full", "preview", "none")
+# The order Router._row writes its tuple in; it must be the writer's column order.
+_ROW_ORDER = (
+    "ts", "request_id", "task", "mode", "source", "model", "role", "tier", "input_tokens",
+    "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "latency_ms", "confidence",
+    "answer", "escalated", "escalation_reason", "error_type", "final", "input_sha256", "input_preview",
+    "reference", "correct", "dedup_key",
+)  # fmt: skip
+if _ROW_ORDER != CALL_COLUMNS:
+    raise ImportError("routermon.core.router's row order no longer matches records.CALL_COLUMNS")
+# Answers are stored as JSON text; one encoder, since json.dumps with options builds a new one per call.
+_ANSWER_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -151,7 +166,7 @@ class Router:
         self.log: CallLog | None = CallLog(log) if self._owns_log else log  # type: ignore[arg-type]
         self._task_cache: dict[Any, TaskSpec] = {}
         # Building a tool's JSON schema costs ~0.2 ms; it never changes for a spec, so build it once.
-        self._tool_cache: dict[TaskSpec, list[dict]] = {}
+        self._tool_cache: dict[int, tuple[TaskSpec, list[dict]]] = {}  # by id: hashing a spec costs too
         self._background: set[asyncio.Task] = set()
         self._runner: asyncio.Runner | None = None
 
@@ -322,21 +337,23 @@ class Router:
     ) -> None:
         call = await self._call(spec, self.strong_model, text, role="audit", tier=len(self.tiers) - 1)
         if self.log is not None:
-            self.log.log(self._record(spec, text, request_id, "cascade", call, False, False, reference))
+            row = self._row(spec, text, _sha256(text), request_id, "cascade", call, False, False, reference)
+            self.log.log_rows((row,))
 
     # -- one model call ------------------------------------------------------------------------
 
     def _tools(self, spec: TaskSpec) -> list[dict]:
-        tools = self._tool_cache.get(spec)
-        if tools is None:
-            tools = self._tool_cache[spec] = [spec.tool()]
-        return tools
+        cached = self._tool_cache.get(id(spec))
+        if cached is None or cached[0] is not spec:
+            cached = self._tool_cache[id(spec)] = (spec, [spec.tool()])  # holding spec keeps its id unique
+        return cached[1]
 
     async def _call(self, spec: TaskSpec, model: str, text: str, *, role: str, tier: int) -> _Call:
         user, boundary = task_lib.user_message(text)
         ts = self.clock.now()
         start = self.clock.perf()
-        outcome = CallOutcome(model=model, role=role, tier=tier)
+        # Gathered in a dict and validated once at the end: cheaper than pydantic setattr per field.
+        fields: dict[str, Any] = {"model": model, "role": role, "tier": tier}
         ok = False
         answer_json = None
         try:
@@ -351,42 +368,42 @@ class Router:
             )
         except (anthropic.APIError, json.JSONDecodeError, ValidationError) as exc:
             # A body that is not JSON, or not a Message, escapes the SDK as a decode/validation error.
-            outcome.error_type = _error_type(exc)
-            outcome.error_detail = str(exc)[:200]
-            outcome.escalation_reason = (
-                "invalid_output" if outcome.error_type == "malformed_response" else "cheap_error"
+            error_type = _error_type(exc)
+            fields["error_type"] = error_type
+            fields["error_detail"] = str(exc)[:200]
+            fields["escalation_reason"] = (
+                "invalid_output" if error_type == "malformed_response" else "cheap_error"
             )
         else:
             usage = message.usage
+            tokens = (0, 0, 0, 0)
             if usage is not None:
-                outcome.input_tokens = int(usage.input_tokens or 0)
-                outcome.output_tokens = int(usage.output_tokens or 0)
-                outcome.cache_read_tokens = int(getattr(usage, "cache_read_input_tokens", None) or 0)
-                outcome.cache_write_tokens = int(getattr(usage, "cache_creation_input_tokens", None) or 0)
-            outcome.cost_usd = self.prices.cost(
-                model,
-                outcome.input_tokens,
-                outcome.output_tokens,
-                outcome.cache_read_tokens,
-                outcome.cache_write_tokens,
-            )
+                tokens = (
+                    int(usage.input_tokens or 0),
+                    int(usage.output_tokens or 0),
+                    int(getattr(usage, "cache_read_input_tokens", None) or 0),
+                    int(getattr(usage, "cache_creation_input_tokens", None) or 0),
+                )
+            fields["input_tokens"], fields["output_tokens"] = tokens[0], tokens[1]
+            fields["cache_read_tokens"], fields["cache_write_tokens"] = tokens[2], tokens[3]
+            fields["cost_usd"] = self.prices.cost(model, *tokens)
             try:
                 answer, confidence = self._parse(spec, message)
             except _Refusal as exc:
-                outcome.escalation_reason = "refusal"
-                outcome.error_type = "refusal"
-                outcome.error_detail = str(exc)
+                fields["escalation_reason"] = "refusal"
+                fields["error_type"] = "refusal"
+                fields["error_detail"] = str(exc)
             except InvalidOutput as exc:
-                outcome.escalation_reason = "invalid_output"
-                outcome.error_type = "invalid_output"
-                outcome.error_detail = str(exc)[:200]
+                fields["escalation_reason"] = "invalid_output"
+                fields["error_type"] = "invalid_output"
+                fields["error_detail"] = str(exc)[:200]
             else:
                 ok = True
-                outcome.answer = answer
-                outcome.confidence = confidence
-                answer_json = json.dumps(answer, ensure_ascii=False, sort_keys=True)
-        outcome.latency_ms = (self.clock.perf() - start) * 1000.0
-        return _Call(outcome=outcome, ok=ok, ts=ts, answer_json=answer_json)
+                fields["answer"] = answer
+                fields["confidence"] = confidence
+                answer_json = _ANSWER_JSON.encode(answer)
+        fields["latency_ms"] = (self.clock.perf() - start) * 1000.0
+        return _Call(outcome=CallOutcome(**fields), ok=ok, ts=ts, answer_json=answer_json)
 
     @staticmethod
     def _parse(spec: TaskSpec, message: Any) -> tuple[Any, float]:
@@ -415,15 +432,24 @@ class Router:
     ) -> RouteResult:
         escalated = bool(reasons)
         if self.log is not None:
-            records = []
+            input_sha256 = _sha256(text)
+            rows = []
             for i, call in enumerate(calls):
                 call_escalated = i == 0 and escalated if mode == "shadow" else (i < len(calls) - 1)
-                records.append(
-                    self._record(
-                        spec, text, request_id, mode, call, call_escalated, i == final_index, reference
+                rows.append(
+                    self._row(
+                        spec,
+                        text,
+                        input_sha256,
+                        request_id,
+                        mode,
+                        call,
+                        call_escalated,
+                        i == final_index,
+                        reference,
                     )
                 )
-            self.log.log_many(records)
+            self.log.log_rows(rows)
         if final_index is None:
             raise RouteFailedError(
                 request_id,
@@ -453,47 +479,50 @@ class Router:
             calls=[c.outcome for c in calls],
         )
 
-    def _record(
+    def _row(
         self,
         spec: TaskSpec,
         text: str,
+        input_sha256: str,
         request_id: str,
         mode: str,
         call: _Call,
         escalated: bool,
         final: bool,
         reference: str | None,
-    ) -> CallRecord:
+    ) -> tuple:
+        """One ``calls`` row in ``CALL_COLUMNS`` order (a ``CallRecord`` as a tuple, without building one)."""
         o = call.outcome
         correct = None
         if reference is not None and call.ok:
             correct = _same_answer(o.answer, reference)
-        return CallRecord.model_construct(
-            ts=call.ts,
-            request_id=request_id,
-            task=spec.name,
-            mode=mode,
-            source=self.source,
-            model=o.model,
-            role=o.role,
-            tier=o.tier,
-            input_tokens=o.input_tokens,
-            output_tokens=o.output_tokens,
-            cache_read_tokens=o.cache_read_tokens,
-            cache_write_tokens=o.cache_write_tokens,
-            cost_usd=o.cost_usd,
-            latency_ms=round(o.latency_ms, 3),
-            confidence=o.confidence,
-            answer=call.answer_json,
-            escalated=escalated,
-            escalation_reason=o.escalation_reason if escalated else None,
-            error_type=o.error_type,
-            final=final,
-            input_sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
-            input_preview=self._preview(text),
-            reference=reference,
-            correct=correct,
-            dedup_key=None,
+        # A tuple literal in _ROW_ORDER (checked against CALL_COLUMNS at import): this runs on every call.
+        return (
+            call.ts,
+            request_id,
+            spec.name,
+            mode,
+            self.source,
+            o.model,
+            o.role,
+            o.tier,
+            o.input_tokens,
+            o.output_tokens,
+            o.cache_read_tokens,
+            o.cache_write_tokens,
+            o.cost_usd,
+            round(o.latency_ms, 3),
+            o.confidence,
+            call.answer_json,
+            escalated,
+            o.escalation_reason if escalated else None,
+            o.error_type,
+            final,
+            input_sha256,
+            self._preview(text),
+            reference,
+            correct,
+            None,  # dedup_key: only imports need one
         )
 
     def _preview(self, text: str) -> str | None:
@@ -506,13 +535,21 @@ class Router:
     def _new_request_id(self) -> str:
         if self._seeded:
             return f"req_{self._rng.getrandbits(64):016x}"
-        return f"req_{uuid.uuid4().hex[:16]}"
+        # Time-ordered (milliseconds, then 48 random bits), like a UUIDv7: new ids land at the end of
+        # the request_id index, which keeps the log's write rate up as the table grows.
+        return f"req_{time.time_ns() // 1_000_000:012x}{_ID_RNG.getrandbits(48):012x}"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _clean_text(text: str) -> str:
     """The text as valid UTF-8: lone surrogates (which JSON cannot carry) become U+FFFD."""
     if not isinstance(text, str):
         raise ConfigError(f"The text to route must be a string, not {type(text).__name__}.")
+    if text.isascii():  # the common case, checked in C without encoding
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

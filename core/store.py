@@ -8,9 +8,11 @@ counts it); with WAL and ``synchronous=NORMAL`` an acknowledged row survives a c
 from __future__ import annotations
 
 import atexit
+import itertools
 import sqlite3
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -22,7 +24,27 @@ INSERT_SQL = (
     f"INSERT OR IGNORE INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in CALL_COLUMNS)})"
 )
 
+_ROW_PLACEHOLDERS = f"({', '.join('?' for _ in CALL_COLUMNS)})"
+# Rows per multi-row INSERT: one statement binds in C and runs without the GIL, about 30% faster
+# than executemany, which takes the GIL back for every row (and stalls the request path's thread).
+ROWS_PER_STATEMENT = 500
+
 _open_logs: weakref.WeakSet[CallLog] = weakref.WeakSet()
+
+
+class _FlushMark:
+    """Queued by ``flush()``: done once every row queued before it is committed."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = False
+
+
+def _multi_row_sql(rows: int) -> str:
+    return f"INSERT OR IGNORE INTO calls ({', '.join(CALL_COLUMNS)}) VALUES " + ", ".join(
+        [_ROW_PLACEHOLDERS] * rows
+    )
 
 
 @atexit.register
@@ -57,9 +79,15 @@ class CallLog:
         self.max_delay = max_delay
         self.on_commit = on_commit
         self._conn = connect(self.path)
-        self._pending: list[tuple] = []
-        self._cond = threading.Condition()
-        self._enqueued = 0
+        max_params = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._rows_per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(CALL_COLUMNS)))
+        self._statements: dict[int, str] = {}
+        # Row lists and flush marks, in order. deque.append is atomic, so the request path takes no lock.
+        self._queue: deque[tuple | _FlushMark] = deque()
+        self._cond = threading.Condition()  # the writer sleeps on it; flush() and close() wake it
+        self._idle = False  # the writer sleeps until a row arrives (set before it looks at the queue)
+        self._wake = False  # flush() or close() wants the writer to stop waiting for more rows
+        self._taken = 0  # rows the writer has taken off the queue
         self._committed = 0
         self._closed = False
         self._error: DatabaseError | None = None
@@ -81,13 +109,24 @@ class CallLog:
 
     def log_rows(self, rows: Iterable[tuple]) -> None:
         """Queue raw rows in ``CALL_COLUMNS`` order (the fast path for bulk loads)."""
-        with self._cond:
-            if self._closed:
-                raise DatabaseError(f"The call log {self.path} is closed.")
-            before = len(self._pending)
-            self._pending.extend(rows)
-            self._enqueued += len(self._pending) - before
-            self._cond.notify_all()
+        rows = tuple(rows)  # our own copy: the caller may reuse its list
+        width = len(CALL_COLUMNS)
+        for row in rows:
+            if len(row) != width:
+                # The writer inserts rows many to a statement: a short row would shift every value after it.
+                raise ValueError(f"Each row must have the {width} values of CALL_COLUMNS, in order.")
+        if self._closed:
+            raise DatabaseError(f"The call log {self.path} is closed.")
+        if not rows:
+            return
+        self._queue.append(rows)
+        # Wake the writer only when it sleeps on an empty queue (or for a batch's worth of rows):
+        # a wake-up per call would cost the request path a thread switch and a lock.
+        if self._idle or len(rows) >= self.batch_size:
+            with self._cond:
+                self._idle = False
+                self._wake = self._wake or len(rows) >= self.batch_size
+                self._cond.notify_all()
 
     # -- acknowledgement ----------------------------------------------------------------------
 
@@ -98,18 +137,24 @@ class CallLog:
 
     @property
     def enqueued(self) -> int:
-        return self._enqueued
+        """How many rows were queued so far (committed or not)."""
+        queued = sum(len(item) for item in list(self._queue) if not isinstance(item, _FlushMark))
+        return self._taken + queued
 
     def flush(self, timeout: float | None = 30.0) -> int:
         """Wait until every row queued so far is committed; returns the committed count.
 
         Raises ``DatabaseError`` if the writer keeps failing (e.g. the database stays locked).
         """
+        if self._closed and not self._thread.is_alive():
+            return self._committed
+        mark = _FlushMark()
+        self._queue.append(mark)
         with self._cond:
-            target = self._enqueued
+            self._wake = True
             self._cond.notify_all()
-            ok = self._cond.wait_for(lambda: self._committed >= target or self._error is not None, timeout)
-            if self._committed >= target:
+            ok = self._cond.wait_for(lambda: mark.done or self._error is not None, timeout)
+            if mark.done:
                 return self._committed
             if self._error is not None:
                 raise self._error
@@ -128,6 +173,8 @@ class CallLog:
                 self._closed = True
                 self._cond.notify_all()
             self._thread.join(timeout=10)
+            if not self._thread.is_alive() and self._error is None:
+                self._drain()  # rows queued by another thread while this one was closing
             self._conn.close()
             _open_logs.discard(self)
 
@@ -142,23 +189,50 @@ class CallLog:
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending or self._closed)
-                if not self._pending and self._closed:
-                    return
-                if len(self._pending) < self.batch_size and not self._closed:
-                    # Let a burst accumulate; flush() and close() wake us early.
-                    self._cond.wait(self.max_delay)
-                batch = self._pending[: self.batch_size]
-                del self._pending[: self.batch_size]
-            self._write(batch)
+                self._idle = True  # before looking at the queue: a row appended after this wakes us
+                self._cond.wait_for(lambda: self._queue or self._closed)
+                self._idle = False
+                if not self._queue:
+                    return  # closed, and nothing left to write
+                if not self._wake and not self._closed:
+                    # Let a burst accumulate for up to max_delay; flush(), close() and a full batch end the wait.
+                    self._cond.wait_for(lambda: self._wake or self._closed, self.max_delay)
+                self._wake = False
+            if not self._drain():
+                return
 
-    def _write(self, batch: list[tuple]) -> None:
+    def _drain(self) -> bool:
+        """Write everything queued, in batches of at most ``batch_size``; False if the log closed on an error."""
+        batch: list[tuple] = []
+        while True:
+            try:
+                item = self._queue.popleft()
+            except IndexError:
+                break
+            if isinstance(item, _FlushMark):
+                if batch and not self._write(batch):
+                    return False
+                batch = []
+                with self._cond:
+                    item.done = True
+                    self._cond.notify_all()
+                continue
+            self._taken += len(item)
+            batch.extend(item)
+            while len(batch) >= self.batch_size:
+                if not self._write(batch[: self.batch_size]):
+                    return False
+                del batch[: self.batch_size]
+        return not batch or self._write(batch)
+
+    def _write(self, batch: list[tuple]) -> bool:
+        """Commit one batch, retrying while the database is locked; False if the log closed meanwhile."""
         delay = 0.05
         while True:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._conn.executemany(INSERT_SQL, batch)
+                    self._insert(batch)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     self._conn.execute("ROLLBACK")
@@ -169,7 +243,7 @@ class CallLog:
                     self._error = err
                     self._cond.notify_all()
                     if self._closed:
-                        return  # close() gave up waiting; the rows were never acknowledged
+                        return False  # close() gave up waiting; the rows were never acknowledged
                 threading.Event().wait(delay)
                 delay = min(delay * 2, 1.0)
                 continue
@@ -179,4 +253,20 @@ class CallLog:
                 self._cond.notify_all()
             if self.on_commit is not None:
                 self.on_commit(len(batch))
-            return
+            return True
+
+    def _insert(self, batch: list[tuple]) -> None:
+        # Full statements first, then the rest in power-of-two statements (a few cached SQL texts).
+        start, size = 0, self._rows_per_statement
+        while start < len(batch):
+            while size > 1 and len(batch) - start < size:
+                size = 1 << ((len(batch) - start).bit_length() - 1)
+            chunk = batch[start : start + size]
+            self._conn.execute(self._statement(size), list(itertools.chain.from_iterable(chunk)))
+            start += size
+
+    def _statement(self, rows: int) -> str:
+        sql = self._statements.get(rows)
+        if sql is None:
+            sql = self._statements[rows] = _multi_row_sql(rows)
+        return sql

@@ -1,0 +1,127 @@
+"""How fast the call log's writer commits rows, against a bare ``sqlite3.executemany``.
+
+Both sides write the same realistic rows (shaped like the router's: about 8% of requests escalate
+and log two rows) into a fresh database with the same schema and pragmas (both opened through
+``routermon.core.db.connect``). The writer side queues the rows with ``CallLog.log_rows`` in chunks
+of 1,000, as an importer does, and the clock stops when ``flush()`` returns (every row committed).
+The bare side inserts them with one ``executemany`` in one transaction, its best case. Repetitions
+alternate which side goes first; figures are medians.
+
+    python bench/ingest.py [--quick] [--json] [--rows N] [--repeats R]
+
+Figures: ``rows_per_s`` (target >= 100,000) and ``vs_bare_ratio`` (writer rate / bare rate, target
+>= 0.5). Also ``rows_per_s_random_ids``: the writer with random request ids (as seeded simulations
+and imports write), which index less well than the router's time-ordered ids.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import emit, machine, median, parse_args, realistic_rows, say
+
+from routermon.core.db import connect
+from routermon.core.store import INSERT_SQL, CallLog
+
+TARGET_ROWS_PER_S = 100_000
+TARGET_VS_BARE = 0.5
+CHUNK = 1_000
+
+
+def count_rows(path: Path) -> int:
+    conn = connect(path)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def bare_rate(rows: list[tuple], path: Path) -> float:
+    """Rows per second of one ``executemany`` in one transaction."""
+    conn = connect(path)
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(INSERT_SQL, rows)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    if count_rows(path) != len(rows):
+        raise SystemExit("ingest: the bare insert lost rows")
+    return len(rows) / elapsed
+
+
+def writer_rate(rows: list[tuple], path: Path) -> float:
+    """Rows per second from the first ``log_rows`` to ``flush()`` returning."""
+    log = CallLog(path)
+    start = time.perf_counter()
+    for i in range(0, len(rows), CHUNK):
+        log.log_rows(rows[i : i + CHUNK])
+    committed = log.flush(timeout=None)
+    elapsed = time.perf_counter() - start
+    log.close()
+    if committed != len(rows) or count_rows(path) != len(rows):
+        raise SystemExit("ingest: the call log lost rows")
+    return len(rows) / elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(
+        __doc__.splitlines()[0],
+        argv,
+        rows={"type": int, "default": None, "help": "rows per run (default 100,000 quick, 500,000 full)"},
+        repeats={"type": int, "default": None, "help": "runs per side (default 3 quick, 5 full)"},
+    )
+    count = args.rows or (100_000 if args.quick else 500_000)
+    repeats = args.repeats or (3 if args.quick else 5)
+    say(args, f"ingest: {count:,} rows, {repeats} runs per side")
+    rows = list(realistic_rows(count, seed=1))
+    random_id_rows = list(realistic_rows(count, seed=1, time_ordered_ids=False))
+    writer, bare, ratios = [], [], []
+    with tempfile.TemporaryDirectory(prefix="routermon-bench-") as tmp:
+        for run in range(repeats):
+            paths = (Path(tmp) / f"bare-{run}.db", Path(tmp) / f"log-{run}.db")
+            if run % 2 == 0:
+                b = bare_rate(rows, paths[0])
+                w = writer_rate(rows, paths[1])
+            else:
+                w = writer_rate(rows, paths[1])
+                b = bare_rate(rows, paths[0])
+            for path in paths:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+            writer.append(w)
+            bare.append(b)
+            ratios.append(w / b)
+            say(args, f"  run {run + 1}: writer {w:,.0f} rows/s, bare {b:,.0f} rows/s")
+        random_ids = writer_rate(random_id_rows, Path(tmp) / "log-random-ids.db")
+    figures = {
+        "benchmark": "ingest",
+        "mode": "quick" if args.quick else "full",
+        "rows": count,
+        "repeats": repeats,
+        "rows_per_s": round(median(writer)),
+        "bare_rows_per_s": round(median(bare)),
+        "vs_bare_ratio": round(median(ratios), 3),
+        "rows_per_s_random_ids": round(random_ids),
+        "target_rows_per_s": TARGET_ROWS_PER_S,
+        "target_vs_bare_ratio": TARGET_VS_BARE,
+        "machine": machine(),
+    }
+    figures["target_met"] = (
+        figures["rows_per_s"] >= TARGET_ROWS_PER_S and figures["vs_bare_ratio"] >= TARGET_VS_BARE
+    )
+    say(
+        args,
+        f"writer {figures['rows_per_s']:,} rows/s (target >= {TARGET_ROWS_PER_S:,}), "
+        f"{figures['vs_bare_ratio']}x bare (target >= {TARGET_VS_BARE}); "
+        f"random request ids {figures['rows_per_s_random_ids']:,} rows/s",
+    )
+    emit(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

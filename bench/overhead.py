@@ -1,0 +1,206 @@
+"""What the router adds to a request: ``Router.route`` against a bare ``messages.create``.
+
+Both sides send the same request body (checked before timing) through the same in-process
+stand-in transport, which answers at once with a confident, well-formed tool call, at the same
+fixed concurrency. The router side runs the cascade with logging on (a CallLog on a temporary
+database; each round ends with ``flush()`` so the writer's work is inside the router's time).
+Rounds alternate (bare first on even pairs, router first on odd ones) and each pair's ratio is
+taken, so load from other processes hits both sides alike; the figures are medians over pairs.
+
+    python bench/overhead.py [--quick] [--json] [--requests N] [--concurrency C] [--round-size R]
+
+Figures: ``overhead_ratio`` (router wall time / bare wall time; target <= 1.10) and
+``overhead_us_per_request``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anthropic
+import httpx2
+from _common import CHEAP_MODEL, LABELS, STRONG_MODEL, emit, machine, median, message_text, parse_args, say
+
+from routermon.core import tasks as task_lib
+from routermon.core.fakeapi import StandInAPI, answer
+from routermon.core.router import Router
+from routermon.core.store import CallLog
+
+TARGET_RATIO = 1.10
+BASE_URL = "http://stand-in.invalid"
+
+
+def sdk_client(api: StandInAPI) -> anthropic.AsyncAnthropic:
+    """A plain ``AsyncAnthropic`` whose HTTP goes to the stand-in (identical for both sides)."""
+    return anthropic.AsyncAnthropic(
+        api_key="sk-ant-bench-not-a-real-key",
+        base_url=BASE_URL,
+        http_client=httpx2.AsyncClient(transport=api.transport(), base_url=BASE_URL),
+        max_retries=2,
+    )
+
+
+def bare_request(spec: task_lib.TaskSpec, text: str, tools: list[dict]) -> dict:
+    """The keyword arguments a caller without routermon would pass for the same request.
+
+    Like any caller, it defines its tool once (``tools``) and builds the prompt per request.
+    """
+    user, boundary = task_lib.user_message(text)
+    return {
+        "model": CHEAP_MODEL,
+        "max_tokens": spec.max_tokens,
+        "system": spec.system_prompt(boundary),
+        "messages": [{"role": "user", "content": user}],
+        "tools": tools,
+        "tool_choice": {"type": "tool", "name": task_lib.TOOL_NAME},
+        "extra_headers": {"x-routermon-task": spec.name},
+    }
+
+
+def confident_reply():
+    return answer("safe", 0.97, input_tokens=180, output_tokens=28)
+
+
+async def check_same_body(spec: task_lib.TaskSpec, tmp: Path) -> None:
+    """Both sides must put the same bytes on the wire, or the comparison means nothing."""
+    api = StandInAPI(record_requests=True)
+    api.enqueue(confident_reply(), confident_reply())
+    router = Router(CHEAP_MODEL, STRONG_MODEL, 0.7, client=sdk_client(api), log=None)
+    text = message_text(random.Random(1), 0)
+    await router.route(spec, text)
+    bare = sdk_client(api)
+    kwargs = bare_request(spec, text, [spec.tool()])
+    await bare.messages.create(**kwargs)
+    await router.aclose()
+    await bare.close()
+    routed, direct = api.requests
+    if json.dumps(routed, sort_keys=True) != json.dumps(direct, sort_keys=True):
+        raise SystemExit("overhead: the router and the bare client sent different request bodies")
+
+
+async def timed_round(run, count: int, concurrency: int) -> float:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await run(i)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return time.perf_counter() - start
+
+
+async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, args) -> dict:
+    spec = task_lib.classify(list(LABELS))
+    await check_same_body(spec, tmp)
+    api = StandInAPI(record_requests=False)
+    log = CallLog(tmp / "overhead.db")
+    router = Router(CHEAP_MODEL, STRONG_MODEL, 0.7, client=sdk_client(api), log=log)
+    bare = sdk_client(api)
+    rng = random.Random(7)
+    pairs = max(1, requests // round_size)
+    texts = [[message_text(rng, p * round_size + i) for i in range(round_size)] for p in range(pairs + 1)]
+
+    async def router_round(batch: list[str]) -> float:
+        api.enqueue(*(confident_reply() for _ in batch))
+
+        async def run(i: int) -> None:
+            result = await router.route(spec, batch[i])
+            assert result.tier == 0
+
+        start = time.perf_counter()
+        await timed_round(run, len(batch), concurrency)
+        log.flush()  # the writer's work counts against the router
+        return time.perf_counter() - start
+
+    tools = [spec.tool()]
+
+    async def bare_round(batch: list[str]) -> float:
+        api.enqueue(*(confident_reply() for _ in batch))
+
+        async def run(i: int) -> None:
+            message = await bare.messages.create(**bare_request(spec, batch[i], tools))
+            assert message.content[0].type == "tool_use"
+
+        return await timed_round(run, len(batch), concurrency)
+
+    # Warm-up: imports, connection pools, the tool-schema cache, SQLite pages.
+    await bare_round(texts[pairs][: round_size // 2])
+    await router_round(texts[pairs][round_size // 2 :])
+    router_times, bare_times = [], []
+    for p in range(pairs):
+        if p % 2 == 0:
+            bare_times.append(await bare_round(texts[p]))
+            router_times.append(await router_round(texts[p]))
+        else:
+            router_times.append(await router_round(texts[p]))
+            bare_times.append(await bare_round(texts[p]))
+        if (p + 1) % max(1, pairs // 5) == 0:
+            say(args, f"  {p + 1}/{pairs} pairs of rounds")
+    await router.aclose()
+    await bare.close()
+    log.close()
+    logged = log.committed
+    expected = pairs * round_size + (round_size - round_size // 2)
+    if logged != expected or api.internal_errors:
+        raise SystemExit(f"overhead: {logged} rows logged, expected {expected}")
+    ratios = [r / b for r, b in zip(router_times, bare_times, strict=True)]
+    extra_us = [(r - b) / round_size * 1e6 for r, b in zip(router_times, bare_times, strict=True)]
+    return {
+        "overhead_ratio": round(median(ratios), 4),
+        "overhead_us_per_request": round(median(extra_us), 1),
+        "router_us_per_request": round(median(router_times) / round_size * 1e6, 1),
+        "bare_us_per_request": round(median(bare_times) / round_size * 1e6, 1),
+        "total_wall_ratio": round(sum(router_times) / sum(bare_times), 4),
+        "requests_per_side": pairs * round_size,
+        "round_size": round_size,
+        "pairs": pairs,
+        "concurrency": concurrency,
+        "rows_logged": logged,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(
+        __doc__.splitlines()[0],
+        argv,
+        requests={
+            "type": int,
+            "default": None,
+            "help": "requests per side (default 4,000 quick, 20,000 full)",
+        },
+        concurrency={"type": int, "default": 8, "help": "requests in flight (default 8)"},
+        round_size={"type": int, "default": 200, "help": "requests per timed round (default 200)"},
+    )
+    requests = args.requests or (4_000 if args.quick else 20_000)
+    say(
+        args,
+        f"overhead: {requests:,} requests per side, concurrency {args.concurrency}, rounds of {args.round_size}",
+    )
+    with tempfile.TemporaryDirectory(prefix="routermon-bench-") as tmp:
+        figures = asyncio.run(measure(requests, args.concurrency, args.round_size, Path(tmp), args))
+    figures.update(
+        benchmark="overhead",
+        mode="quick" if args.quick else "full",
+        target_overhead_ratio=TARGET_RATIO,
+        target_met=figures["overhead_ratio"] <= TARGET_RATIO,
+        machine=machine(),
+    )
+    say(
+        args,
+        f"router {figures['router_us_per_request']} us/request, bare {figures['bare_us_per_request']} us/request: "
+        f"ratio {figures['overhead_ratio']} (target <= {TARGET_RATIO}), "
+        f"+{figures['overhead_us_per_request']} us/request",
+    )
+    emit(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
