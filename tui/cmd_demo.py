@@ -1,0 +1,67 @@
+"""``routermon demo``: a demo log with history and live simulated traffic, opened in the monitor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from routermon.core.db import check_path
+from routermon.core.demo import HISTORY_DAYS, demo_db_path, live_traffic, prepare_demo
+
+from .cli import main
+
+
+@main.command("demo", short_help="Open the monitor on simulated traffic (no API key needed).")
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=True, path_type=str),
+    default=None,
+    help="Demo database (default: demo.db in the per-user data folder, apart from your real log).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0, 200),
+    default=2.0,
+    show_default=True,
+    help="Live requests a second (0: none).",
+)
+@click.option("--fresh", is_flag=True, help="Start the demo log over.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-app", is_flag=True, help="Only prepare the demo log, then exit.")
+def demo_command(db, rate, fresh, seed, no_app):
+    """Create a demo log with a few days of simulated history, keep simulated traffic flowing
+    through the real router against the stand-in API, and open the monitor on it."""
+    path = demo_db_path() if db is None else Path(db).expanduser()
+    check_path(path, must_exist=False)
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[done]} requests"),
+        console=console,
+        transient=True,
+    ) as bar:
+        handle = bar.add_task(f"Simulating {HISTORY_DAYS:.0f} days of history", total=None, done=0)
+        count = {"n": 0}
+
+        def step(_progress) -> None:
+            count["n"] += 1
+            if count["n"] % 25 == 0:
+                bar.update(handle, done=count["n"])
+
+        backfill = prepare_demo(path, seed=seed, fresh=fresh, progress=step)
+    if backfill.requests:
+        console.print(
+            f"Demo log {path}: added {backfill.requests} simulated requests over {backfill.days:.1f} days."
+        )
+    else:
+        console.print(f"Demo log {path}: {backfill.already_had} requests, up to date.")
+    if no_app:
+        return
+    from .app_main import run_app
+
+    run_app(str(path), traffic=live_traffic(path, rate=rate) if rate > 0 else None)
