@@ -26,6 +26,7 @@ from . import tasks as task_lib
 from .catalog import default_cheap_model, default_strong_model
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import ConfigError, RouteFailedError
+from .pairs import answers_match
 from .prices import PriceBook
 from .records import CALL_COLUMNS, CallOutcome, RouteResult
 from .store import CallLog
@@ -495,7 +496,7 @@ class Router:
         o = call.outcome
         correct = None
         if reference is not None and call.ok:
-            correct = _same_answer(o.answer, reference)
+            correct = answers_match(o.answer, reference)
         # A tuple literal in _ROW_ORDER (checked against CALL_COLUMNS at import): this runs on every call.
         return (
             call.ts,
@@ -559,18 +560,3 @@ def _clean_text(text: str) -> str:
 
 class _Refusal(Exception):
     pass
-
-
-def _same_answer(answer: Any, reference: str) -> bool:
-    """Trimmed, case-folded comparison; numbers compare as numbers."""
-    if isinstance(answer, str):
-        left = answer
-    else:
-        left = json.dumps(answer, sort_keys=True)
-    a, b = left.strip().casefold(), str(reference).strip().casefold()
-    if a == b:
-        return True
-    try:
-        return float(a) == float(b)
-    except ValueError:
-        return False
