@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
+from collections.abc import Iterator
 from typing import Protocol
 
 
@@ -12,6 +15,9 @@ class Clock(Protocol):
 
     def perf(self) -> float:
         """A monotonic reading in seconds, for measuring latency."""
+
+    def lane(self) -> contextlib.AbstractContextManager:
+        """A scope for work that runs concurrently with other lanes (see ``VirtualClock``)."""
 
 
 class SystemClock:
@@ -23,22 +29,45 @@ class SystemClock:
     def perf(self) -> float:
         return time.perf_counter()
 
+    def lane(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
 
 class VirtualClock:
-    """A clock that moves only when told to; the stand-in API advances it by simulated latency."""
+    """A clock that moves only when told to; the stand-in API advances it by simulated latency.
+
+    Concurrent work (shadow mode's two calls) runs in ``lane()`` scopes: each lane sees only its own
+    advances, so each call's latency is its own, and the shared time ends at the slowest lane.
+    """
 
     def __init__(self, start: float):
         self._t = float(start)
+        self._lane: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("lane", default=None)
 
     def now(self) -> float:
-        return self._t
+        lane = self._lane.get()
+        return lane[0] if lane is not None else self._t
 
     def perf(self) -> float:
-        return self._t
+        return self.now()
 
     def advance(self, seconds: float) -> None:
-        if seconds > 0:
+        if seconds <= 0:
+            return
+        lane = self._lane.get()
+        if lane is None:
             self._t += seconds
+        else:
+            lane[0] += seconds
+            self._t = max(self._t, lane[0])
+
+    @contextlib.contextmanager
+    def lane(self) -> Iterator[None]:
+        token = self._lane.set([self.now()])
+        try:
+            yield
+        finally:
+            self._lane.reset(token)
 
     def set(self, t: float) -> None:
         self._t = float(t)

@@ -14,7 +14,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +82,8 @@ def _error_type(exc: BaseException) -> str:
         if exc.status_code >= 500:
             return "server_error"
         return f"http_{exc.status_code}"
-    if isinstance(exc, anthropic.APIResponseValidationError | json.JSONDecodeError | ValidationError):
-        return "malformed_response"
+    if isinstance(exc, anthropic.APIResponseValidationError | ValueError | ValidationError):
+        return "malformed_response"  # ValueError: a body that is not JSON, or not UTF-8
     return type(exc).__name__
 
 
@@ -306,13 +306,18 @@ class Router:
             task.add_done_callback(self._background.discard)
         return result
 
+    async def _in_lane(self, call: Awaitable[_Call]) -> _Call:
+        # Concurrent calls each measure their own latency on a virtual clock.
+        with self.clock.lane():
+            return await call
+
     async def _route_shadow(
         self, spec: TaskSpec, text: str, request_id: str, reference: str | None
     ) -> RouteResult:
         last = len(self.tiers) - 1
         cheap, strong = await asyncio.gather(
-            self._call(spec, self.tiers[0].model, text, role="cheap", tier=0),
-            self._call(spec, self.tiers[last].model, text, role="shadow", tier=last),
+            self._in_lane(self._call(spec, self.tiers[0].model, text, role="cheap", tier=0)),
+            self._in_lane(self._call(spec, self.tiers[last].model, text, role="shadow", tier=last)),
         )
         reasons: list[str] = []
         if cheap.ok and cheap.outcome.confidence >= (self.tiers[0].threshold or 0.0):  # type: ignore[operator]
@@ -336,7 +341,9 @@ class Router:
     async def _audit(
         self, spec: TaskSpec, text: str, request_id: str, reference: str | None, cheap: _Call
     ) -> None:
-        call = await self._call(spec, self.strong_model, text, role="audit", tier=len(self.tiers) - 1)
+        call = await self._in_lane(
+            self._call(spec, self.strong_model, text, role="audit", tier=len(self.tiers) - 1)
+        )
         if self.log is not None:
             row = self._row(spec, text, _sha256(text), request_id, "cascade", call, False, False, reference)
             self.log.log_rows((row,))
@@ -367,8 +374,8 @@ class Router:
                 tool_choice={"type": "tool", "name": TOOL_NAME},
                 extra_headers={"x-routermon-task": spec.name},
             )
-        except (anthropic.APIError, json.JSONDecodeError, ValidationError) as exc:
-            # A body that is not JSON, or not a Message, escapes the SDK as a decode/validation error.
+        except (anthropic.APIError, ValueError, ValidationError) as exc:
+            # A body that is not JSON (or not even text) escapes the SDK as a decode error (a ValueError).
             error_type = _error_type(exc)
             fields["error_type"] = error_type
             fields["error_detail"] = str(exc)[:200]
@@ -376,15 +383,14 @@ class Router:
                 "invalid_output" if error_type == "malformed_response" else "cheap_error"
             )
         else:
-            usage = message.usage
-            tokens = (0, 0, 0, 0)
-            if usage is not None:
-                tokens = (
-                    int(usage.input_tokens or 0),
-                    int(usage.output_tokens or 0),
-                    int(getattr(usage, "cache_read_input_tokens", None) or 0),
-                    int(getattr(usage, "cache_creation_input_tokens", None) or 0),
-                )
+            try:
+                tokens = _usage_tokens(message)
+            except _MalformedReply as exc:
+                fields["error_type"] = "malformed_response"
+                fields["error_detail"] = str(exc)[:200]
+                fields["escalation_reason"] = "invalid_output"
+                fields["latency_ms"] = (self.clock.perf() - start) * 1000.0
+                return _Call(outcome=CallOutcome(**fields), ok=False, ts=ts, answer_json=None)
             fields["input_tokens"], fields["output_tokens"] = tokens[0], tokens[1]
             fields["cache_read_tokens"], fields["cache_write_tokens"] = tokens[2], tokens[3]
             fields["cost_usd"] = self.prices.cost(model, *tokens)
@@ -402,20 +408,24 @@ class Router:
                 ok = True
                 fields["answer"] = answer
                 fields["confidence"] = confidence
-                answer_json = _ANSWER_JSON.encode(answer)
+                answer_json = _answer_json(answer)
         fields["latency_ms"] = (self.clock.perf() - start) * 1000.0
         return _Call(outcome=CallOutcome(**fields), ok=ok, ts=ts, answer_json=answer_json)
 
     @staticmethod
     def _parse(spec: TaskSpec, message: Any) -> tuple[Any, float]:
-        if message.stop_reason == "refusal":
+        # The SDK builds the message without validating it, so any field may hold anything.
+        stop_reason = getattr(message, "stop_reason", None)
+        if stop_reason == "refusal":
             raise _Refusal("the model refused")
-        content = message.content or []
-        if message.stop_reason == "max_tokens":
+        if stop_reason == "max_tokens":
             raise InvalidOutput("the reply was cut off at max_tokens")
+        content = getattr(message, "content", None) or []
+        if not isinstance(content, list):
+            raise InvalidOutput("the reply's content is not a list of blocks")
         for block in content:
             if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
-                return spec.parse(block.input)
+                return spec.parse(getattr(block, "input", None))
         raise InvalidOutput("the reply has no submit_answer tool call")
 
     # -- results and rows ----------------------------------------------------------------------
@@ -541,6 +551,17 @@ class Router:
         return f"req_{time.time_ns() // 1_000_000:012x}{_ID_RNG.getrandbits(48):012x}"
 
 
+def _answer_json(answer: Any) -> str:
+    """The answer as JSON text; a lone surrogate from the API (valid JSON, invalid UTF-8) stays escaped."""
+    text = _ANSWER_JSON.encode(answer)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(answer, sort_keys=True)
+    return text
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -560,3 +581,29 @@ def _clean_text(text: str) -> str:
 
 class _Refusal(Exception):
     pass
+
+
+class _MalformedReply(Exception):
+    """A 200 response that is JSON but not a Messages API message."""
+
+
+_MAX_TOKENS = 10**12  # far above any context window, far below SQLite's integer limit
+_USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+def _usage_tokens(message: Any) -> tuple[int, int, int, int]:
+    """Input, output, cache-read and cache-write tokens of a reply (a missing count is 0)."""
+    if not hasattr(message, "usage") or not hasattr(message, "content"):
+        raise _MalformedReply(f"the reply is a {type(message).__name__}, not a message")
+    usage = message.usage
+    if usage is None:
+        return (0, 0, 0, 0)
+    counts = []
+    for name in _USAGE_FIELDS:
+        value = getattr(usage, name, None)
+        if value is None:
+            value = 0
+        elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_TOKENS:
+            raise _MalformedReply(f"usage.{name} is {value!r:.40}, not a token count")
+        counts.append(value)
+    return counts[0], counts[1], counts[2], counts[3]

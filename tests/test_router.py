@@ -376,3 +376,19 @@ async def test_reference_marks_correctness(api, db):
     await router.route("classify", "a", labels=["Safe", "unsafe"], reference=" safe ")
     await router.aclose()
     assert rows(db)[0].correct is True
+
+
+async def test_shadow_calls_on_a_virtual_clock_each_measure_their_own_latency(db):
+    from routermon.core.clock import VirtualClock
+
+    clock = VirtualClock(1000.0)
+    api = StandInAPI(clock=clock)
+    router = Router(CHEAP, STRONG, 0.7, mode="shadow", client=api.client(), log=db, clock=clock)
+    api.enqueue(answer("safe", 0.9, latency_ms=300), model=CHEAP)
+    api.enqueue(answer("safe", 0.9, latency_ms=1200), model=STRONG)
+    result = await router.route("classify", "x", labels=LABELS)
+    await router.aclose()
+    cheap, strong = result.calls
+    assert cheap.latency_ms == pytest.approx(300) and strong.latency_ms == pytest.approx(1200)
+    assert result.latency_ms == pytest.approx(1200)
+    assert clock.now() == pytest.approx(1001.2)  # shared time ends with the slower call
