@@ -229,7 +229,10 @@ def _check_side(obj: dict, name: str, problems: list[str]) -> PairSide | None:
         problems.append(f"{name}.confidence {confidence!r} is outside [0, 1]")
     for field in ("input_tokens", "output_tokens"):
         value = side.get(field)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        # Bounded: SQLite stores at most 64-bit integers, and no call uses a trillion tokens.
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12
+        ):
             problems.append(f"{name}.{field} must be a whole number of tokens, not {value!r}")
     latency = side.get("latency_ms")
     if latency is not None and (not _is_number(latency) or latency < 0):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import sqlite3
+import sys
 import threading
 import weakref
 from collections import deque
@@ -30,6 +31,29 @@ _ROW_PLACEHOLDERS = f"({', '.join('?' for _ in CALL_COLUMNS)})"
 ROWS_PER_STATEMENT = 500
 
 _open_logs: weakref.WeakSet[CallLog] = weakref.WeakSet()
+
+
+# Errors that come from a row's values, not from the database: retrying the batch cannot help.
+_ROW_ERRORS = (
+    ValueError,  # includes UnicodeEncodeError: text with a lone surrogate
+    TypeError,
+    OverflowError,
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+)
+
+
+def _storable_text(text: str) -> str:
+    """The text as valid UTF-8 (SQLite stores nothing else): lone surrogates become U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
 
 
 class _FlushMark:
@@ -91,6 +115,8 @@ class CallLog:
         self._committed = 0
         self._closed = False
         self._error: DatabaseError | None = None
+        self.rejected = 0  # rows SQLite refused even after repair (e.g. a value of an unsupported type)
+        self.last_rejection: str | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"routermon-writer:{self.path.name}", daemon=True
         )
@@ -187,6 +213,15 @@ class CallLog:
     # -- writer thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception as exc:  # a bug; say so on the next flush() instead of letting it hang
+            with self._cond:
+                self._error = DatabaseError(f"The call log writer for {self.path} stopped: {exc!r}.")
+                self._cond.notify_all()
+            raise
+
+    def _serve(self) -> None:
         while True:
             with self._cond:
                 self._idle = True  # before looking at the queue: a row appended after this wakes us
@@ -228,15 +263,24 @@ class CallLog:
     def _write(self, batch: list[tuple]) -> bool:
         """Commit one batch, retrying while the database is locked; False if the log closed meanwhile."""
         delay = 0.05
+        row_by_row = False
         while True:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._insert(batch)
+                    if row_by_row:
+                        self._insert_each(batch)
+                    else:
+                        self._insert(batch)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
+            except _ROW_ERRORS:
+                if row_by_row or self._closed:
+                    raise
+                row_by_row = True  # a row SQLite refuses: store the others, one at a time
+                continue
             except sqlite3.Error as exc:
                 err = translate(self.path, exc)
                 with self._cond:
@@ -252,7 +296,10 @@ class CallLog:
                 self._error = None
                 self._cond.notify_all()
             if self.on_commit is not None:
-                self.on_commit(len(batch))
+                try:
+                    self.on_commit(len(batch))
+                except Exception:  # the caller's callback must not stop the writer
+                    threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), self._thread)))
             return True
 
     def _insert(self, batch: list[tuple]) -> None:
@@ -264,6 +311,17 @@ class CallLog:
             chunk = batch[start : start + size]
             self._conn.execute(self._statement(size), list(itertools.chain.from_iterable(chunk)))
             start += size
+
+    def _insert_each(self, batch: list[tuple]) -> None:
+        """The slow path for a batch with a bad row: text with lone surrogates is repaired, and a row
+        that still cannot be stored is skipped and counted in ``rejected``."""
+        for row in batch:
+            row = tuple(_storable_text(v) if isinstance(v, str) else v for v in row)
+            try:
+                self._conn.execute(INSERT_SQL, row)
+            except _ROW_ERRORS as exc:
+                self.rejected += 1
+                self.last_rejection = f"{type(exc).__name__}: {exc}"
 
     def _statement(self, rows: int) -> str:
         sql = self._statements.get(rows)
