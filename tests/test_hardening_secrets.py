@@ -1,0 +1,260 @@
+"""Hardening, secrets and privacy.
+
+* A distinctive API key, set as ``ANTHROPIC_API_KEY`` and really sent to the stand-in API over
+  loopback HTTP, never shows up in the call log's files (database, WAL, shared memory), in the
+  audit report, in an error message or on the command line's stdout/stderr.
+* Inputs are stored as the privacy setting says (``none`` / ``preview`` / ``full``), checked by
+  reading the raw bytes of the database files, for routed requests, imports and the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from routermon.core.client import real_client
+from routermon.core.errors import RouteFailedError
+from routermon.core.fakeapi import (
+    StandInAPI,
+    answer,
+    broken_body,
+    connection_reset,
+    http_error,
+    serve_in_thread,
+    tool_input,
+)
+from routermon.core.pairs import import_pairs
+from routermon.core.reader import LogReader
+from routermon.core.report import build_report, render_json, render_markdown
+from routermon.core.router import Router
+
+CHEAP = "claude-haiku-4-5"
+STRONG = "claude-sonnet-4-6"
+LABELS = ["safe", "unsafe"]
+SECRET_CORE = "RMSECRET7f3c9a1e5b2d4c6e8a0f1b3d5c7e9a2b"
+API_KEY = f"sk-ant-api03-{SECRET_CORE}-Zx9Qw8Er7Ty6"
+# The key and the fragments a careless formatter might still leak.
+FRAGMENTS = (API_KEY, SECRET_CORE, SECRET_CORE[:16], API_KEY[-12:])
+
+
+def log_files(db: Path) -> dict[str, bytes]:
+    """The raw bytes of every file of the database that exists right now."""
+    return {
+        path.name: path.read_bytes()
+        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal"))
+        if path.exists()
+    }
+
+
+def assert_no_secret(where: str, data: str | bytes) -> None:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    for fragment in FRAGMENTS:
+        assert fragment not in text, f"the API key leaked into {where}"
+    if isinstance(data, bytes):  # also as UTF-16, in case something stored it that way
+        assert API_KEY.encode("utf-16-le") not in data, f"the API key leaked into {where}"
+
+
+class KeyCheckingAPI(StandInAPI):
+    """The stand-in, remembering the API key each request carried (``x-api-key`` or a bearer token)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.keys_seen: list[str | None] = []
+
+    def handle(self, method, path, body, headers=None):
+        headers = headers or {}
+        bearer = (headers.get("authorization") or "").removeprefix("Bearer ")
+        self.keys_seen.append(headers.get("x-api-key") or bearer or None)
+        return super().handle(method, path, body, headers)
+
+
+@pytest.fixture
+def loopback(monkeypatch, tmp_path):
+    """The stand-in on a loopback port, with the key and base URL in the environment."""
+    api = KeyCheckingAPI(timeout_s=0.2)
+    server, stop = serve_in_thread(api)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("ROUTERMON_CONFIG", str(tmp_path / "no-settings.toml"))
+    yield api
+    stop()
+
+
+def test_api_key_stays_out_of_the_log_the_report_and_error_messages(loopback, tmp_path):
+    db = tmp_path / "calls.db"
+    api = loopback
+    # Answers, an escalation, and failures of every kind the key could ride along with.
+    api.enqueue(answer("safe", 0.95), answer("unsafe", 0.3), model=CHEAP)
+    api.enqueue(answer("unsafe", 0.9), model=STRONG)
+    api.enqueue(http_error(401, "authentication_error"), model=CHEAP)
+    api.enqueue(http_error(403, "permission_error"), model=STRONG)
+    api.enqueue(http_error(429, retry_after=0), model=CHEAP)
+    api.enqueue(http_error(500), model=STRONG)
+    api.enqueue(http_error(529), model=CHEAP)
+    api.enqueue(broken_body(), model=STRONG)
+    api.enqueue(connection_reset(), model=CHEAP)
+    api.enqueue(tool_input({"answer": API_KEY[:5], "confidence": 2}), model=STRONG)
+    texts = ["a kind note", "a borderline note", "one", "two", "three", "four"]
+    messages: list[str] = []
+
+    async def run():
+        # The real-API client: it reads the key (and the loopback base URL) from the environment.
+        router = Router(CHEAP, STRONG, 0.7, client=real_client(max_retries=0, timeout=5), log=db)
+        results = []
+        try:
+            for text in texts:
+                try:
+                    results.append(await router.route("classify", text, labels=LABELS))
+                except RouteFailedError as exc:
+                    messages.extend([str(exc), repr(exc), json.dumps(exc.failures)])
+            assert router.log is not None
+            router.log.flush()
+            during = log_files(db)  # with the WAL still there
+        finally:
+            await router.aclose()
+        return results, during
+
+    results, during = asyncio.run(run())
+    # The key really travelled with every request, so the checks below mean something.
+    assert api.keys_seen and set(api.keys_seen) == {API_KEY}
+    assert len(results) == 2 and len(messages) == 3 * 4
+    assert "-wal" in "".join(during)
+    for name, data in during.items():
+        assert_no_secret(f"the log file {name} (open)", data)
+    for name, data in log_files(db).items():
+        assert_no_secret(f"the log file {name} (closed)", data)
+    for message in messages:
+        assert_no_secret("a RouteFailedError", message)
+    for result in results:
+        assert_no_secret("a RouteResult", result.model_dump_json())
+    with LogReader(db) as reader:
+        report = build_report(reader)
+    assert report.traffic.requests == len(texts)
+    assert_no_secret("the Markdown report", render_markdown(report))
+    assert_no_secret("the JSON report", render_json(report))
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "routermon.tui.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+def test_cli_errors_do_not_show_the_api_key(loopback, tmp_path):
+    db = tmp_path / "cli.db"
+    api = loopback
+    env = {k: os.environ[k] for k in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ROUTERMON_CONFIG")}
+    # Both models reject the key: the command fails with one sentence and exit 2.
+    api.enqueue(http_error(401, "authentication_error"), http_error(401, "authentication_error"))
+    failed = run_cli("route", "--labels", "safe,unsafe", "--db", str(db), "hello", env=env)
+    assert failed.returncode == 2, failed.stderr
+    assert failed.stderr.startswith("routermon: ") and "Traceback" not in failed.stderr
+    assert "authentication_error" in failed.stderr
+    # And a request that works, printed as JSON.
+    api.enqueue(answer("safe", 0.9))
+    worked = run_cli("route", "--labels", "safe,unsafe", "--db", str(db), "--json", "hello", env=env)
+    assert worked.returncode == 0, worked.stderr
+    assert json.loads(worked.stdout)["answer"] == "safe"
+    assert set(api.keys_seen) == {API_KEY}
+    for where, output in (("stderr", failed.stderr), ("stdout", failed.stdout + worked.stdout)):
+        assert_no_secret(f"the CLI's {where}", output)
+    for name, data in log_files(db).items():
+        assert_no_secret(f"the log file {name}", data)
+
+
+# -- inputs stored according to the privacy setting ------------------------------------------------
+
+HEAD = "HEADMARK-41c9e2"  # inside the first 80 characters
+TAIL = "TAILMARK-93b07d"  # beyond them
+PRIVATE_TEXT = f"{HEAD} my card number is 4111 1111 1111 1111 and my address is 12 Elm St, " + "x" * 20 + TAIL
+assert PRIVATE_TEXT.index(TAIL) > 80
+
+
+def stored(db: Path, marker: str) -> bool:
+    return any(marker.encode() in data for data in log_files(db).values())
+
+
+EXPECTED = {"full": (True, True), "preview": (True, False), "none": (False, False)}
+
+
+@pytest.mark.parametrize("store_inputs", ["full", "preview", "none"])
+def test_routed_inputs_are_stored_as_the_setting_says(tmp_path, store_inputs):
+    db = tmp_path / "calls.db"
+    api = StandInAPI()
+    api.enqueue(answer("safe", 0.9), answer("safe", 0.2), model=CHEAP)  # the second escalates
+    api.enqueue(answer("unsafe", 0.9), model=STRONG)
+
+    async def run():
+        router = Router(
+            CHEAP, STRONG, 0.7, client=api.client(max_retries=0), log=db, store_inputs=store_inputs
+        )
+        try:
+            for suffix in ("", " (again)"):
+                await router.route("classify", PRIVATE_TEXT + suffix, labels=LABELS)
+            router.log.flush()
+            return stored(db, HEAD), stored(db, TAIL)
+        finally:
+            await router.aclose()
+
+    during = asyncio.run(run())
+    after = stored(db, HEAD), stored(db, TAIL)
+    assert during == after == EXPECTED[store_inputs]
+    # Whatever the setting, the hash is kept (so duplicates can be found) and every call is logged.
+    assert stored(db, hashlib.sha256(PRIVATE_TEXT.encode()).hexdigest())
+    with LogReader(db) as reader:
+        rows = reader.calls_after(0)
+    assert len(rows) == 3
+    previews = {r.input_preview for r in rows}
+    assert previews <= {None} if store_inputs == "none" else all(p and p.startswith(HEAD) for p in previews)
+
+
+def test_a_shorter_preview_stores_only_that_many_characters(tmp_path):
+    db = tmp_path / "calls.db"
+    api = StandInAPI()
+    api.enqueue(answer("safe", 0.9))
+    router = Router(CHEAP, STRONG, 0.7, client=api.client(), log=db, store_inputs="preview", preview_chars=4)
+    router.route_sync("classify", "ABCDEFGHIJ-private", labels=LABELS)
+    router.close()
+    assert stored(db, "ABCD") and not stored(db, "ABCDE") and not stored(db, "private")
+
+
+@pytest.mark.parametrize("store_inputs", ["full", "preview", "none"])
+def test_imported_inputs_are_stored_as_the_setting_says(tmp_path, store_inputs):
+    pairs = tmp_path / "pairs.jsonl"
+    side = {"answer": "a", "input_tokens": 10, "output_tokens": 2}
+    pairs.write_text(
+        json.dumps(
+            {
+                "id": "p1",
+                "task": "date",
+                "input": PRIVATE_TEXT,
+                "cheap": {"model": CHEAP, "confidence": 0.8, **side},
+                "strong": {"model": STRONG, **side},
+            }
+        )
+        + "\n"
+    )
+    db = tmp_path / "calls.db"
+    import_pairs(pairs, db, store_inputs=store_inputs)
+    assert (stored(db, HEAD), stored(db, TAIL)) == EXPECTED[store_inputs]
+
+
+def test_the_cli_honours_the_store_inputs_setting(tmp_path):
+    db = tmp_path / "cli.db"
+    env = {"ROUTERMON_STORE_INPUTS": "none", "ROUTERMON_CONFIG": str(tmp_path / "no-settings.toml")}
+    done = run_cli("route", "--fake", "--labels", "safe,unsafe", "--db", str(db), PRIVATE_TEXT, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not stored(db, HEAD) and not stored(db, TAIL)
+    with LogReader(db) as reader:
+        assert reader.summary().requests == 1
