@@ -231,7 +231,7 @@ class Router:
 
         ``reference``, when known, is the right answer; it is stored so accuracy can be measured.
         """
-        spec = self.task(task, labels=labels, fields=fields)
+        spec = task if isinstance(task, TaskSpec) else self.task(task, labels=labels, fields=fields)
         text = _clean_text(text)
         request_id = self._new_request_id()
         if self.mode == "shadow":
@@ -470,7 +470,15 @@ class Router:
                 ],
             )
         final = calls[final_index]
-        latencies = [c.outcome.latency_ms for c in calls]
+        outcomes = [c.outcome for c in calls]
+        input_tokens = output_tokens = 0
+        cost_usd = latency_sum = latency_max = 0.0
+        for o in outcomes:  # one pass: this runs on every request
+            input_tokens += o.input_tokens
+            output_tokens += o.output_tokens
+            cost_usd += o.cost_usd
+            latency_sum += o.latency_ms
+            latency_max = max(latency_max, o.latency_ms)
         return RouteResult(
             request_id=request_id,
             task=spec.name,
@@ -482,12 +490,12 @@ class Router:
             escalated=escalated,
             escalation_reason=reasons[0] if reasons else None,
             escalation_reasons=reasons,
-            input_tokens=sum(c.outcome.input_tokens for c in calls),
-            output_tokens=sum(c.outcome.output_tokens for c in calls),
-            cost_usd=sum(c.outcome.cost_usd for c in calls),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost_usd,
             # Shadow calls run concurrently, so the caller waits for the slower one.
-            latency_ms=max(latencies) if mode == "shadow" else sum(latencies),
-            calls=[c.outcome for c in calls],
+            latency_ms=latency_max if mode == "shadow" else latency_sum,
+            calls=outcomes,
         )
 
     def _row(
