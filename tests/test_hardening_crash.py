@@ -21,6 +21,8 @@ import pytest
 from routermon.core.reader import LogReader
 from routermon.core.store import CallLog
 
+pytestmark = pytest.mark.slow  # in the normal run; `-m 'not slow'` skips it locally
+
 CHILD = textwrap.dedent(
     """
     import random, sys, threading

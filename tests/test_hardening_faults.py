@@ -20,6 +20,8 @@ from routermon.core.records import ESCALATION_REASONS, RouteResult
 from routermon.core.router import Router
 from routermon.core.scenario import ErrorRates, ModelProfile, load_scenario
 
+pytestmark = pytest.mark.slow  # in the normal run; `-m 'not slow'` skips it locally
+
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"
 LABELS = ["safe", "unsafe", "review-needed"]

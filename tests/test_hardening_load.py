@@ -13,10 +13,14 @@ import random
 import time
 import traceback
 
+import pytest
+
 from routermon.core.errors import DatabaseError
 from routermon.core.reader import LogReader
 from routermon.core.records import CALL_COLUMNS
 from routermon.core.store import CallLog
+
+pytestmark = pytest.mark.slow  # in the normal run; `-m 'not slow'` skips it locally
 
 WRITERS = 4
 SECONDS = float(os.environ.get("ROUTERMON_LOAD_SECONDS", "20"))
