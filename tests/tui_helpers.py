@@ -54,7 +54,7 @@ def request_records(
     input_tokens = max(20, int(rng.gauss(tin, tin * 0.25)))
     cheap_out = max(5, int(rng.gauss(tout, tout * 0.3)))
     confidence = round(rng.betavariate(a, b), 3)
-    cheap_correct = rng.random() < 0.35 + 0.6 * confidence
+    cheap_correct = rng.random() < min(0.995, 0.05 + confidence)
     roll = rng.random()
     reason, error = None, None
     if roll < 0.01:
@@ -95,7 +95,7 @@ def request_records(
     rows = [cheap]
     if escalated or paired:
         strong_out = max(5, int(rng.gauss(tout * 1.2, tout * 0.3)))
-        strong_correct = rng.random() < 0.93
+        strong_correct = rng.random() < 0.95
         rows.append(
             CallRecord(
                 ts=ts + cheap.latency_ms / 1000,
@@ -138,12 +138,12 @@ def build_log(
     rng = random.Random(seed)
     times = sorted(now - rng.random() * hours * 3600 for _ in range(requests))
     with CallLog(path) as log:
+        for n in range(pairs):  # imported first, as if from an earlier evaluation
+            ts = round(now - 40 * 86400 + n * 60.0, 3)
+            log.log_many(request_records(rng, ts, requests + n, mode="import", source="import"))
         for n, ts in enumerate(times):
             mode = "shadow" if rng.random() < shadow_share else "cascade"
             log.log_many(request_records(rng, round(ts, 3), n, mode=mode))
-        for n in range(pairs):
-            ts = round(now - 40 * 86400 + n * 60.0, 3)  # imported long ago: outside the live windows
-            log.log_many(request_records(rng, ts, requests + n, mode="import", source="import"))
     return path
 
 

@@ -60,9 +60,8 @@ class ChartsScreen(MonitorScreen):
         line = "".join(parts)
         if series is not None:
             line += (
-                f"  [dim]requests[/] [b]{count(series.requests)}[/]"
-                f" [dim]· escalated[/] [b]{pct(series.escalation_share)}[/]"
-                f" [dim]· spend[/] [b]{usd(series.spend_usd)}[/]"
+                f"  [b]{count(series.requests)}[/] [dim]req ·[/] [b]{pct(series.escalation_share)}[/]"
+                f" [dim]escalated ·[/] [b]{usd(series.spend_usd)}[/] [dim]spent[/]"
             )
         self.query_one("#charts-window", Static).update(line)
 

@@ -9,32 +9,27 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
 HELP = """\
-# routermon
+# routermon keys
 
-Every model call the router makes is a row in the call log; this monitor tails it.
+**Everywhere**: `1`–`5` switch to Live, Charts, What-if, Thresholds, Tasks · `?` this help
+(`escape` closes it) · `r` read new rows now · `q` quit · `tab` moves between fields.
 
-| key | does |
-|---|---|
-| `1`–`5` | Live · Charts · What-if · Thresholds · Tasks |
-| `?` | this help (`escape` closes it) |
-| `r` | read new rows now |
-| `q` | quit |
+**1 Live**: key figures over the newest calls. Days and months are UTC; the projection is this
+month so far plus the last 24 h's rate until month end. `p` pauses and resumes the table,
+`t` / `m` choose a task or model filter, `escape` clears them.
 
-**Live** — key figures (UTC day and month; projection = this month so far plus the last
-24 h rate) over the newest calls. `p` pauses and resumes the table, `t` / `m` pick a task or
-model filter, `escape` clears them.
+**2 Charts**: escalation share and spend per bucket with the running total.
+`h` last hour by minute · `d` last day by hour · `w` last week by 6 h · `a` everything.
 
-**Charts** — escalation share and spend per bucket with the running total. `h` hour (by
-minute), `d` day (by hour), `w` week (by 6 h), `a` all.
+**3 What-if**: a month priced as always-strong, always-cheap, the cascade and the simple split
+for the volume, cheap share and tokens you type. `o` fills the fields from the last 7 days of
+the log; `escape` leaves a field.
 
-**What-if** — monthly cost of always-strong, always-cheap, the cascade and the simple split
-for the volume, cheap share and tokens you type; `o` fills them from the last 7 days of the log.
-`tab` moves between fields, `escape` leaves a field.
+**4 Thresholds**: accuracy and cost for each confidence threshold, from paired outcomes
+(`routermon shadow`, `routermon import`, audits). `t` edits the target accuracy, `k` picks a
+task, `l` reads the pairs again.
 
-**Thresholds** — accuracy and cost for each confidence threshold, from paired outcomes
-(`routermon shadow`, `routermon import`); `t` edits the target accuracy, `k` the task.
-
-**Tasks** — requests, escalation share, cheap accuracy and spend per task.
+**5 Tasks**: requests, escalation share, cheap accuracy and spend per task.
 """
 
 

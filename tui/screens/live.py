@@ -16,7 +16,7 @@ from .base import MonitorScreen
 
 EMPTY_LOG = (
     "No calls in this log yet.\n\n"
-    "Route requests with `routermon route`, import paired outcomes with `routermon import`,\n"
+    "Route requests with `routermon route`, import paired outcomes with `routermon import`, "
     "or see everything working with `routermon demo`. New calls appear here as they are logged."
 )
 

@@ -26,8 +26,8 @@ from .whatif import Quantity, parse_quantity
 
 NO_PAIRS = (
     "No paired outcomes yet.\n\n"
-    "A threshold is chosen from pairs: the cheap and the strong model's answers to the same inputs.\n"
-    "Run both on a sample with `routermon shadow FILE --task T`, or bring your own with\n"
+    "A threshold is chosen from pairs: the cheap and the strong model's answers to the same inputs. "
+    "Run both on a sample with `routermon shadow FILE --task T`, or bring your own with "
     "`routermon import FILE`; audited requests (audit_share in the settings) add pairs too."
 )
 
@@ -174,14 +174,17 @@ class ThresholdsScreen(MonitorScreen):
             return
         self.result = result
         empty.display, body.display = False, True
-        sources = ", ".join(f"{source} {count(n)}" for source, n in result.sources.items())
-        self.query_one("#pairs-summary", Static).update(f"[dim]{count(result.pairs)} pairs ({sources})[/]")
+        sources = ", ".join(f"{count(n)} {source}" for source, n in result.sources.items())
+        self.query_one("#pairs-summary", Static).update(f"[dim]{count(result.pairs)} pairs[/]")
         field = self.query_one("#target-accuracy", Input)
         if result.target_accuracy is not None:
             field.placeholder = f"{result.target_accuracy * 100:.1f}"
         recommendation = result.recommended
         style = "b $success" if recommendation.met else "b $warning"
-        baselines = f"cheap only {pct(result.cheap_only.accuracy)}, strong only {pct(result.strong_only.accuracy)} correct"
+        baselines = (
+            f"cheap only {pct(result.cheap_only.accuracy)}, strong only {pct(result.strong_only.accuracy)} correct;"
+            f" pairs: {sources}"
+        )
         self.query_one("#recommendation", Static).update(
             f"[{style}]{recommendation.message}[/] [dim]({baselines})[/]"
         )

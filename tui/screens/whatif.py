@@ -76,14 +76,15 @@ class WhatIfScreen(MonitorScreen):
     MODE = "whatif"
     AUTO_FOCUS = "#observed"  # not a field: digits switch screens until a field is chosen
     BINDINGS = [
-        Binding("o", "observed", "Use observed traffic"),
-        Binding("escape", "leave_field", "Leave field"),
+        Binding("o", "observed", "Observed traffic"),
+        Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.prices = PriceBook()
-        self.result: whatif.WhatIfResult | None = None
+        self.result: whatif.WhatIfResult | None = None  # None while the form is invalid
+        self._last_valid: whatif.WhatIfResult | None = None
 
     def compose_body(self) -> ComposeResult:
         cheap, strong = default_cheap_model(), default_strong_model()
@@ -154,10 +155,12 @@ class WhatIfScreen(MonitorScreen):
         results = self.query_one(WhatIfResults)
         chart = self.query_one(CostCurveChart)
         if inputs is None:
+            # Keep the last answer, dimmed, so a half-typed number does not blank the screen.
+            if self.result is not None:
+                self._last_valid = self.result
+            results.show(self._last_valid, "Fix the marked field to see the month priced.", stale=True)
+            message.update("[b $error]" + " ".join(problems) + "[/] [dim](dimmed: the last valid input)[/]")
             self.result = None
-            results.show(None, "Fix the marked field to see the month priced.")
-            message.update("[b $error]" + " ".join(problems) + "[/]")
-            chart.show([], None)
             return
         try:
             result = whatif.project(inputs, self.prices)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from routermon.core.whatif import WhatIfResult
 
-from .fitted_plot import FittedPlot
+from .fitted_plot import FittedPlot, padded, share_ticks
 from .spend_chart import money_ticks
 
 
@@ -18,11 +18,9 @@ class CostCurveChart(FittedPlot):
     }
     """
 
-    def show(self, curve: list[tuple[float, float, float, float]], result: WhatIfResult | None) -> None:
+    def draw(self, curve: list[tuple[float, float, float, float]], result: WhatIfResult | None) -> None:
         """``curve`` as from ``whatif.share_curve``; ``result`` marks the current point (or nothing)."""
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
         if curve and result is not None:
             shares = [p[0] * 100 for p in curve]
             cascade = [p[1] for p in curve]
@@ -34,11 +32,11 @@ class CostCurveChart(FittedPlot):
             if result.break_even_cheap_share is not None:
                 plt.vline(result.break_even_cheap_share * 100, color="gray")
             top = max(max(cascade), curve[0][2]) * 1.05 or 1.0
-            plt.ylim(0, top)
-            ticks, labels = money_ticks(top)
+            plt.ylim(*padded(0, top))
+            ticks, labels = money_ticks(top, self.fit_y(4))
             plt.yticks(ticks, labels)
-            plt.xlim(0, 100)
-            plt.xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+            plt.xlim(*padded(0, 100))
+            plt.xticks(*share_ticks(self.fit_x(label_width=4)))
             self.set_titles(
                 f"Monthly cost vs cheap share (● now at {here:.0f}%, grey line: break-even share)",
                 f"Monthly cost vs cheap share (● now at {here:.0f}%)",
@@ -46,4 +44,3 @@ class CostCurveChart(FittedPlot):
             )
         else:
             self.set_titles("Monthly cost vs cheap share")
-        self.refresh()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from routermon.core.live import Series
 
-from .fitted_plot import FittedPlot
+from .fitted_plot import FittedPlot, padded, share_ticks
 from .formatting import bucket_label
 
 
@@ -41,20 +41,17 @@ class EscalationChart(FittedPlot):
     }
     """
 
-    def show(self, series: Series) -> None:
+    def draw(self, series: Series) -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
         points = [(i, b.escalation_share * 100) for i, b in enumerate(series.buckets) if b.requests]
         if points:
             xs, ys = zip(*points, strict=True)
             plt.plot(list(xs), list(ys), marker="braille", color="orange")
             if len(points) < 12:  # few points: show them, not just a line
                 plt.scatter(list(xs), list(ys), marker="dot", color="orange")
-        plt.xlim(0, max(1, len(series.buckets) - 1))
-        plt.ylim(0, 100)
-        plt.yticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
-        positions, labels = time_ticks(series)
+        plt.xlim(*padded(0, max(1, len(series.buckets) - 1)))
+        plt.ylim(*padded(0, 100))
+        plt.yticks(*share_ticks(self.fit_y()))
+        positions, labels = time_ticks(series, self.fit_x(label_width=8))
         plt.xticks(positions, labels)
         self.set_titles(f"Escalation share per {width_name(series.bucket_seconds)}", "Escalation share")
-        self.refresh()

@@ -25,7 +25,9 @@ class NavBar(Horizontal):
         width: 1fr;
         background: $panel;
         color: $text-muted;
-        & > #nav-tabs { width: 1fr; height: 1; }
+        link-style: none;
+        link-style-hover: reverse;
+        & > #nav-tabs { width: 1fr; height: 1; link-style: none; }
         & > #nav-status { width: auto; height: 1; padding: 0 1; color: $text-muted; }
         & > #nav-status.-error { background: $error; color: $text; }
     }
@@ -36,7 +38,7 @@ class NavBar(Horizontal):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        parts = ["[b]routermon[/b]"]
+        parts = ["[b]routermon[/b] "]
         for number, (mode, title) in enumerate(SCREENS, start=1):
             label = f" {number} {title} "
             if mode == self.current:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from routermon.core.live import Series
 
 from .escalation_chart import time_ticks, width_name
-from .fitted_plot import FittedPlot
+from .fitted_plot import FittedPlot, padded
 from .formatting import usd
 
 
@@ -27,24 +27,23 @@ class SpendChart(FittedPlot):
     }
     """
 
-    def show(self, series: Series) -> None:
+    def draw(self, series: Series) -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
         n = len(series.buckets)
         if n:
             xs = list(range(n))
             per_bucket = [b.spend_usd for b in series.buckets]
             plt.bar(xs, per_bucket, color="cyan", marker="sd", width=0.6)
+            # The line last: where bars fill the plot, it still shows through them.
             plt.plot(xs, series.cumulative_spend_usd, yside="right", color="green", marker="braille")
-            left, left_labels = money_ticks(max(per_bucket))
-            right, right_labels = money_ticks(series.spend_usd)
+            left, left_labels = money_ticks(max(per_bucket), self.fit_y(4))
+            right, right_labels = money_ticks(series.spend_usd, self.fit_y(4))
             plt.yticks(left, left_labels, yside="left")
             plt.yticks(right, right_labels, yside="right")
-            plt.ylim(0, max(per_bucket) or 1, yside="left")
-            plt.ylim(0, series.spend_usd or 1, yside="right")
+            plt.ylim(*padded(0, max(per_bucket) or 1), yside="left")
+            plt.ylim(*padded(0, series.spend_usd or 1), yside="right")
             plt.xlim(-0.5, n - 0.5)
-            positions, labels = time_ticks(series)
+            positions, labels = time_ticks(series, self.fit_x(label_width=8))
             plt.xticks(positions, labels)
         width = width_name(series.bucket_seconds)
         self.set_titles(
@@ -52,4 +51,3 @@ class SpendChart(FittedPlot):
             f"Spend per {width} (bars) and cumulative (line)",
             "Spend",
         )
-        self.refresh()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from routermon.core.analysis import SweepResult
 
-from .fitted_plot import FittedPlot
+from .fitted_plot import FittedPlot, padded, share_ticks
 
 
 class SweepChart(FittedPlot):
@@ -17,10 +17,8 @@ class SweepChart(FittedPlot):
     }
     """
 
-    def show(self, result: SweepResult) -> None:
+    def draw(self, result: SweepResult) -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
         priced = all(r.cost_vs_strong is not None for r in result.rows)
 
         def x_of(row) -> float:
@@ -38,9 +36,9 @@ class SweepChart(FittedPlot):
         if pick is not None:
             plt.scatter([x_of(pick)], [pick.accuracy * 100], color="green", marker="●")
         low = min(result.cheap_only.accuracy, min(r.accuracy for r in rows)) * 100
-        plt.ylim(max(0.0, low - 2), 100)
-        plt.xlim(0, max(100.0, strong_x))
-        plt.xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+        plt.ylim(*padded(max(0.0, low - 2), 100))
+        plt.xlim(*padded(0, max(100.0, strong_x)))
+        plt.xticks(*share_ticks(self.fit_x(label_width=4)))
         axis = "cost as % of strong" if priced else "% escalated"
         self.set_titles(
             f"Accuracy vs {axis} (C cheap only, S strong only, ● recommended, grey: target)",
@@ -48,4 +46,3 @@ class SweepChart(FittedPlot):
             f"Accuracy vs {axis}",
             "Accuracy vs cost",
         )
-        self.refresh()

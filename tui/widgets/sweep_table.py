@@ -47,6 +47,7 @@ class SweepTable(DataTable):
         width: auto;
         max-width: 60;
         scrollbar-size-vertical: 1;
+        scrollbar-gutter: stable;  /* the plots beside it keep their width when the scrollbar appears */
     }
     """
 
@@ -87,4 +88,11 @@ class SweepTable(DataTable):
             if mark:
                 cursor = i
         self.add_row(*self._cells("strong", result.strong_only, 1.0, "dim"), key="strong_only")
-        self.move_cursor(row=cursor, animate=False)
+        self.move_cursor(row=cursor)
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        # Keep the cursor row in the middle. DataTable scrolls the cursor into view from several
+        # layout callbacks whose order varies; a target that depends only on the final size and
+        # the cursor makes the last of them win the same way every time.
+        height = self.scrollable_content_region.height - self.header_height
+        self.scroll_to(y=max(0, self.cursor_row - height // 2), animate=False, force=True, immediate=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from routermon.core.reader import GroupStats
 
-from .fitted_plot import FittedPlot
+from .fitted_plot import FittedPlot, padded
 from .formatting import usd
 
 
@@ -18,17 +18,16 @@ class TaskSpendChart(FittedPlot):
     }
     """
 
-    def show(self, stats: list[GroupStats]) -> None:
+    def draw(self, stats: list[GroupStats]) -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
         ordered = list(reversed(stats))  # plotext draws the first bar at the bottom
         names = [s.key for s in ordered]
         spend = [s.spend_usd for s in ordered]
         if names:
             plt.bar(names, spend, orientation="horizontal", color="cyan", width=0.5)
             top = max(spend) or 1.0
-            ticks = [top * i / 4 for i in range(5)]
+            count = self.fit_x(label_width=max(len(usd(top)), 5))
+            ticks = [top * i / (count - 1) for i in range(count)]
             plt.xticks(ticks, [usd(v) for v in ticks])
+            plt.xlim(*padded(0, top))
         self.set_titles("Spend per task")
-        self.refresh()

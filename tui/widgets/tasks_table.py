@@ -50,6 +50,8 @@ class TasksTable(DataTable):
         """Replace the rows with ``stats`` (costliest first) and a total."""
         total_spend = sum(s.spend_usd for s in stats)
         self.clear()
+        # Header, tasks and total, set now: a height found later would resize the chart below twice.
+        self.styles.height = len(stats) + 2
         for s in stats:
             share = s.spend_usd / total_spend if total_spend else 0.0
             accuracy = pct(s.cheap_accuracy) if s.cheap_accuracy is not None else DASH

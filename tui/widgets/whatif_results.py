@@ -19,10 +19,16 @@ class WhatIfResults(Static):
         height: auto;
         width: 1fr;
         padding: 0 1;
+        &.-stale { text-opacity: 45%; }
     }
     """
 
-    def show(self, result: WhatIfResult | None, message: str = "") -> None:
+    shown: WhatIfResult | None = None
+
+    def show(self, result: WhatIfResult | None, message: str = "", *, stale: bool = False) -> None:
+        """Show ``result`` (dimmed when ``stale``: the form no longer matches it), or ``message``."""
+        self.set_class(stale, "-stale")
+        self.shown = result
         if result is None:
             self.update(Text(message or "Fill in the fields to see a month priced.", style="italic"))
             return
