@@ -230,11 +230,13 @@ class LiveMonitor:
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
         # One read transaction, so the totals, the minute buckets and last_id describe the same rows.
-        self.reader.conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self.reader.conn.execute("COMMIT")
+        with self.reader.lock:
+            self.reader._query("BEGIN")
+            try:
+                yield
+            finally:
+                if not self.reader._closed:
+                    self.reader.conn.execute("COMMIT")
 
     def _load(self) -> None:
         now = self.clock.now()

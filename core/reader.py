@@ -7,12 +7,14 @@ one), leave out imported pairs (``mode = 'import'``) and count spend over every 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from .db import connect, translate
+from .errors import DatabaseError
 from .records import CALL_COLUMNS, CallRow
 
 _SELECT = f"SELECT id, {', '.join(CALL_COLUMNS)} FROM calls"
@@ -124,9 +126,17 @@ class LogReader:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.conn = connect(self.path, create=False, readonly=True)
+        # One connection, possibly shared by a UI thread and a worker thread: closing it while a
+        # query runs on another thread crashes SQLite, so queries and close() take turns.
+        self.lock = threading.RLock()
+        self._closed = False
 
     def close(self) -> None:
-        self.conn.close()
+        """Close the connection; later queries raise ``DatabaseError``. Safe to call twice."""
+        with self.lock:
+            if not self._closed:
+                self._closed = True
+                self.conn.close()
 
     def __enter__(self) -> LogReader:
         return self
@@ -135,10 +145,13 @@ class LogReader:
         self.close()
 
     def _query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
-        try:
-            return self.conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise translate(self.path, exc) from None
+        with self.lock:
+            if self._closed:
+                raise DatabaseError(f"The reader of {self.path} is closed.")
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise translate(self.path, exc) from None
 
     # -- tailing -------------------------------------------------------------------------------
 

@@ -229,3 +229,30 @@ def test_writer_waits_out_a_lock_without_losing_rows(tmp_path):
     holder.close()
     assert log.flush(timeout=30) == 10
     log.close()
+
+
+def test_closing_a_reader_while_another_thread_queries_it_is_safe(tmp_path):
+    """The app closes its reader on exit while a poll may be running in a worker thread."""
+    import threading
+
+    db = tmp_path / "log.db"
+    with CallLog(db) as log:
+        log.log_many([record(i) for i in range(2000)])
+    for _ in range(20):
+        reader = LogReader(db)
+        errors: list[BaseException] = []
+
+        def poll(reader=reader, errors=errors):
+            try:
+                while True:
+                    reader.calls_after(0)
+            except DatabaseError as exc:
+                errors.append(exc)
+
+        worker = threading.Thread(target=poll)
+        worker.start()
+        time.sleep(0.01)
+        reader.close()
+        worker.join(timeout=10)
+        assert not worker.is_alive()
+        assert errors and "is closed" in str(errors[0])

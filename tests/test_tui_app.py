@@ -271,7 +271,7 @@ async def test_a_log_that_breaks_while_open_shows_a_message(log_copy):
         await pilot.press("r")
         await settle(pilot)
         assert app.status_error
-        assert "cannot be used" in app.status
+        assert "is closed" in app.status
         assert isinstance(app.screen, LiveScreen)  # still running
 
 
