@@ -85,12 +85,7 @@ def resolve_db(db: str | None):
 
 
 for _name in COMMAND_MODULES:
-    try:
-        importlib.import_module(f"routermon.tui.cmd_{_name}")
-    except ModuleNotFoundError as _exc:  # a command whose module is not written yet
-        if _exc.name != f"routermon.tui.cmd_{_name}":
-            raise
-
+    importlib.import_module(f"routermon.tui.cmd_{_name}")
 
 if __name__ == "__main__":
     # Run as a script, this module is ``__main__``; commands registered on the importable module.
