@@ -43,6 +43,7 @@ from .prices import PriceBook
 from .reader import LogReader, row_to_call
 from .records import CALL_COLUMNS, CallRecord, CallRow
 from .store import CallLog
+from .text import sha256_text
 
 REQUIRED_SIDE_FIELDS = ("model", "answer", "input_tokens", "output_tokens")
 IMPORT_MODE = "import"
@@ -160,10 +161,6 @@ class Pair(BaseModel):
 
 
 # -- answers -----------------------------------------------------------------------------------
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _normal_text(value: Any) -> str:

@@ -9,7 +9,6 @@ Every model call is logged as one row of the call log, linked by ``request_id``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import random
@@ -31,6 +30,7 @@ from .prices import PriceBook
 from .records import CALL_COLUMNS, CallOutcome, RouteResult
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
+from .text import sha256_text, valid_utf8
 
 MODES = ("cascade", "shadow")
 # Random part of unseeded request ids; seeded from os.urandom, and again in every forked child.
@@ -345,7 +345,9 @@ class Router:
             self._call(spec, self.strong_model, text, role="audit", tier=len(self.tiers) - 1)
         )
         if self.log is not None:
-            row = self._row(spec, text, _sha256(text), request_id, "cascade", call, False, False, reference)
+            row = self._row(
+                spec, text, sha256_text(text), request_id, "cascade", call, False, False, reference
+            )
             self.log.log_rows((row,))
 
     # -- one model call ------------------------------------------------------------------------
@@ -443,7 +445,7 @@ class Router:
     ) -> RouteResult:
         escalated = bool(reasons)
         if self.log is not None:
-            input_sha256 = _sha256(text)
+            input_sha256 = sha256_text(text)
             rows = []
             for i, call in enumerate(calls):
                 call_escalated = i == 0 and escalated if mode == "shadow" else (i < len(calls) - 1)
@@ -570,16 +572,11 @@ def _answer_json(answer: Any) -> str:
     return text
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def _clean_text(text: str) -> str:
-    """The text as valid UTF-8: lone surrogates (which JSON cannot carry) become U+FFFD."""
+    """The text to route, as valid UTF-8 (lone surrogates, which JSON cannot carry, become U+FFFD)."""
     if not isinstance(text, str):
         raise ConfigError(f"The text to route must be a string, not {type(text).__name__}.")
-    if text.isascii():  # the common case, checked in C without encoding
-        return text
+    return valid_utf8(text)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

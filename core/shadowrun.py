@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import hashlib
 import json
 import sqlite3
 import threading
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 from .db import connect, translate
 from .errors import ImportFormatError, RouteFailedError
 from .router import Router
+from .text import sha256_text
 
 SOURCE = "shadow-run"
 
@@ -37,7 +37,7 @@ class ShadowInput(BaseModel):
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+        return sha256_text(self.text)
 
 
 class ShadowProgress(BaseModel):

@@ -20,6 +20,7 @@ from pathlib import Path
 from .db import connect, translate
 from .errors import DatabaseError
 from .records import CALL_COLUMNS, CallRecord
+from .text import valid_utf8
 
 INSERT_SQL = (
     f"INSERT OR IGNORE INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in CALL_COLUMNS)})"
@@ -43,17 +44,6 @@ _ROW_ERRORS = (
     sqlite3.IntegrityError,
     sqlite3.DataError,
 )
-
-
-def _storable_text(text: str) -> str:
-    """The text as valid UTF-8 (SQLite stores nothing else): lone surrogates become U+FFFD."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
 
 
 class _FlushMark:
@@ -316,7 +306,7 @@ class CallLog:
         """The slow path for a batch with a bad row: text with lone surrogates is repaired, and a row
         that still cannot be stored is skipped and counted in ``rejected``."""
         for row in batch:
-            row = tuple(_storable_text(v) if isinstance(v, str) else v for v in row)
+            row = tuple(valid_utf8(v) if isinstance(v, str) else v for v in row)
             try:
                 self._conn.execute(INSERT_SQL, row)
             except _ROW_ERRORS as exc:

@@ -7,7 +7,6 @@ the user's text goes in the user turn between delimiters that the text itself ca
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from .errors import ConfigError
+from .text import sha256_text
 
 TOOL_NAME = "submit_answer"
 
@@ -97,7 +97,7 @@ class TaskSpec:
 
 def boundary_for(text: str) -> str:
     """A delimiter tag derived from the text's hash, so the text cannot contain its own closing tag."""
-    return "input-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return "input-" + sha256_text(text)[:16]
 
 
 def user_message(text: str) -> tuple[str, str]:
