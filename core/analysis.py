@@ -225,44 +225,37 @@ class _Prefix:
     def row(self, threshold: float) -> SweepRow:
         k = bisect_left(self.keys, threshold - 1e-12)  # escalated: confidence < threshold
         correct = self.strong_correct[k] + self.cheap_correct[-1] - self.cheap_correct[k]
-        low, high = wilson_interval(correct, self.n)
-        cost = vs_strong = None
-        if self.priced:
-            cost = (self.cheap_cost_total + self.strong_cost[k]) / self.priced
-            vs_strong = cost * self.priced / self.strong_cost_total if self.strong_cost_total else None
         return SweepRow(
             threshold=threshold,
-            requests=self.n,
             escalated=k,
             escalation_share=k / self.n,
-            correct=correct,
-            accuracy=correct / self.n,
-            accuracy_low=low,
-            accuracy_high=high,
-            cost_per_request_usd=cost,
-            cost_per_1k_requests_usd=cost * 1000 if cost is not None else None,
-            cost_vs_strong=vs_strong,
+            **self._scored(correct, self.cheap_cost_total + self.strong_cost[k]),
         )
 
     def baseline(self, name: str) -> Baseline:
         strong = name == "strong_only"
         correct = self.strong_correct[-1] if strong else self.cheap_correct[-1]
+        return Baseline(
+            name=name, **self._scored(correct, self.strong_cost_total if strong else self.cheap_cost_total)
+        )
+
+    def _scored(self, correct: int, spend: float) -> dict:
+        """Accuracy with its Wilson interval, and cost figures for ``spend`` over the priced pairs."""
         low, high = wilson_interval(correct, self.n)
         cost = vs_strong = None
         if self.priced:
-            cost = (self.strong_cost_total if strong else self.cheap_cost_total) / self.priced
+            cost = spend / self.priced
             vs_strong = cost * self.priced / self.strong_cost_total if self.strong_cost_total else None
-        return Baseline(
-            name=name,
-            requests=self.n,
-            correct=correct,
-            accuracy=correct / self.n,
-            accuracy_low=low,
-            accuracy_high=high,
-            cost_per_request_usd=cost,
-            cost_per_1k_requests_usd=cost * 1000 if cost is not None else None,
-            cost_vs_strong=vs_strong,
-        )
+        return {
+            "requests": self.n,
+            "correct": correct,
+            "accuracy": correct / self.n,
+            "accuracy_low": low,
+            "accuracy_high": high,
+            "cost_per_request_usd": cost,
+            "cost_per_1k_requests_usd": cost * 1000 if cost is not None else None,
+            "cost_vs_strong": vs_strong,
+        }
 
 
 def _cost_key(row: SweepRow) -> float:
