@@ -10,11 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from routermon.core.errors import ConfigError
-from routermon.core.prices import PriceBook
-from routermon.core.router import Router
 from routermon.core.settings import load_settings
 
 from .cli import db_option, main, resolve_db
+from .routing import build_router, parse_labels
 
 
 @main.command("route")
@@ -46,30 +45,21 @@ from .cli import db_option, main, resolve_db
 def route_command(text, task, labels, cheap_model, strong_model, threshold, mode, fake, seed, as_json, db):
     """Route one text through the cascade and print the result."""
     settings = load_settings()
-    label_list = [x.strip() for x in labels.split(",")] if labels else None
-    if task == "classify" and not label_list:
-        raise ConfigError("The classify task needs --labels, e.g. --labels safe,unsafe,review-needed.")
+    label_list = parse_labels(labels, task)
     if task == "extract":
         raise ConfigError(
             "The extract task needs a pydantic model of its fields; use it from Python (routermon.core)."
         )
-    client = None
-    if fake:
-        from routermon.core.fakeapi import StandInAPI
-        from routermon.core.scenario import load_scenario
-
-        client = StandInAPI(scenario=load_scenario(), seed=seed).client()
-    router = Router(
-        cheap_model or settings.cheap_model,
-        strong_model or settings.strong_model,
-        threshold if threshold is not None else settings.threshold,
+    router = build_router(
+        settings,
+        resolve_db(db),
+        cheap_model=cheap_model,
+        strong_model=strong_model,
+        threshold=threshold,
         mode=mode,
-        client=client,
-        log=resolve_db(db),
-        prices=PriceBook(overrides=settings.prices),
-        store_inputs=settings.store_inputs,
-        preview_chars=settings.preview_chars,
         source="fake" if fake else "live",
+        fake=fake,
+        seed=seed,
     )
 
     async def run():

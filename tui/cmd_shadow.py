@@ -18,12 +18,11 @@ from rich.progress import (
 )
 
 from routermon.core.errors import ConfigError
-from routermon.core.prices import PriceBook
-from routermon.core.router import Router
 from routermon.core.settings import load_settings
 from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
 
 from .cli import db_option, main, resolve_db
+from .routing import build_router, parse_labels
 
 
 @main.command("shadow", short_help="Run both models on every input of a file.")
@@ -65,31 +64,23 @@ def shadow_command(
 ):
     """Run cheap and strong models side by side on every input of a file."""
     settings = load_settings()
-    label_list = [x.strip() for x in labels.split(",")] if labels else None
-    if task == "classify" and not label_list:
-        raise ConfigError("The classify task needs --labels, e.g. --labels safe,unsafe,review-needed.")
+    label_list = parse_labels(labels, task)
     if task not in ("classify", "summarize"):
         raise ConfigError(f"The shadow command runs classify or summarize, not {task!r}.")
     items = read_inputs(file)
     db_path = resolve_db(db)
     skip = done_inputs(db_path, task) if resume else set()
-    client = None
-    if fake:
-        from routermon.core.fakeapi import StandInAPI
-        from routermon.core.scenario import load_scenario
-
-        client = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=fake_latency).client()
-    router = Router(
-        cheap_model or settings.cheap_model,
-        strong_model or settings.strong_model,
-        threshold if threshold is not None else settings.threshold,
+    router = build_router(
+        settings,
+        db_path,
+        cheap_model=cheap_model,
+        strong_model=strong_model,
+        threshold=threshold,
         mode="shadow",
-        client=client,
-        log=db_path,
-        prices=PriceBook(overrides=settings.prices),
-        store_inputs=settings.store_inputs,
-        preview_chars=settings.preview_chars,
         source=SOURCE,
+        fake=fake,
+        seed=seed,
+        fake_latency=fake_latency,
     )
     console = Console(stderr=True)
     stop = threading.Event()
