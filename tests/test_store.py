@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -256,3 +257,63 @@ def test_closing_a_reader_while_another_thread_queries_it_is_safe(tmp_path):
         worker.join(timeout=10)
         assert not worker.is_alive()
         assert errors and "is closed" in str(errors[0])
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return condition()
+
+
+def test_writer_commits_on_its_timer_without_a_flush(tmp_path):
+    with CallLog(tmp_path / "log.db", max_delay=0.05, idle_after=60) as log:
+        log.log(record(0))
+        assert wait_until(lambda: log.committed == 1)
+        for i in range(1, 40):  # a steady trickle: committed keeps up without anyone calling flush()
+            log.log(record(i))
+            time.sleep(0.005)
+        assert wait_until(lambda: log.committed == 40)
+
+
+def test_rows_do_not_wake_a_busy_writer_one_by_one(tmp_path):
+    """Each wake-up of the writer thread costs the caller's event loop a GIL hand-over, so a flow of
+    rows wakes it only from an idle sleep; while rows flow it wakes on its own timer."""
+    with CallLog(tmp_path / "log.db", max_delay=0.05, idle_after=60) as log:
+        notified = []  # wake-ups sent from this (the request path's) thread
+        notify_all = log._cond.notify_all
+
+        def counting_notify_all():
+            if threading.current_thread() is threading.main_thread():
+                notified.append(1)
+            notify_all()
+
+        log._cond.notify_all = counting_notify_all
+        log.log(record(0))
+        assert wait_until(lambda: log.committed == 1)
+        before = len(notified)
+        for i in range(1, 301):
+            log.log(record(i))
+            if i % 30 == 0:
+                time.sleep(0.01)
+        assert len(notified) == before  # not one per row, nor one per batch
+        assert log.flush() == 301
+
+
+def test_an_idle_writer_sleeps_and_the_next_row_wakes_it(tmp_path):
+    with CallLog(tmp_path / "log.db", max_delay=0.02, idle_after=0.1) as log:
+        log.log(record(0))
+        assert wait_until(lambda: log.committed == 1)
+        assert wait_until(lambda: log._idle)  # no rows for idle_after: no more timer wake-ups
+        log.log(record(1))
+        assert wait_until(lambda: log.committed == 2, timeout=5)
+
+
+def test_a_batch_worth_of_rows_wakes_the_writer_at_once(tmp_path):
+    with CallLog(tmp_path / "log.db", batch_size=50, max_delay=60, idle_after=600) as log:
+        log.log(record(0))
+        log.flush()
+        log.log_many([record(i) for i in range(1, 51)])  # a full batch: no waiting for the 60 s timer
+        assert wait_until(lambda: log.committed == 51, timeout=5)
