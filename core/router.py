@@ -27,7 +27,7 @@ from .clock import SYSTEM_CLOCK, Clock
 from .errors import ConfigError, RouteFailedError
 from .pairs import answers_match
 from .prices import PriceBook
-from .records import CALL_COLUMNS, CallOutcome, RouteResult
+from .records import CALL_COLUMNS, RouteResult
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
 from .text import sha256_text, valid_utf8
@@ -61,9 +61,9 @@ class Tier:
     threshold: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Call:
-    outcome: CallOutcome
+    fields: dict[str, Any]  # every CallOutcome field; validated once, inside the RouteResult
     ok: bool  # produced a schema-valid answer
     ts: float
     answer_json: str | None
@@ -234,9 +234,10 @@ class Router:
         spec = task if isinstance(task, TaskSpec) else self.task(task, labels=labels, fields=fields)
         text = _clean_text(text)
         request_id = self._new_request_id()
+        digest = sha256_text(text)  # the row's input_sha256 and the prompt's delimiter, hashed once
         if self.mode == "shadow":
-            return await self._route_shadow(spec, text, request_id, reference)
-        return await self._route_cascade(spec, text, request_id, reference)
+            return await self._route_shadow(spec, text, digest, request_id, reference)
+        return await self._route_cascade(spec, text, digest, request_id, reference)
 
     def route_sync(self, task: str | TaskSpec, text: str, **kwargs: Any) -> RouteResult:
         """``route`` for synchronous code; do not call it from inside a running event loop."""
@@ -279,7 +280,7 @@ class Router:
         return result
 
     async def _route_cascade(
-        self, spec: TaskSpec, text: str, request_id: str, reference: str | None
+        self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
     ) -> RouteResult:
         calls: list[_Call] = []
         reasons: list[str] = []
@@ -287,21 +288,23 @@ class Router:
         last = len(self.tiers) - 1
         for index, tier in enumerate(self.tiers):
             call = await self._call(
-                spec, tier.model, text, role="cheap" if index == 0 else "strong", tier=index
+                spec, tier.model, text, digest, role="cheap" if index == 0 else "strong", tier=index
             )
             calls.append(call)
             if call.ok:
                 final_index = index
-                if index == last or call.outcome.confidence >= (tier.threshold or 0.0):  # type: ignore[operator]
+                if index == last or call.fields["confidence"] >= (tier.threshold or 0.0):
                     break
-                call.outcome.escalation_reason = "low_confidence"
+                call.fields["escalation_reason"] = "low_confidence"
             elif index == last:
                 break
-            reasons.append(call.outcome.escalation_reason)  # type: ignore[arg-type]
+            reasons.append(call.fields["escalation_reason"])
         audit = self._should_audit(final_index)
-        result = self._finish(spec, text, request_id, "cascade", calls, final_index, reasons, reference)
+        result = self._finish(
+            spec, text, digest, request_id, "cascade", calls, final_index, reasons, reference
+        )
         if audit:
-            task = asyncio.ensure_future(self._audit(spec, text, request_id, reference, calls[0]))
+            task = asyncio.ensure_future(self._audit(spec, text, digest, request_id, reference))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         return result
@@ -312,23 +315,23 @@ class Router:
             return await call
 
     async def _route_shadow(
-        self, spec: TaskSpec, text: str, request_id: str, reference: str | None
+        self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
     ) -> RouteResult:
         last = len(self.tiers) - 1
         cheap, strong = await asyncio.gather(
-            self._in_lane(self._call(spec, self.tiers[0].model, text, role="cheap", tier=0)),
-            self._in_lane(self._call(spec, self.tiers[last].model, text, role="shadow", tier=last)),
+            self._in_lane(self._call(spec, self.tiers[0].model, text, digest, role="cheap", tier=0)),
+            self._in_lane(self._call(spec, self.tiers[last].model, text, digest, role="shadow", tier=last)),
         )
         reasons: list[str] = []
-        if cheap.ok and cheap.outcome.confidence >= (self.tiers[0].threshold or 0.0):  # type: ignore[operator]
+        if cheap.ok and cheap.fields["confidence"] >= (self.tiers[0].threshold or 0.0):
             final_index = 0
         else:
             if cheap.ok:
-                cheap.outcome.escalation_reason = "low_confidence"
-            reasons.append(cheap.outcome.escalation_reason)  # type: ignore[arg-type]
+                cheap.fields["escalation_reason"] = "low_confidence"
+            reasons.append(cheap.fields["escalation_reason"])
             final_index = 1 if strong.ok else (0 if cheap.ok else None)
         return self._finish(
-            spec, text, request_id, "shadow", [cheap, strong], final_index, reasons, reference
+            spec, text, digest, request_id, "shadow", [cheap, strong], final_index, reasons, reference
         )
 
     def _should_audit(self, final_index: int | None) -> bool:
@@ -339,15 +342,13 @@ class Router:
         return sampled and final_index == 0
 
     async def _audit(
-        self, spec: TaskSpec, text: str, request_id: str, reference: str | None, cheap: _Call
+        self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
     ) -> None:
         call = await self._in_lane(
-            self._call(spec, self.strong_model, text, role="audit", tier=len(self.tiers) - 1)
+            self._call(spec, self.strong_model, text, digest, role="audit", tier=len(self.tiers) - 1)
         )
         if self.log is not None:
-            row = self._row(
-                spec, text, sha256_text(text), request_id, "cascade", call, False, False, reference
-            )
+            row = self._row(spec, text, digest, request_id, "cascade", call, False, False, reference)
             self.log.log_rows((row,))
 
     # -- one model call ------------------------------------------------------------------------
@@ -358,12 +359,29 @@ class Router:
             cached = self._tool_cache[id(spec)] = (spec, [spec.tool()])  # holding spec keeps its id unique
         return cached[1]
 
-    async def _call(self, spec: TaskSpec, model: str, text: str, *, role: str, tier: int) -> _Call:
-        user, boundary = task_lib.user_message(text)
+    async def _call(
+        self, spec: TaskSpec, model: str, text: str, digest: str, *, role: str, tier: int
+    ) -> _Call:
+        user, boundary = task_lib.user_message(text, digest)
         ts = self.clock.now()
         start = self.clock.perf()
-        # Gathered in a dict and validated once at the end: cheaper than pydantic setattr per field.
-        fields: dict[str, Any] = {"model": model, "role": role, "tier": tier}
+        # CallOutcome's fields, in a dict: RouteResult validates them once, with the result.
+        fields: dict[str, Any] = {
+            "model": model,
+            "role": role,
+            "tier": tier,
+            "answer": None,
+            "confidence": None,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "cost_usd": 0.0,
+            "latency_ms": 0.0,
+            "escalation_reason": None,
+            "error_type": None,
+            "error_detail": None,
+        }
         ok = False
         answer_json = None
         try:
@@ -392,7 +410,7 @@ class Router:
                 fields["error_detail"] = str(exc)[:200]
                 fields["escalation_reason"] = "invalid_output"
                 fields["latency_ms"] = (self.clock.perf() - start) * 1000.0
-                return _Call(outcome=CallOutcome(**fields), ok=False, ts=ts, answer_json=None)
+                return _Call(fields, False, ts, None)
             fields["input_tokens"], fields["output_tokens"] = tokens[0], tokens[1]
             fields["cache_read_tokens"], fields["cache_write_tokens"] = tokens[2], tokens[3]
             fields["cost_usd"] = self.prices.cost(model, *tokens)
@@ -412,7 +430,7 @@ class Router:
                 fields["confidence"] = confidence
                 answer_json = _answer_json(answer)
         fields["latency_ms"] = (self.clock.perf() - start) * 1000.0
-        return _Call(outcome=CallOutcome(**fields), ok=ok, ts=ts, answer_json=answer_json)
+        return _Call(fields, ok, ts, answer_json)
 
     @staticmethod
     def _parse(spec: TaskSpec, message: Any) -> tuple[Any, float]:
@@ -436,6 +454,7 @@ class Router:
         self,
         spec: TaskSpec,
         text: str,
+        digest: str,
         request_id: str,
         mode: str,
         calls: list[_Call],
@@ -445,50 +464,49 @@ class Router:
     ) -> RouteResult:
         escalated = bool(reasons)
         if self.log is not None:
-            input_sha256 = sha256_text(text)
-            rows = []
-            for i, call in enumerate(calls):
-                call_escalated = i == 0 and escalated if mode == "shadow" else (i < len(calls) - 1)
-                rows.append(
+            last = len(calls) - 1
+            self.log.log_rows(
+                [
                     self._row(
                         spec,
                         text,
-                        input_sha256,
+                        digest,
                         request_id,
                         mode,
                         call,
-                        call_escalated,
+                        (i == 0 and escalated) if mode == "shadow" else i < last,
                         i == final_index,
                         reference,
                     )
-                )
-            self.log.log_rows(rows)
+                    for i, call in enumerate(calls)
+                ]
+            )
         if final_index is None:
             raise RouteFailedError(
                 request_id,
                 [
-                    (c.outcome.model, c.outcome.escalation_reason or "failed", c.outcome.error_detail or "")
-                    for c in calls
+                    (f["model"], f["escalation_reason"] or "failed", f["error_detail"] or "")
+                    for f in (c.fields for c in calls)
                 ],
             )
-        final = calls[final_index]
-        outcomes = [c.outcome for c in calls]
+        final = calls[final_index].fields
+        outcomes = [c.fields for c in calls]
         input_tokens = output_tokens = 0
         cost_usd = latency_sum = latency_max = 0.0
         for o in outcomes:  # one pass: this runs on every request
-            input_tokens += o.input_tokens
-            output_tokens += o.output_tokens
-            cost_usd += o.cost_usd
-            latency_sum += o.latency_ms
-            latency_max = max(latency_max, o.latency_ms)
+            input_tokens += o["input_tokens"]
+            output_tokens += o["output_tokens"]
+            cost_usd += o["cost_usd"]
+            latency_sum += o["latency_ms"]
+            latency_max = max(latency_max, o["latency_ms"])
         return RouteResult(
             request_id=request_id,
             task=spec.name,
             mode=mode,
-            answer=final.outcome.answer,
-            confidence=final.outcome.confidence,
-            model=final.outcome.model,
-            tier=final.outcome.tier,
+            answer=final["answer"],
+            confidence=final["confidence"],
+            model=final["model"],
+            tier=final["tier"],
             escalated=escalated,
             escalation_reason=reasons[0] if reasons else None,
             escalation_reasons=reasons,
@@ -497,7 +515,7 @@ class Router:
             cost_usd=cost_usd,
             # Shadow calls run concurrently, so the caller waits for the slower one.
             latency_ms=latency_max if mode == "shadow" else latency_sum,
-            calls=outcomes,
+            calls=outcomes,  # validated into CallOutcome models here, in the same pass as the result
         )
 
     def _row(
@@ -513,32 +531,34 @@ class Router:
         reference: str | None,
     ) -> tuple:
         """One ``calls`` row in ``CALL_COLUMNS`` order (a ``CallRecord`` as a tuple, without building one)."""
-        o = call.outcome
+        f = call.fields
         correct = None
         if reference is not None and call.ok:
-            correct = answers_match(o.answer, reference)
+            correct = 1 if answers_match(f["answer"], reference) else 0
         # A tuple literal in _ROW_ORDER (checked against CALL_COLUMNS at import): this runs on every call.
+        # Flags are ints, not bools: sqlite3 binds an exact int directly but sends a bool through its
+        # adapter lookup, which costs the writer more than the insert.
         return (
             call.ts,
             request_id,
             spec.name,
             mode,
             self.source,
-            o.model,
-            o.role,
-            o.tier,
-            o.input_tokens,
-            o.output_tokens,
-            o.cache_read_tokens,
-            o.cache_write_tokens,
-            o.cost_usd,
-            round(o.latency_ms, 3),
-            o.confidence,
+            f["model"],
+            f["role"],
+            f["tier"],
+            f["input_tokens"],
+            f["output_tokens"],
+            f["cache_read_tokens"],
+            f["cache_write_tokens"],
+            f["cost_usd"],
+            round(f["latency_ms"], 3),
+            f["confidence"],
             call.answer_json,
-            escalated,
-            o.escalation_reason if escalated else None,
-            o.error_type,
-            final,
+            1 if escalated else 0,
+            f["escalation_reason"] if escalated else None,
+            f["error_type"],
+            1 if final else 0,
             input_sha256,
             self._preview(text),
             reference,
@@ -558,7 +578,7 @@ class Router:
             return f"req_{self._rng.getrandbits(64):016x}"
         # Time-ordered (milliseconds, then 48 random bits), like a UUIDv7: new ids land at the end of
         # the request_id index, which keeps the log's write rate up as the table grows.
-        return f"req_{time.time_ns() // 1_000_000:012x}{_ID_RNG.getrandbits(48):012x}"
+        return f"req_{(time.time_ns() // 1_000_000) << 48 | _ID_RNG.getrandbits(48):024x}"
 
 
 def _answer_json(answer: Any) -> str:
@@ -577,11 +597,6 @@ def _clean_text(text: str) -> str:
     if not isinstance(text, str):
         raise ConfigError(f"The text to route must be a string, not {type(text).__name__}.")
     return valid_utf8(text)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
 
 
 class _Refusal(Exception):

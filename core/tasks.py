@@ -7,11 +7,10 @@ the user's text goes in the user turn between delimiters that the text itself ca
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .errors import ConfigError
 from .text import sha256_text
@@ -25,17 +24,9 @@ class InvalidOutput(ValueError):
 
 class _Output(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    confidence: float = Field(ge=0.0, le=1.0)
-
-    @field_validator("confidence", mode="before")
-    @classmethod
-    def _strict_number(cls, value: Any) -> Any:
-        # A bool or a numeric string is not a confidence; NaN is not in [0, 1].
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("confidence must be a number")
-        if math.isnan(value):
-            raise ValueError("confidence must not be NaN")
-        return value
+    # Strict: a bool or a numeric string is not a confidence; NaN and infinities are not in [0, 1].
+    # (Checked inside pydantic-core: a Python validator here cost a call back into Python per reply.)
+    confidence: float = Field(ge=0.0, le=1.0, strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -95,14 +86,17 @@ class TaskSpec:
         return answer, float(out.confidence)
 
 
-def boundary_for(text: str) -> str:
-    """A delimiter tag derived from the text's hash, so the text cannot contain its own closing tag."""
-    return "input-" + sha256_text(text)[:16]
+def boundary_for(text: str, digest: str | None = None) -> str:
+    """A delimiter tag derived from the text's hash, so the text cannot contain its own closing tag.
+
+    ``digest``: ``sha256_text(text)``, when the caller already has it.
+    """
+    return "input-" + (digest or sha256_text(text))[:16]
 
 
-def user_message(text: str) -> tuple[str, str]:
+def user_message(text: str, digest: str | None = None) -> tuple[str, str]:
     """The user turn wrapping ``text`` in delimiters, and the boundary used."""
-    boundary = boundary_for(text)
+    boundary = boundary_for(text, digest)
     return f"<{boundary}>\n{text}\n</{boundary}>", boundary
 
 
