@@ -81,7 +81,8 @@ class CallRecord(BaseModel):
     def as_row(self) -> tuple:
         """The record as a tuple in ``CALL_COLUMNS`` order."""
         d = self.__dict__
-        return tuple(d[c] for c in CALL_COLUMNS)
+        # Flags as ints: sqlite3 binds an exact int directly, a bool only through its adapter lookup.
+        return tuple(int(v) if v.__class__ is bool else v for v in (d[c] for c in CALL_COLUMNS))
 
 
 class CallRow(CallRecord):

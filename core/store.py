@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import operator
 import sqlite3
 import sys
 import threading
@@ -24,14 +25,20 @@ from .errors import DatabaseError
 from .records import CALL_COLUMNS, CallRecord
 from .text import valid_utf8
 
+# A row whose dedup_key is already logged (an import or shadow run done twice) is skipped; any other
+# constraint a row breaks (a NULL where a value is required) is an error, not a silently dropped row.
+_ON_DUPLICATE = "ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
 INSERT_SQL = (
-    f"INSERT OR IGNORE INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in CALL_COLUMNS)})"
+    f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in CALL_COLUMNS)}) "
+    + _ON_DUPLICATE
 )
 
 _ROW_PLACEHOLDERS = f"({', '.join('?' for _ in CALL_COLUMNS)})"
 # Rows per multi-row INSERT: one statement binds in C and runs without the GIL, about 30% faster
 # than executemany, which takes the GIL back for every row (and stalls the request path's thread).
 ROWS_PER_STATEMENT = 500
+
+_GETTERS = tuple(operator.itemgetter(i) for i in range(len(CALL_COLUMNS)))
 
 _open_logs: weakref.WeakSet[CallLog] = weakref.WeakSet()
 
@@ -57,9 +64,17 @@ class _FlushMark:
         self.done = False
 
 
-def _multi_row_sql(rows: int) -> str:
-    return f"INSERT OR IGNORE INTO calls ({', '.join(CALL_COLUMNS)}) VALUES " + ", ".join(
-        [_ROW_PLACEHOLDERS] * rows
+def _multi_row_sql(rows: int, nulls: tuple[int, ...] = ()) -> str:
+    """A ``rows``-row INSERT; the columns in ``nulls`` (indexes into ``CALL_COLUMNS``) are NULL literals."""
+    if nulls:
+        values = "(" + ", ".join("NULL" if i in nulls else "?" for i in range(len(CALL_COLUMNS))) + ")"
+    else:
+        values = _ROW_PLACEHOLDERS
+    return (
+        f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES "
+        + ", ".join([values] * rows)
+        + " "
+        + _ON_DUPLICATE
     )
 
 
@@ -82,7 +97,7 @@ class CallLog:
             (at most this long between ``log()`` and the commit; ``flush()`` commits at once).
         idle_after: seconds without rows after which the writer sleeps until the next row instead
             of waking every ``max_delay``.
-        on_commit: called from the writer thread with the number of rows in each committed batch.
+        on_commit: called from the writer thread with the number of rows each commit acknowledged.
     """
 
     def __init__(
@@ -102,7 +117,7 @@ class CallLog:
         self._conn = connect(self.path)
         max_params = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._rows_per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(CALL_COLUMNS)))
-        self._statements: dict[int, str] = {}
+        self._statements: dict[tuple[int, tuple[int, ...]], str] = {}
         # Row lists and flush marks, in order. deque.append is atomic, so the request path takes no lock.
         self._queue: deque[tuple | _FlushMark] = deque()
         self._cond = threading.Condition()  # the writer sleeps on it; flush() and close() wake it
@@ -112,7 +127,9 @@ class CallLog:
         self._committed = 0
         self._closed = False
         self._error: DatabaseError | None = None
-        self.rejected = 0  # rows SQLite refused even after repair (e.g. a value of an unsupported type)
+        # Rows SQLite refused even after repair (a value of a type it cannot store, or a NULL where the
+        # schema needs a value): never committed, never counted in ``committed``.
+        self.rejected = 0
         self.last_rejection: str | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"routermon-writer:{self.path.name}", daemon=True
@@ -157,7 +174,8 @@ class CallLog:
 
     @property
     def committed(self) -> int:
-        """How many queued rows are committed to disk so far."""
+        """How many queued rows are committed to disk so far (a row whose ``dedup_key`` was already
+        logged counts once it is known to be there; a rejected row never counts)."""
         return self._committed
 
     @property
@@ -272,11 +290,12 @@ class CallLog:
         delay = 0.05
         row_by_row = False
         while True:
+            refused: list[str] = []
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     if row_by_row:
-                        self._insert_each(batch)
+                        refused = self._insert_each(batch)
                     else:
                         self._insert(batch)
                     self._conn.execute("COMMIT")
@@ -298,13 +317,17 @@ class CallLog:
                 threading.Event().wait(delay)
                 delay = min(delay * 2, 1.0)
                 continue
+            stored = len(batch) - len(refused)
             with self._cond:
-                self._committed += len(batch)
+                self._committed += stored
+                self.rejected += len(refused)
+                if refused:
+                    self.last_rejection = refused[-1]
                 self._error = None
                 self._cond.notify_all()
             if self.on_commit is not None:
                 try:
-                    self.on_commit(len(batch))
+                    self.on_commit(stored)
                 except Exception:  # the caller's callback must not stop the writer
                     threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), self._thread)))
             return True
@@ -316,22 +339,40 @@ class CallLog:
             while size > 1 and len(batch) - start < size:
                 size = 1 << ((len(batch) - start).bit_length() - 1)
             chunk = batch[start : start + size]
-            self._conn.execute(self._statement(size), list(itertools.chain.from_iterable(chunk)))
+            # A column that is None in every row of the chunk becomes a NULL literal in the SQL, so no
+            # None is bound for it: sqlite3 sends every bound None through its adapter lookup.
+            first = chunk[0]
+            nulls = tuple(
+                i
+                for i, value in enumerate(first)
+                if value is None and list(map(_GETTERS[i], chunk)).count(None) == size
+            )
+            if not nulls:
+                params = list(itertools.chain.from_iterable(chunk))
+            elif len(nulls) < len(first) - 1:  # (an itemgetter of one index returns a value, not a tuple)
+                kept = operator.itemgetter(*(i for i in range(len(first)) if i not in nulls))
+                params = list(itertools.chain.from_iterable(map(kept, chunk)))
+            else:  # rows of Nones: bind them all, and let SQLite refuse them
+                nulls = ()
+                params = list(itertools.chain.from_iterable(chunk))
+            self._conn.execute(self._statement(size, nulls), params)
             start += size
 
-    def _insert_each(self, batch: list[tuple]) -> None:
+    def _insert_each(self, batch: list[tuple]) -> list[str]:
         """The slow path for a batch with a bad row: text with lone surrogates is repaired, and a row
-        that still cannot be stored is skipped and counted in ``rejected``."""
+        that still cannot be stored is skipped; returns why each skipped row was refused."""
+        refused = []
         for row in batch:
             row = tuple(valid_utf8(v) if isinstance(v, str) else v for v in row)
             try:
                 self._conn.execute(INSERT_SQL, row)
             except _ROW_ERRORS as exc:
-                self.rejected += 1
-                self.last_rejection = f"{type(exc).__name__}: {exc}"
+                refused.append(f"{type(exc).__name__}: {exc}")
+        return refused
 
-    def _statement(self, rows: int) -> str:
-        sql = self._statements.get(rows)
+    def _statement(self, rows: int, nulls: tuple[int, ...]) -> str:
+        key = (rows, nulls)
+        sql = self._statements.get(key)
         if sql is None:
-            sql = self._statements[rows] = _multi_row_sql(rows)
+            sql = self._statements[key] = _multi_row_sql(rows, nulls)
         return sql

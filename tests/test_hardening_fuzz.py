@@ -351,22 +351,35 @@ def test_writer_stores_or_rejects_every_row_and_never_stops(tmp_path_factory, va
         log.log_rows(good[:1])
         log.log_rows([tuple(v) for v in values])
         log.log_rows(good[1:])
-        assert log.flush(timeout=10) == len(values) + len(good)
+        acknowledged = log.flush(timeout=10)
         rejected = log.rejected
         # The writer is still alive and well after whatever came before.
         log.log_rows([_good_row(99)])
-        log.flush(timeout=10)
+        assert log.flush(timeout=10) == acknowledged + 1
     conn = sqlite3.connect(db)
     try:
         stored = conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
         ids = {r[0] for r in conn.execute("SELECT request_id FROM calls")}
+        unkeyed = conn.execute("SELECT COUNT(*) FROM calls WHERE dedup_key IS NULL").fetchone()[0]
+        keys = [r[0] for r in conn.execute("SELECT dedup_key FROM calls WHERE dedup_key IS NOT NULL")]
+        required = {r[1] for r in conn.execute("PRAGMA table_info(calls)") if r[3]} - {"id"}
     finally:
         conn.close()
-    # A row with a value SQLite cannot hold is counted as rejected (text is repaired, not rejected);
-    # the rest are stored, or skipped by INSERT OR IGNORE (a NULL where the schema forbids one, or a
-    # repeated dedup_key).
-    assert rejected == sum(any(not _bindable(v) for v in row) for row in values)
-    assert stored <= len(values) + len(good) + 1 - rejected
+    # Every row is acknowledged or rejected. Rejected: a value SQLite cannot hold (text is repaired,
+    # not rejected), or a NULL where the schema needs a value. Acknowledged but not stored: only a
+    # row repeating a dedup_key already stored.
+    refused = [
+        any(not _bindable(v) for v in row)
+        or any(v is None for c, v in zip(CALL_COLUMNS, row, strict=True) if c in required)
+        for row in values
+    ]
+    assert rejected == sum(refused)
+    assert acknowledged + rejected == len(values) + len(good)
+    key = CALL_COLUMNS.index("dedup_key")
+    accepted = [row for row, no in zip(values, refused, strict=True) if not no]
+    assert unkeyed == sum(row[key] is None for row in accepted) + len(good) + 1
+    assert len(keys) == len(set(keys)) <= sum(row[key] is not None for row in accepted)
+    assert stored == unkeyed + len(keys) <= acknowledged + 1
     assert {"good-0", "good-1", "good-2", "good-99"} <= ids
 
 

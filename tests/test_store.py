@@ -16,7 +16,7 @@ import pytest
 from routermon.core.db import connect
 from routermon.core.errors import DatabaseError
 from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord
+from routermon.core.records import CALL_COLUMNS, CallRecord
 from routermon.core.store import CallLog
 
 
@@ -85,6 +85,59 @@ def test_dedup_key_makes_inserts_idempotent(tmp_path):
         log.log_many([record(1, dedup_key="k1"), record(4)])
     with LogReader(db) as reader:
         assert len(reader.calls_after(0)) == 4
+
+
+def test_none_columns_store_as_null_whatever_their_mix_in_a_statement(tmp_path):
+    # The writer turns a column that is None in every row of a statement into a NULL literal; rows
+    # whose None columns differ, statements of every size, and the values around them must round-trip.
+    db = tmp_path / "log.db"
+    expected = []
+    for i in range(1337):
+        fields = {}
+        if i % 7 == 0:
+            fields.update(escalated=True, escalation_reason="low_confidence")
+        if i % 11 == 0:
+            fields.update(reference="safe", correct=i % 2 == 0)
+        if i % 13 == 0:
+            fields.update(cost_usd=None, confidence=None, answer=None, error_type="timeout")
+        if i >= 1200:  # a run where every optional column is set
+            fields.update(reference="x", correct=True, error_type="e", escalation_reason="refusal")
+            fields.update(dedup_key=f"k{i}", input_preview="p")
+        expected.append(record(i, **fields))
+    with CallLog(db, batch_size=700) as log:
+        log.log_many(expected[:3])  # a batch of 3: statements of 2 and 1 rows
+        log.flush()
+        log.log_many(expected[3:])
+        assert log.flush() == len(expected)
+    with LogReader(db) as reader:
+        got = [r.model_dump(exclude={"id"}) for r in reader.calls_after(0)]
+    assert got == [r.model_dump() for r in expected]
+
+
+def test_a_row_missing_a_required_value_is_rejected_not_acknowledged(tmp_path):
+    db = tmp_path / "log.db"
+    good = record(1).as_row()
+    no_task = tuple(None if c == "task" else v for c, v in zip(CALL_COLUMNS, good, strict=True))
+    with CallLog(db) as log:
+        log.log_rows([good, no_task, record(2).as_row()])
+        assert log.flush() == 2  # acknowledged rows are the stored ones
+        assert log.rejected == 1 and "NOT NULL" in log.last_rejection
+    with LogReader(db) as reader:
+        assert [r.request_id for r in reader.calls_after(0)] == ["req_000001", "req_000002"]
+
+
+def test_new_logs_use_8k_pages_and_old_ones_keep_theirs(tmp_path, monkeypatch):
+    CallLog(tmp_path / "new.db").close()
+    assert sqlite3.connect(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == 8192
+    monkeypatch.setattr("routermon.core.db.PAGE_SIZE", 4096)  # a log made by an earlier version
+    with CallLog(tmp_path / "old.db") as log:
+        log.log(record(1))
+    monkeypatch.undo()
+    with CallLog(tmp_path / "old.db") as log:  # reopened and written to, not rebuilt
+        log.log(record(2))
+    assert sqlite3.connect(tmp_path / "old.db").execute("PRAGMA page_size").fetchone()[0] == 4096
+    with LogReader(tmp_path / "old.db") as reader:
+        assert len(reader.calls_after(0)) == 2
 
 
 def test_interpreter_exit_flushes_queued_rows(tmp_path):
