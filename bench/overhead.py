@@ -3,9 +3,14 @@
 Both sides send the same request body (checked before timing) through the same in-process
 stand-in transport, which answers at once with a confident, well-formed tool call, at the same
 fixed concurrency. The router side runs the cascade with logging on (a CallLog on a temporary
-database; each round ends with ``flush()`` so the writer's work is inside the router's time).
-Rounds alternate (bare first on even pairs, router first on odd ones) and each pair's ratio is
-taken, so load from other processes hits both sides alike; the figures are medians over pairs.
+database). After every 8 pairs of rounds (400 router requests, about half a second: as often as
+the writer commits by default) ``flush()`` commits the block's rows, and its time is added to the
+block's router rounds, so all of the writer's work, even what would overlap the next requests on
+another core, counts against the router.
+Short rounds (50 requests, about 60 ms) alternate, bare first on even pairs and router first on
+odd ones, and each pair's ratio is taken: on a shared machine the speed of the CPU swings by a
+fifth from one tenth of a second to the next, so many short pairs, and their median, measure the
+router and not the neighbours (80 pairs in the quick run, 400 in the full one).
 
     python bench/overhead.py [--quick] [--json] [--requests N] [--concurrency C] [--round-size R]
 
@@ -34,6 +39,8 @@ from routermon.core.router import Router
 from routermon.core.store import CallLog
 
 TARGET_RATIO = 1.10
+BLOCK = 8  # pairs of rounds between the log's commits: 400 requests, about 0.5 s of router time
+WARM_UP = 200  # requests per side before timing
 BASE_URL = "http://stand-in.invalid"
 
 
@@ -102,12 +109,15 @@ async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, a
     spec = task_lib.classify(list(LABELS))
     await check_same_body(spec, tmp)
     api = StandInAPI(record_requests=False)
-    log = CallLog(tmp / "overhead.db")
+    # The log commits only when a block's flush() asks (about every 0.5 s of router time, as often as
+    # the default max_delay would), so none of the writer's work can land in a bare round.
+    log = CallLog(tmp / "overhead.db", max_delay=3600.0, idle_after=3600.0)
     router = Router(CHEAP_MODEL, STRONG_MODEL, 0.7, client=sdk_client(api), log=log)
     bare = sdk_client(api)
     rng = random.Random(7)
     pairs = max(1, requests // round_size)
-    texts = [[message_text(rng, p * round_size + i) for i in range(round_size)] for p in range(pairs + 1)]
+    texts = [[message_text(rng, p * round_size + i) for i in range(round_size)] for p in range(pairs)]
+    warm_up = [message_text(rng, -1 - i) for i in range(2 * WARM_UP)]
 
     async def router_round(batch: list[str]) -> float:
         api.enqueue(*(confident_reply() for _ in batch))
@@ -116,10 +126,12 @@ async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, a
             result = await router.route(spec, batch[i])
             assert result.tier == 0
 
-        elapsed = await timed_round(run, len(batch), concurrency)
+        return await timed_round(run, len(batch), concurrency)
+
+    def commit() -> float:
         start = time.perf_counter()
-        log.flush()  # the writer's work counts against the router
-        return elapsed + time.perf_counter() - start
+        log.flush()
+        return time.perf_counter() - start
 
     tools = [spec.tool()]
 
@@ -133,9 +145,14 @@ async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, a
         return await timed_round(run, len(batch), concurrency)
 
     # Warm-up: imports, connection pools, the tool-schema cache, SQLite pages.
-    await bare_round(texts[pairs][: round_size // 2])
-    await router_round(texts[pairs][round_size // 2 :])
-    router_times, bare_times = [], []
+    await bare_round(warm_up[:WARM_UP])
+    await router_round(warm_up[WARM_UP:])
+    commit()
+    # What exists now (modules, the clients, the schema cache) lives to the end: out of the collector's
+    # way, so the collection before each round costs the same short time whatever came before it.
+    gc.collect()
+    gc.freeze()
+    router_times, bare_times, commit_times = [], [], []
     for p in range(pairs):
         if p % 2 == 0:
             bare_times.append(await bare_round(texts[p]))
@@ -143,18 +160,26 @@ async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, a
         else:
             router_times.append(await router_round(texts[p]))
             bare_times.append(await bare_round(texts[p]))
+        if (p + 1) % BLOCK == 0 or p == pairs - 1:
+            # The block's rows are committed now, and the commit's time is shared among the block's
+            # router rounds by the rows each logged: all of the writer's work counts against the router.
+            block = len(router_times) - len(commit_times)
+            spent = commit()
+            commit_times.extend([spent / block] * block)
         if (p + 1) % max(1, pairs // 5) == 0:
             say(args, f"  {p + 1}/{pairs} pairs of rounds")
+    router_times = [r + c for r, c in zip(router_times, commit_times, strict=True)]
     await router.aclose()
     await bare.close()
     log.close()
     logged = log.committed
-    expected = pairs * round_size + (round_size - round_size // 2)
+    expected = pairs * round_size + WARM_UP
     if logged != expected or api.internal_errors:
         raise SystemExit(f"overhead: {logged} rows logged, expected {expected}")
     ratios = [r / b for r, b in zip(router_times, bare_times, strict=True)]
     extra_us = [(r - b) / round_size * 1e6 for r, b in zip(router_times, bare_times, strict=True)]
     return {
+        "commit_us_per_request": round(sum(commit_times) / (pairs * round_size) * 1e6, 1),
         "overhead_ratio": round(median(ratios), 4),
         "overhead_us_per_request": round(median(extra_us), 1),
         "router_us_per_request": round(median(router_times) / round_size * 1e6, 1),
@@ -178,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             "help": "requests per side (default 4,000 quick, 20,000 full)",
         },
         concurrency={"type": int, "default": 8, "help": "requests in flight (default 8)"},
-        round_size={"type": int, "default": 200, "help": "requests per timed round (default 200)"},
+        round_size={"type": int, "default": 50, "help": "requests per timed round (default 50)"},
     )
     requests = args.requests or (4_000 if args.quick else 20_000)
     say(

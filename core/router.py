@@ -48,6 +48,7 @@ if _ROW_ORDER != CALL_COLUMNS:
     raise ImportError("routermon.core.router's row order no longer matches records.CALL_COLUMNS")
 # Answers are stored as JSON text; one encoder, since json.dumps with options builds a new one per call.
 _ANSWER_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_json_str = json.encoder.encode_basestring  # what _ANSWER_JSON.encode does with a str
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ class Router:
                 raise ConfigError(
                     f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}."
                 )
-        for tier in self.tiers:
-            self.prices.rates(tier.model)  # unknown model: a clear error now, not a silent $0 later
+        # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
+        self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
         if mode not in MODES:
             raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
         if not 0.0 <= audit_share <= 1.0:
@@ -299,7 +300,7 @@ class Router:
             elif index == last:
                 break
             reasons.append(call.fields["escalation_reason"])
-        audit = self._should_audit(final_index)
+        audit = self.audit_share > 0.0 and self._should_audit(final_index)
         result = self._finish(
             spec, text, digest, request_id, "cascade", calls, final_index, reasons, reference
         )
@@ -348,7 +349,9 @@ class Router:
             self._call(spec, self.strong_model, text, digest, role="audit", tier=len(self.tiers) - 1)
         )
         if self.log is not None:
-            row = self._row(spec, text, digest, request_id, "cascade", call, False, False, reference)
+            row = self._row(
+                spec, self._preview(text), digest, request_id, "cascade", call, False, False, reference
+            )
             self.log.log_rows((row,))
 
     # -- one model call ------------------------------------------------------------------------
@@ -365,25 +368,10 @@ class Router:
         user, boundary = task_lib.user_message(text, digest)
         ts = self.clock.now()
         start = self.clock.perf()
-        # CallOutcome's fields, in a dict: RouteResult validates them once, with the result.
-        fields: dict[str, Any] = {
-            "model": model,
-            "role": role,
-            "tier": tier,
-            "answer": None,
-            "confidence": None,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "cache_read_tokens": 0,
-            "cache_write_tokens": 0,
-            "cost_usd": 0.0,
-            "latency_ms": 0.0,
-            "escalation_reason": None,
-            "error_type": None,
-            "error_detail": None,
-        }
         ok = False
-        answer_json = None
+        answer = confidence = answer_json = reason = error_type = error_detail = None
+        tokens: tuple[int, int, int, int] | list[int] = (0, 0, 0, 0)
+        cost_usd = 0.0
         try:
             message = await self.client.messages.create(
                 model=model,
@@ -397,39 +385,41 @@ class Router:
         except (anthropic.APIError, ValueError, ValidationError) as exc:
             # A body that is not JSON (or not even text) escapes the SDK as a decode error (a ValueError).
             error_type = _error_type(exc)
-            fields["error_type"] = error_type
-            fields["error_detail"] = str(exc)[:200]
-            fields["escalation_reason"] = (
-                "invalid_output" if error_type == "malformed_response" else "cheap_error"
-            )
+            error_detail = str(exc)[:200]
+            reason = "invalid_output" if error_type == "malformed_response" else "cheap_error"
         else:
             try:
                 tokens = _usage_tokens(message)
             except _MalformedReply as exc:
-                fields["error_type"] = "malformed_response"
-                fields["error_detail"] = str(exc)[:200]
-                fields["escalation_reason"] = "invalid_output"
-                fields["latency_ms"] = (self.clock.perf() - start) * 1000.0
-                return _Call(fields, False, ts, None)
-            fields["input_tokens"], fields["output_tokens"] = tokens[0], tokens[1]
-            fields["cache_read_tokens"], fields["cache_write_tokens"] = tokens[2], tokens[3]
-            fields["cost_usd"] = self.prices.cost(model, *tokens)
-            try:
-                answer, confidence = self._parse(spec, message)
-            except _Refusal as exc:
-                fields["escalation_reason"] = "refusal"
-                fields["error_type"] = "refusal"
-                fields["error_detail"] = str(exc)
-            except InvalidOutput as exc:
-                fields["escalation_reason"] = "invalid_output"
-                fields["error_type"] = "invalid_output"
-                fields["error_detail"] = str(exc)[:200]
+                error_type, error_detail, reason = "malformed_response", str(exc)[:200], "invalid_output"
             else:
-                ok = True
-                fields["answer"] = answer
-                fields["confidence"] = confidence
-                answer_json = _answer_json(answer)
-        fields["latency_ms"] = (self.clock.perf() - start) * 1000.0
+                cost_usd = self._rates[model].cost(*tokens)
+                try:
+                    answer, confidence = self._parse(spec, message)
+                except _Refusal as exc:
+                    error_type, error_detail, reason = "refusal", str(exc), "refusal"
+                except InvalidOutput as exc:
+                    error_type, error_detail, reason = "invalid_output", str(exc)[:200], "invalid_output"
+                else:
+                    ok = True
+                    answer_json = _answer_json(answer)
+        # CallOutcome's fields, in one dict: RouteResult validates them once, with the result.
+        fields = {
+            "model": model,
+            "role": role,
+            "tier": tier,
+            "answer": answer,
+            "confidence": confidence,
+            "input_tokens": tokens[0],
+            "output_tokens": tokens[1],
+            "cache_read_tokens": tokens[2],
+            "cache_write_tokens": tokens[3],
+            "cost_usd": cost_usd,
+            "latency_ms": (self.clock.perf() - start) * 1000.0,
+            "escalation_reason": reason,
+            "error_type": error_type,
+            "error_detail": error_detail,
+        }
         return _Call(fields, ok, ts, answer_json)
 
     @staticmethod
@@ -465,11 +455,12 @@ class Router:
         escalated = bool(reasons)
         if self.log is not None:
             last = len(calls) - 1
+            preview = self._preview(text)
             self.log.log_rows(
                 [
                     self._row(
                         spec,
-                        text,
+                        preview,
                         digest,
                         request_id,
                         mode,
@@ -499,29 +490,32 @@ class Router:
             cost_usd += o["cost_usd"]
             latency_sum += o["latency_ms"]
             latency_max = max(latency_max, o["latency_ms"])
-        return RouteResult(
-            request_id=request_id,
-            task=spec.name,
-            mode=mode,
-            answer=final["answer"],
-            confidence=final["confidence"],
-            model=final["model"],
-            tier=final["tier"],
-            escalated=escalated,
-            escalation_reason=reasons[0] if reasons else None,
-            escalation_reasons=reasons,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=cost_usd,
-            # Shadow calls run concurrently, so the caller waits for the slower one.
-            latency_ms=latency_max if mode == "shadow" else latency_sum,
-            calls=outcomes,  # validated into CallOutcome models here, in the same pass as the result
+        # model_validate on a dict literal: a third cheaper than keyword construction through __init__.
+        return RouteResult.model_validate(
+            {
+                "request_id": request_id,
+                "task": spec.name,
+                "mode": mode,
+                "answer": final["answer"],
+                "confidence": final["confidence"],
+                "model": final["model"],
+                "tier": final["tier"],
+                "escalated": escalated,
+                "escalation_reason": reasons[0] if reasons else None,
+                "escalation_reasons": reasons,
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cost_usd": cost_usd,
+                # Shadow calls run concurrently, so the caller waits for the slower one.
+                "latency_ms": latency_max if mode == "shadow" else latency_sum,
+                "calls": outcomes,  # validated into CallOutcome models here, in the same pass as the result
+            }
         )
 
     def _row(
         self,
         spec: TaskSpec,
-        text: str,
+        preview: str | None,
         input_sha256: str,
         request_id: str,
         mode: str,
@@ -560,7 +554,7 @@ class Router:
             f["error_type"],
             1 if final else 0,
             input_sha256,
-            self._preview(text),
+            preview,
             reference,
             correct,
             None,  # dedup_key: only imports need one
@@ -583,7 +577,8 @@ class Router:
 
 def _answer_json(answer: Any) -> str:
     """The answer as JSON text; a lone surrogate from the API (valid JSON, invalid UTF-8) stays escaped."""
-    text = _ANSWER_JSON.encode(answer)
+    # A label or a summary (a str) is most answers: the encoder's C string quoting, without its Python frame.
+    text = _json_str(answer) if answer.__class__ is str else _ANSWER_JSON.encode(answer)
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -618,12 +613,17 @@ def _usage_tokens(message: Any) -> tuple[int, int, int, int]:
     usage = message.usage
     if usage is None:
         return (0, 0, 0, 0)
-    counts = []
-    for name in _USAGE_FIELDS:
-        value = getattr(usage, name, None)
+    counts = [
+        getattr(usage, "input_tokens", None),
+        getattr(usage, "output_tokens", None),
+        getattr(usage, "cache_read_input_tokens", None),
+        getattr(usage, "cache_creation_input_tokens", None),
+    ]
+    for i, value in enumerate(counts):
+        if value.__class__ is int and 0 <= value <= _MAX_TOKENS:  # the common case, first
+            continue
         if value is None:
-            value = 0
+            counts[i] = 0
         elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_TOKENS:
-            raise _MalformedReply(f"usage.{name} is {value!r:.40}, not a token count")
-        counts.append(value)
+            raise _MalformedReply(f"usage.{_USAGE_FIELDS[i]} is {value!r:.40}, not a token count")
     return counts[0], counts[1], counts[2], counts[3]
