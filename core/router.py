@@ -613,17 +613,27 @@ def _usage_tokens(message: Any) -> tuple[int, int, int, int]:
     usage = message.usage
     if usage is None:
         return (0, 0, 0, 0)
-    counts = [
+    counts = (
         getattr(usage, "input_tokens", None),
         getattr(usage, "output_tokens", None),
         getattr(usage, "cache_read_input_tokens", None),
         getattr(usage, "cache_creation_input_tokens", None),
-    ]
-    for i, value in enumerate(counts):
-        if value.__class__ is int and 0 <= value <= _MAX_TOKENS:  # the common case, first
-            continue
+    )
+    a, b, c, d = counts
+    if (  # the common case in one test: exact ints in range (the cache counts often absent)
+        a.__class__ is int
+        and b.__class__ is int
+        and 0 <= a <= _MAX_TOKENS
+        and 0 <= b <= _MAX_TOKENS
+        and (c is None or (c.__class__ is int and 0 <= c <= _MAX_TOKENS))
+        and (d is None or (d.__class__ is int and 0 <= d <= _MAX_TOKENS))
+    ):
+        return a, b, c or 0, d or 0
+    checked = []
+    for name, value in zip(_USAGE_FIELDS, counts, strict=True):
         if value is None:
-            counts[i] = 0
+            value = 0
         elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_TOKENS:
-            raise _MalformedReply(f"usage.{_USAGE_FIELDS[i]} is {value!r:.40}, not a token count")
-    return counts[0], counts[1], counts[2], counts[3]
+            raise _MalformedReply(f"usage.{name} is {value!r:.40}, not a token count")
+        checked.append(value)
+    return checked[0], checked[1], checked[2], checked[3]

@@ -392,3 +392,33 @@ async def test_shadow_calls_on_a_virtual_clock_each_measure_their_own_latency(db
     assert cheap.latency_ms == pytest.approx(300) and strong.latency_ms == pytest.approx(1200)
     assert result.latency_ms == pytest.approx(1200)
     assert clock.now() == pytest.approx(1001.2)  # shared time ends with the slower call
+
+
+@pytest.mark.parametrize(
+    ("usage", "expected"),
+    [
+        ({"input_tokens": 180, "output_tokens": 28}, (180, 28, 0, 0)),
+        ({"input_tokens": 5, "output_tokens": 1, "cache_read_input_tokens": 7}, (5, 1, 7, 0)),
+        ({"input_tokens": 5, "output_tokens": 1, "cache_creation_input_tokens": 9}, (5, 1, 0, 9)),
+        ({"input_tokens": None, "output_tokens": 3}, (0, 3, 0, 0)),
+        ({"input_tokens": True, "output_tokens": 3}, "input_tokens"),
+        ({"input_tokens": 4, "output_tokens": "3"}, "output_tokens"),
+        ({"input_tokens": 4, "output_tokens": -1}, "output_tokens"),
+        ({"input_tokens": 4, "output_tokens": 1, "cache_read_input_tokens": 2**80}, "cache_read"),
+        ({"input_tokens": 4, "output_tokens": 1, "cache_creation_input_tokens": 1.5}, "cache_creation"),
+    ],
+)
+def test_usage_counts_are_exact_token_counts_or_a_malformed_reply(usage, expected):
+    from types import SimpleNamespace
+
+    from routermon.core.router import _MalformedReply, _usage_tokens
+
+    fields = dict.fromkeys(
+        ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    )
+    message = SimpleNamespace(content=[], usage=SimpleNamespace(**{**fields, **usage}))
+    if isinstance(expected, tuple):
+        assert _usage_tokens(message) == expected
+    else:
+        with pytest.raises(_MalformedReply, match=expected):
+            _usage_tokens(message)
