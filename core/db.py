@@ -107,7 +107,9 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
         conn.execute("PRAGMA schema_version").fetchone()  # fails here on a file that is not a database
         if not readonly and conn.execute("PRAGMA page_count").fetchone()[0] == 0:
             # A new file: pages of 8 KiB hold twice the rows of the default 4 KiB, and the writer
-            # commits about 20% more rows a second (bench/ingest.py). Only possible before WAL is on.
+            # commits about 20% more rows a second in bulk (bench/ingest.py); a commit of a few dozen
+            # rows writes a little more, which at one commit per max_delay costs nothing that shows.
+            # Only possible before WAL is on; an existing log keeps its page size.
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db = sqlite_utils.Database(conn)
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal" and not readonly:
