@@ -67,11 +67,7 @@ class ModelRates:
     ) -> float:
         """USD for one call. ``input_tokens`` excludes cache tokens, as the Messages API reports it."""
         total_input = input_tokens + cache_read_tokens + cache_write_tokens
-        inp, out = self.input, self.output
-        # Most models have flat prices: the base rate, without a call to look for a tier.
-        usd = input_tokens * (inp.at(total_input) if inp.tiers else inp.base) + output_tokens * (
-            out.at(total_input) if out.tiers else out.base
-        )
+        usd = input_tokens * self.input.at(total_input) + output_tokens * self.output.at(total_input)
         if cache_read_tokens:
             rate = self.cache_read or self.input
             usd += cache_read_tokens * rate.at(total_input)

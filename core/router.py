@@ -336,9 +336,8 @@ class Router:
         )
 
     def _should_audit(self, final_index: int | None) -> bool:
-        # Only requests the cheap model kept need an extra strong call to form a pair.
-        if self.audit_share <= 0.0:
-            return False
+        # Asked only when audit_share > 0. Only requests the cheap model kept need an extra strong
+        # call to form a pair.
         sampled = self._rng.random() < self.audit_share
         return sampled and final_index == 0
 
@@ -370,7 +369,7 @@ class Router:
         start = self.clock.perf()
         ok = False
         answer = confidence = answer_json = reason = error_type = error_detail = None
-        tokens: tuple[int, int, int, int] | list[int] = (0, 0, 0, 0)
+        tokens: tuple[int, int, int, int] = (0, 0, 0, 0)
         cost_usd = 0.0
         try:
             message = await self.client.messages.create(

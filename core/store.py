@@ -117,7 +117,7 @@ class CallLog:
         self._conn = connect(self.path)
         max_params = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._rows_per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(CALL_COLUMNS)))
-        self._statements: dict[tuple[int, tuple[int, ...]], str] = {}
+        self._statements: dict[tuple[int, tuple[int, ...]], tuple[str, Callable | None]] = {}
         # Row lists and flush marks, in order. deque.append is atomic, so the request path takes no lock.
         self._queue: deque[tuple | _FlushMark] = deque()
         self._cond = threading.Condition()  # the writer sleeps on it; flush() and close() wake it
@@ -347,15 +347,13 @@ class CallLog:
                 for i, value in enumerate(first)
                 if value is None and list(map(_GETTERS[i], chunk)).count(None) == size
             )
-            if not nulls:
-                params = list(itertools.chain.from_iterable(chunk))
-            elif len(nulls) < len(first) - 1:  # (an itemgetter of one index returns a value, not a tuple)
-                kept = operator.itemgetter(*(i for i in range(len(first)) if i not in nulls))
-                params = list(itertools.chain.from_iterable(map(kept, chunk)))
-            else:  # rows of Nones: bind them all, and let SQLite refuse them
+            if len(nulls) >= len(first) - 1:
+                # Rows (nearly) all None: bound as they are, for SQLite to refuse (and an itemgetter
+                # of one index would return a value, not a tuple).
                 nulls = ()
-                params = list(itertools.chain.from_iterable(chunk))
-            self._conn.execute(self._statement(size, nulls), params)
+            sql, kept = self._statement(size, nulls)
+            params = list(itertools.chain.from_iterable(chunk if kept is None else map(kept, chunk)))
+            self._conn.execute(sql, params)
             start += size
 
     def _insert_each(self, batch: list[tuple]) -> list[str]:
@@ -370,9 +368,13 @@ class CallLog:
                 refused.append(f"{type(exc).__name__}: {exc}")
         return refused
 
-    def _statement(self, rows: int, nulls: tuple[int, ...]) -> str:
+    def _statement(self, rows: int, nulls: tuple[int, ...]) -> tuple[str, Callable[[tuple], tuple] | None]:
+        """The SQL for ``rows`` rows with ``nulls`` as literals, and what picks a row's bound values."""
         key = (rows, nulls)
-        sql = self._statements.get(key)
-        if sql is None:
-            sql = self._statements[key] = _multi_row_sql(rows, nulls)
-        return sql
+        statement = self._statements.get(key)
+        if statement is None:
+            kept = None
+            if nulls:
+                kept = operator.itemgetter(*(i for i in range(len(CALL_COLUMNS)) if i not in nulls))
+            statement = self._statements[key] = (_multi_row_sql(rows, nulls), kept)
+        return statement
