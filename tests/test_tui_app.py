@@ -20,6 +20,7 @@ from routermon.tui.screens.tasks import TasksScreen
 from routermon.tui.screens.thresholds import ThresholdsScreen
 from routermon.tui.screens.whatif import WhatIfScreen
 from routermon.tui.widgets.calls_table import CallsTable
+from routermon.tui.widgets.sweep_table import SweepTable
 from routermon.tui.widgets.tasks_table import TasksTable
 from routermon.tui.widgets.whatif_results import WhatIfResults
 
@@ -247,6 +248,25 @@ async def test_thresholds_recommendation_follows_the_target(fixture_log):
         await pilot.pause()
         assert screen.result.task == "classify"
         assert screen.result.pairs < len(screen.pairs)
+
+
+async def test_sweep_table_scrollbar_follows_a_scroll_made_before_it_appeared(fixture_log):
+    # The rows and the cursor can land before the layout that shows the scrollbar (the order
+    # varies with timing); the thumb must then still sit where the rows are scrolled to.
+    app = make_app(fixture_log)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        table = app.screen.query_one(SweepTable)
+        assert table.show_vertical_scrollbar and table.max_scroll_y > 0
+        assert table.vertical_scrollbar.position == table.scroll_y > 0
+        table.show_vertical_scrollbar = False
+        table.scroll_to(y=0, animate=False, immediate=True)  # the thumb does not move: no bar
+        table.scroll_to(y=table.max_scroll_y, animate=False, immediate=True)
+        table.vertical_scrollbar.position = 0  # where Textual leaves it when it was hidden
+        table.show_vertical_scrollbar = True
+        await pilot.pause()
+        assert table.vertical_scrollbar.position == table.scroll_y == table.max_scroll_y
 
 
 async def test_empty_log_and_no_pairs_say_what_to_do(tmp_path):

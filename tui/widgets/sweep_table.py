@@ -90,6 +90,13 @@ class SweepTable(DataTable):
         self.add_row(*self._cells("strong", result.strong_only, 1.0, "dim"), key="strong_only")
         self.move_cursor(row=cursor)
 
+    def watch_show_vertical_scrollbar(self, show: bool) -> None:
+        # Textual moves the thumb only while the bar is shown. When the rows and the cursor arrive
+        # before the layout that shows the bar, the table scrolls with no bar to move, and the bar
+        # then appears with its thumb at the top while the rows are scrolled to the pick.
+        if show:
+            self.vertical_scrollbar.position = self.scroll_y
+
     def _scroll_cursor_into_view(self, animate: bool = False) -> None:
         # Keep the cursor row in the middle. DataTable scrolls the cursor into view from several
         # layout callbacks whose order varies; a target that depends only on the final size and
