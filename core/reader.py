@@ -78,7 +78,8 @@ class GroupStats(BaseModel):
 
 
 class TierModelStats(BaseModel):
-    """Calls and tokens of one model at one cascade tier (``input_tokens`` excludes cache tokens)."""
+    """Calls and tokens of one model at one cascade tier (``input_tokens`` excludes cache tokens);
+    of one role there too (``cheap``, ``strong``, ``shadow``, ``audit``) when ``role`` is set."""
 
     tier: int
     model: str
@@ -88,6 +89,7 @@ class TierModelStats(BaseModel):
     cache_read_tokens: int
     cache_write_tokens: int
     spend_usd: float
+    role: str | None = None
 
 
 def row_to_call(row: tuple) -> CallRow:
@@ -340,18 +342,23 @@ class LogReader:
         )
         return {reason: int(count) for reason, count in rows}
 
-    def per_tier_model(self, since: float | None = None, until: float | None = None) -> list[TierModelStats]:
-        """Calls, tokens and spend per (tier, model) in the window, by tier then most calls first."""
+    def per_tier_model(
+        self, since: float | None = None, until: float | None = None, *, by_role: bool = False
+    ) -> list[TierModelStats]:
+        """Calls, tokens and spend per (tier, model) in the window, by tier then most calls first;
+        per (tier, role, model) with ``by_role``."""
         where, params = _window(since, until, include_imports=False)
+        role, group = ("role", "tier, role, model") if by_role else ("NULL", "tier, model")
         rows = self._query(
-            "SELECT tier, model, COUNT(*), TOTAL(input_tokens), TOTAL(output_tokens), TOTAL(cache_read_tokens),"
-            f" TOTAL(cache_write_tokens), TOTAL(cost_usd) FROM calls{where}"
-            " GROUP BY tier, model ORDER BY tier, COUNT(*) DESC, model",
+            f"SELECT tier, {role}, model, COUNT(*), TOTAL(input_tokens), TOTAL(output_tokens),"
+            f" TOTAL(cache_read_tokens), TOTAL(cache_write_tokens), TOTAL(cost_usd) FROM calls{where}"
+            f" GROUP BY {group} ORDER BY tier, COUNT(*) DESC, {group}",
             params,
         )
         return [
             TierModelStats(
                 tier=int(t),
+                role=r,
                 model=m,
                 calls=int(c),
                 input_tokens=int(i),
@@ -360,5 +367,5 @@ class LogReader:
                 cache_write_tokens=int(cw),
                 spend_usd=float(s),
             )
-            for t, m, c, i, o, cr, cw, s in rows
+            for t, r, m, c, i, o, cr, cw, s in rows
         ]

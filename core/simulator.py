@@ -41,7 +41,7 @@ from .scenario import Scenario, TaskProfile, load_scenario, true_label
 from .simtext import InvoiceRecord, make_text
 from .store import CallLog
 from .tasks import TaskSpec
-from .whatif import DAY_SECONDS, MONTH_DAYS, WhatIfInputs, WhatIfResult, project
+from .whatif import DAY_SECONDS, WhatIfResult, inputs_from_usage, project
 
 SOURCE = "simulate"
 # The last arrival leaves this much room before ``now`` (at most), so a slow request's calls still
@@ -104,7 +104,9 @@ class RunTally(BaseModel):
     first_ts: float | None = None
     last_ts: float | None = None
     per_task: list[TaskTally] = Field(default_factory=list)
-    per_tier_model: list[TierModelStats] = Field(default_factory=list)  # by tier, then most calls
+    per_tier_model: list[TierModelStats] = Field(
+        default_factory=list
+    )  # by tier, role and model; tier, then most calls
 
     @property
     def escalation_share(self) -> float:
@@ -268,7 +270,7 @@ def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = Non
     }
     answered: set[str] = set()
     first_tier: dict[str, str] = {}  # request id -> task
-    usage: dict[tuple[int, str], TierModelStats] = {}
+    usage: dict[tuple[int, str, str], TierModelStats] = {}
     last = after_id
     while True:
         rows = reader.calls_after(last, limit=5000)
@@ -288,10 +290,11 @@ def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = Non
             tally.output_tokens += row.output_tokens
             tally.cache_read_tokens += row.cache_read_tokens
             tally.cache_write_tokens += row.cache_write_tokens
-            use = usage.get((row.tier, row.model))
+            use = usage.get((row.tier, row.role, row.model))
             if use is None:
-                use = usage[(row.tier, row.model)] = TierModelStats(
+                use = usage[(row.tier, row.role, row.model)] = TierModelStats(
                     tier=row.tier,
+                    role=row.role,
                     model=row.model,
                     calls=0,
                     input_tokens=0,
@@ -324,43 +327,24 @@ def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = Non
             tally.failed += 1
             per_task[task_name].failed += 1
     tally.per_task = [t for t in per_task.values() if t.requests or scenario is not None]
-    tally.per_tier_model = sorted(usage.values(), key=lambda u: (u.tier, -u.calls, u.model))
+    tally.per_tier_model = sorted(usage.values(), key=lambda u: (u.tier, -u.calls, u.model, u.role))
     return tally
 
 
 def project_tally(
     tally: RunTally, days: float, cheap_model: str, strong_model: str, prices: PriceBook | None = None
 ) -> tuple[float, WhatIfResult]:
-    """Monthly volume at the run's rate and its ``whatif.project`` projection.
-
-    The inputs are built the way ``whatif.from_log`` builds them from a log's window: the cheap
-    share is one minus the escalation share; tokens are averages of the first-tier calls, and of
-    the later tiers' calls for the escalated requests.
-    """
-    monthly = tally.requests / days * MONTH_DAYS if days > 0 else 0.0
-    input_total = tally.input_tokens + tally.cache_read_tokens + tally.cache_write_tokens
-    first_in, first_out = _average_tokens([u for u in tally.per_tier_model if u.tier == 0])
-    later_in, later_out = _average_tokens([u for u in tally.per_tier_model if u.tier > 0])
-    inputs = WhatIfInputs(
-        monthly_requests=monthly,
-        cheap_share=1.0 - tally.escalation_share,
-        input_tokens=first_in or 0.0,
-        output_tokens=first_out or 0.0,
-        escalated_input_tokens=later_in,
-        escalated_output_tokens=later_out,
-        cached_input_share=tally.cache_read_tokens / input_total if input_total else 0.0,
+    """Monthly volume at the run's rate and its ``whatif.project`` projection, from inputs built
+    the way ``whatif.from_log`` builds them from a log's window (``whatif.inputs_from_usage``)."""
+    inputs = inputs_from_usage(
+        tally.per_tier_model,
+        requests=tally.requests,
+        escalated=tally.escalated,
+        days=days,
         cheap_model=cheap_model,
         strong_model=strong_model,
     )
-    return monthly, project(inputs, prices)
-
-
-def _average_tokens(usage: list[TierModelStats]) -> tuple[float | None, float | None]:
-    calls = sum(u.calls for u in usage)
-    if not calls:
-        return None, None
-    input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
-    return input_total / calls, sum(u.output_tokens for u in usage) / calls
+    return inputs.monthly_requests, project(inputs, prices)
 
 
 # -- batch simulation ------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ A cascade is billed honestly here: every request pays the cheap call, and the re
 model does not finish (``1 - cheap_share``) also pay the strong call. The "simple split" figure
 (``cheap_share`` × cheap cost + the rest × strong cost) is how savings are usually quoted; it
 ignores the cheap call wasted on escalated requests, so it is reported separately and labelled.
+Audits (the router's ``audit_share``: requests the cheap model finished, also sent to the strong
+model to check it) are part of what the cascade costs, so they are in the cascade figure too.
 
 Token counts are monthly averages per request, so costs come from the resolved per-model rates
 (``ModelRates.cost``), not from ``genai_prices.calc_price``; a tiered price is picked by the
@@ -21,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import ConfigError
 from .prices import ModelRates, PriceBook
-from .reader import LogReader
+from .reader import LogReader, TierModelStats
 
 BATCH_CONTEXT = {"processing": "batch"}
 DAY_SECONDS = 86_400.0
@@ -40,8 +42,11 @@ _FIELD_LABELS = {
     "batch": "The batch flag",
     "escalated_input_tokens": "The escalated requests' input token count",
     "escalated_output_tokens": "The escalated requests' output token count",
+    "audit_share": "The audit share",
+    "audit_input_tokens": "The audit calls' input token count",
+    "audit_output_tokens": "The audit calls' output token count",
 }
-_SHARE_FIELDS = ("cheap_share", "cached_input_share")
+_SHARE_FIELDS = ("cheap_share", "cached_input_share", "audit_share")
 
 
 class WhatIfInputs(BaseModel):
@@ -53,6 +58,9 @@ class WhatIfInputs(BaseModel):
     ``escalated_input_tokens`` / ``escalated_output_tokens``, when given, are the averages of the
     strong call on an *escalated* request (escalated requests are often longer than the average one);
     the cascade's strong calls are priced at them, always-strong and always-cheap at the others.
+    ``audit_share`` is the share of the requests the cheap model finishes that are also sent to the
+    strong model to check it (the router's setting); each audit is a strong call priced at
+    ``audit_input_tokens`` / ``audit_output_tokens`` when given, else at the average call.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -68,6 +76,9 @@ class WhatIfInputs(BaseModel):
     monthly_overhead_usd: float = Field(default=0.0, ge=0)
     escalated_input_tokens: float | None = Field(default=None, ge=0)
     escalated_output_tokens: float | None = Field(default=None, ge=0)
+    audit_share: float = Field(default=0.0, ge=0, le=1)
+    audit_input_tokens: float | None = Field(default=None, ge=0)
+    audit_output_tokens: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -108,7 +119,8 @@ class WhatIfResult(BaseModel):
     """A month of traffic priced four ways, in USD.
 
     ``savings_*`` compare the cascade with always calling the strong model; ``savings_pct`` is a
-    percentage (0–100). ``simple_split_*`` ignore the cheap call wasted on escalated requests.
+    percentage (0–100). ``simple_split_*`` ignore the cheap call wasted on escalated requests (and
+    audits). ``audit_usd`` is the audits' share of ``cascade_usd``.
     ``break_even_cheap_share`` leaves the overhead out (it compares per-request costs);
     ``break_even_monthly_requests`` includes it.
     """
@@ -128,6 +140,7 @@ class WhatIfResult(BaseModel):
     cheap_cost_per_request_usd: float = 0.0  # one cheap call
     strong_cost_per_request_usd: float = 0.0  # one strong call
     cascade_cost_per_request_usd: float = 0.0  # cheap call plus the strong call's expected share
+    audit_usd: float = 0.0  # the audits' part of cascade_usd
 
 
 class RequestCosts(BaseModel):
@@ -137,10 +150,15 @@ class RequestCosts(BaseModel):
     strong_usd: float
     notes: list[str] = Field(default_factory=list)
     escalated_strong_usd: float | None = None  # the strong call of an escalated request, if it differs
+    audit_strong_usd: float | None = None  # an audit's strong call, if it differs
 
     @property
     def escalated_usd(self) -> float:
         return self.strong_usd if self.escalated_strong_usd is None else self.escalated_strong_usd
+
+    @property
+    def audit_usd(self) -> float:
+        return self.strong_usd if self.audit_strong_usd is None else self.audit_strong_usd
 
 
 def _books(inputs: WhatIfInputs, prices: PriceBook | None) -> tuple[PriceBook, PriceBook]:
@@ -156,15 +174,12 @@ def _books(inputs: WhatIfInputs, prices: PriceBook | None) -> tuple[PriceBook, P
     return PriceBook(overrides=base.overrides, price_context={**context, **BATCH_CONTEXT}), standard
 
 
-def _call_cost(rates: ModelRates, inputs: WhatIfInputs, escalated: bool = False) -> float:
-    input_tokens, output_tokens = inputs.input_tokens, inputs.output_tokens
-    if escalated:
-        input_tokens = (
-            inputs.escalated_input_tokens if inputs.escalated_input_tokens is not None else input_tokens
-        )
-        output_tokens = (
-            inputs.escalated_output_tokens if inputs.escalated_output_tokens is not None else output_tokens
-        )
+def _call_cost(
+    rates: ModelRates, inputs: WhatIfInputs, tokens: tuple[float | None, float | None] = (None, None)
+) -> float:
+    # ``tokens`` overrides the average call's (input, output) where not None.
+    input_tokens = inputs.input_tokens if tokens[0] is None else tokens[0]
+    output_tokens = inputs.output_tokens if tokens[1] is None else tokens[1]
     cached = input_tokens * inputs.cached_input_share
     return rates.cost(input_tokens - cached, output_tokens, cache_read_tokens=cached)
 
@@ -183,39 +198,67 @@ def request_costs(inputs: WhatIfInputs, prices: PriceBook | None = None) -> Requ
         if inputs.cached_input_share > 0 and inputs.input_tokens > 0 and rates.cache_read is None:
             notes.append(f"{model} has no cache-read price; cached input tokens billed at the input price.")
         per_model[model] = _call_cost(rates, inputs)
-    escalated = None
-    if inputs.escalated_input_tokens is not None or inputs.escalated_output_tokens is not None:
-        escalated = _call_cost(book.rates(inputs.strong_model), inputs, escalated=True)
+    strong_rates = book.rates(inputs.strong_model)
+    escalated_tokens = (inputs.escalated_input_tokens, inputs.escalated_output_tokens)
+    audit_tokens = (inputs.audit_input_tokens, inputs.audit_output_tokens)
     return RequestCosts(
         cheap_usd=per_model[inputs.cheap_model],
         strong_usd=per_model[inputs.strong_model],
         notes=notes,
-        escalated_strong_usd=escalated,
+        escalated_strong_usd=None
+        if escalated_tokens == (None, None)
+        else _call_cost(strong_rates, inputs, escalated_tokens),
+        audit_strong_usd=None
+        if audit_tokens == (None, None)
+        else _call_cost(strong_rates, inputs, audit_tokens),
     )
 
 
-def _cascade_per_request(cheap_usd: float, strong_usd: float, cheap_share: float) -> float:
-    # Every request pays the cheap call; escalated ones pay the strong call as well.
-    return cheap_usd + (1.0 - cheap_share) * strong_usd
+def _cascade_per_request(costs: RequestCosts, cheap_share: float, audit_share: float) -> float:
+    # Every request pays the cheap call; escalated ones pay the strong call as well, and an
+    # ``audit_share`` of the ones the cheap model finished pay an audit's strong call.
+    return (
+        costs.cheap_usd
+        + (1.0 - cheap_share) * costs.escalated_usd
+        + cheap_share * audit_share * costs.audit_usd
+    )
+
+
+def _break_even_share(costs: RequestCosts, audit_share: float) -> float | None:
+    """The lowest cheap share at which the cascade costs no more a request than always-strong.
+
+    The cascade's cost is linear in the share: cheap + escalated at 0, cheap + audit_share × audit at
+    1. ``None`` when it costs more than always-strong even at 1 (or nothing has a price).
+    """
+    strong = costs.strong_usd
+    at_zero = costs.cheap_usd + costs.escalated_usd
+    at_one = costs.cheap_usd + audit_share * costs.audit_usd
+    if strong <= 0 or at_one > strong:
+        return None
+    if at_zero <= strong:
+        return 0.0
+    return (at_zero - strong) / (at_zero - at_one)
 
 
 def _from_costs(inputs: WhatIfInputs, costs: RequestCosts) -> WhatIfResult:
     cheap, strong, volume = costs.cheap_usd, costs.strong_usd, inputs.monthly_requests
     escalated = costs.escalated_usd
-    cascade_each = _cascade_per_request(cheap, escalated, inputs.cheap_share)
+    cascade_each = _cascade_per_request(costs, inputs.cheap_share, inputs.audit_share)
     split_each = inputs.cheap_share * cheap + inputs.escalation_share * escalated
     always_strong = volume * strong
     cascade = volume * cascade_each
     simple_split = volume * split_each
+    audits = volume * inputs.cheap_share * inputs.audit_share * costs.audit_usd
     savings = always_strong - cascade
     savings_each = strong - cascade_each
     overhead = inputs.monthly_overhead_usd
-    # Cascade < always-strong exactly when cheap + (1 - cheap_share) * escalated < strong
-    # (cheap_share > cheap / strong when escalated requests cost what the average one does).
-    break_even_share = None
-    if strong > 0 and cheap <= strong:
-        break_even_share = max(0.0, 1.0 - (strong - cheap) / escalated) if escalated > 0 else 0.0
     break_even_volume = overhead / savings_each if overhead > 0 and savings_each > 0 else None
+    notes = list(costs.notes)
+    if inputs.audit_share > 0:
+        notes.append(
+            f"The cascade includes audits of {inputs.audit_share:.1%} of the requests the cheap model"
+            f" finishes (a strong call each, ${audits:,.2f} a month)."
+        )
     return WhatIfResult(
         inputs=inputs,
         always_strong_usd=always_strong,
@@ -226,12 +269,13 @@ def _from_costs(inputs: WhatIfInputs, costs: RequestCosts) -> WhatIfResult:
         savings_pct=100.0 * savings / always_strong if always_strong > 0 else 0.0,
         simple_split_savings_usd=always_strong - simple_split,
         net_savings_usd=savings - overhead,
-        break_even_cheap_share=break_even_share,
+        break_even_cheap_share=_break_even_share(costs, inputs.audit_share),
         break_even_monthly_requests=break_even_volume,
-        notes=list(costs.notes),
+        notes=notes,
         cheap_cost_per_request_usd=cheap,
         strong_cost_per_request_usd=strong,
         cascade_cost_per_request_usd=cascade_each,
+        audit_usd=audits,
     )
 
 
@@ -258,7 +302,7 @@ def share_curve(
     curve = []
     for i in range(points):
         share = i / (points - 1)
-        cascade = volume * _cascade_per_request(costs.cheap_usd, costs.escalated_usd, share) + overhead
+        cascade = volume * _cascade_per_request(costs, share, inputs.audit_share) + overhead
         curve.append((share, cascade, volume * costs.strong_usd, volume * costs.cheap_usd))
     return curve
 
@@ -277,7 +321,7 @@ def volume_curve(
     ``cascade_usd`` includes ``monthly_overhead_usd``, so the curves cross at the break-even volume.
     """
     costs = request_costs(inputs, prices)
-    cascade_each = _cascade_per_request(costs.cheap_usd, costs.escalated_usd, inputs.cheap_share)
+    cascade_each = _cascade_per_request(costs, inputs.cheap_share, inputs.audit_share)
     curve = []
     for volume in default_volumes() if volumes is None else volumes:
         if not math.isfinite(volume) or volume < 0:
@@ -296,14 +340,9 @@ def from_log(
     cheap_model: str | None = None,
     strong_model: str | None = None,
 ) -> WhatIfInputs:
-    """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month.
-
-    Volume is requests / days × 30; the cheap share is 1 - the escalation share; ``input_tokens`` and
-    ``output_tokens`` are averages of the first-tier calls (one per request) and ``escalated_*`` of the
-    later tiers' calls, so the projection reproduces the logged cascade spend even when escalated
-    requests are longer than most (cache reads count as cached input, cache writes as plain input);
-    the models are the most used first-tier and top-tier models unless given. Imported pairs are
-    left out. Raises ``ConfigError`` when the window holds no routed request.
+    """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month
+    (see ``inputs_from_usage``); imported pairs are left out. Raises ``ConfigError`` when the
+    window holds no routed request.
     """
     if not math.isfinite(days) or days <= 0:
         raise ConfigError(f"The observation window must be a positive number of days; got {days!r}.")
@@ -315,34 +354,83 @@ def from_log(
             f"The call log {reader.path} has no routed requests in the last {days:g} days; "
             "route some traffic first or give the volume, share and tokens as options."
         )
-    usage = reader.per_tier_model(since, until)
-    cache_read = sum(u.cache_read_tokens for u in usage)
-    input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
-    requests_in, requests_out = _average_tokens([u for u in usage if u.tier == 0])
-    escalated_in, escalated_out = _average_tokens([u for u in usage if u.tier > 0])
-    # per_tier_model sorts by tier, then most calls first: the first row of a tier is its most used model.
-    first_tier = [u for u in usage if u.tier == 0]
-    top_tier = [u for u in usage if u.tier == usage[-1].tier and u.tier > 0]
-    if strong_model is None and top_tier:
-        strong_model = top_tier[0].model
-    if strong_model is None:
-        from .catalog import default_strong_model  # lazy: it loads the SDK's model list
-
-        strong_model = default_strong_model()
-    return WhatIfInputs(
-        monthly_requests=summary.requests / days * MONTH_DAYS,
-        cheap_share=1.0 - summary.escalation_share,
-        input_tokens=requests_in,
-        output_tokens=requests_out,
-        escalated_input_tokens=escalated_in,
-        escalated_output_tokens=escalated_out,
-        cached_input_share=cache_read / input_total if input_total else 0.0,
-        cheap_model=cheap_model or first_tier[0].model,
+    return inputs_from_usage(
+        reader.per_tier_model(since, until, by_role=True),
+        requests=summary.requests,
+        escalated=summary.escalated,
+        days=days,
+        cheap_model=cheap_model,
         strong_model=strong_model,
     )
 
 
-def _average_tokens(usage: list) -> tuple[float | None, float | None]:
+def inputs_from_usage(
+    usage: Sequence[TierModelStats],
+    *,
+    requests: int,
+    escalated: int,
+    days: float,
+    cheap_model: str | None = None,
+    strong_model: str | None = None,
+) -> WhatIfInputs:
+    """What-if inputs from ``days`` days of calls, grouped by tier, role and model.
+
+    Volume is requests / days × 30; the cheap share is 1 - escalated / requests. ``input_tokens``
+    and ``output_tokens`` are averages of the first-tier calls (one per request),
+    ``escalated_*`` of the escalated requests' strong calls and ``audit_*`` of the audit calls
+    (shadow calls are measurement, not cascade traffic, and price nothing here); the audit share
+    is audits per request the cheap model kept. So the projection reproduces the logged cascade
+    spend even when escalated requests are longer than most. Cache reads count as cached input,
+    cache writes as plain input. The models are the most used first-tier and top-tier models
+    unless given.
+    """
+    cache_read = sum(u.cache_read_tokens for u in usage)
+    input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
+    first_tier = [u for u in usage if u.tier == 0]
+    requests_in, requests_out = _average_tokens(first_tier)
+    escalated_in, escalated_out = _average_tokens([u for u in usage if u.tier > 0 and u.role == "strong"])
+    audits = [u for u in usage if u.role == "audit"]
+    audit_in, audit_out = _average_tokens(audits)
+    kept = requests - escalated
+    audit_share = min(1.0, sum(u.calls for u in audits) / kept) if kept > 0 else 0.0
+    if cheap_model is None:
+        cheap_model = _most_calls(first_tier)
+    if strong_model is None:
+        top = max((u.tier for u in usage), default=0)
+        strong_model = _most_calls([u for u in usage if u.tier == top and top > 0])
+    if strong_model is None:
+        from .catalog import default_strong_model  # lazy: it loads the SDK's model list
+
+        strong_model = default_strong_model()
+    if cheap_model is None:
+        from .catalog import default_cheap_model
+
+        cheap_model = default_cheap_model()
+    return WhatIfInputs(
+        monthly_requests=requests / days * MONTH_DAYS if days > 0 else 0.0,
+        cheap_share=1.0 - escalated / requests if requests else 1.0,
+        input_tokens=requests_in or 0.0,
+        output_tokens=requests_out or 0.0,
+        escalated_input_tokens=escalated_in,
+        escalated_output_tokens=escalated_out,
+        audit_share=audit_share,
+        audit_input_tokens=audit_in,
+        audit_output_tokens=audit_out,
+        cached_input_share=cache_read / input_total if input_total else 0.0,
+        cheap_model=cheap_model,
+        strong_model=strong_model,
+    )
+
+
+def _most_calls(usage: Sequence[TierModelStats]) -> str | None:
+    """The model with the most calls in ``usage`` (ties: the first name), ``None`` without calls."""
+    calls: dict[str, int] = {}
+    for u in usage:
+        calls[u.model] = calls.get(u.model, 0) + u.calls
+    return min(calls, key=lambda model: (-calls[model], model)) if calls else None
+
+
+def _average_tokens(usage: Sequence[TierModelStats]) -> tuple[float | None, float | None]:
     """Average input (cache tokens included) and output tokens per call of these rows; None without calls."""
     calls = sum(u.calls for u in usage)
     if not calls:

@@ -159,6 +159,25 @@ def test_log_spend_equals_the_projection_from_the_same_log(field_report_run):
     assert even.cascade_usd == pytest.approx(even.always_strong_usd, rel=1e-9)
 
 
+def test_projection_with_audits_matches_the_log_and_the_simulator(tmp_path):
+    """Audits are spend the cascade keeps paying: the projection from a log with audits costs what
+    the log does, and the simulator's own projection agrees."""
+    path = tmp_path / "calls.db"
+    summary = simulate(requests=1500, db_path=path, threshold=0.7, days=7, seed=3, now=NOW, audit_share=0.15)
+    with LogReader(path) as reader:
+        inputs = from_log(reader, days=7, now=NOW)
+        spend = reader.summary(NOW - 7 * DAY, NOW).spend_usd
+        audits = [u for u in reader.per_tier_model(NOW - 7 * DAY, NOW, by_role=True) if u.role == "audit"]
+    result = project(inputs)
+    kept = summary.tally.requests - summary.tally.escalated
+    assert inputs.audit_share == pytest.approx(sum(u.calls for u in audits) / kept)
+    assert 0.1 < inputs.audit_share < 0.2
+    assert result.cascade_usd == pytest.approx(spend * 30 / 7, rel=1e-9)
+    assert result.audit_usd == pytest.approx(sum(u.spend_usd for u in audits) * 30 / 7, rel=1e-9)
+    assert summary.projection.inputs == inputs
+    assert summary.projection.cascade_usd == pytest.approx(result.cascade_usd, rel=1e-12)
+
+
 # -- modes and failures ----------------------------------------------------------------------------
 
 

@@ -117,6 +117,41 @@ def test_break_even_volume_is_none_without_overhead_or_savings():
     assert project(issue_inputs(monthly_overhead_usd=10, cheap_share=0.1)).break_even_monthly_requests is None
 
 
+# -- audits ---------------------------------------------------------------------------------------
+
+
+def test_audits_are_priced_into_the_cascade():
+    # 10% of the 950,000 requests Haiku finishes also get a Sonnet call: 95,000 × $0.0006 = $57.
+    result = project(issue_inputs(audit_share=0.1))
+    assert result.audit_usd == pytest.approx(57.0)
+    assert result.cascade_usd == pytest.approx(190.0 + 57.0)
+    assert result.savings_usd == pytest.approx(600.0 - 247.0)
+    assert result.cascade_cost_per_request_usd == pytest.approx(247.0 / 1e6)
+    assert result.simple_split_usd == pytest.approx(182.0)  # the usual quote leaves audits out
+    assert result.notes == [
+        "The cascade includes audits of 10.0% of the requests the cheap model finishes"
+        " (a strong call each, $57.00 a month)."
+    ]
+    assert project(issue_inputs()).audit_usd == 0.0
+    # Audit calls of their own size: 1,000 input tokens each on Sonnet.
+    sized = project(issue_inputs(audit_share=0.1, audit_input_tokens=1000))
+    assert sized.audit_usd == pytest.approx(95_000 * 1000 * 3.00 / 1e6)
+    assert sized.always_strong_usd == pytest.approx(600.0)  # other calls keep the average size
+
+
+def test_audits_move_the_break_even_share():
+    # Per request: cheap + (1 - s) × strong + s × 0.1 × strong = strong at s = 0.00016 / 0.00054.
+    result = project(issue_inputs(audit_share=0.1))
+    assert result.break_even_cheap_share == pytest.approx(0.00016 / 0.00054)
+    even = project(issue_inputs(audit_share=0.1, cheap_share=result.break_even_cheap_share))
+    assert even.savings_usd == pytest.approx(0.0, abs=1e-9)
+    # Auditing everything the cheap model answers costs more than always-strong at any share.
+    assert project(issue_inputs(audit_share=1.0)).break_even_cheap_share is None
+    curve = share_curve(issue_inputs(audit_share=0.1), points=21)
+    assert curve[19][1] == pytest.approx(247.0)
+    assert curve[-1][1] == pytest.approx(160.0 + 60.0)  # all finished by Haiku, a tenth audited
+
+
 # -- cached input, batch, tiers -------------------------------------------------------------------
 
 
@@ -198,6 +233,11 @@ def test_unknown_model_is_a_config_error():
         ({"cheap_share": 1.5}, "The cheap share must be between 0 and 1; got 1.5."),
         ({"cheap_share": -0.1}, "The cheap share must be between 0 and 1; got -0.1."),
         ({"cached_input_share": 2}, "The cached input share must be between 0 and 1; got 2."),
+        ({"audit_share": 1.2}, "The audit share must be between 0 and 1; got 1.2."),
+        (
+            {"audit_output_tokens": -3},
+            "The audit calls' output token count must be a finite number of at least 0; got -3.",
+        ),
         (
             {"monthly_requests": -1},
             "The monthly request volume must be a finite number of at least 0; got -1.",
@@ -426,6 +466,56 @@ def test_from_log_projection_matches_the_logged_spend(tmp_path):
     assert spend > 0
 
 
+def _audits(start: float, count: int, *, inp=360, cache=40, out=50):
+    """Audit calls of kept requests: Sonnet at the top tier, a tenth of the input cached like the rest."""
+    return [
+        _call(
+            start + i * 600 + 2,
+            f"r{start:.0f}-audit-{i}",
+            SONNET,
+            1,
+            role="audit",
+            inp=inp,
+            cache=cache,
+            out=out,
+        )
+        for i in range(count)
+    ]
+
+
+def test_from_log_prices_audits_and_leaves_shadow_calls_out(tmp_path):
+    path = tmp_path / "calls.db"
+    start = NOW - DAY
+    records = _cascade_traffic(start, 10, 2, out_strong=30) + _audits(start, 4)
+    for i in range(2):  # shadow mode: both models on every request, a measurement, not the cascade
+        ts, rid = start + 7200 + i, f"shadow-{i}"
+        records.append(_call(ts, rid, HAIKU, 0, mode="shadow"))
+        records.append(_call(ts, rid, SONNET, 1, role="shadow", mode="shadow", inp=980, out=99))
+    _write(path, records)
+    with LogReader(path) as reader:
+        inputs = from_log(reader, days=1, now=NOW)
+    # 12 requests, 2 escalated: 10 kept, 4 of them audited.
+    assert inputs.cheap_share == pytest.approx(10 / 12)
+    assert inputs.audit_share == pytest.approx(0.4)
+    assert (inputs.audit_input_tokens, inputs.audit_output_tokens) == pytest.approx((400, 50))
+    # The escalated requests' strong calls alone: neither the audits nor the shadow calls.
+    assert (inputs.escalated_input_tokens, inputs.escalated_output_tokens) == pytest.approx((200, 30))
+    assert inputs.strong_model == SONNET
+
+
+def test_from_log_projection_with_audits_matches_the_logged_spend(tmp_path):
+    path = tmp_path / "calls.db"
+    _write(path, _cascade_traffic(NOW - DAY, 40, 7, out_strong=40) + _audits(NOW - DAY, 6))
+    with LogReader(path) as reader:
+        inputs = from_log(reader, days=1, now=NOW)
+        spend = reader.summary(NOW - DAY, NOW).spend_usd
+    result = project(inputs)
+    assert inputs.audit_share == pytest.approx(6 / 33)
+    assert result.cascade_usd == pytest.approx(spend * 30, rel=1e-9)
+    audit_spend = 6 * PriceBook().cost(SONNET, 360, 50, cache_read_tokens=40)
+    assert result.audit_usd == pytest.approx(audit_spend * 30, rel=1e-9)
+
+
 def test_from_log_picks_the_top_tier_and_honours_given_models(tmp_path):
     path = tmp_path / "calls.db"
     records = _cascade_traffic(NOW - 3600, 5, 3)
@@ -560,6 +650,7 @@ def test_cli_cached_share_and_overhead_reach_the_projection():
         ("--output-tokens", "-1", "The output token count must be"),
         ("--cached-share", "3", "The cached input share must be between 0 and 1"),
         ("--overhead", "-5", "The monthly overhead must be"),
+        ("--audit-share", "2", "The audit share must be between 0 and 1"),
     ],
 )
 def test_cli_bad_input_is_one_sentence_and_exit_2(flag, value, message):
@@ -598,6 +689,40 @@ def test_cli_from_log_uses_observed_traffic_and_flags_override(tmp_path):
     assert result.exit_code == 0, result.output
     inputs = json.loads(result.stdout)["inputs"]
     assert inputs["cheap_share"] == 0.5 and inputs["monthly_requests"] == pytest.approx(12 * 30)
+
+
+def test_cli_audit_share_from_the_flag_and_from_the_log(tmp_path):
+    result = _run([*ISSUE_ARGS, "--audit-share", "0.1"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "10.0% of cheap answers audited" in out
+    assert "of which audits" in out and "$57.00" in out and "$247.00" in out
+    path = tmp_path / "calls.db"
+    now = time.time()
+    _write(path, _cascade_traffic(now - 3 * 3600, 12, 3) + _audits(now - 3 * 3600, 3))
+    logged = _run(["whatif", "--from-log", "--days", "1", "--db", str(path), "--json"])
+    assert logged.exit_code == 0, logged.output
+    data = json.loads(logged.stdout)
+    assert data["inputs"]["audit_share"] == pytest.approx(3 / 9)
+    assert data["monthly_usd"]["audits"] > 0
+    # Tokens given as flags apply to the audit calls too; the flag overrides the observed share.
+    given = _run(
+        [
+            "whatif",
+            "--from-log",
+            "--days",
+            "1",
+            "--db",
+            str(path),
+            "--input-tokens",
+            "50",
+            "--audit-share",
+            "0",
+            "--json",
+        ]
+    )
+    data = json.loads(given.stdout)
+    assert data["inputs"]["audit_input_tokens"] is None and data["monthly_usd"]["audits"] == 0
 
 
 def test_cli_from_log_errors_are_one_sentence(tmp_path):

@@ -21,6 +21,7 @@ _FLAG_FIELDS = {
     "output_tokens": "output_tokens",
     "cheap": "cheap_model",
     "strong": "strong_model",
+    "audit_share": "audit_share",
 }
 _REQUIRED_FLAGS = {
     "--volume": "monthly_requests",
@@ -67,11 +68,11 @@ def build_inputs(
                 strong_model=given.get("strong_model"),
             )
         observed_values = observed.model_dump()
-        # Tokens given on the command line apply to every call, escalated ones included.
+        # Tokens given on the command line apply to every call, escalated ones and audits included.
         if "input_tokens" in given:
-            observed_values["escalated_input_tokens"] = None
+            observed_values["escalated_input_tokens"] = observed_values["audit_input_tokens"] = None
         if "output_tokens" in given:
-            observed_values["escalated_output_tokens"] = None
+            observed_values["escalated_output_tokens"] = observed_values["audit_output_tokens"] = None
         return WhatIfInputs(**{**observed_values, **given, **extra})
     missing = [flag for flag, key in _REQUIRED_FLAGS.items() if key not in given]
     if missing:
@@ -97,6 +98,7 @@ def result_json(result: WhatIfResult) -> dict:
             "cascade": result.cascade_usd,
             "simple_split": result.simple_split_usd,
             "overhead": result.inputs.monthly_overhead_usd,
+            "audits": result.audit_usd,
         },
         "per_request_usd": {
             "cheap_call": result.cheap_cost_per_request_usd,
@@ -128,6 +130,8 @@ def result_table(result: WhatIfResult) -> Table:
             inputs.output_tokens if inputs.escalated_output_tokens is None else inputs.escalated_output_tokens
         )
         title += f" ({esc_in:,.0f} / {esc_out:,.0f} on escalated requests)"
+    if inputs.audit_share:
+        title += f" · {inputs.audit_share:.1%} of cheap answers audited"
     if inputs.cached_input_share:
         title += f" · {inputs.cached_input_share:.0%} of input cached"
     if inputs.batch:
@@ -138,6 +142,8 @@ def result_table(result: WhatIfResult) -> Table:
     table.add_row(f"Always strong ({inputs.strong_model})", usd(result.always_strong_usd))
     table.add_row(f"Always cheap ({inputs.cheap_model})", usd(result.always_cheap_usd))
     table.add_row("Cascade (cheap call on every request, strong on escalated)", usd(result.cascade_usd))
+    if inputs.audit_share:
+        table.add_row("  of which audits (strong call on audited cheap answers)", usd(result.audit_usd))
     table.add_row(
         "Simple split (ignores the wasted cheap call on escalated requests)", usd(result.simple_split_usd)
     )
@@ -170,6 +176,12 @@ def result_table(result: WhatIfResult) -> Table:
 @click.option(
     "--cached-share", type=float, default=None, help="Share of input tokens read from the prompt cache (0-1)."
 )
+@click.option(
+    "--audit-share",
+    type=float,
+    default=None,
+    help="Share of the cheap model's answers also sent to the strong model to check (0-1; default 0).",
+)
 @click.option("--batch", is_flag=True, help="Use Batch API prices where genai-prices has them.")
 @click.option(
     "--overhead",
@@ -196,6 +208,7 @@ def whatif(
     cheap: str | None,
     strong: str | None,
     cached_share: float | None,
+    audit_share: float | None,
     batch: bool,
     overhead: float,
     as_json: bool,
@@ -214,6 +227,7 @@ def whatif(
         "output_tokens": output_tokens,
         "cheap": cheap,
         "strong": strong,
+        "audit_share": audit_share,
     }
     db = db or (ctx.parent.params.get("db") if ctx.parent else None)
     inputs = build_inputs(
