@@ -253,12 +253,6 @@ def _from_costs(inputs: WhatIfInputs, costs: RequestCosts) -> WhatIfResult:
     savings_each = strong - cascade_each
     overhead = inputs.monthly_overhead_usd
     break_even_volume = overhead / savings_each if overhead > 0 and savings_each > 0 else None
-    notes = list(costs.notes)
-    if inputs.audit_share > 0:
-        notes.append(
-            f"The cascade includes audits of {inputs.audit_share:.1%} of the requests the cheap model"
-            f" finishes (a strong call each, ${audits:,.2f} a month)."
-        )
     return WhatIfResult(
         inputs=inputs,
         always_strong_usd=always_strong,
@@ -271,7 +265,7 @@ def _from_costs(inputs: WhatIfInputs, costs: RequestCosts) -> WhatIfResult:
         net_savings_usd=savings - overhead,
         break_even_cheap_share=_break_even_share(costs, inputs.audit_share),
         break_even_monthly_requests=break_even_volume,
-        notes=notes,
+        notes=list(costs.notes),
         cheap_cost_per_request_usd=cheap,
         strong_cost_per_request_usd=strong,
         cascade_cost_per_request_usd=cascade_each,

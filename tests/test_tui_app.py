@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import random
 import shutil
 import sqlite3
 import threading
 
 import pytest
+from rich.console import Console
 from textual.widgets import Input, Select
 from tui_helpers import FIXED_NOW, append_requests, build_log, make_app, request_records, settle
 
+from routermon.core import whatif
 from routermon.core.reader import LogReader
+from routermon.core.simulator import simulate
 from routermon.core.store import CallLog
 from routermon.tui.screens.charts import ChartsScreen
 from routermon.tui.screens.help import HelpScreen
@@ -225,6 +229,55 @@ async def test_whatif_uses_observed_traffic(fixture_log):
         assert result.inputs.strong_model == "claude-sonnet-4-5"
         assert result.inputs.monthly_requests == pytest.approx(summary.requests / 7 * 30, rel=1e-3)
         assert result.inputs.cheap_share == pytest.approx(1 - summary.escalation_share, abs=1e-3)
+
+
+def _plain(renderable) -> str:
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+@pytest.fixture()
+def audited_log(tmp_path):
+    """Simulated cascade traffic over the week before FIXED_NOW, a fifth of the kept answers audited."""
+    path = tmp_path / "calls.db"
+    simulate(requests=400, db_path=path, days=7, seed=2, now=FIXED_NOW, audit_share=0.2)
+    return path
+
+
+async def test_whatif_observed_traffic_prices_the_month_as_the_command_does(audited_log):
+    # A log with audits and escalated requests longer than most: the form shows rounded figures
+    # and has no field for the escalated or audit sizes, yet the month must come out as
+    # `routermon whatif --from-log` prices it, until a field is changed.
+    path = audited_log
+    with LogReader(path) as reader:
+        expected = whatif.project(whatif.from_log(reader, days=7, now=FIXED_NOW))
+    assert expected.audit_usd > 0 and expected.inputs.escalated_input_tokens is not None
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.result.inputs == expected.inputs
+        assert screen.result.cascade_usd == pytest.approx(expected.cascade_usd, rel=1e-12)
+        audit_field = screen.query_one("#audit-share", Input)
+        assert audit_field.value == f"{expected.inputs.audit_share * 100:.1f}"
+        assert "of which audits" in _plain(screen.query_one(WhatIfResults).content)
+        # A typed input size applies to every call; the observed output sizes still apply.
+        screen.query_one("#input-tokens", Input).value = "500"
+        await pilot.pause()
+        inputs = screen.result.inputs
+        assert inputs.input_tokens == 500
+        assert inputs.escalated_input_tokens is None and inputs.audit_input_tokens is None
+        assert inputs.cached_input_share == 0.0
+        assert inputs.escalated_output_tokens == expected.inputs.escalated_output_tokens
+        assert inputs.monthly_requests == expected.inputs.monthly_requests  # unchanged field: exact
+        audit_field.value = "0"
+        await pilot.pause()
+        assert screen.result.audit_usd == 0.0
+        assert "of which audits" not in _plain(screen.query_one(WhatIfResults).content)
 
 
 async def test_thresholds_recommendation_follows_the_target(fixture_log):

@@ -128,10 +128,7 @@ def test_audits_are_priced_into_the_cascade():
     assert result.savings_usd == pytest.approx(600.0 - 247.0)
     assert result.cascade_cost_per_request_usd == pytest.approx(247.0 / 1e6)
     assert result.simple_split_usd == pytest.approx(182.0)  # the usual quote leaves audits out
-    assert result.notes == [
-        "The cascade includes audits of 10.0% of the requests the cheap model finishes"
-        " (a strong call each, $57.00 a month)."
-    ]
+    assert result.notes == []
     assert project(issue_inputs()).audit_usd == 0.0
     # Audit calls of their own size: 1,000 input tokens each on Sonnet.
     sized = project(issue_inputs(audit_share=0.1, audit_input_tokens=1000))

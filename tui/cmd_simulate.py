@@ -261,6 +261,8 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     month.add_row("always strong", _usd(p.always_strong_usd))
     month.add_row("always cheap", _usd(p.always_cheap_usd))
     month.add_row("cascade (cheap call on every request)", _usd(p.cascade_usd))
+    if p.audit_usd:
+        month.add_row("  of which audits", _usd(p.audit_usd))
     month.add_row("savings vs always strong", f"{_usd(p.savings_usd)} ({p.savings_pct:.1f}%)")
     month.add_row("simple split (ignores the wasted cheap call)", _usd(p.simple_split_usd))
     console.print(month)

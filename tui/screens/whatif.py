@@ -1,9 +1,16 @@
 """Screen 3, What-if: a month of traffic priced as always-strong, always-cheap, cascade and simple split.
 
 Numbers update as you type; a field that does not parse is marked and explained, never raised.
+"Use observed traffic" fills the form from the log the way ``routermon whatif --from-log`` reads it.
+While a field shows the value it was filled with, the exact observed figure is used (the field shows
+it rounded), and so are the sizes the form has no field for (the escalated requests' and the
+audits' own token counts, cache reads) while the token fields show theirs: the month then comes out
+as ``--from-log`` prices it.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -56,13 +63,45 @@ class Quantity(Validator):
         return self.success()
 
 
-# Input id, label, validator, default text
+class FormField(NamedTuple):
+    id: str
+    label: str
+    validator: Validator
+    default: str  # the text shown at start
+    key: str  # the WhatIfInputs field it fills
+    shown: str  # how an observed value is written into it
+    unit: int = 1  # 100: the field is a percentage of a share
+
+
 FIELDS = (
-    ("monthly-requests", "Requests / month", Quantity("Monthly requests"), "1,000,000"),
-    ("cheap-share", "Cheap share %", Quantity("The cheap share", 0, 100), "70"),
-    ("input-tokens", "Input tokens", Quantity("Input tokens"), "800"),
-    ("output-tokens", "Output tokens", Quantity("Output tokens"), "200"),
+    FormField(
+        "monthly-requests",
+        "Requests / month",
+        Quantity("Monthly requests"),
+        "1,000,000",
+        "monthly_requests",
+        "{:,.0f}",
+    ),
+    FormField(
+        "cheap-share",
+        "Cheap share %",
+        Quantity("The cheap share", 0, 100),
+        "70",
+        "cheap_share",
+        "{:.1f}",
+        100,
+    ),
+    FormField("input-tokens", "Input tokens", Quantity("Input tokens"), "800", "input_tokens", "{:.0f}"),
+    FormField("output-tokens", "Output tokens", Quantity("Output tokens"), "200", "output_tokens", "{:.0f}"),
+    FormField(
+        "audit-share", "Audit share %", Quantity("The audit share", 0, 100), "0", "audit_share", "{:.1f}", 100
+    ),
 )
+# Observed sizes the form has no field for, applied while the token field they go with is unchanged.
+_WITH_FIELD = {
+    "input-tokens": ("escalated_input_tokens", "audit_input_tokens", "cached_input_share"),
+    "output-tokens": ("escalated_output_tokens", "audit_output_tokens"),
+}
 
 
 def _model_options(extra: list[str]) -> list[tuple[str, str]]:
@@ -85,16 +124,19 @@ class WhatIfScreen(MonitorScreen):
         self.prices = PriceBook()
         self.result: whatif.WhatIfResult | None = None  # None while the form is invalid
         self._last_valid: whatif.WhatIfResult | None = None
+        # The last observed inputs and each field's text when it was filled in.
+        self._observed: whatif.WhatIfInputs | None = None
+        self._observed_text: dict[str, str] = {}
 
     def compose_body(self) -> ComposeResult:
         cheap, strong = default_cheap_model(), default_strong_model()
         with Horizontal(id="whatif-top"):
             with Vertical(id="whatif-form"):
-                for field_id, label, validator, default in FIELDS:
+                for f in FIELDS:
                     with HorizontalGroup(classes="field"):
-                        yield Label(label, classes="field-label")
+                        yield Label(f.label, classes="field-label")
                         yield Input(
-                            default, id=field_id, validators=[validator], compact=True, select_on_focus=True
+                            f.default, id=f.id, validators=[f.validator], compact=True, select_on_focus=True
                         )
                 for select_id, label, model in (
                     ("cheap-model", "Cheap model", cheap),
@@ -127,26 +169,36 @@ class WhatIfScreen(MonitorScreen):
         """The form as ``WhatIfInputs``, or ``None`` and the sentences saying what is wrong."""
         problems: list[str] = []
         values: dict[str, float] = {}
-        for field_id, _label, _validator, _default in FIELDS:
-            field = self.query_one(f"#{field_id}", Input)
+        for f in FIELDS:
+            field = self.query_one(f"#{f.id}", Input)
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
                 problems.extend(result.failure_descriptions)
                 continue
-            values[field_id] = parse_quantity(field.value)
+            values[f.key] = parse_quantity(field.value) / f.unit
         if problems:
             return None, problems
         try:
             return whatif.WhatIfInputs(
-                monthly_requests=values["monthly-requests"],
-                cheap_share=values["cheap-share"] / 100,
-                input_tokens=values["input-tokens"],
-                output_tokens=values["output-tokens"],
+                **{**values, **self._as_observed()},
                 cheap_model=str(self.query_one("#cheap-model", Select).value),
                 strong_model=str(self.query_one("#strong-model", Select).value),
             ), []
         except RoutermonError as exc:
             return None, [str(exc)]
+
+    def _as_observed(self) -> dict:
+        """The exact observed figures of the fields still showing what they were filled with, and
+        the sizes that go with an unchanged token field (a typed token count applies to every
+        call, as ``--input-tokens`` does)."""
+        if self._observed is None:
+            return {}
+        exact = {}
+        for f in FIELDS:
+            if self.query_one(f"#{f.id}", Input).value == self._observed_text.get(f.id):
+                for name in (f.key, *_WITH_FIELD.get(f.id, ())):
+                    exact[name] = getattr(self._observed, name)
+        return exact
 
     def recompute(self) -> None:
         """Price the month for the form as it stands (cheap: prices are cached, no I/O)."""
@@ -216,10 +268,11 @@ class WhatIfScreen(MonitorScreen):
 
     def fill(self, inputs: whatif.WhatIfInputs) -> None:
         """Put ``inputs`` in the form (the numbers recompute from there)."""
-        self.query_one("#monthly-requests", Input).value = f"{inputs.monthly_requests:,.0f}"
-        self.query_one("#cheap-share", Input).value = f"{inputs.cheap_share * 100:.1f}"
-        self.query_one("#input-tokens", Input).value = f"{inputs.input_tokens:.0f}"
-        self.query_one("#output-tokens", Input).value = f"{inputs.output_tokens:.0f}"
+        self._observed, self._observed_text = inputs, {}
+        for f in FIELDS:
+            text = f.shown.format(getattr(inputs, f.key) * f.unit)
+            self._observed_text[f.id] = text
+            self.query_one(f"#{f.id}", Input).value = text
         for select_id, model in (("cheap-model", inputs.cheap_model), ("strong-model", inputs.strong_model)):
             select = self.query_one(f"#{select_id}", Select)
             select.set_options(_model_options([model]))

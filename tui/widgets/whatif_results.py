@@ -38,6 +38,8 @@ class WhatIfResults(Static):
         table.add_row("Always strong", usd(result.always_strong_usd))
         table.add_row("Always cheap", usd(result.always_cheap_usd))
         table.add_row("Cascade", Text(usd(result.cascade_usd), style="bold"))
+        if result.inputs.audit_share > 0:
+            table.add_row(" of which audits", usd(result.audit_usd))
         table.add_row("Simple split", usd(result.simple_split_usd))
         saving_style = "bold green" if result.savings_usd > 0 else "bold red"
         table.add_row(
