@@ -199,18 +199,17 @@ def request_costs(inputs: WhatIfInputs, prices: PriceBook | None = None) -> Requ
             notes.append(f"{model} has no cache-read price; cached input tokens billed at the input price.")
         per_model[model] = _call_cost(rates, inputs)
     strong_rates = book.rates(inputs.strong_model)
-    escalated_tokens = (inputs.escalated_input_tokens, inputs.escalated_output_tokens)
-    audit_tokens = (inputs.audit_input_tokens, inputs.audit_output_tokens)
+
+    def strong_call(tokens: tuple[float | None, float | None]) -> float | None:
+        # A strong call of its own size; None when it is the average call.
+        return None if tokens == (None, None) else _call_cost(strong_rates, inputs, tokens)
+
     return RequestCosts(
         cheap_usd=per_model[inputs.cheap_model],
         strong_usd=per_model[inputs.strong_model],
         notes=notes,
-        escalated_strong_usd=None
-        if escalated_tokens == (None, None)
-        else _call_cost(strong_rates, inputs, escalated_tokens),
-        audit_strong_usd=None
-        if audit_tokens == (None, None)
-        else _call_cost(strong_rates, inputs, audit_tokens),
+        escalated_strong_usd=strong_call((inputs.escalated_input_tokens, inputs.escalated_output_tokens)),
+        audit_strong_usd=strong_call((inputs.audit_input_tokens, inputs.audit_output_tokens)),
     )
 
 
