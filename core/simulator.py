@@ -104,9 +104,8 @@ class RunTally(BaseModel):
     first_ts: float | None = None
     last_ts: float | None = None
     per_task: list[TaskTally] = Field(default_factory=list)
-    per_tier_model: list[TierModelStats] = Field(
-        default_factory=list
-    )  # by tier, role and model; tier, then most calls
+    # By tier, role and model; in tier order, then most calls first.
+    per_tier_model: list[TierModelStats] = Field(default_factory=list)
 
     @property
     def escalation_share(self) -> float:

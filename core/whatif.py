@@ -47,6 +47,12 @@ _FIELD_LABELS = {
     "audit_output_tokens": "The audit calls' output token count",
 }
 _SHARE_FIELDS = ("cheap_share", "cached_input_share", "audit_share")
+# The escalated requests' and the audits' own sizes, per token count: a token count given by hand
+# applies to every call, so it replaces these observed ones too.
+OWN_SIZES = {
+    "input_tokens": ("escalated_input_tokens", "audit_input_tokens"),
+    "output_tokens": ("escalated_output_tokens", "audit_output_tokens"),
+}
 
 
 class WhatIfInputs(BaseModel):
@@ -219,8 +225,12 @@ def _cascade_per_request(costs: RequestCosts, cheap_share: float, audit_share: f
     return (
         costs.cheap_usd
         + (1.0 - cheap_share) * costs.escalated_usd
-        + cheap_share * audit_share * costs.audit_usd
+        + _audits_per_request(costs, cheap_share, audit_share)
     )
+
+
+def _audits_per_request(costs: RequestCosts, cheap_share: float, audit_share: float) -> float:
+    return cheap_share * audit_share * costs.audit_usd
 
 
 def _break_even_share(costs: RequestCosts, audit_share: float) -> float | None:
@@ -247,7 +257,7 @@ def _from_costs(inputs: WhatIfInputs, costs: RequestCosts) -> WhatIfResult:
     always_strong = volume * strong
     cascade = volume * cascade_each
     simple_split = volume * split_each
-    audits = volume * inputs.cheap_share * inputs.audit_share * costs.audit_usd
+    audits = volume * _audits_per_request(costs, inputs.cheap_share, inputs.audit_share)
     savings = always_strong - cascade
     savings_each = strong - cascade_each
     overhead = inputs.monthly_overhead_usd

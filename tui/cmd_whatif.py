@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from routermon.core.errors import ConfigError
-from routermon.core.whatif import WhatIfInputs, WhatIfResult, from_log, project
+from routermon.core.whatif import OWN_SIZES, WhatIfInputs, WhatIfResult, from_log, project
 
 from .cli import db_option, main, resolve_db
 
@@ -68,11 +68,9 @@ def build_inputs(
                 strong_model=given.get("strong_model"),
             )
         observed_values = observed.model_dump()
-        # Tokens given on the command line apply to every call, escalated ones and audits included.
-        if "input_tokens" in given:
-            observed_values["escalated_input_tokens"] = observed_values["audit_input_tokens"] = None
-        if "output_tokens" in given:
-            observed_values["escalated_output_tokens"] = observed_values["audit_output_tokens"] = None
+        for key, sizes in OWN_SIZES.items():
+            if key in given:
+                observed_values.update(dict.fromkeys(sizes))
         return WhatIfInputs(**{**observed_values, **given, **extra})
     missing = [flag for flag, key in _REQUIRED_FLAGS.items() if key not in given]
     if missing:

@@ -97,10 +97,11 @@ FIELDS = (
         "audit-share", "Audit share %", Quantity("The audit share", 0, 100), "0", "audit_share", "{:.1f}", 100
     ),
 )
-# Observed sizes the form has no field for, applied while the token field they go with is unchanged.
+# Observed figures the form has no field for, applied while the token field they go with is
+# unchanged: the escalated and audit sizes, and (no field for it here) the cached input share.
 _WITH_FIELD = {
-    "input-tokens": ("escalated_input_tokens", "audit_input_tokens", "cached_input_share"),
-    "output-tokens": ("escalated_output_tokens", "audit_output_tokens"),
+    **whatif.OWN_SIZES,
+    "input_tokens": (*whatif.OWN_SIZES["input_tokens"], "cached_input_share"),
 }
 
 
@@ -196,7 +197,7 @@ class WhatIfScreen(MonitorScreen):
         exact = {}
         for f in FIELDS:
             if self.query_one(f"#{f.id}", Input).value == self._observed_text.get(f.id):
-                for name in (f.key, *_WITH_FIELD.get(f.id, ())):
+                for name in (f.key, *_WITH_FIELD.get(f.key, ())):
                     exact[name] = getattr(self._observed, name)
         return exact
 
