@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATE_FILE
 
 from routermon.core.analysis import (
     analyse,
@@ -18,12 +18,11 @@ from routermon.core.analysis import (
 )
 from routermon.core.errors import ConfigError
 from routermon.core.fakeapi import StandInAPI, answer, tool_input
-from routermon.core.pairs import NoPairsError, Pair, import_pairs, load_pairs
+from routermon.core.pairs import NoPairsError, Pair, load_pairs
 from routermon.core.reader import LogReader
 from routermon.core.router import Router
 from routermon.tui.cli import main
 
-DATE_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "date_gpt35_gpt4.jsonl"
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"
 LABELS = ["safe", "unsafe"]
@@ -56,13 +55,6 @@ def make_pair(
         strong_answer=json.dumps(f"s{i}"),
         input_preview=f"input {i}",
     )
-
-
-@pytest.fixture(scope="module")
-def date_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("date") / "calls.db"
-    import_pairs(DATE_FILE, db)
-    return db
 
 
 @pytest.fixture(scope="module")

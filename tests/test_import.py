@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATE_FILE
 
 from routermon.core.analysis import analyse
 from routermon.core.clock import VirtualClock
@@ -17,7 +18,6 @@ from routermon.core.prices import PriceBook
 from routermon.core.reader import LogReader
 from routermon.tui.cli import main
 
-DATE_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "date_gpt35_gpt4.jsonl"
 CLOCK = VirtualClock(1_767_225_600.0)  # 2026-01-01 00:00 UTC
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATE_FILE
 
 from routermon.core.clock import VirtualClock
 from routermon.core.fakeapi import StandInAPI, answer, tool_input
@@ -17,7 +18,6 @@ from routermon.core.router import Router
 from routermon.core.store import CallLog
 from routermon.tui.cli import main
 
-DATE_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "date_gpt35_gpt4.jsonl"
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"
 LABELS = ["safe", "unsafe"]
@@ -35,13 +35,6 @@ async def route_some(db: Path) -> None:
     for text in ("one", "two", "three", "four"):
         await router.route("classify", text, labels=LABELS)
     await router.aclose()
-
-
-@pytest.fixture(scope="module")
-def date_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("report") / "calls.db"
-    import_pairs(DATE_FILE, db)
-    return db
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,26 @@
+"""Fixtures several test files share: the real paired-outcome file shipped in tests/data, and a log built from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DATE_FILE = DATA_DIR / "date_gpt35_gpt4.jsonl"
+
+
+@pytest.fixture(scope="session")
+def date_file() -> Path:
+    """369 real date-arithmetic pairs (gpt-3.5-turbo vs gpt-4); see tests/data/README.md."""
+    return DATE_FILE
+
+
+@pytest.fixture(scope="session")
+def date_db(tmp_path_factory) -> Path:
+    """A call log holding the date file's pairs, imported once per session (tests only read it)."""
+    from routermon.core.pairs import import_pairs
+
+    db = tmp_path_factory.mktemp("date") / "calls.db"
+    import_pairs(DATE_FILE, db)
+    return db
