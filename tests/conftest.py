@@ -7,13 +7,8 @@ from pathlib import Path
 import pytest
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# 369 real date-arithmetic pairs (gpt-3.5-turbo vs gpt-4); see tests/data/README.md.
 DATE_FILE = DATA_DIR / "date_gpt35_gpt4.jsonl"
-
-
-@pytest.fixture(scope="session")
-def date_file() -> Path:
-    """369 real date-arithmetic pairs (gpt-3.5-turbo vs gpt-4); see tests/data/README.md."""
-    return DATE_FILE
 
 
 @pytest.fixture(scope="session")
