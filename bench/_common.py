@@ -16,12 +16,11 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 
-from routermon.core.catalog import default_cheap_model, default_strong_model
+from routermon.core.catalog import default_models
 from routermon.core.records import CALL_COLUMNS
 
 LABELS = ("safe", "unsafe", "review-needed")
-CHEAP_MODEL = default_cheap_model()
-STRONG_MODEL = default_strong_model()
+CHEAP_MODEL, STRONG_MODEL = default_models()
 
 _WORDS = (
     "account order refund shipping password login invoice broken screen delivery late charge card "

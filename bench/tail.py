@@ -57,10 +57,11 @@ FROM n
 # The app, headless, on the large log: Live screen, then Charts; prints its peak RSS in MB.
 _APP_CHILD = """
 import asyncio, resource, sys
+from routermon.core.workspace import Workspace
 from routermon.tui.app import RoutermonApp
 
 async def main():
-    app = RoutermonApp(sys.argv[1], poll_interval=None)
+    app = RoutermonApp(Workspace.load(db=sys.argv[1]), poll_interval=None)
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(1200):
             if app.monitor is not None and app.monitor.groups_loaded:

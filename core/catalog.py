@@ -1,16 +1,20 @@
-"""Which Claude models routermon defaults to: the newest the installed SDK and genai-prices both know."""
+"""Which Claude models routermon defaults to: the newest the installed SDK and genai-prices both know.
+
+``default_models`` is the one place a cheap or strong model left unset is chosen: the router, the
+simulator, what-if and the ``Workspace`` behind every command and screen all ask it.
+"""
 
 from __future__ import annotations
 
 import typing
-
-from anthropic.types import Model
 
 from .prices import PriceBook
 
 
 def sdk_models() -> list[str]:
     """Model names the installed ``anthropic`` SDK lists, newest first (the SDK's own order)."""
+    from anthropic.types import Model  # lazy: importing the SDK takes over a second
+
     names: list[str] = []
     for arg in typing.get_args(Model):
         names.extend(a for a in typing.get_args(arg) if isinstance(a, str))
@@ -26,9 +30,8 @@ def newest(family: str, prices: PriceBook | None = None) -> str:
     raise LookupError(f"no {family} model is known to both the anthropic SDK and genai-prices")
 
 
-def default_cheap_model() -> str:
-    return newest("haiku")
-
-
-def default_strong_model() -> str:
-    return newest("sonnet")
+def default_models(
+    cheap_model: str | None = None, strong_model: str | None = None, prices: PriceBook | None = None
+) -> tuple[str, str]:
+    """``(cheap, strong)``: each as given, or the newest priced Haiku / Sonnet when ``None``."""
+    return (cheap_model or newest("haiku", prices), strong_model or newest("sonnet", prices))

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 Role = Literal["cheap", "strong", "shadow", "audit"]
 Mode = Literal["cascade", "shadow", "import"]
+MODES: tuple[str, ...] = ("cascade", "shadow")  # the modes a router runs in ("import" is for pairs)
 EscalationReason = Literal["low_confidence", "invalid_output", "refusal", "cheap_error"]
 ESCALATION_REASONS: tuple[str, ...] = ("low_confidence", "invalid_output", "refusal", "cheap_error")
 

@@ -22,17 +22,16 @@ import anthropic
 from pydantic import BaseModel, ValidationError
 
 from . import tasks as task_lib
-from .catalog import default_cheap_model, default_strong_model
+from .catalog import default_models
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import ConfigError, RouteFailedError
 from .pairs import answers_match
 from .prices import PriceBook
-from .records import CALL_COLUMNS, RouteResult
+from .records import CALL_COLUMNS, MODES, RouteResult
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
 from .text import sha256_text, valid_utf8
 
-MODES = ("cascade", "shadow")
 # Random part of unseeded request ids; seeded from os.urandom, and again in every forked child.
 _ID_RNG = random.Random()
 os.register_at_fork(after_in_child=_ID_RNG.seed)
@@ -131,10 +130,8 @@ class Router:
         if tiers is None:
             if not 0.0 <= threshold <= 1.0:
                 raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
-            tiers = (
-                Tier(cheap_model or default_cheap_model(), threshold),
-                Tier(strong_model or default_strong_model()),
-            )
+            cheap_model, strong_model = default_models(cheap_model, strong_model, self.prices)
+            tiers = (Tier(cheap_model, threshold), Tier(strong_model))
         self.tiers: tuple[Tier, ...] = tuple(tiers)
         if len(self.tiers) < 2:
             raise ConfigError("A cascade needs at least two tiers (a cheap and a strong model).")

@@ -81,15 +81,36 @@ class Settings(BaseSettings):
         return Path(self.db).expanduser() if self.db else default_db_path()
 
 
+def _env_name(field: str) -> str | None:
+    """The ``ROUTERMON_*`` variable that set ``field``, if one did (names are case-insensitive)."""
+    wanted = f"ROUTERMON_{field}".upper()
+    return next((name for name in os.environ if name.upper() == wanted), None)
+
+
 def load_settings(**overrides) -> Settings:
-    """Read the settings; a malformed file or value is a ``ConfigError`` naming it."""
+    """Read the settings; a wrong value is a ``ConfigError`` naming the variable or file it came from.
+
+    ``$ROUTERMON_CONFIG`` naming a file that does not exist is refused (a typo there would otherwise
+    silently run on the defaults); the per-user file is optional.
+    """
+    path = config_path()
+    if os.environ.get("ROUTERMON_CONFIG") and not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise ConfigError(f"ROUTERMON_CONFIG names the settings file {path}, which {what}.")
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(
-            f"Setting {where!r} is invalid ({first.get('msg')}); check {config_path()}."
-        ) from None
+        loc = [str(p) for p in first.get("loc", ())]
+        where = ".".join(loc) or "settings"
+        problem = f"({first.get('msg')})"
+        env = _env_name(loc[0]) if loc else None
+        if loc and loc[0] in overrides:
+            raise ConfigError(f"The option for {where!r} is invalid {problem}.") from None
+        if env is not None:
+            raise ConfigError(
+                f"The environment variable {env}={os.environ[env]!r} is invalid {problem}."
+            ) from None
+        raise ConfigError(f"Setting {where!r} in the settings file {path} is invalid {problem}.") from None
     except (OSError, ValueError) as exc:  # unreadable or malformed TOML
-        raise ConfigError(f"The settings file {config_path()} cannot be read: {exc}.") from None
+        raise ConfigError(f"The settings file {path} cannot be read: {exc}.") from None

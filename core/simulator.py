@@ -30,13 +30,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from . import tasks as task_lib
-from .catalog import default_cheap_model, default_strong_model
+from .catalog import default_models
 from .clock import VirtualClock
 from .errors import ConfigError, RouteFailedError
 from .fakeapi import StandInAPI
 from .prices import PriceBook
 from .reader import LogReader, TierModelStats
-from .router import MODES, Router
+from .records import MODES
+from .router import Router
 from .scenario import Scenario, TaskProfile, load_scenario, true_label
 from .simtext import InvoiceRecord, make_text
 from .store import CallLog
@@ -245,8 +246,7 @@ def resolve_models(
 ) -> tuple[str, str]:
     """The cheap and strong model a simulation uses; raises ``UnknownModelError`` for an unpriced one."""
     prices = prices or PriceBook()
-    cheap = cheap_model or default_cheap_model()
-    strong = strong_model or default_strong_model()
+    cheap, strong = default_models(cheap_model, strong_model, prices)
     for model in (cheap, strong):
         prices.rates(model)  # an unknown model fails before the log is touched
     return cheap, strong

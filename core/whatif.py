@@ -148,6 +148,50 @@ class WhatIfResult(BaseModel):
     cascade_cost_per_request_usd: float = 0.0  # cheap call plus the strong call's expected share
     audit_usd: float = 0.0  # the audits' part of cascade_usd
 
+    def to_json(self) -> dict:
+        """The projection as ``routermon whatif --json`` prints it (one shape for every caller)."""
+        return {
+            "inputs": self.inputs.model_dump(),
+            "monthly_usd": {
+                "always_strong": self.always_strong_usd,
+                "always_cheap": self.always_cheap_usd,
+                "cascade": self.cascade_usd,
+                "simple_split": self.simple_split_usd,
+                "overhead": self.inputs.monthly_overhead_usd,
+                "audits": self.audit_usd,
+            },
+            "per_request_usd": {
+                "cheap_call": self.cheap_cost_per_request_usd,
+                "strong_call": self.strong_cost_per_request_usd,
+                "cascade": self.cascade_cost_per_request_usd,
+            },
+            "savings_usd": self.savings_usd,
+            "savings_pct": self.savings_pct,
+            "simple_split_savings_usd": self.simple_split_savings_usd,
+            "net_savings_usd": self.net_savings_usd,
+            "break_even_cheap_share": self.break_even_cheap_share,
+            "break_even_monthly_requests": self.break_even_monthly_requests,
+            "notes": self.notes,
+        }
+
+
+def typed_over_observed(observed: WhatIfInputs | None, typed: dict[str, Any]) -> WhatIfInputs:
+    """The inputs for values a person typed on top of observed traffic (``whatif --from-log`` with
+    options, the What-if screen after "Use observed traffic").
+
+    Typed values win. A typed token count applies to every call, so it also replaces the observed
+    sizes that go with it (``OWN_SIZES``: the escalated requests' and the audits' own sizes). Every
+    other observed figure stays, the cached-input share included: it is a share of the input, not a
+    size, and still describes the traffic. Without ``observed`` the typed values are all there is.
+    """
+    if observed is None:
+        return WhatIfInputs(**typed)
+    values = observed.model_dump()
+    for key, sizes in OWN_SIZES.items():
+        if key in typed:
+            values.update(dict.fromkeys(sizes))
+    return WhatIfInputs(**{**values, **typed})
+
 
 class RequestCosts(BaseModel):
     """USD for one average call of each model, and why prices may differ from what was asked."""
@@ -342,6 +386,7 @@ def from_log(
     now: float | None = None,
     cheap_model: str | None = None,
     strong_model: str | None = None,
+    prices: PriceBook | None = None,
 ) -> WhatIfInputs:
     """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month
     (see ``inputs_from_usage``); imported pairs are left out. Raises ``ConfigError`` when the
@@ -364,6 +409,7 @@ def from_log(
         days=days,
         cheap_model=cheap_model,
         strong_model=strong_model,
+        prices=prices,
     )
 
 
@@ -375,6 +421,7 @@ def inputs_from_usage(
     days: float,
     cheap_model: str | None = None,
     strong_model: str | None = None,
+    prices: PriceBook | None = None,
 ) -> WhatIfInputs:
     """What-if inputs from ``days`` days of calls, grouped by tier, role and model.
 
@@ -401,14 +448,10 @@ def inputs_from_usage(
     if strong_model is None:
         top = max((u.tier for u in usage), default=0)
         strong_model = _most_calls([u for u in usage if u.tier == top and top > 0])
-    if strong_model is None:
-        from .catalog import default_strong_model  # lazy: it loads the SDK's model list
+    if cheap_model is None or strong_model is None:
+        from .catalog import default_models  # lazy: it loads the SDK's model list
 
-        strong_model = default_strong_model()
-    if cheap_model is None:
-        from .catalog import default_cheap_model
-
-        cheap_model = default_cheap_model()
+        cheap_model, strong_model = default_models(cheap_model, strong_model, prices)
     return WhatIfInputs(
         monthly_requests=requests / days * MONTH_DAYS if days > 0 else 0.0,
         cheap_share=1.0 - escalated / requests if requests else 1.0,

@@ -19,3 +19,17 @@ def date_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("date") / "calls.db"
     import_pairs(DATE_FILE, db)
     return db
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Every test reads an empty settings file and no ``ROUTERMON_*`` variable of the machine's user."""
+    import os
+
+    for name in list(os.environ):
+        if name.upper().startswith("ROUTERMON_"):
+            monkeypatch.delenv(name)
+    empty = tmp_path / "no-settings.toml"
+    empty.touch()
+    monkeypatch.setenv("ROUTERMON_CONFIG", str(empty))
+    return empty

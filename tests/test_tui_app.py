@@ -391,10 +391,11 @@ async def test_traffic_source_runs_until_the_app_exits(log_copy):
 
 
 def _run_app_error(db, capsys) -> str:
-    from routermon.tui.app_main import run_app
+    from routermon.core.workspace import Workspace
+    from routermon.tui.launch import run_app
 
     with pytest.raises(SystemExit) as exit_info:
-        run_app(str(db))
+        run_app(Workspace.load(db=str(db)))
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("routermon: ") and "Traceback" not in err

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from routermon.core.catalog import default_cheap_model, default_strong_model
+from routermon.core.catalog import default_models
 from routermon.core.errors import ConfigError, UnknownModelError
 from routermon.core.prices import PriceBook
 from routermon.core.reader import LogReader
@@ -530,7 +530,7 @@ def test_from_log_without_escalations_uses_the_default_strong_model(tmp_path):
     with LogReader(path) as reader:
         inputs = from_log(reader, days=1, now=NOW)
     assert inputs.cheap_share == 1.0
-    assert inputs.strong_model == default_strong_model()
+    assert inputs.strong_model == default_models()[1]
 
 
 def test_from_log_with_an_empty_window_is_a_config_error(tmp_path):
@@ -625,7 +625,7 @@ def test_cli_defaults_to_the_catalog_models():
     )
     assert result.exit_code == 0, result.output
     inputs = json.loads(result.stdout)["inputs"]
-    assert (inputs["cheap_model"], inputs["strong_model"]) == (default_cheap_model(), default_strong_model())
+    assert (inputs["cheap_model"], inputs["strong_model"]) == default_models()
 
 
 def test_cli_cached_share_and_overhead_reach_the_projection():

@@ -160,13 +160,16 @@ def append_requests(
     return len(rows)
 
 
-def make_app(path: Path, **kwargs):
-    """The app on ``path`` with a fixed clock and no timed polling (tests poll with ``r``)."""
+def make_app(path: Path, *, settings: dict | None = None, **kwargs):
+    """The app on ``path`` with a fixed clock and no timed polling (tests poll with ``r``);
+    ``settings`` are given to the workspace as if read from the settings file."""
+    from routermon.core.settings import load_settings
+    from routermon.core.workspace import Workspace
     from routermon.tui.app import RoutermonApp
 
     kwargs.setdefault("clock", fixed_clock())
     kwargs.setdefault("poll_interval", None)
-    return RoutermonApp(path, **kwargs)
+    return RoutermonApp(Workspace(load_settings(**(settings or {})), db=path), **kwargs)
 
 
 async def settle(pilot, rounds: int = 20) -> None:

@@ -23,6 +23,7 @@ from routermon.core.clock import SYSTEM_CLOCK, Clock
 from routermon.core.errors import DatabaseError
 from routermon.core.live import LiveMonitor
 from routermon.core.reader import LogReader
+from routermon.core.workspace import Workspace
 
 from .screens.charts import ChartsScreen
 from .screens.help import HelpScreen
@@ -37,10 +38,11 @@ _SWITCH = Binding.Group("Screens", compact=True)
 
 
 class RoutermonApp(App[None]):
-    """The monitor over the call log at ``db_path``.
+    """The monitor over the workspace's call log.
 
     Args:
-        db_path: the call log (checked by ``run_app`` before the app starts).
+        workspace: the process's ``Workspace`` (its log, checked by ``run_app`` before the app
+            starts; its prices, threshold and default models, which the screens use).
         clock: "now" for today, this month and the chart windows (a fixed clock in tests).
         poll_interval: seconds between polls for new rows; ``None`` polls only on ``r`` / ``action_refresh``.
         traffic: optional live traffic source, ``traffic(stop)`` run in a thread worker until ``stop``
@@ -74,7 +76,7 @@ class RoutermonApp(App[None]):
 
     def __init__(
         self,
-        db_path: Path | str,
+        workspace: Workspace,
         *,
         clock: Clock | None = None,
         poll_interval: float | None = 1.0,
@@ -82,7 +84,8 @@ class RoutermonApp(App[None]):
         table_rows: int = 200,
     ) -> None:
         super().__init__()
-        self.db_path = Path(db_path)
+        self.workspace = workspace
+        self.db_path = Path(workspace.db_path)
         self.clock = clock or SYSTEM_CLOCK
         self.poll_interval = poll_interval
         self.traffic = traffic

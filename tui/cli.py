@@ -1,48 +1,99 @@
 """The ``routermon`` command: a thin layer over ``routermon.core``.
 
-Each command lives in its own ``cmd_*.py`` module and registers itself on ``main``.
-Errors a user can cause (``RoutermonError``) end in one sentence on stderr and exit code 2.
+Each command lives in its own ``cmd_*.py`` module. ``COMMANDS`` below is the one list of them: the
+group imports a command's module only when that command runs (or its ``--help`` is asked), so
+``routermon --help`` loads click and nothing else. The group builds the process's ``Workspace``
+(settings, ``--db``, prices, default models) on first use and hands it down as ``ctx.obj``.
+Errors a user can cause (``RoutermonError``) end in one sentence on stderr and exit code 2;
+Ctrl-C ends with one line and exit code 130.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import NamedTuple
 
 import click
 
-from routermon.core import __version__
-from routermon.core.errors import RoutermonError
+from .options import Session, db_option
 
-# Command modules, in the order ``routermon --help`` lists them.
-COMMAND_MODULES = (
-    "demo",
-    "route",
-    "shadow",
-    "import_",
-    "thresholds",
-    "report",
-    "simulate",
-    "whatif",
-    "fake_api",
+
+class CommandEntry(NamedTuple):
+    name: str
+    target: str  # "module:function", the module under routermon.tui
+    short_help: str  # shown by ``routermon --help`` without importing the module
+    aliases: tuple[str, ...] = ()  # older names that still work, not listed
+
+
+# The commands, in the order ``routermon --help`` lists them.
+COMMANDS = (
+    CommandEntry(
+        "demo", "cmd_demo:demo_command", "Open the monitor on simulated traffic (no API key needed)."
+    ),
+    CommandEntry(
+        "route", "cmd_route:route_command", "Route one text through the cascade and print the result."
+    ),
+    CommandEntry("shadow", "cmd_shadow:shadow_command", "Run both models on every input of a file."),
+    CommandEntry(
+        "import", "cmd_import:import_command", "Import paired outcomes of a cheap and a strong model."
+    ),
+    CommandEntry(
+        "thresholds",
+        "cmd_thresholds:thresholds_command",
+        "Sweep thresholds over paired outcomes; recommend one.",
+    ),
+    CommandEntry("report", "cmd_report:report_command", "Write the audit report (Markdown or JSON)."),
+    CommandEntry(
+        "simulate",
+        "cmd_simulate:simulate_command",
+        "Simulate traffic through the router (no API key needed).",
+    ),
+    CommandEntry("whatif", "cmd_whatif:whatif", "Project monthly cost and savings of the cascade."),
+    CommandEntry(
+        "stand-in",
+        "cmd_stand_in:stand_in_command",
+        "Serve the stand-in Messages API on loopback.",
+        aliases=("fake-api",),
+    ),
 )
+_BY_NAME = {name: entry for entry in COMMANDS for name in (entry.name, *entry.aliases)}
+
+
+def load_command(entry: CommandEntry) -> click.Command:
+    """Import the command's module and return its click command (named and helped as listed)."""
+    module_name, function = entry.target.split(":")
+    command = getattr(importlib.import_module(f"routermon.tui.{module_name}"), function)
+    command.name, command.short_help = entry.name, entry.short_help
+    return command
 
 
 class RoutermonGroup(click.Group):
-    """Runs the app when no command is given; turns user errors into one line and exit 2."""
+    """Loads commands on demand; runs the app when no command is given; turns user errors into one
+    line and exit 2, and Ctrl-C into one line and exit 130."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # registration order, not alphabetical
+        return [entry.name for entry in COMMANDS]  # registration order, not alphabetical
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = _BY_NAME.get(cmd_name)
+        return load_command(entry) if entry is not None else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The listing comes from COMMANDS, so ``routermon --help`` imports no command module.
+        with formatter.section("Commands"):
+            formatter.write_dl([(entry.name, entry.short_help) for entry in COMMANDS])
 
     def main(self, *args, **kwargs):
-        kwargs.setdefault("standalone_mode", True)
+        from routermon.core.errors import RoutermonError
+
         try:
             return super().main(*args, **{**kwargs, "standalone_mode": False})
         except RoutermonError as exc:
             click.echo(f"routermon: {exc}", err=True)
             sys.exit(2)
-        except click.exceptions.Abort:
-            click.echo("Aborted.", err=True)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo("routermon: interrupted.", err=True)
             sys.exit(130)
         except click.ClickException as exc:
             exc.show()
@@ -51,19 +102,10 @@ class RoutermonGroup(click.Group):
             sys.exit(exc.exit_code)
 
 
-db_option = click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=True, path_type=str),
-    default=None,
-    help="Call log database (default: $ROUTERMON_DB, the settings file, or the per-user data folder).",
-)
-
-
 @click.group(
     cls=RoutermonGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
 )
-@click.version_option(__version__, "--version", prog_name="routermon")
+@click.version_option(None, "--version", package_name="routermon", prog_name="routermon")
 @db_option
 @click.pass_context
 def main(ctx: click.Context, db: str | None) -> None:
@@ -71,24 +113,15 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     With no command, opens the terminal monitor on the call log.
     """
+    session = ctx.ensure_object(Session)
+    session.db = db
     if ctx.invoked_subcommand is None:
-        from .app_main import run_app
+        from .launch import run_app
 
-        run_app(db)
+        run_app(session.workspace())
 
-
-def resolve_db(db: str | None):
-    """``--db``, else ``ROUTERMON_DB`` / the settings file, else the per-user default."""
-    from routermon.core.settings import load_settings
-
-    return load_settings().db_path(db)
-
-
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"routermon.tui.cmd_{_name}")
 
 if __name__ == "__main__":
-    # Run as a script, this module is ``__main__``; commands registered on the importable module.
-    from routermon.tui.cli import main as _main
+    from routermon.tui import run
 
-    _main()
+    run()

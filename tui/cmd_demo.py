@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
-
-from routermon.core.db import check_path
-from routermon.core.demo import HISTORY_DAYS, demo_db_path, live_traffic, prepare_demo
-
-from .cli import main
 
 
-@main.command("demo", short_help="Open the monitor on simulated traffic (no API key needed).")
+@click.command("demo")
 @click.option(
     "--db",
     "db",
     type=click.Path(dir_okay=True, path_type=str),
     default=None,
-    help="Demo database (default: demo.db in the per-user data folder, apart from your real log).",
+    help="Demo database (default: $ROUTERMON_DB if set, else demo.db in the per-user data folder, "
+    "apart from your real log).",
 )
 @click.option(
     "--rate",
@@ -32,10 +24,21 @@ from .cli import main
 @click.option("--fresh", is_flag=True, help="Start the demo log over.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-app", is_flag=True, help="Only prepare the demo log, then exit.")
-def demo_command(db, rate, fresh, seed, no_app):
+@click.pass_context
+def demo_command(ctx, db, rate, fresh, seed, no_app):
     """Create a demo log with a few days of simulated history, keep simulated traffic flowing
     through the real router against the stand-in API, and open the monitor on it."""
-    path = demo_db_path() if db is None else Path(db).expanduser()
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from routermon.core.db import check_path
+    from routermon.core.demo import HISTORY_DAYS, demo_db_path, live_traffic, prepare_demo
+
+    from .options import workspace
+
+    ws = workspace(ctx, db)
+    path = ws.explicit_db_path or demo_db_path()  # never the settings file's log: the demo stays apart
+    ws = ws.with_db(path)
     check_path(path, must_exist=False)
     console = Console(stderr=True)
     with Progress(
@@ -62,6 +65,6 @@ def demo_command(db, rate, fresh, seed, no_app):
         console.print(f"Demo log {path}: {backfill.already_had} requests, up to date.")
     if no_app:
         return
-    from .app_main import run_app
+    from .launch import run_app
 
-    run_app(str(path), traffic=live_traffic(path, rate=rate) if rate > 0 else None)
+    run_app(ws, traffic=live_traffic(path, rate=rate) if rate > 0 else None)

@@ -6,19 +6,11 @@ from pathlib import Path
 
 import click
 
-from routermon.core.errors import RoutermonError
-from routermon.core.report import build_report, render_json, render_markdown
-from routermon.core.settings import load_settings
-
-from .cli import db_option, main
 from .cmd_thresholds import open_log
+from .options import db_option, workspace
 
 
-class ReportWriteError(RoutermonError):
-    """The report file cannot be written."""
-
-
-@main.command("report", short_help="Write the audit report (Markdown or JSON).")
+@click.command("report")
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False, path_type=str), default=None, help="Write to FILE."
@@ -32,14 +24,17 @@ class ReportWriteError(RoutermonError):
 @click.pass_context
 def report_command(ctx, fmt, out, task, target_accuracy, max_escalation, db) -> None:
     """Write the audit a team lead can read: traffic, spend, escalations and the threshold analysis."""
-    settings = load_settings()
-    with open_log(ctx, db) as reader:
+    from routermon.core.errors import RoutermonError
+    from routermon.core.report import build_report, render_json, render_markdown
+
+    ws = workspace(ctx, db)
+    with open_log(ws) as reader:
         report = build_report(
             reader,
             task=task,
             target_accuracy=target_accuracy,
             max_escalation=max_escalation,
-            default_threshold=settings.threshold,
+            default_threshold=ws.threshold,
         )
     text = render_json(report) + "\n" if fmt == "json" else render_markdown(report)
     if out is None:
@@ -48,5 +43,5 @@ def report_command(ctx, fmt, out, task, target_accuracy, max_escalation, db) -> 
     try:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ReportWriteError(f"The report cannot be written to {out}: {exc.strerror}.") from None
+        raise RoutermonError(f"The report cannot be written to {out}: {exc.strerror}.") from None
     click.echo(f"Wrote the {fmt} report to {out}.", err=True)

@@ -6,17 +6,11 @@ import asyncio
 import json
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from routermon.core.errors import ConfigError
-from routermon.core.settings import load_settings
-
-from .cli import db_option, main, resolve_db
-from .routing import build_router, parse_labels
+from .options import db_option, parse_labels, stand_in_option, workspace
 
 
-@main.command("route")
+@click.command("route")
 @click.argument("text")
 @click.option(
     "--task",
@@ -34,31 +28,34 @@ from .routing import build_router, parse_labels
     "--threshold", type=float, default=None, help="Keep the cheap answer at or above this confidence."
 )
 @click.option("--mode", type=click.Choice(["cascade", "shadow"]), default="cascade", show_default=True)
+@stand_in_option
 @click.option(
-    "--fake", is_flag=True, help="Use the built-in stand-in API instead of the real one (no key needed)."
-)
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --fake)."
+    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @db_option
-def route_command(text, task, labels, cheap_model, strong_model, threshold, mode, fake, seed, as_json, db):
+@click.pass_context
+def route_command(
+    ctx, text, task, labels, cheap_model, strong_model, threshold, mode, stand_in, seed, as_json, db
+):
     """Route one text through the cascade and print the result."""
-    settings = load_settings()
+    from rich.console import Console
+    from rich.table import Table
+
+    from routermon.core.errors import ConfigError
+
     label_list = parse_labels(labels, task)
     if task == "extract":
         raise ConfigError(
             "The extract task needs a pydantic model of its fields; use it from Python (routermon.core)."
         )
-    router = build_router(
-        settings,
-        resolve_db(db),
+    router = workspace(ctx, db).router(
         cheap_model=cheap_model,
         strong_model=strong_model,
         threshold=threshold,
         mode=mode,
-        source="fake" if fake else "live",
-        fake=fake,
+        source="fake" if stand_in else "live",
+        stand_in=stand_in,
         seed=seed,
     )
 

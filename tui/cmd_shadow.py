@@ -7,25 +7,11 @@ import signal
 import threading
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from routermon.core.errors import ConfigError
-from routermon.core.settings import load_settings
-from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
-
-from .cli import db_option, main, resolve_db
-from .routing import build_router, parse_labels
+from .options import db_option, parse_labels, stand_in_option, workspace
 
 
-@main.command("shadow", short_help="Run both models on every input of a file.")
+@click.command("shadow")
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--task", default="classify", show_default=True, help="classify or summarize.")
 @click.option("--labels", default=None, help="Comma-separated labels for classify.")
@@ -36,19 +22,23 @@ from .routing import build_router, parse_labels
     "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests in flight."
 )
 @click.option("--resume", is_flag=True, help="Skip inputs that already have a pair in the log.")
-@click.option("--fake", is_flag=True, help="Use the built-in stand-in API (no key needed).")
+@stand_in_option
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --fake)."
+    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
 )
 @click.option(
+    "--stand-in-latency",
     "--fake-latency",
+    "stand_in_latency",
     type=click.FloatRange(0, 10),
     default=0.0,
     show_default=True,
-    help="With --fake, sleep this share of each simulated latency (0 answers at once).",
+    help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
 )
 @db_option
+@click.pass_context
 def shadow_command(
+    ctx,
     file,
     task,
     labels,
@@ -57,30 +47,41 @@ def shadow_command(
     threshold,
     concurrency,
     resume,
-    fake,
+    stand_in,
     seed,
-    fake_latency,
+    stand_in_latency,
     db,
 ):
     """Run cheap and strong models side by side on every input of a file."""
-    settings = load_settings()
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from routermon.core.errors import ConfigError
+    from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
+
     label_list = parse_labels(labels, task)
     if task not in ("classify", "summarize"):
         raise ConfigError(f"The shadow command runs classify or summarize, not {task!r}.")
     items = read_inputs(file)
-    db_path = resolve_db(db)
+    ws = workspace(ctx, db)
+    db_path = ws.db_path
     skip = done_inputs(db_path, task) if resume else set()
-    router = build_router(
-        settings,
-        db_path,
+    router = ws.router(
         cheap_model=cheap_model,
         strong_model=strong_model,
         threshold=threshold,
         mode="shadow",
         source=SOURCE,
-        fake=fake,
+        stand_in=stand_in,
         seed=seed,
-        fake_latency=fake_latency,
+        stand_in_latency=stand_in_latency,
     )
     console = Console(stderr=True)
     stop = threading.Event()

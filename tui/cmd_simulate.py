@@ -7,39 +7,23 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from routermon.core.errors import ConfigError
-from routermon.core.prices import PriceBook
-from routermon.core.router import MODES
-from routermon.core.scenario import load_scenario
-from routermon.core.settings import load_settings
-from routermon.core.simulator import (
-    SimulationProgress,
-    SimulationSummary,
-    check_inputs,
-    resolve_models,
-    simulate,
-    simulate_live,
-)
+from routermon.core.records import MODES
 
-from .cli import db_option, main, resolve_db
+from .options import db_option, workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from routermon.core.simulator import SimulationProgress, SimulationSummary
 
 LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
 
 
-@main.command("simulate", short_help="Simulate traffic through the router (no API key needed).")
+@click.command("simulate")
 @click.option("--requests", "-n", "requests", type=int, default=None, help="How many requests to simulate.")
 @click.option(
     "--scenario",
@@ -65,7 +49,9 @@ LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
 @click.option("--duration", type=float, default=None, help="With --live: stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @db_option
+@click.pass_context
 def simulate_command(
+    ctx,
     requests,
     scenario_file,
     threshold,
@@ -87,22 +73,27 @@ def simulate_command(
     the monitor has history to show. Prints the requests, escalation share, spend and what a
     month at this rate would cost.
     """
-    settings = load_settings()
+    from rich.console import Console
+
+    from routermon.core.errors import ConfigError
+    from routermon.core.scenario import load_scenario
+    from routermon.core.simulator import check_inputs, resolve_models
+
+    ws = workspace(ctx, db)
     scenario = load_scenario(scenario_file)
     common = dict(
-        threshold=settings.threshold if threshold is None else threshold,
+        threshold=ws.threshold if threshold is None else threshold,
         mode=mode,
         seed=seed,
-        cheap_model=cheap_model or settings.cheap_model,
-        strong_model=strong_model or settings.strong_model,
-        audit_share=settings.audit_share if audit_share is None else audit_share,
-        prices=PriceBook(overrides=settings.prices),
-        store_inputs=settings.store_inputs,
+        audit_share=ws.audit_share if audit_share is None else audit_share,
+        prices=ws.prices,
+        store_inputs=ws.store_inputs,
     )
     check = {k: common[k] for k in ("threshold", "mode", "audit_share")}
     common["cheap_model"], common["strong_model"] = resolve_models(
-        common["cheap_model"], common["strong_model"], common["prices"]
+        *ws.models(cheap_model, strong_model), ws.prices
     )
+    db = ws.db_path
     if live:
         if requests is not None:
             raise ConfigError(
@@ -128,6 +119,18 @@ def simulate_command(
 
 
 def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSummary:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from routermon.core.simulator import simulate
+
     console = Console(stderr=True)
     columns = (
         TextColumn("[bold]simulate[/]"),
@@ -144,12 +147,14 @@ def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSumm
         def advance(p: SimulationProgress) -> None:
             bar.update(handle, completed=p.done, spend=p.spend_usd)
 
-        return simulate(
-            scenario, requests=requests, db_path=resolve_db(db), days=days, progress=advance, **common
-        )
+        return simulate(scenario, requests=requests, db_path=db, days=days, progress=advance, **common)
 
 
 def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
+    from rich.console import Console
+
+    from routermon.core.simulator import simulate_live
+
     console = Console(stderr=True)
     stop = threading.Event()
     latest: list[SimulationProgress | None] = [None]  # the newest progress, set by the worker thread
@@ -164,7 +169,7 @@ def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
             outcome["summary"] = simulate_live(
                 scenario,
                 rate=rate,
-                db_path=resolve_db(db),
+                db_path=db,
                 stop_event=stop,
                 duration=duration,
                 progress=note,
@@ -180,7 +185,7 @@ def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
     # A parent that runs this as a child process stops it with SIGTERM: finish and flush as for Ctrl-C.
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if _main_thread() else None
     console.print(
-        f"Simulating {rate:g} requests/s into {resolve_db(db)}"
+        f"Simulating {rate:g} requests/s into {db}"
         + (f" for {duration:g} s" if duration else "; Ctrl-C to stop")
         + "."
     )
@@ -221,6 +226,8 @@ def _usd(value: float) -> str:
 
 def print_summary(console: Console, summary: SimulationSummary, *, live: bool = False) -> None:
     """The run, per task, and the month at this rate, as three tables."""
+    from rich.table import Table
+
     t = summary.tally
     window = (
         f"{summary.wall_seconds:.0f} s of live traffic"

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from routermon.core.analysis import SweepResult, analyse
-from routermon.core.pairs import NoPairsError
-from routermon.core.reader import LogReader
-from routermon.core.report import answer_text, usd
-from routermon.core.settings import load_settings
+from .options import db_option, workspace
 
-from .cli import db_option, main, resolve_db
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from routermon.core.analysis import SweepResult
+    from routermon.core.reader import LogReader
+    from routermon.core.workspace import Workspace
 
 MAX_ROWS = 40  # beyond this, the table shows the 0.05 grid and the recommended threshold
 HOW_TO_PAIR = "run `routermon shadow FILE --task T` or `routermon import FILE` to get paired outcomes"
 
 
-def open_log(ctx: click.Context, db: str | None) -> LogReader:
-    """The reader on the log; a missing log says how to get paired outcomes."""
-    path = Path(resolve_db(db or ctx.find_root().params.get("db")))
+def open_log(ws: Workspace) -> LogReader:
+    """The reader on the workspace's log; a missing log says how to get paired outcomes."""
+    from routermon.core.pairs import NoPairsError
+    from routermon.core.reader import LogReader
+
+    path = Path(ws.db_path)
     if not path.exists():
         raise NoPairsError(f"There is no call log at {path} yet; {HOW_TO_PAIR}.")
     return LogReader(path)
@@ -42,6 +45,10 @@ def _shown_rows(result: SweepResult, show_all: bool):
 
 def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
     """The sweep, recommendation, calibration and per-task view as rich tables."""
+    from rich.table import Table
+
+    from routermon.core.report import answer_text, usd
+
     scope = f" of task {result.task}" if result.task else ""
     console.print(
         f"[bold]{result.pairs:,} paired outcomes{scope}[/] — cheap {', '.join(result.cheap_models)}, "
@@ -131,7 +138,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
         console.print(f"[dim]• {note}[/]")
 
 
-@main.command("thresholds", short_help="Sweep thresholds over paired outcomes; recommend one.")
+@click.command("thresholds")
 @click.option("--task", default=None, help="Only the pairs of this task.")
 @click.option(
     "--target-accuracy",
@@ -154,15 +161,19 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
 @click.pass_context
 def thresholds_command(ctx, task, target_accuracy, max_escalation, threshold, show_all, as_json, db) -> None:
     """Sweep confidence thresholds over the paired outcomes and recommend one."""
-    settings = load_settings()
-    with open_log(ctx, db) as reader:
+    from rich.console import Console
+
+    from routermon.core.analysis import analyse
+
+    ws = workspace(ctx, db)
+    with open_log(ws) as reader:
         result = analyse(
             reader,
             task,
             target_accuracy=target_accuracy,
             max_escalation=max_escalation,
             threshold=threshold,
-            default_threshold=settings.threshold,
+            default_threshold=ws.threshold,
         )
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False))

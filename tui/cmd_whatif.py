@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from routermon.core.errors import ConfigError
-from routermon.core.whatif import OWN_SIZES, WhatIfInputs, WhatIfResult, from_log, project
+from .options import db_option, workspace
 
-from .cli import db_option, main, resolve_db
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from routermon.core.whatif import WhatIfInputs, WhatIfResult
+    from routermon.core.workspace import Workspace
 
 # Flag name -> WhatIfInputs field, for the values a person can give or take from the log.
 _FLAG_FIELDS = {
@@ -43,6 +45,7 @@ def share(value: float | None) -> str:
 
 
 def build_inputs(
+    ws: Workspace,
     flags: dict,
     *,
     cached_share: float | None,
@@ -50,71 +53,43 @@ def build_inputs(
     overhead: float,
     use_log: bool,
     days: float,
-    db: str | None,
 ) -> WhatIfInputs:
-    """Inputs from the flags, on top of the observed traffic when ``use_log`` is set."""
+    """Inputs from the flags, typed over the observed traffic when ``use_log`` is set."""
+    from routermon.core import whatif
+    from routermon.core.errors import ConfigError
+
     given = {_FLAG_FIELDS[k]: v for k, v in flags.items() if v is not None}
-    extra = {"batch": batch, "monthly_overhead_usd": overhead}
+    given.update(batch=batch, monthly_overhead_usd=overhead)
     if cached_share is not None:
-        extra["cached_input_share"] = cached_share
+        given["cached_input_share"] = cached_share
     if use_log:
         from routermon.core.reader import LogReader
 
-        with LogReader(resolve_db(db)) as reader:
-            observed = from_log(
+        with LogReader(ws.db_path) as reader:
+            observed = whatif.from_log(
                 reader,
                 days=days,
                 cheap_model=given.get("cheap_model"),
                 strong_model=given.get("strong_model"),
+                prices=ws.prices,
             )
-        observed_values = observed.model_dump()
-        for key, sizes in OWN_SIZES.items():
-            if key in given:
-                observed_values.update(dict.fromkeys(sizes))
-        return WhatIfInputs(**{**observed_values, **given, **extra})
+        return whatif.typed_over_observed(observed, given)
     missing = [flag for flag, key in _REQUIRED_FLAGS.items() if key not in given]
     if missing:
         raise ConfigError(
             f"Give {', '.join(missing)} (or --from-log to take them from the call log); "
             "run `routermon whatif --help` for the options."
         )
-    if "cheap_model" not in given or "strong_model" not in given:
-        from routermon.core.catalog import default_cheap_model, default_strong_model
-
-        given.setdefault("cheap_model", default_cheap_model())
-        given.setdefault("strong_model", default_strong_model())
-    return WhatIfInputs(**given, **extra)
-
-
-def result_json(result: WhatIfResult) -> dict:
-    """The projection as the ``--json`` object."""
-    return {
-        "inputs": result.inputs.model_dump(),
-        "monthly_usd": {
-            "always_strong": result.always_strong_usd,
-            "always_cheap": result.always_cheap_usd,
-            "cascade": result.cascade_usd,
-            "simple_split": result.simple_split_usd,
-            "overhead": result.inputs.monthly_overhead_usd,
-            "audits": result.audit_usd,
-        },
-        "per_request_usd": {
-            "cheap_call": result.cheap_cost_per_request_usd,
-            "strong_call": result.strong_cost_per_request_usd,
-            "cascade": result.cascade_cost_per_request_usd,
-        },
-        "savings_usd": result.savings_usd,
-        "savings_pct": result.savings_pct,
-        "simple_split_savings_usd": result.simple_split_savings_usd,
-        "net_savings_usd": result.net_savings_usd,
-        "break_even_cheap_share": result.break_even_cheap_share,
-        "break_even_monthly_requests": result.break_even_monthly_requests,
-        "notes": result.notes,
-    }
+    given["cheap_model"], given["strong_model"] = ws.models(
+        given.get("cheap_model"), given.get("strong_model")
+    )
+    return whatif.typed_over_observed(None, given)
 
 
 def result_table(result: WhatIfResult) -> Table:
     """The projection as a two-column table of monthly figures."""
+    from rich.table import Table
+
     inputs = result.inputs
     title = (
         f"{inputs.monthly_requests:,.0f} requests/month · {inputs.cheap_share:.1%} finished by the cheap model · "
@@ -162,7 +137,7 @@ def result_table(result: WhatIfResult) -> Table:
     return table
 
 
-@main.command("whatif", short_help="Project monthly cost and savings of the cascade.")
+@click.command("whatif")
 @click.option("--volume", type=float, default=None, help="Requests per month.")
 @click.option(
     "--cheap-share", type=float, default=None, help="Share of requests the cheap model finishes (0-1)."
@@ -227,13 +202,17 @@ def whatif(
         "strong": strong,
         "audit_share": audit_share,
     }
-    db = db or (ctx.parent.params.get("db") if ctx.parent else None)
+    from rich.console import Console
+
+    from routermon.core.whatif import project
+
+    ws = workspace(ctx, db)
     inputs = build_inputs(
-        flags, cached_share=cached_share, batch=batch, overhead=overhead, use_log=use_log, days=days, db=db
+        ws, flags, cached_share=cached_share, batch=batch, overhead=overhead, use_log=use_log, days=days
     )
-    result = project(inputs)
+    result = project(inputs, ws.prices)
     if as_json:
-        click.echo(json.dumps(result_json(result), indent=2))
+        click.echo(json.dumps(result.to_json(), indent=2))
         return
     console = Console()
     console.print(result_table(result))

@@ -168,7 +168,13 @@ class ThresholdsScreen(MonitorScreen):
             return
         try:
             target = self.target_accuracy
-            result = analysis.sweep(pairs, target_accuracy=target, task=task, per_task=False)
+            result = analysis.sweep(
+                pairs,
+                target_accuracy=target,
+                task=task,
+                per_task=False,
+                default_threshold=self.app.workspace.threshold,
+            )
         except (ValueError, RoutermonError) as exc:
             self._show_message(str(exc))
             return

@@ -3,9 +3,9 @@
 Numbers update as you type; a field that does not parse is marked and explained, never raised.
 "Use observed traffic" fills the form from the log the way ``routermon whatif --from-log`` reads it.
 While a field shows the value it was filled with, the exact observed figure is used (the field shows
-it rounded), and so are the sizes the form has no field for (the escalated requests' and the
-audits' own token counts, cache reads) while the token fields show theirs: the month then comes out
-as ``--from-log`` prices it.
+it rounded); what is typed goes over the observed traffic by ``whatif.typed_over_observed``, the
+rule ``whatif --from-log`` with options follows too, so the screen and the command price the same
+month.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
 from routermon.core import whatif
-from routermon.core.catalog import default_cheap_model, default_strong_model
 from routermon.core.errors import RoutermonError
-from routermon.core.prices import PriceBook, known_models
+from routermon.core.prices import known_models
 
 from ..widgets.cost_curve_chart import CostCurveChart
 from ..widgets.formatting import short_model
@@ -97,12 +96,6 @@ FIELDS = (
         "audit-share", "Audit share %", Quantity("The audit share", 0, 100), "0", "audit_share", "{:.1f}", 100
     ),
 )
-# Observed figures the form has no field for, applied while the token field they go with is
-# unchanged: the escalated and audit sizes, and (no field for it here) the cached input share.
-_WITH_FIELD = {
-    **whatif.OWN_SIZES,
-    "input_tokens": (*whatif.OWN_SIZES["input_tokens"], "cached_input_share"),
-}
 
 
 def _model_options(extra: list[str]) -> list[tuple[str, str]]:
@@ -122,15 +115,19 @@ class WhatIfScreen(MonitorScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.prices = PriceBook()
         self.result: whatif.WhatIfResult | None = None  # None while the form is invalid
         self._last_valid: whatif.WhatIfResult | None = None
         # The last observed inputs and each field's text when it was filled in.
         self._observed: whatif.WhatIfInputs | None = None
         self._observed_text: dict[str, str] = {}
 
+    @property
+    def prices(self):
+        """The workspace's price book: the settings' ``[prices."model"]`` overrides apply here too."""
+        return self.app.workspace.prices
+
     def compose_body(self) -> ComposeResult:
-        cheap, strong = default_cheap_model(), default_strong_model()
+        cheap, strong = self.app.workspace.models()
         with Horizontal(id="whatif-top"):
             with Vertical(id="whatif-form"):
                 for f in FIELDS:
@@ -169,37 +166,23 @@ class WhatIfScreen(MonitorScreen):
     def inputs(self) -> tuple[whatif.WhatIfInputs | None, list[str]]:
         """The form as ``WhatIfInputs``, or ``None`` and the sentences saying what is wrong."""
         problems: list[str] = []
-        values: dict[str, float] = {}
+        typed: dict[str, float | str] = {}
         for f in FIELDS:
             field = self.query_one(f"#{f.id}", Input)
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
                 problems.extend(result.failure_descriptions)
-                continue
-            values[f.key] = parse_quantity(field.value) / f.unit
+            elif self._observed is None or field.value != self._observed_text.get(f.id):
+                typed[f.key] = parse_quantity(field.value) / f.unit  # a field still showing its
+                # observed value stands for the exact observed figure, not the rounded text
         if problems:
             return None, problems
+        typed["cheap_model"] = str(self.query_one("#cheap-model", Select).value)
+        typed["strong_model"] = str(self.query_one("#strong-model", Select).value)
         try:
-            return whatif.WhatIfInputs(
-                **{**values, **self._as_observed()},
-                cheap_model=str(self.query_one("#cheap-model", Select).value),
-                strong_model=str(self.query_one("#strong-model", Select).value),
-            ), []
+            return whatif.typed_over_observed(self._observed, typed), []
         except RoutermonError as exc:
             return None, [str(exc)]
-
-    def _as_observed(self) -> dict:
-        """The exact observed figures of the fields still showing what they were filled with, and
-        the sizes that go with an unchanged token field (a typed token count applies to every
-        call, as ``--input-tokens`` does)."""
-        if self._observed is None:
-            return {}
-        exact = {}
-        for f in FIELDS:
-            if self.query_one(f"#{f.id}", Input).value == self._observed_text.get(f.id):
-                for name in (f.key, *_WITH_FIELD.get(f.key, ())):
-                    exact[name] = getattr(self._observed, name)
-        return exact
 
     def recompute(self) -> None:
         """Price the month for the form as it stands (cheap: prices are cached, no I/O)."""
@@ -256,7 +239,7 @@ class WhatIfScreen(MonitorScreen):
         def observe() -> None:
             try:
                 observed = self.app.query_log(
-                    lambda reader: whatif.from_log(reader, days=OBSERVED_DAYS, now=now)
+                    lambda reader: whatif.from_log(reader, days=OBSERVED_DAYS, now=now, prices=self.prices)
                 )
             except RoutermonError as exc:
                 self.app.call_from_thread(

@@ -1,4 +1,4 @@
-"""``routermon fake-api``: serve the stand-in Messages API on loopback."""
+"""``routermon stand-in`` (formerly ``fake-api``, still accepted): serve the stand-in Messages API on loopback."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ import sys
 
 import click
 
-from routermon.core.errors import ConfigError
-from routermon.core.fakeapi import StandInAPI, make_server
-from routermon.core.scenario import load_scenario
 
-from .cli import main
-
-
-@main.command("fake-api")
+@click.command("stand-in")
 @click.option("--port", type=int, default=8765, show_default=True, help="Loopback port (0 picks a free one).")
 @click.option(
     "--scenario",
@@ -31,8 +25,12 @@ from .cli import main
     help="Multiply simulated latencies by this (0 answers at once).",
 )
 @click.option("--verbose", is_flag=True, help="Log every request.")
-def fake_api_command(port, scenario_path, seed, time_scale, verbose):
-    """Serve the stand-in Messages API on loopback."""
+def stand_in_command(port, scenario_path, seed, time_scale, verbose):
+    """Serve the stand-in Messages API on loopback (``fake-api`` is the old name of this command)."""
+    from routermon.core.errors import ConfigError
+    from routermon.core.fakeapi import StandInAPI, make_server
+    from routermon.core.scenario import load_scenario
+
     api = StandInAPI(scenario=load_scenario(scenario_path), seed=seed, time_scale=time_scale)
     try:
         server = make_server(api, port=port, verbose=verbose)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import click
 
-from routermon.core.pairs import import_pairs
-from routermon.core.prices import PriceBook
-from routermon.core.settings import load_settings
-
-from .cli import db_option, main, resolve_db
+from .options import db_option, workspace
 
 
-@main.command("import", short_help="Import paired outcomes of a cheap and a strong model.")
+@click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
 @click.option(
     "--skip-invalid",
@@ -27,15 +23,16 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, db: str | 
     model, answer, confidence (required on the cheap side), input_tokens, output_tokens and optionally
     latency_ms and correct. Importing the same file again adds nothing.
     """
-    settings = load_settings()
-    db_path = resolve_db(db or ctx.find_root().params.get("db"))
+    from routermon.core.pairs import import_pairs
+
+    ws = workspace(ctx, db)
     result = import_pairs(
         file,
-        db_path,
+        ws.db_path,
         skip_invalid=skip_invalid,
-        prices=PriceBook(overrides=settings.prices),
-        store_inputs=settings.store_inputs,
-        preview_chars=settings.preview_chars,
+        prices=ws.prices,
+        store_inputs=ws.store_inputs,
+        preview_chars=ws.preview_chars,
     )
     noun = "pair" if result.imported == 1 else "pairs"
     click.echo(

@@ -1,0 +1,152 @@
+"""The workspace: every choice the settings, ``ROUTERMON_*`` variables and options make, made once.
+
+The ``routermon`` group builds one ``Workspace`` per process and hands it to every command
+(``ctx.obj``) and to the app; none of them reads the settings, resolves ``--db``, builds a price
+book or picks a default model on its own. From Python::
+
+    ws = Workspace.load(db="calls.db")
+    router = ws.router(stand_in=True)          # or the real API with ANTHROPIC_API_KEY
+    cheap, strong = ws.models()                # the settings' models, else the newest priced ones
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .prices import PriceBook
+from .settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the router pulls in the anthropic SDK: loaded only when a router is built
+    from .router import Router
+
+
+class Workspace:
+    """Where the log is, how calls are priced, and the router's defaults, for one process.
+
+    Args:
+        settings: the read settings (``load_settings()``; ``Workspace.load`` reads them).
+        db: ``--db`` as given, or ``None`` for ``ROUTERMON_DB`` / the settings file / the default.
+        prices: a price book to share (one per process caches what genai-prices resolves);
+            default: one with the settings' price overrides.
+    """
+
+    def __init__(
+        self, settings: Settings, *, db: str | os.PathLike | None = None, prices: PriceBook | None = None
+    ) -> None:
+        self.settings = settings
+        self.db_option = db
+        self._prices = prices
+
+    @classmethod
+    def load(cls, *, db: str | os.PathLike | None = None) -> Workspace:
+        """Read the settings (``ConfigError`` naming the variable or file at fault) and build one."""
+        return cls(load_settings(), db=db)
+
+    def with_db(self, db: str | os.PathLike | None) -> Workspace:
+        """This workspace on another log (a command's own ``--db``); ``None`` keeps this one."""
+        if not db:
+            return self
+        return Workspace(self.settings, db=db, prices=self.prices)
+
+    # -- what the settings decide --------------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        """``--db``, else ``ROUTERMON_DB`` / the file's ``db``, else the per-user default."""
+        return self.settings.db_path(self.db_option)
+
+    @property
+    def explicit_db_path(self) -> Path | None:
+        """The log named for this run: ``--db``, else ``ROUTERMON_DB``; ``None`` when only the
+        settings file or the default would choose (``routermon demo`` then keeps its own log)."""
+        named = self.db_option or os.environ.get("ROUTERMON_DB")
+        return Path(named).expanduser() if named else None
+
+    @property
+    def threshold(self) -> float:
+        """The cheap answer is kept at or above this confidence (settings; 0.7 by default)."""
+        return self.settings.threshold
+
+    @property
+    def audit_share(self) -> float:
+        return self.settings.audit_share
+
+    @property
+    def store_inputs(self) -> str:
+        return self.settings.store_inputs
+
+    @property
+    def preview_chars(self) -> int:
+        return self.settings.preview_chars
+
+    @property
+    def prices(self) -> PriceBook:
+        """The price book with the settings' ``[prices."model"]`` overrides (built on first use)."""
+        if self._prices is None:
+            self._prices = PriceBook(overrides=self.settings.prices)
+        return self._prices
+
+    def models(self, cheap_model: str | None = None, strong_model: str | None = None) -> tuple[str, str]:
+        """``(cheap, strong)``: as given, else the settings', else the newest priced Haiku / Sonnet."""
+        if cheap_model is None and strong_model is None:
+            return self._default_models
+        from .catalog import default_models  # lazy: it reads the SDK's model list
+
+        return default_models(
+            cheap_model or self.settings.cheap_model, strong_model or self.settings.strong_model, self.prices
+        )
+
+    @cached_property
+    def _default_models(self) -> tuple[str, str]:
+        from .catalog import default_models
+
+        return default_models(self.settings.cheap_model, self.settings.strong_model, self.prices)
+
+    # -- what it builds ------------------------------------------------------------------------
+
+    def stand_in_client(self, *, seed: int = 0, latency: float = 0.0):
+        """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network)."""
+        from .fakeapi import StandInAPI
+        from .scenario import load_scenario
+
+        return StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency).client()
+
+    def router(
+        self,
+        *,
+        cheap_model: str | None = None,
+        strong_model: str | None = None,
+        threshold: float | None = None,
+        mode: str = "cascade",
+        source: str = "live",
+        stand_in: bool = False,
+        seed: int = 0,
+        stand_in_latency: float = 0.0,
+        client=None,
+    ) -> Router:
+        """A router on this workspace's log, prices and defaults; options given here win.
+
+        ``stand_in`` answers from the built-in stand-in API (``seed``, and ``stand_in_latency``: the
+        share of each simulated latency really slept); otherwise ``client``, else the real API.
+        """
+        from .router import Router
+
+        if stand_in:
+            client = self.stand_in_client(seed=seed, latency=stand_in_latency)
+        cheap, strong = self.models(cheap_model, strong_model)
+        return Router(
+            cheap,
+            strong,
+            self.threshold if threshold is None else threshold,
+            mode=mode,
+            audit_share=self.audit_share,
+            client=client,
+            log=self.db_path,
+            prices=self.prices,
+            store_inputs=self.store_inputs,
+            preview_chars=self.preview_chars,
+            source=source,
+        )

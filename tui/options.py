@@ -1,0 +1,61 @@
+"""What the commands share: the workspace on the click context, ``--db``, ``--labels`` and the
+stand-in flags. Importing this is cheap (click only), so ``routermon CMD --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from routermon.core.workspace import Workspace
+
+
+class Session:
+    """``ctx.obj``: the group's ``--db``, and the workspace, read from the settings on first use
+    (``--help`` never reads them)."""
+
+    def __init__(self, db: str | None = None) -> None:
+        self.db = db
+        self._workspace: Workspace | None = None
+
+    def workspace(self, db: str | None = None) -> Workspace:
+        """The process's workspace, on the command's own ``--db`` when one is given after its name."""
+        if self._workspace is None:
+            from routermon.core.workspace import Workspace
+
+            self._workspace = Workspace.load(db=self.db)
+        return self._workspace.with_db(db)
+
+
+def workspace(ctx: click.Context, db: str | None = None) -> Workspace:
+    """The workspace for this command: ``--db`` after the command name, else before it, else the settings."""
+    return ctx.ensure_object(Session).workspace(db)
+
+
+db_option = click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=True, path_type=str),
+    default=None,
+    help="Call log database (default: $ROUTERMON_DB, the settings file, or the per-user data folder).",
+)
+
+stand_in_option = click.option(
+    "--stand-in",
+    "--fake",
+    "stand_in",
+    is_flag=True,
+    help="Answer from the built-in stand-in API instead of the real one (no key needed; --fake is an alias).",
+)
+
+
+def parse_labels(labels: str | None, task: str) -> list[str] | None:
+    """``--labels a,b,c`` as a list; classify cannot go without."""
+    from routermon.core.errors import ConfigError
+
+    label_list = [x.strip() for x in labels.split(",")] if labels else None
+    if task == "classify" and not label_list:
+        raise ConfigError("The classify task needs --labels, e.g. --labels safe,unsafe,review-needed.")
+    return label_list
