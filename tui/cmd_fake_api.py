@@ -7,8 +7,8 @@ import sys
 import click
 
 from routermon.core.errors import ConfigError
-from routermon.core.fakeapi import StandInAPI, make_server
 from routermon.core.scenario import load_scenario
+from routermon.core.standin import StandInAPI, make_server
 
 from .cli import main
 

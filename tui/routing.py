@@ -34,8 +34,8 @@ def build_router(
     """A Router on the real API, or with ``fake`` on the stand-in; flags win over the settings file."""
     client = None
     if fake:
-        from routermon.core.fakeapi import StandInAPI
         from routermon.core.scenario import load_scenario
+        from routermon.core.standin import StandInAPI
 
         client = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=fake_latency).client()
     return Router(
