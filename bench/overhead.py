@@ -34,8 +34,8 @@ import httpx2
 from _common import CHEAP_MODEL, LABELS, STRONG_MODEL, emit, machine, median, message_text, parse_args, say
 
 from routermon.core import tasks as task_lib
-from routermon.core.fakeapi import StandInAPI, answer
 from routermon.core.router import Router
+from routermon.core.standin import StandInAPI, answer
 from routermon.core.store import CallLog
 
 TARGET_RATIO = 1.10

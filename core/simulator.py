@@ -33,13 +33,13 @@ from . import tasks as task_lib
 from .catalog import default_models
 from .clock import VirtualClock
 from .errors import ConfigError, RouteFailedError
-from .fakeapi import StandInAPI
 from .prices import PriceBook
 from .reader import LogReader, TierModelStats
 from .records import MODES
 from .router import Router
 from .scenario import Scenario, TaskProfile, load_scenario, true_label
 from .simtext import InvoiceRecord, make_text
+from .standin import StandInAPI
 from .store import CallLog
 from .tasks import TaskSpec
 from .whatif import DAY_SECONDS, WhatIfResult, inputs_from_usage, project

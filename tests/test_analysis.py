@@ -17,10 +17,10 @@ from routermon.core.analysis import (
     wilson_interval,
 )
 from routermon.core.errors import ConfigError
-from routermon.core.fakeapi import StandInAPI, answer, tool_input
 from routermon.core.pairs import NoPairsError, Pair, load_pairs
 from routermon.core.reader import LogReader
 from routermon.core.router import Router
+from routermon.core.standin import StandInAPI, answer, tool_input
 from routermon.tui.cli import main
 
 CHEAP = "claude-haiku-4-5"

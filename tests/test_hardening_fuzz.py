@@ -22,12 +22,12 @@ from pydantic import BaseModel
 
 from routermon.core import tasks
 from routermon.core.errors import ImportFormatError
-from routermon.core.fakeapi import Reply, StandInAPI, answer, tool_input
 from routermon.core.pairs import ImportedPair, ImportProblem, import_pairs, parse_pair_line, read_pairs_file
 from routermon.core.prices import PriceBook
 from routermon.core.reader import LogReader
 from routermon.core.records import CALL_COLUMNS
 from routermon.core.router import Router
+from routermon.core.standin import Reply, StandInAPI, answer, tool_input
 from routermon.core.store import CallLog
 
 CHEAP = "claude-haiku-4-5"

@@ -21,7 +21,11 @@ import pytest
 
 from routermon.core.client import real_client
 from routermon.core.errors import RouteFailedError
-from routermon.core.fakeapi import (
+from routermon.core.pairs import import_pairs
+from routermon.core.reader import LogReader
+from routermon.core.report import build_report, render_json, render_markdown
+from routermon.core.router import Router
+from routermon.core.standin import (
     StandInAPI,
     answer,
     broken_body,
@@ -30,10 +34,6 @@ from routermon.core.fakeapi import (
     serve_in_thread,
     tool_input,
 )
-from routermon.core.pairs import import_pairs
-from routermon.core.reader import LogReader
-from routermon.core.report import build_report, render_json, render_markdown
-from routermon.core.router import Router
 
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"

@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from conftest import DATE_FILE
 
 from routermon.core.clock import VirtualClock
-from routermon.core.fakeapi import StandInAPI, answer, tool_input
 from routermon.core.pairs import NoPairsError, import_pairs
 from routermon.core.reader import LogReader
 from routermon.core.report import build_report, condensed_rows, render_json, render_markdown, usd
 from routermon.core.router import Router
+from routermon.core.standin import StandInAPI, answer, tool_input
 from routermon.core.store import CallLog
 from routermon.tui.cli import main
 

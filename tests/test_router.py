@@ -9,7 +9,9 @@ from pydantic import BaseModel
 
 from routermon.core import tasks
 from routermon.core.errors import ConfigError, RouteFailedError, UnknownModelError
-from routermon.core.fakeapi import (
+from routermon.core.reader import LogReader
+from routermon.core.router import Router, Tier
+from routermon.core.standin import (
     StandInAPI,
     answer,
     broken_body,
@@ -22,8 +24,6 @@ from routermon.core.fakeapi import (
     tool_input,
     truncated,
 )
-from routermon.core.reader import LogReader
-from routermon.core.router import Router, Tier
 
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"

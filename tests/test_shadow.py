@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from routermon.core.errors import ImportFormatError
-from routermon.core.fakeapi import StandInAPI
 from routermon.core.router import Router
 from routermon.core.scenario import load_scenario
 from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
+from routermon.core.standin import StandInAPI
 from routermon.tui.cli import main
 
 LABELS = ["safe", "unsafe", "review-needed"]

@@ -1,0 +1,120 @@
+"""``StandInAPI``: the stand-in Messages API's state (queue, seed, clock, recorded requests) and its
+one entry point, ``handle``, which the transport and the server both call.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..clock import Clock
+from ..scenario import Scenario
+from .behaviour import scenario_reply
+from .replies import Reply
+from .transport import StandInTransport
+from .wire import Response, error, render
+
+
+@dataclass
+class StandInAPI:
+    """The stand-in Messages API. Thread-safe; deterministic for a given seed and call order.
+
+    Args:
+        scenario: answers requests nothing is queued for; without one, such a request gets a 500.
+        seed: seeds every random draw.
+        clock: a ``VirtualClock`` is advanced by each reply's latency instead of sleeping.
+        time_scale: real sleeps are ``latency * time_scale`` (0 answers at once).
+        timeout_s: how long a simulated timeout takes.
+    """
+
+    scenario: Scenario | None = None
+    seed: int = 0
+    clock: Clock | None = None
+    time_scale: float = 0.0
+    timeout_s: float = 60.0
+    requests: list[dict] = field(default_factory=list)
+    internal_errors: list[BaseException] = field(default_factory=list)
+    record_requests: bool = True
+    _queue: deque = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rng: random.Random = field(init=False)
+    _counter: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    # scripted mode
+    def enqueue(self, *replies: Reply, model: str | None = None) -> None:
+        """Queue replies, served in order to ``model`` (or to any model when None)."""
+        with self._lock:
+            for reply in replies:
+                self._queue.append((model, reply))
+
+    @property
+    def pending(self) -> int:
+        """How many queued replies have not been served yet."""
+        return len(self._queue)
+
+    def _next_scripted(self, model: str) -> Reply | None:
+        for i, (want, reply) in enumerate(self._queue):
+            if want is None or want == model:
+                del self._queue[i]
+                return reply
+        return None
+
+    # the wire protocol
+    def handle(self, method: str, path: str, body: bytes, headers: Any = None) -> Response:
+        """Answer one HTTP request: ``(status, headers, body, latency_seconds)``.
+
+        Raises ``TimedOut`` or ``Disconnect`` for simulated network failures.
+        """
+        if method != "POST" or not path.rstrip("/").endswith("/v1/messages"):
+            return error(
+                404, "not_found_error", f"The stand-in serves POST /v1/messages, not {method} {path}."
+            )
+        try:
+            request = json.loads(body)
+            model = request["model"]
+            request["messages"]  # noqa: B018 - a required field
+            task_header = (headers or {}).get("x-routermon-task")
+        except (ValueError, KeyError, TypeError):
+            return error(400, "invalid_request_error", "The request body is not a Messages API request.")
+        with self._lock:
+            if self.record_requests:
+                self.requests.append(request)
+            self._counter += 1
+            reply = self._next_scripted(model)
+            if reply is None:
+                if self.scenario is None:
+                    return error(
+                        500, "api_error", "Nothing is queued for this request and no scenario is set."
+                    )
+                reply = scenario_reply(self.scenario, request, task_header, self._rng)
+            message_id = f"msg_standin_{self._rng.getrandbits(48):012x}"
+        return self._render(reply, request, message_id)
+
+    def _render(self, reply: Reply, request: dict, message_id: str) -> Response:
+        # A method, so a test's subclass can serve reply kinds of its own.
+        return render(reply, request, message_id)
+
+    # adapters
+    def transport(self) -> StandInTransport:
+        """An ``httpx2`` transport serving this API in-process."""
+        return StandInTransport(self)
+
+    def client(self, *, max_retries: int = 2, timeout: float = 60.0):
+        """The real ``anthropic.AsyncAnthropic`` client, talking to this stand-in."""
+        from ..client import stand_in_client
+
+        return stand_in_client(
+            self.transport(),
+            clock=self.clock,
+            time_scale=self.time_scale,
+            max_retries=max_retries,
+            timeout=timeout,
+            jitter_seed=self.seed,
+        )

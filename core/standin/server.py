@@ -1,0 +1,82 @@
+"""The loopback HTTP server behind ``routermon fake-api``: any client reaches a ``StandInAPI``
+through ``ANTHROPIC_BASE_URL``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from .wire import Disconnect, TimedOut, error
+
+if TYPE_CHECKING:
+    from .api import StandInAPI
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: StandInAPI
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length)
+        try:
+            status, headers, payload, latency = self.api.handle("POST", self.path, body, self.headers)
+        except TimedOut:
+            threading.Event().wait(self.api.timeout_s)
+            self.close_connection = True
+            return
+        except Disconnect:
+            self.close_connection = True
+            self.connection.close()
+            return
+        if latency > 0 and self.api.time_scale > 0:
+            threading.Event().wait(latency * self.api.time_scale)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:  # noqa: N802
+        status, headers, payload, _ = error(
+            404, "not_found_error", "The stand-in serves POST /v1/messages only."
+        )
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+        if getattr(self.server, "verbose", False):
+            super().log_message(format, *args)
+
+
+def make_server(
+    api: StandInAPI, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
+) -> ThreadingHTTPServer:
+    """A loopback HTTP server for ``api`` (``port=0`` picks a free port: see ``server.server_address``)."""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError("the stand-in API only listens on loopback")
+    handler = type("StandInHandler", (_Handler,), {"api": api})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    server.verbose = verbose  # type: ignore[attr-defined]
+    return server
+
+
+def serve_in_thread(api: StandInAPI, port: int = 0) -> tuple[ThreadingHTTPServer, Callable[[], None]]:
+    """Start a loopback server in a daemon thread; returns it and a function that stops it."""
+    server = make_server(api, port=port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="routermon-stand-in")
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return server, stop
