@@ -109,7 +109,7 @@ class Workspace:
 
     def stand_in_client(self, *, seed: int = 0, latency: float = 0.0):
         """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network)."""
-        from .fakeapi import StandInAPI
+        from .standin import StandInAPI
         from .scenario import load_scenario
 
         return StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency).client()
