@@ -10,13 +10,6 @@ from sqlite_utils.migrations import Migrations
 
 from .errors import DatabaseError
 
-# sqlite3 binds a None through its adapter lookup: two failed attribute lookups that each build and
-# drop an AttributeError, dearer than inserting the value. A registered adapter is found first. It
-# maps None to None, so no caller anywhere sees a difference; a NoneType adapter already
-# registered by the application is left alone.
-if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
-    sqlite3.register_adapter(type(None), {}.get)
-
 MIGRATIONS = Migrations("routermon")
 BUSY_TIMEOUT_MS = 10_000
 PAGE_SIZE = 8192

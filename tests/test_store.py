@@ -370,3 +370,18 @@ def test_a_batch_worth_of_rows_wakes_the_writer_at_once(tmp_path):
         log.flush()
         log.log_many([record(i) for i in range(1, 51)])  # a full batch: no waiting for the 60 s timer
         assert wait_until(lambda: log.committed == 51, timeout=5)
+
+
+def test_importing_the_library_leaves_sqlite3_adapters_alone():
+    # A library must not change how sqlite3 binds values for every other module of the process.
+    code = textwrap.dedent(
+        """
+        import sqlite3
+        before = dict(sqlite3.adapters)
+        import routermon.core.db, routermon.core.store, routermon.core.reader, routermon.core.router
+        from routermon.core.store import CallLog
+        print(dict(sqlite3.adapters) == before)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
