@@ -109,8 +109,8 @@ class Workspace:
 
     def stand_in_client(self, *, seed: int = 0, latency: float = 0.0):
         """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network)."""
-        from .standin import StandInAPI
         from .scenario import load_scenario
+        from .standin import StandInAPI
 
         return StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency).client()
 

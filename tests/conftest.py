@@ -21,6 +21,12 @@ def date_db(tmp_path_factory) -> Path:
     return db
 
 
+@pytest.fixture
+def db(tmp_path) -> Path:
+    """A fresh call log path in the test's own folder (not created)."""
+    return tmp_path / "calls.db"
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, monkeypatch):
     """Every test reads an empty settings file and no ``ROUTERMON_*`` variable of the machine's user."""

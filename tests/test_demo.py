@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from click.testing import CliRunner
-
 from routermon.core.demo import CASCADE_PER_DAY, HISTORY_DAYS, live_traffic, prepare_demo
 from routermon.core.reader import LogReader
-from routermon.tui.cli import main
 
 NOW = 1_790_000_000.0
 
@@ -42,12 +39,3 @@ def test_live_traffic_writes_until_stopped(tmp_path):
     assert not worker.is_alive()
     with LogReader(db) as reader:
         assert reader.summary().requests >= 10
-
-
-def test_demo_command_prepares_the_log(tmp_path):
-    db = tmp_path / "demo.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--no-app"])
-    assert result.exit_code == 0, result.output
-    assert "added" in result.output
-    bad = CliRunner().invoke(main, ["demo", "--db", str(tmp_path), "--no-app"])
-    assert bad.exit_code == 2 and "is a directory" in bad.output

@@ -36,11 +36,6 @@ def api():
     return StandInAPI()
 
 
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "calls.db"
-
-
 def make_router(api, db, **kw):
     return Router(CHEAP, STRONG, kw.pop("threshold", 0.7), client=api.client(max_retries=2), log=db, **kw)
 

@@ -12,15 +12,10 @@ import sys
 import threading
 import time
 
-import pytest
-from click.testing import CliRunner
-
-from routermon.core.errors import ImportFormatError
 from routermon.core.router import Router
 from routermon.core.scenario import load_scenario
 from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
 from routermon.core.standin import StandInAPI
-from routermon.tui.cli import main
 
 LABELS = ["safe", "unsafe", "review-needed"]
 
@@ -95,19 +90,6 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path):
     assert cheap == distinct_inputs == 200 and shadow == 200 and rows == 400 and requests == 200
 
 
-def test_shadow_command_with_fake_and_resume(tmp_path):
-    src, db = tmp_path / "in.jsonl", tmp_path / "log.db"
-    write_inputs(src, 40)
-    runner = CliRunner()
-    args = ["shadow", str(src), "--labels", ",".join(LABELS), "--fake", "--db", str(db)]
-    first = runner.invoke(main, args)
-    assert first.exit_code == 0, first.output
-    assert "40 pairs logged" in first.output
-    again = runner.invoke(main, [*args, "--resume"])
-    assert again.exit_code == 0 and "0 pairs logged" in again.output and "40 skipped" in again.output
-    assert pair_counts(db)[1] == (40, 40)
-
-
 def test_sigint_keeps_finished_pairs_and_resume_completes(tmp_path):
     src, db = tmp_path / "in.jsonl", tmp_path / "log.db"
     write_inputs(src, 300)
@@ -150,28 +132,6 @@ def test_sigint_keeps_finished_pairs_and_resume_completes(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     (rows, requests), (cheap, distinct), shadow = pair_counts(db)
     assert cheap == distinct == 300 and shadow == 300 and requests == 300
-
-
-@pytest.mark.parametrize(
-    ("content", "suffix", "message"),
-    [
-        ('{"text": "ok"}\nnot json\n', ".jsonl", "line 2: not valid JSON"),
-        ('{"text": "ok"}\n{"reference": "x"}\n', ".jsonl", "line 2: needs a non-empty 'text'"),
-        ("[1, 2]\n", ".jsonl", "line 1: expected an object"),
-        ("", ".jsonl", "has no inputs"),
-        ("id,body\n1,hello\n", ".csv", "needs a 'text' or 'input' column"),
-    ],
-)
-def test_bad_input_files_name_the_line(tmp_path, content, suffix, message):
-    path = tmp_path / f"in{suffix}"
-    path.write_text(content)
-    with pytest.raises(ImportFormatError, match=message):
-        read_inputs(path)
-    result = CliRunner().invoke(
-        main, ["shadow", str(path), "--labels", "a,b", "--fake", "--db", str(tmp_path / "x.db")]
-    )
-    assert result.exit_code == 2 and message.split(":")[-1].strip()[:12] in result.output
-    assert "Traceback" not in result.output
 
 
 def test_csv_inputs_with_reference(tmp_path):

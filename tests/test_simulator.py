@@ -4,14 +4,12 @@ the projection against the log's own spend, and the ``routermon simulate`` comma
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import statistics
 import threading
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from routermon.core.errors import ConfigError
 from routermon.core.pairs import load_pairs
@@ -28,7 +26,6 @@ from routermon.core.simulator import (
     traffic,
 )
 from routermon.core.whatif import from_log, project
-from routermon.tui.cli import main
 
 NOW = 1_760_000_000.0  # a fixed "now": 2025-10-09 08:53 UTC
 DAY = 86_400.0
@@ -307,74 +304,3 @@ def test_live_needs_a_positive_rate_and_a_way_to_stop(tmp_path):
         simulate_live(rate=0, db_path=tmp_path / "a.db", duration=1)
     with pytest.raises(ConfigError, match="stop event or a duration"):
         simulate_live(rate=1, db_path=tmp_path / "a.db")
-
-
-# -- the command -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTERMON_CONFIG", str(tmp_path / "no-settings.toml"))
-    monkeypatch.delenv("ROUTERMON_DB", raising=False)
-    return CliRunner()
-
-
-def test_cli_prints_the_summary(runner, tmp_path):
-    path = tmp_path / "calls.db"
-    result = runner.invoke(main, ["simulate", "--requests", "60", "--db", str(path), "--seed", "2"])
-    assert result.exit_code == 0, result.output
-    out = result.stdout
-    for text in ("requests", "60", "escalation share", "spend", "classify", "summarize", "extract"):
-        assert text in out
-    assert "A month at this rate: 257 requests" in out  # 60 requests in 7 days
-    assert "cascade" in out and "always strong" in out
-    with LogReader(path) as reader:
-        assert reader.summary().requests == 60
-
-
-def test_cli_json_and_options(runner, tmp_path):
-    path = tmp_path / "calls.db"
-    args = ["simulate", "-n", "40", "--db", str(path), "--mode", "shadow", "--days", "2", "--json"]
-    result = runner.invoke(main, [*args, "--threshold", "0.9", "--audit-share", "0"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert (data["mode"], data["threshold"], data["days"]) == ("shadow", 0.9, 2.0)
-    assert data["tally"]["requests"] == 40 and data["tally"]["calls"] == 80
-    assert data["monthly_requests"] == pytest.approx(40 / 2 * 30)
-    assert data["escalation_share"] == pytest.approx(data["tally"]["escalated"] / 40)
-
-
-def test_cli_live_runs_for_its_duration(runner, tmp_path):
-    path = tmp_path / "calls.db"
-    result = runner.invoke(
-        main, ["simulate", "--live", "--rate", "20", "--duration", "0.5", "--db", str(path), "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["tally"]["requests"] >= 1
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--requests", "-5"], "at least 1"),
-        (["--requests", "5", "--threshold", "1.5"], "threshold must be between 0 and 1"),
-        (["--requests", "5", "--scenario", "missing.toml"], "does not exist"),
-        (["--requests", "5", "--scenario", "{bad}"], "not valid TOML"),
-        (["--requests", "5", "--scenario", "{invalid}"], "is invalid at"),
-        ([], "--requests N"),
-        (["--live", "--rate", "-1", "--duration", "1"], "request rate"),
-        (["--live", "--requests", "5"], "not both"),
-    ],
-)
-def test_cli_bad_input_is_one_sentence_and_exit_2(runner, tmp_path, args, message):
-    (tmp_path / "bad.toml").write_text("tasks = [[[")
-    (tmp_path / "invalid.toml").write_text('[[tasks]]\nname = "x"\nkind = "translate"\nshare = 1\n')
-    args = [
-        a.replace("{bad}", str(tmp_path / "bad.toml")).replace("{invalid}", str(tmp_path / "invalid.toml"))
-        for a in args
-    ]
-    result = runner.invoke(main, ["simulate", "--db", str(tmp_path / "calls.db"), *args])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("routermon: ") and message in lines[0]

@@ -28,8 +28,8 @@ import click
 def stand_in_command(port, scenario_path, seed, time_scale, verbose):
     """Serve the stand-in Messages API on loopback (``fake-api`` is the old name of this command)."""
     from routermon.core.errors import ConfigError
-    from routermon.core.standin import StandInAPI, make_server
     from routermon.core.scenario import load_scenario
+    from routermon.core.standin import StandInAPI, make_server
 
     api = StandInAPI(scenario=load_scenario(scenario_path), seed=seed, time_scale=time_scale)
     try:
