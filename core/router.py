@@ -24,8 +24,8 @@ from pydantic import BaseModel, ValidationError
 from . import tasks as task_lib
 from .catalog import default_models
 from .clock import SYSTEM_CLOCK, Clock
+from .compare import answers_match
 from .errors import ConfigError, RouteFailedError
-from .pairs import answers_match
 from .prices import PriceBook
 from .records import CALL_COLUMNS, MODES, RouteResult
 from .store import CallLog

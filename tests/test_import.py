@@ -11,8 +11,9 @@ from conftest import DATE_FILE
 
 from routermon.core.analysis import analyse
 from routermon.core.clock import VirtualClock
+from routermon.core.compare import answers_match
 from routermon.core.errors import ImportFormatError
-from routermon.core.pairs import InvalidPairsError, answers_match, import_pairs, load_pairs, read_pairs_file
+from routermon.core.pairs import InvalidPairsError, import_pairs, load_pairs, read_pairs_file
 from routermon.core.prices import PriceBook
 from routermon.core.reader import LogReader
 
