@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from .options import db_option, parse_labels, stand_in_option, workspace
+from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
 
 
 @click.command("shadow")
@@ -54,14 +54,6 @@ def shadow_command(
 ):
     """Run cheap and strong models side by side on every input of a file."""
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
     from routermon.core.errors import ConfigError
     from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
@@ -85,16 +77,6 @@ def shadow_command(
     )
     console = Console(stderr=True)
     stop = threading.Event()
-    columns = (
-        TextColumn("[bold]shadow[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("spend ${task.fields[spend]:.4f}"),
-        TextColumn("failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
 
     async def run():
         loop = asyncio.get_running_loop()
@@ -108,7 +90,7 @@ def shadow_command(
             loop.add_signal_handler(signal.SIGINT, first_interrupt)
         except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             pass
-        with Progress(*columns, console=console, transient=False) as bar:
+        with spend_progress("shadow", console, failed=True) as bar:
             handle = bar.add_task("shadow", total=len(items), spend=0.0, failed=0)
 
             def update(p):

@@ -13,7 +13,7 @@ import click
 
 from routermon.core.records import MODES
 
-from .options import db_option, workspace
+from .options import db_option, spend_progress, workspace
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -120,28 +120,11 @@ def simulate_command(
 
 def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSummary:
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
     from routermon.core.simulator import simulate
 
     console = Console(stderr=True)
-    columns = (
-        TextColumn("[bold]simulate[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("spend ${task.fields[spend]:.4f}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=False, disable=quiet) as bar:
+    with spend_progress("simulate", console, disable=quiet) as bar:
         handle = bar.add_task("simulate", total=requests, spend=0.0)
 
         def advance(p: SimulationProgress) -> None:

@@ -59,3 +59,28 @@ def parse_labels(labels: str | None, task: str) -> list[str] | None:
     if task == "classify" and not label_list:
         raise ConfigError("The classify task needs --labels, e.g. --labels safe,unsafe,review-needed.")
     return label_list
+
+
+def spend_progress(name: str, console, *, failed: bool = False, disable: bool = False):
+    """The progress bar of a command that spends money: done of total, spend so far, failures
+    (with ``failed``), elapsed time and ETA. Fields to update: ``spend`` (and ``failed``)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = [
+        TextColumn(f"[bold]{name}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("spend ${task.fields[spend]:.4f}"),
+        *([TextColumn("failed {task.fields[failed]}")] if failed else []),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    ]
+    return Progress(*columns, console=console, transient=False, disable=disable)
