@@ -12,6 +12,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from routermon.core.db import connect
 from routermon.core.errors import DatabaseError
@@ -385,3 +387,57 @@ def test_importing_the_library_leaves_sqlite3_adapters_alone():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+# -- the writer's NULL-literal statements store what plain executemany stores ------------------------
+
+
+def _nullable_columns(path) -> list[int]:
+    conn = connect(path)
+    info = {row[1]: row[3] for row in conn.execute("PRAGMA table_info(calls)")}
+    conn.close()
+    return [i for i, name in enumerate(CALL_COLUMNS) if not info[name]]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 10_000),
+    requests=st.integers(1, 700),
+    null_share=st.sampled_from([0.0, 0.3, 0.9, 1.0]),
+    rows_per_statement=st.sampled_from([1, 3, 64, 500]),
+)
+def test_null_literal_statements_store_exactly_what_executemany_stores(
+    tmp_path_factory, seed, requests, null_share, rows_per_statement
+):
+    import random as _random
+
+    from tui_helpers import request_records
+
+    from routermon.core.store import INSERT_SQL
+
+    rng = _random.Random(seed)
+    folder = tmp_path_factory.mktemp("nulls")
+    nullable = _nullable_columns(folder / "plain.db")
+    rows = []
+    for n in range(requests):
+        for record in request_records(rng, 1_750_000_000.0 + n, n):
+            row = list(record.as_row())
+            for i in nullable:  # some columns None in every row of a chunk, others only sometimes
+                if rng.random() < null_share:
+                    row[i] = None
+            rows.append(tuple(row))
+    with CallLog(folder / "writer.db") as log:
+        log._rows_per_statement = rows_per_statement  # small statements exercise the power-of-two tail
+        log.log_rows(rows)
+    plain = connect(folder / "plain.db")
+    with plain:
+        plain.executemany(INSERT_SQL, rows)
+    written = connect(folder / "writer.db")
+    columns = ", ".join(CALL_COLUMNS)
+    mine = written.execute(f"SELECT {columns} FROM calls ORDER BY id").fetchall()
+    theirs = plain.execute(f"SELECT {columns} FROM calls ORDER BY id").fetchall()
+    assert mine == theirs and len(mine) == len(rows)
+    typed = f"SELECT {', '.join(f'typeof({c})' for c in CALL_COLUMNS)} FROM calls ORDER BY id"
+    assert written.execute(typed).fetchall() == plain.execute(typed).fetchall()
+    written.close()
+    plain.close()
