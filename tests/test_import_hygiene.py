@@ -49,3 +49,11 @@ def test_no_core_source_imports_ui_libraries():
                 names = [node.module]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in UI_LIBRARIES]
     assert offenders == []
+
+
+def test_the_licence_is_an_spdx_string_so_pip_prints_no_deprecation_warning():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"  # a TOML table here is deprecated by setuptools (PEP 639)
