@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from routermon.core.analysis import SweepResult, analyse
+from routermon.core.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, SweepResult, analyse, shown_rows
 from routermon.core.pairs import NoPairsError
 from routermon.core.reader import LogReader
 from routermon.core.report import answer_text, usd
@@ -17,7 +17,6 @@ from routermon.core.settings import load_settings
 
 from .cli import db_option, main, resolve_db
 
-MAX_ROWS = 40  # beyond this, the table shows the 0.05 grid and the recommended threshold
 HOW_TO_PAIR = "run `routermon shadow FILE --task T` or `routermon import FILE` to get paired outcomes"
 
 
@@ -31,13 +30,6 @@ def open_log(ctx: click.Context, db: str | None) -> LogReader:
 
 def _pct(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}%}"
-
-
-def _shown_rows(result: SweepResult, show_all: bool):
-    if show_all or len(result.rows) <= MAX_ROWS:
-        return result.rows
-    keep = {result.recommended.threshold, result.chosen_threshold}
-    return [r for r in result.rows if round(r.threshold / 0.05, 6).is_integer() or r.threshold in keep]
 
 
 def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
@@ -59,7 +51,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             _pct(base.cost_vs_strong, 0),
             style="dim",
         )
-    rows = _shown_rows(result, show_all)
+    rows = result.rows if show_all else shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
     for row in rows:
         recommended = row.threshold == result.recommended.threshold
         table.add_row(
