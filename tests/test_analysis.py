@@ -163,7 +163,11 @@ def test_sweep_counts_and_costs_by_hand():
 def test_shown_rows_is_the_grid_plus_recommended_and_chosen(date_result):
     rows = [r.threshold for r in date_result.rows]
     report = [r.threshold for r in shown_rows(date_result, step=0.1)]
-    kept = {round(date_result.chosen_threshold, 6), round(date_result.recommended.threshold, 6)}
+    kept = {
+        round(t, 6)
+        for t in (date_result.chosen_threshold, date_result.recommended.threshold)
+        if t is not None
+    }
     assert report == [t for t in rows if round(t * 10, 6).is_integer() or round(t, 6) in kept]
     assert {0.0, 0.5, 1.0} <= set(report) and kept <= {round(t, 6) for t in report}
     cli = [r.threshold for r in shown_rows(date_result, step=0.05)]
