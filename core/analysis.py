@@ -534,3 +534,21 @@ def analyse(
         default_threshold=default_threshold,
         task=task,
     )
+
+
+REPORT_ROW_STEP = 0.1  # the report's sweep table: every 0.1, plus the recommended and chosen thresholds
+CLI_ROW_STEP = 0.05  # the thresholds command, once the sweep is longer than CLI_MAX_ROWS
+CLI_MAX_ROWS = 40
+
+
+def shown_rows(result: SweepResult, *, step: float, max_rows: int = 0) -> list[SweepRow]:
+    """The sweep rows a table shows: all of them up to ``max_rows``, else those on the ``step`` grid
+    plus the recommended and the chosen thresholds (the one rule for the report and the CLI)."""
+    if len(result.rows) <= max_rows:
+        return list(result.rows)
+    keep = {round(result.chosen_threshold, 6)}
+    if result.recommended.threshold is not None:
+        keep.add(round(result.recommended.threshold, 6))
+    return [
+        r for r in result.rows if round(r.threshold / step, 6).is_integer() or round(r.threshold, 6) in keep
+    ]

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from .analysis import DEFAULT_THRESHOLD, SweepResult, SweepRow, analyse
+from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
 from .pairs import NoPairsError, load_pairs
 from .reader import LogReader
 
-CONDENSED_STEP = 0.1  # the report's sweep shows every 0.1, plus the recommended and chosen thresholds
 EXAMPLES_SHOWN = 10
 
 
@@ -65,13 +64,9 @@ class AuditReport(BaseModel):
     no_pairs: str | None  # why there is no analysis, and how to get one
 
 
-def condensed_rows(result: SweepResult, step: float = CONDENSED_STEP) -> list[SweepRow]:
-    """The sweep rows on a coarser grid, plus the recommended and the chosen thresholds."""
-    keep = {round(i * step, 6) for i in range(round(1 / step) + 1)}
-    keep.add(round(result.chosen_threshold, 6))
-    if result.recommended.threshold is not None:
-        keep.add(round(result.recommended.threshold, 6))
-    return [r for r in result.rows if round(r.threshold, 6) in keep]
+def condensed_rows(result: SweepResult) -> list[SweepRow]:
+    """The report's sweep rows: every 0.1, plus the recommended and the chosen thresholds."""
+    return shown_rows(result, step=REPORT_ROW_STEP)
 
 
 def _traffic(reader: LogReader) -> Traffic:
@@ -281,7 +276,7 @@ def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
     )
     out += [
         "",
-        f"Showing every {CONDENSED_STEP:.1f}; `routermon thresholds` lists all {len(a.rows)} thresholds.",
+        f"Showing every {REPORT_ROW_STEP:.1f}; `routermon thresholds` lists all {len(a.rows)} thresholds.",
         "",
     ]
     return out

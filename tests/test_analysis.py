@@ -12,6 +12,7 @@ from routermon.core.analysis import (
     calibrate,
     candidate_thresholds,
     costliest_disagreements,
+    shown_rows,
     sweep,
     wilson_interval,
 )
@@ -155,6 +156,22 @@ def test_sweep_counts_and_costs_by_hand():
     assert result.cheap_only.cost_per_request_usd == 1.0 and result.strong_only.cost_per_request_usd == 10.0
     # Cheapest threshold with accuracy >= 50%: 0 (cheap alone is already 50%).
     assert result.recommended.threshold == 0.0
+
+
+def test_shown_rows_is_the_grid_plus_recommended_and_chosen(date_result):
+    rows = [r.threshold for r in date_result.rows]
+    report = [r.threshold for r in shown_rows(date_result, step=0.1)]
+    kept = {
+        round(t, 6)
+        for t in (date_result.chosen_threshold, date_result.recommended.threshold)
+        if t is not None
+    }
+    assert report == [t for t in rows if round(t * 10, 6).is_integer() or round(t, 6) in kept]
+    assert {0.0, 0.5, 1.0} <= set(report) and kept <= {round(t, 6) for t in report}
+    cli = [r.threshold for r in shown_rows(date_result, step=0.05)]
+    assert set(report) < set(cli) and 0.05 in cli
+    # a sweep no longer than max_rows is shown whole
+    assert shown_rows(date_result, step=0.05, max_rows=len(rows)) == date_result.rows
 
 
 def test_candidate_thresholds_are_confidences_plus_grid():

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from routermon.core.reader import LogReader
     from routermon.core.workspace import Workspace
 
-MAX_ROWS = 40  # beyond this, the table shows the 0.05 grid and the recommended threshold
 HOW_TO_PAIR = "run `routermon shadow FILE --task T` or `routermon import FILE` to get paired outcomes"
 
 
@@ -36,17 +35,11 @@ def _pct(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}%}"
 
 
-def _shown_rows(result: SweepResult, show_all: bool):
-    if show_all or len(result.rows) <= MAX_ROWS:
-        return result.rows
-    keep = {result.recommended.threshold, result.chosen_threshold}
-    return [r for r in result.rows if round(r.threshold / 0.05, 6).is_integer() or r.threshold in keep]
-
-
 def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
     """The sweep, recommendation, calibration and per-task view as rich tables."""
     from rich.table import Table
 
+    from routermon.core.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
     from routermon.core.report import answer_text, usd
 
     scope = f" of task {result.task}" if result.task else ""
@@ -66,7 +59,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             _pct(base.cost_vs_strong, 0),
             style="dim",
         )
-    rows = _shown_rows(result, show_all)
+    rows = result.rows if show_all else shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
     for row in rows:
         recommended = row.threshold == result.recommended.threshold
         table.add_row(
