@@ -14,8 +14,6 @@ from __future__ import annotations
 import calendar
 import threading
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -23,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .clock import SYSTEM_CLOCK, Clock
-from .reader import Bucket, GroupStats, LogReader, percentile
+from .reader import Bucket, GroupStats, LogReader, Tally, is_traffic, percentile
 from .records import CallRow
 
 Window = Literal["hour", "day", "week", "all"]
@@ -33,14 +31,6 @@ DAY = 86400
 # Bucket widths (hours) the "all" window may use, so it never draws more than ALL_MAX_BUCKETS bars.
 _ALL_STEPS_HOURS = (1, 2, 3, 6, 12, 24, 48, 168, 336, 720, 2160, 8760)
 ALL_MAX_BUCKETS = 96
-
-# Per task and model, over the rows that existed at opening (id <= ?); refresh adds the rest.
-_GROUPS_SQL = (
-    "SELECT task, model, mode = 'import' AS imported,"
-    " TOTAL(tier = 0), TOTAL(tier = 0 AND escalated), COUNT(*), TOTAL(error_type IS NOT NULL),"
-    " TOTAL(cost_usd), TOTAL(tier = 0 AND correct = 1), TOTAL(tier = 0 AND correct IS NOT NULL)"
-    " FROM calls WHERE id <= ? GROUP BY task, model, imported"
-)
 
 
 class LiveFigures(BaseModel):
@@ -96,62 +86,7 @@ class Series(BaseModel):
         return self.escalated / requests if requests else 0.0
 
 
-class _Tally:
-    """Running counts for one bucket, task or the whole log (same definitions as ``LogReader``)."""
-
-    __slots__ = ("requests", "escalated", "calls", "errors", "spend_usd", "cheap_correct", "cheap_judged")
-
-    def __init__(self) -> None:
-        self.requests = self.escalated = self.calls = self.errors = 0
-        self.cheap_correct = self.cheap_judged = 0
-        self.spend_usd = 0.0
-
-    def add_row(self, row: CallRow) -> None:
-        self.calls += 1
-        if row.tier == 0:
-            self.requests += 1
-            if row.escalated:
-                self.escalated += 1
-            if row.correct is not None:
-                self.cheap_judged += 1
-                self.cheap_correct += bool(row.correct)
-        if row.error_type is not None:
-            self.errors += 1
-        if row.cost_usd is not None:
-            self.spend_usd += row.cost_usd
-
-    def add(self, other: _Tally | tuple) -> None:
-        if isinstance(other, _Tally):
-            other = (
-                other.requests,
-                other.escalated,
-                other.calls,
-                other.errors,
-                other.spend_usd,
-                other.cheap_correct,
-                other.cheap_judged,
-            )
-        req, esc, calls, err, spend, cc, cj = other
-        self.requests += int(req)
-        self.escalated += int(esc)
-        self.calls += int(calls)
-        self.errors += int(err)
-        self.spend_usd += float(spend)
-        self.cheap_correct += int(cc)
-        self.cheap_judged += int(cj)
-
-    def bucket(self, start: float) -> Bucket:
-        return Bucket(
-            start=start,
-            requests=self.requests,
-            escalated=self.escalated,
-            calls=self.calls,
-            errors=self.errors,
-            spend_usd=self.spend_usd,
-        )
-
-
-_EMPTY = _Tally()
+_EMPTY = Tally()
 
 
 def month_bounds(now: float) -> tuple[float, float]:
@@ -196,19 +131,19 @@ class LiveMonitor:
         self._lock = threading.Lock()  # guards the tallies
         self._db_lock = threading.Lock()  # one query at a time on the reader's connection
         self._refresh_lock = threading.Lock()  # two refreshes at once would fold the same rows twice
-        self._totals = _Tally()
-        self._hours: dict[int, _Tally] = {}
+        self._totals = Tally()
+        self._hours: dict[int, Tally] = {}
         self._first_hour: int | None = None
         self._last_hour: int | None = None
-        self._minutes: dict[int, _Tally] = {}
+        self._minutes: dict[int, Tally] = {}
         # Running tallies for today and this month; rebuilt from the hours when the day turns.
         self._period: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-        self._today = _Tally()
-        self._month = _Tally()
+        self._today = Tally()
+        self._month = Tally()
         # The "all" window's buckets of ``_all_step`` hours; rebuilt when the log's span needs wider ones.
         self._all_step = 0
-        self._all: dict[int, _Tally] = {}
-        self._tasks: dict[str, _Tally] = {}
+        self._all: dict[int, Tally] = {}
+        self._tasks: dict[str, Tally] = {}
         self._task_names: set[str] = set()
         self._model_names: set[str] = set()
         self._latencies: deque[float] = deque(maxlen=latency_window)
@@ -227,35 +162,21 @@ class LiveMonitor:
 
     # -- loading and tailing -------------------------------------------------------------------
 
-    @contextmanager
-    def _snapshot(self) -> Iterator[None]:
-        # One read transaction, so the totals, the minute buckets and last_id describe the same rows.
-        with self.reader.lock:
-            self.reader._query("BEGIN")
-            try:
-                yield
-            finally:
-                if not self.reader._closed:
-                    self.reader.conn.execute("COMMIT")
-
     def _load(self) -> None:
         now = self.clock.now()
         minute_since = (int(now // 60) - 59) * 60
-        with self._db_lock, self._snapshot():
-            last_id = self.reader.max_id()
-            hours = self.reader.buckets(HOUR)
-            minutes = self.reader.buckets(60, since=minute_since)
-            recent = self.reader.recent_calls(max(self.recent.maxlen or 0, self.latency_window))
-        for buckets, target, width in ((hours, self._hours, HOUR), (minutes, self._minutes, 60)):
-            for b in buckets:
-                target[int(b.start // width)] = t = _Tally()
-                t.add((b.requests, b.escalated, b.calls, b.errors, b.spend_usd, 0, 0))
+        # One read transaction, so the totals, the minute buckets and last_id describe the same rows.
+        with self._db_lock, self.reader.snapshot() as reader:
+            last_id = reader.max_id()
+            self._hours = reader.bucket_tallies(HOUR)
+            self._minutes = reader.bucket_tallies(60, since=minute_since)
+            recent = reader.recent_calls(max(self.recent.maxlen or 0, self.latency_window))
         for t in self._hours.values():
             self._totals.add(t)
         if self._hours:
             self._first_hour, self._last_hour = min(self._hours), max(self._hours)
         self.recent.extend(recent[-(self.recent.maxlen or 0) :] if self.recent.maxlen else recent)
-        self._latencies.extend(r.latency_ms for r in recent if r.mode != "import")
+        self._latencies.extend(r.latency_ms for r in recent if is_traffic(r))
         self.last_id = self._base_id = last_id
 
     def load_groups(self) -> None:
@@ -265,19 +186,14 @@ class LiveMonitor:
         with self._groups_lock:
             if self._groups_loaded:
                 return
-            reader = LogReader(self.reader.path)
-            try:
-                rows = reader._query(
-                    _GROUPS_SQL, [self._base_id]
-                )  # core-internal: errors become DatabaseError
-            finally:
-                reader.close()
+            with LogReader(self.reader.path) as reader:
+                groups = reader.group_tallies(self._base_id)
             with self._lock:
-                for task, model, imported, *counts in rows:
-                    self._task_names.add(task)
-                    self._model_names.add(model)
-                    if not imported:
-                        self._tasks.setdefault(task, _Tally()).add(counts)
+                for group in groups:
+                    self._task_names.add(group.task)
+                    self._model_names.add(group.model)
+                    if not group.imported:
+                        _tally(self._tasks, group.task).add(group.tally)
                 self._groups_loaded = True
 
     @property
@@ -303,7 +219,7 @@ class LiveMonitor:
                 self.recent.append(row)
                 self._task_names.add(row.task)
                 self._model_names.add(row.model)
-                if row.mode == "import":
+                if not is_traffic(row):
                     continue
                 self._totals.add_row(row)
                 ts = row.ts
@@ -340,7 +256,7 @@ class LiveMonitor:
         if self._period[0] == day_start and self._period[2] == month_start:
             return
         self._period = (day_start, day_start + DAY, month_start, month_end)
-        self._today, self._month = _Tally(), _Tally()
+        self._today, self._month = Tally(), Tally()
         for hour, tally in self._hours.items():
             if month_start <= hour * HOUR < month_end:
                 self._month.add(tally)
@@ -354,7 +270,7 @@ class LiveMonitor:
         with self._lock:
             self._periods(now)
             _day_start, _day_end, month_start, month_end = self._period
-            last_day = _Tally()
+            last_day = Tally()
             for hour in range(hour_now - 23, hour_now + 1):
                 last_day.add(self._hours.get(hour, _EMPTY))
             first_hour = self._first_hour if self._first_hour is not None else hour_now
@@ -404,12 +320,15 @@ class LiveMonitor:
         with self._lock:
             if window == "hour":
                 last = int(now // 60)
-                buckets = [self._minutes.get(k, _EMPTY).bucket(k * 60) for k in range(last - 59, last + 1)]
+                buckets = [
+                    Bucket.of(k * 60, self._minutes.get(k, _EMPTY)) for k in range(last - 59, last + 1)
+                ]
                 width = 60
             elif window == "all":
                 step, first_key, last_key = self._all_buckets(hour_now)
                 buckets = [
-                    self._all.get(k, _EMPTY).bucket(k * step * HOUR) for k in range(first_key, last_key + 1)
+                    Bucket.of(k * step * HOUR, self._all.get(k, _EMPTY))
+                    for k in range(first_key, last_key + 1)
                 ]
                 width = step * HOUR
             else:
@@ -417,10 +336,10 @@ class LiveMonitor:
                 last_key = hour_now // step
                 buckets = []
                 for key in range(last_key - count + 1, last_key + 1):
-                    tally = _Tally()
+                    tally = Tally()
                     for hour in range(key * step, (key + 1) * step):
                         tally.add(self._hours.get(hour, _EMPTY))
-                    buckets.append(tally.bucket(key * step * HOUR))
+                    buckets.append(Bucket.of(key * step * HOUR, tally))
                 width = step * HOUR
         cumulative, running = [], 0.0
         for b in buckets:
@@ -435,18 +354,7 @@ class LiveMonitor:
         """
         self.load_groups()
         with self._lock:
-            stats = [
-                GroupStats(
-                    key=task,
-                    requests=t.requests,
-                    escalated=t.escalated,
-                    calls=t.calls,
-                    spend_usd=t.spend_usd,
-                    cheap_correct=t.cheap_correct,
-                    cheap_judged=t.cheap_judged,
-                )
-                for task, t in self._tasks.items()
-            ]
+            stats = [GroupStats.of(task, t) for task, t in self._tasks.items()]
         return sorted(stats, key=lambda s: (-s.spend_usd, s.key))
 
     def known_tasks(self) -> list[str]:
@@ -494,8 +402,8 @@ class LiveMonitor:
         return [r for r in older if r.id <= last_id][-limit:]
 
 
-def _tally(tallies: dict, key) -> _Tally:
+def _tally(tallies: dict, key) -> Tally:
     tally = tallies.get(key)
     if tally is None:
-        tally = tallies[key] = _Tally()
+        tally = tallies[key] = Tally()
     return tally

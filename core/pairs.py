@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +37,14 @@ from pydantic import BaseModel
 
 from .clock import SYSTEM_CLOCK, Clock
 from .compare import answers_match, json_answers_match
-from .db import connect, translate
 from .errors import ImportFormatError, RoutermonError, UnknownModelError
 from .prices import PriceBook
-from .reader import LogReader, row_to_call
-from .records import CALL_COLUMNS, CallRecord, CallRow
+from .reader import IMPORT_MODE, LogReader
+from .records import CallRecord, CallRow
 from .store import CallLog
 from .text import sha256_text
 
 REQUIRED_SIDE_FIELDS = ("model", "answer", "input_tokens", "output_tokens")
-IMPORT_MODE = "import"
 IMPORT_SOURCE = "import"
 PAIR_ROLES = ("shadow", "audit")  # the strong row of a pair; cascade "strong" rows are not pairs
 MAX_LISTED_PROBLEMS = 5
@@ -375,22 +372,6 @@ def pair_records(
     return records[0], records[1]
 
 
-def _existing_keys(db_path: Path, keys: list[str]) -> set[str]:
-    """Which of ``keys`` the log already holds (asked up front, so new and old pairs can be told apart)."""
-    conn = connect(db_path)
-    try:
-        found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            sql = f"SELECT dedup_key FROM calls WHERE dedup_key IN ({', '.join('?' for _ in chunk)})"
-            found.update(r[0] for r in conn.execute(sql, chunk))
-        return found
-    except sqlite3.Error as exc:
-        raise translate(db_path, exc) from None
-    finally:
-        conn.close()
-
-
 def import_pairs(
     path: Path | str,
     db_path: Path | str,
@@ -418,9 +399,10 @@ def import_pairs(
     unpriced: set[str] = set()
     log = CallLog(db_path)
     try:
-        present = _existing_keys(
-            db_path, [dedup_key_for(p, role) for p in pairs for role in ("cheap", "shadow")]
-        )
+        with LogReader(db_path) as reader:  # the log exists now: CallLog created it
+            present = reader.existing_dedup_keys(
+                dedup_key_for(p, role) for p in pairs for role in ("cheap", "shadow")
+            )
         rows: list[tuple] = []
         imported = 0
         for pair in pairs:
@@ -455,11 +437,6 @@ def import_pairs(
 
 
 # -- pairs for analysis ---------------------------------------------------------------------------
-
-_PAIR_SQL = (
-    f"SELECT id, {', '.join(CALL_COLUMNS)} FROM calls WHERE request_id IN "
-    "(SELECT request_id FROM calls WHERE role IN ('shadow', 'audit'){task}) ORDER BY tier, id"
-)
 
 
 def _pair_from_rows(rows: list[CallRow]) -> Pair | None:
@@ -504,10 +481,8 @@ def load_pairs(reader: LogReader, task: str | None = None) -> list[Pair]:
     one was unsure of, so they say nothing about the cheap model's confident answers.
     Pairs whose strong call failed are left out too (nothing to compare with).
     """
-    sql = _PAIR_SQL.format(task=" AND task = ?" if task else "")
     groups: dict[str, list[CallRow]] = {}
-    for raw in reader._query(sql, [task] if task else []):
-        row = row_to_call(raw)
+    for row in reader.pair_rows(PAIR_ROLES, task):
         groups.setdefault(row.request_id, []).append(row)
     ordered = sorted(groups.values(), key=lambda rows: min(r.id for r in rows))
     return [pair for rows in ordered if (pair := _pair_from_rows(rows)) is not None]

@@ -1,15 +1,20 @@
 """The documented reader API over the call log; everything that shows or analyses the log uses it.
 
 Traffic aggregates count *requests* as rows with ``tier = 0`` (each routed request logs exactly
-one), leave out imported pairs (``mode = 'import'``) and count spend over every call.
+one), leave out imported pairs (``mode = 'import'``) and count spend over every call. That
+definition is written once, as ``Tally``: its ``add_row`` folds one row in Python, and
+``TALLY_SQL`` is the same tally as SQL aggregates; the reader's queries, the live monitor and the
+simulator's summary all tally through it.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -20,6 +25,132 @@ from .records import CALL_COLUMNS, CallRow
 _SELECT = f"SELECT id, {', '.join(CALL_COLUMNS)} FROM calls"
 _FIELDS = ("id", *CALL_COLUMNS)
 _BOOL_FIELDS = ("escalated", "final")
+IMPORT_MODE = "import"
+_TRAFFIC_SQL = f"mode != '{IMPORT_MODE}'"
+_REQUEST_SQL = "tier = 0"  # each routed request logs exactly one tier-0 row
+
+
+def is_traffic(row: CallRow) -> bool:
+    """Whether a row counts in traffic figures (imported pairs do not); ``_TRAFFIC_SQL`` in Python."""
+    return row.mode != IMPORT_MODE
+
+
+class Tally:
+    """Running figures of a set of calls: requests (tier-0 rows), escalated requests, calls, errors,
+    spend (unpriced calls add nothing), tokens, the cheap model's judged and correct answers and
+    the first and last timestamp.
+
+    The one definition of those figures: ``add_row`` folds a row in, ``TALLY_SQL`` computes the
+    same from the log and ``from_sql`` reads its values back. Slotted, as the live monitor folds
+    every new row into several tallies.
+    """
+
+    __slots__ = (
+        "requests",
+        "escalated",
+        "calls",
+        "errors",
+        "spend_usd",
+        "cheap_correct",
+        "cheap_judged",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "first_ts",
+        "last_ts",
+    )
+
+    def __init__(self) -> None:
+        self.requests = self.escalated = self.calls = self.errors = 0
+        self.cheap_correct = self.cheap_judged = 0
+        self.input_tokens = self.output_tokens = self.cache_read_tokens = self.cache_write_tokens = 0
+        self.spend_usd = 0.0
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
+
+    @classmethod
+    def from_sql(cls, values: Iterable) -> Tally:
+        """The tally from the values of the ``TALLY_SQL`` columns, in their order."""
+        t = cls()
+        (req, esc, calls, err, spend, cc, cj, tin, tout, tcr, tcw, first, last) = values
+        t.requests, t.escalated, t.calls, t.errors = int(req), int(esc), int(calls), int(err)
+        t.spend_usd, t.cheap_correct, t.cheap_judged = float(spend), int(cc), int(cj)
+        t.input_tokens, t.output_tokens = int(tin), int(tout)
+        t.cache_read_tokens, t.cache_write_tokens = int(tcr), int(tcw)
+        t.first_ts, t.last_ts = first, last
+        return t
+
+    def add_row(self, row: CallRow) -> None:
+        """Fold one call in (whatever its mode: callers leave imports out with ``is_traffic``)."""
+        self.calls += 1
+        if row.tier == 0:
+            self.requests += 1
+            if row.escalated:
+                self.escalated += 1
+            if row.correct is not None:
+                self.cheap_judged += 1
+                self.cheap_correct += bool(row.correct)
+        if row.error_type is not None:
+            self.errors += 1
+        if row.cost_usd is not None:
+            self.spend_usd += row.cost_usd
+        self.input_tokens += row.input_tokens
+        self.output_tokens += row.output_tokens
+        self.cache_read_tokens += row.cache_read_tokens
+        self.cache_write_tokens += row.cache_write_tokens
+        ts = row.ts
+        if self.first_ts is None or ts < self.first_ts:
+            self.first_ts = ts
+        if self.last_ts is None or ts > self.last_ts:
+            self.last_ts = ts
+
+    def add(self, other: Tally) -> None:
+        """Fold another tally in (a bucket into a day, a day into a month)."""
+        self.requests += other.requests
+        self.escalated += other.escalated
+        self.calls += other.calls
+        self.errors += other.errors
+        self.spend_usd += other.spend_usd
+        self.cheap_correct += other.cheap_correct
+        self.cheap_judged += other.cheap_judged
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
+            self.first_ts = other.first_ts
+        if other.last_ts is not None and (self.last_ts is None or other.last_ts > self.last_ts):
+            self.last_ts = other.last_ts
+
+
+# ``Tally.add_row`` as SQL aggregates, in ``Tally.from_sql`` order.
+TALLY_SQL = ", ".join(
+    (
+        f"TOTAL({_REQUEST_SQL})",
+        f"TOTAL({_REQUEST_SQL} AND escalated)",
+        "COUNT(*)",
+        "TOTAL(error_type IS NOT NULL)",
+        "TOTAL(cost_usd)",
+        f"TOTAL({_REQUEST_SQL} AND correct = 1)",
+        f"TOTAL({_REQUEST_SQL} AND correct IS NOT NULL)",
+        "TOTAL(input_tokens)",
+        "TOTAL(output_tokens)",
+        "TOTAL(cache_read_tokens)",
+        "TOTAL(cache_write_tokens)",
+        "MIN(ts)",
+        "MAX(ts)",
+    )
+)
+
+
+class GroupTally(NamedTuple):
+    """One (task, model) group's tally, imported pairs apart from traffic (``LogReader.group_tallies``)."""
+
+    task: str
+    model: str
+    imported: bool
+    tally: Tally
 
 
 class Bucket(BaseModel):
@@ -33,6 +164,18 @@ class Bucket(BaseModel):
     spend_usd: float
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
+
+    @classmethod
+    def of(cls, start: float, tally: Tally) -> Bucket:
+        """The bucket starting at ``start`` holding ``tally``'s figures."""
+        return cls(
+            start=start,
+            requests=tally.requests,
+            escalated=tally.escalated,
+            calls=tally.calls,
+            errors=tally.errors,
+            spend_usd=tally.spend_usd,
+        )
 
     @property
     def escalation_share(self) -> float:
@@ -52,6 +195,21 @@ class Summary(BaseModel):
     first_ts: float | None = None
     last_ts: float | None = None
 
+    @classmethod
+    def of(cls, tally: Tally) -> Summary:
+        """The summary of ``tally``'s figures."""
+        return cls(
+            requests=tally.requests,
+            escalated=tally.escalated,
+            calls=tally.calls,
+            errors=tally.errors,
+            spend_usd=tally.spend_usd,
+            input_tokens=tally.input_tokens,
+            output_tokens=tally.output_tokens,
+            first_ts=tally.first_ts,
+            last_ts=tally.last_ts,
+        )
+
     @property
     def escalation_share(self) -> float:
         return self.escalated / self.requests if self.requests else 0.0
@@ -67,6 +225,19 @@ class GroupStats(BaseModel):
     spend_usd: float
     cheap_correct: int = 0
     cheap_judged: int = 0  # cheap calls whose correctness is known
+
+    @classmethod
+    def of(cls, key: str, tally: Tally) -> GroupStats:
+        """The group ``key`` holding ``tally``'s figures."""
+        return cls(
+            key=key,
+            requests=tally.requests,
+            escalated=tally.escalated,
+            calls=tally.calls,
+            spend_usd=tally.spend_usd,
+            cheap_correct=tally.cheap_correct,
+            cheap_judged=tally.cheap_judged,
+        )
 
     @property
     def escalation_share(self) -> float:
@@ -90,6 +261,21 @@ class TierModelStats(BaseModel):
     cache_write_tokens: int
     spend_usd: float
     role: str | None = None
+
+    @classmethod
+    def of(cls, tier: int, model: str, tally: Tally, role: str | None = None) -> TierModelStats:
+        """The (tier, model[, role]) group holding ``tally``'s calls, tokens and spend."""
+        return cls(
+            tier=tier,
+            role=role,
+            model=model,
+            calls=tally.calls,
+            input_tokens=tally.input_tokens,
+            output_tokens=tally.output_tokens,
+            cache_read_tokens=tally.cache_read_tokens,
+            cache_write_tokens=tally.cache_write_tokens,
+            spend_usd=tally.spend_usd,
+        )
 
 
 def row_to_call(row: tuple) -> CallRow:
@@ -118,7 +304,7 @@ def _window(since: float | None, until: float | None, include_imports: bool) -> 
         clauses.append("ts < ?")
         params.append(until)
     if not include_imports:
-        clauses.append("mode != 'import'")
+        clauses.append(_TRAFFIC_SQL)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -145,6 +331,21 @@ class LogReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[LogReader]:
+        """One read transaction: every query made inside it sees the same rows (figures that must
+        agree with each other and with ``max_id()``). Holds the reader's lock throughout."""
+        with self.lock:
+            self._query("BEGIN")
+            try:
+                yield self
+            finally:
+                if not self._closed:
+                    try:
+                        self.conn.execute("COMMIT")
+                    except sqlite3.Error as exc:
+                        raise translate(self.path, exc) from None
 
     def _query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         with self.lock:
@@ -226,24 +427,35 @@ class LogReader:
         self, since: float | None = None, until: float | None = None, *, include_imports: bool = False
     ) -> Summary:
         """Requests, escalations, calls, errors, spend and tokens in ``[since, until)``."""
+        return Summary.of(self.tally(since, until, include_imports=include_imports))
+
+    def tally(
+        self, since: float | None = None, until: float | None = None, *, include_imports: bool = False
+    ) -> Tally:
+        """Every figure of ``Tally`` over the calls in ``[since, until)``."""
         where, params = _window(since, until, include_imports)
-        row = self._query(
-            "SELECT TOTAL(tier = 0), TOTAL(tier = 0 AND escalated), COUNT(*), TOTAL(error_type IS NOT NULL),"
-            " TOTAL(cost_usd), TOTAL(input_tokens), TOTAL(output_tokens), MIN(ts), MAX(ts) FROM calls"
-            + where,
+        return Tally.from_sql(self._query(f"SELECT {TALLY_SQL} FROM calls{where}", params)[0])
+
+    def bucket_tallies(
+        self,
+        bucket_seconds: float,
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        task: str | None = None,
+    ) -> dict[int, Tally]:
+        """Traffic per time bucket as tallies, keyed by bucket number (``ts // bucket_seconds``),
+        in bucket order; empty buckets are absent."""
+        where, params = _window(since, until, include_imports=False)
+        if task:
+            where += (" AND" if where else " WHERE") + " task = ?"
+            params.append(task)
+        b = float(bucket_seconds)
+        rows = self._query(
+            f"SELECT CAST(ts / {b!r} AS INTEGER) AS k, {TALLY_SQL} FROM calls{where} GROUP BY k ORDER BY k",
             params,
-        )[0]
-        return Summary(
-            requests=int(row[0]),
-            escalated=int(row[1]),
-            calls=int(row[2]),
-            errors=int(row[3]),
-            spend_usd=float(row[4]),
-            input_tokens=int(row[5]),
-            output_tokens=int(row[6]),
-            first_ts=row[7],
-            last_ts=row[8],
         )
+        return {int(k): Tally.from_sql(values) for k, *values in rows}
 
     def buckets(
         self,
@@ -258,28 +470,14 @@ class LogReader:
 
         With ``latency=True`` each bucket also carries p50/p95 call latency (reads every latency in the window).
         """
-        where, params = _window(since, until, include_imports=False)
-        if task:
-            where += (" AND" if where else " WHERE") + " task = ?"
-            params.append(task)
         b = float(bucket_seconds)
-        rows = self._query(
-            f"SELECT CAST(ts / {b!r} AS INTEGER) AS k, TOTAL(tier = 0), TOTAL(tier = 0 AND escalated), COUNT(*),"
-            f" TOTAL(error_type IS NOT NULL), TOTAL(cost_usd) FROM calls{where} GROUP BY k ORDER BY k",
-            params,
-        )
-        out = [
-            Bucket(
-                start=k * b,
-                requests=int(req),
-                escalated=int(esc),
-                calls=int(calls),
-                errors=int(err),
-                spend_usd=float(spend),
-            )
-            for k, req, esc, calls, err, spend in rows
-        ]
+        tallies = self.bucket_tallies(b, since, until, task=task)
+        out = [Bucket.of(k * b, t) for k, t in tallies.items()]
         if latency and out:
+            where, params = _window(since, until, include_imports=False)
+            if task:
+                where += (" AND" if where else " WHERE") + " task = ?"
+                params.append(task)
             by_key: dict[int, list[float]] = {}
             for k, lat in self._query(
                 f"SELECT CAST(ts / {b!r} AS INTEGER), latency_ms FROM calls{where}", params
@@ -294,22 +492,22 @@ class LogReader:
     def _grouped(self, column: str, since: float | None, until: float | None) -> list[GroupStats]:
         where, params = _window(since, until, include_imports=False)
         rows = self._query(
-            f"SELECT {column}, TOTAL(tier = 0), TOTAL(tier = 0 AND escalated), COUNT(*), TOTAL(cost_usd),"
-            " TOTAL(tier = 0 AND correct = 1), TOTAL(tier = 0 AND correct IS NOT NULL)"
-            f" FROM calls{where} GROUP BY {column} ORDER BY TOTAL(cost_usd) DESC",
+            f"SELECT {column}, {TALLY_SQL} FROM calls{where} GROUP BY {column} ORDER BY TOTAL(cost_usd) DESC",
             params,
         )
+        return [GroupStats.of(key, Tally.from_sql(values)) for key, *values in rows]
+
+    def group_tallies(self, up_to_id: int) -> list[GroupTally]:
+        """Every call with ``id <= up_to_id`` tallied per (task, model, imported or not), imports
+        included (a monitor lists their task and model names): a full scan, once per monitor."""
+        rows = self._query(
+            f"SELECT task, model, {_TRAFFIC_SQL} AS traffic, {TALLY_SQL} FROM calls WHERE id <= ?"
+            " GROUP BY task, model, traffic",
+            [up_to_id],
+        )
         return [
-            GroupStats(
-                key=k,
-                requests=int(r),
-                escalated=int(e),
-                calls=int(c),
-                spend_usd=float(s),
-                cheap_correct=int(cc),
-                cheap_judged=int(cj),
-            )
-            for k, r, e, c, s, cc, cj in rows
+            GroupTally(task, model, not traffic, Tally.from_sql(values))
+            for task, model, traffic, *values in rows
         ]
 
     def per_task(self, since: float | None = None, until: float | None = None) -> list[GroupStats]:
@@ -350,22 +548,39 @@ class LogReader:
         where, params = _window(since, until, include_imports=False)
         role, group = ("role", "tier, role, model") if by_role else ("NULL", "tier, model")
         rows = self._query(
-            f"SELECT tier, {role}, model, COUNT(*), TOTAL(input_tokens), TOTAL(output_tokens),"
-            f" TOTAL(cache_read_tokens), TOTAL(cache_write_tokens), TOTAL(cost_usd) FROM calls{where}"
+            f"SELECT tier, {role}, model, {TALLY_SQL} FROM calls{where}"
             f" GROUP BY {group} ORDER BY tier, COUNT(*) DESC, {group}",
             params,
         )
-        return [
-            TierModelStats(
-                tier=int(t),
-                role=r,
-                model=m,
-                calls=int(c),
-                input_tokens=int(i),
-                output_tokens=int(o),
-                cache_read_tokens=int(cr),
-                cache_write_tokens=int(cw),
-                spend_usd=float(s),
-            )
-            for t, r, m, c, i, o, cr, cw, s in rows
-        ]
+        return [TierModelStats.of(int(t), m, Tally.from_sql(values), role=r) for t, r, m, *values in rows]
+
+    # -- pairs, imports and shadow runs --------------------------------------------------------
+
+    def pair_rows(self, strong_roles: Sequence[str], task: str | None = None) -> list[CallRow]:
+        """Every call of every request that has a row in one of ``strong_roles`` (a paired outcome),
+        optionally of one task, in tier then id order (``pairs.load_pairs`` groups them)."""
+        marks = ", ".join("?" for _ in strong_roles)
+        sql = f"{_SELECT} WHERE request_id IN (SELECT request_id FROM calls WHERE role IN ({marks})"
+        sql += " AND task = ?) ORDER BY tier, id" if task else ") ORDER BY tier, id"
+        return [row_to_call(r) for r in self._query(sql, [*strong_roles, *([task] if task else [])])]
+
+    def existing_dedup_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` some row already carries as its ``dedup_key`` (asked in chunks of 500)."""
+        keys = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            sql = f"SELECT dedup_key FROM calls WHERE dedup_key IN ({', '.join('?' for _ in chunk)})"
+            found.update(r[0] for r in self._query(sql, chunk))
+        return found
+
+    def finished_shadow_inputs(self, task: str, source: str) -> set[str]:
+        """sha256 of ``task``'s inputs that a shadow run from ``source`` already paired: a cheap and
+        a shadow row of one request, at least one of them answered (failed on both: tried again)."""
+        rows = self._query(
+            "SELECT c.input_sha256 FROM calls c JOIN calls s ON s.request_id = c.request_id"
+            " WHERE c.task = ? AND c.mode = 'shadow' AND c.source = ? AND c.role = 'cheap' AND s.role = 'shadow'"
+            " AND (c.final = 1 OR s.final = 1)",
+            [task, source],
+        )
+        return {r[0] for r in rows}

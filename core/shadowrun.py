@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from .db import connect, translate
 from .errors import ImportFormatError, RouteFailedError
+from .reader import LogReader
 from .router import Router
 from .text import sha256_text
 
@@ -112,19 +111,8 @@ def done_inputs(db_path: str | Path, task: str) -> set[str]:
     path = Path(db_path)
     if not path.exists():
         return set()
-    conn = connect(path, create=False, readonly=True)
-    try:
-        rows = conn.execute(
-            "SELECT c.input_sha256 FROM calls c JOIN calls s ON s.request_id = c.request_id"
-            " WHERE c.task = ? AND c.mode = 'shadow' AND c.source = ? AND c.role = 'cheap' AND s.role = 'shadow'"
-            " AND (c.final = 1 OR s.final = 1)",  # a request that failed on both models is tried again
-            (task, SOURCE),
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise translate(path, exc) from None
-    finally:
-        conn.close()
-    return {r[0] for r in rows}
+    with LogReader(path) as reader:
+        return reader.finished_shadow_inputs(task, SOURCE)
 
 
 async def run_shadow(

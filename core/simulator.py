@@ -34,7 +34,7 @@ from .catalog import default_models
 from .clock import VirtualClock
 from .errors import ConfigError, RouteFailedError
 from .prices import PriceBook
-from .reader import LogReader, TierModelStats
+from .reader import LogReader, Tally, TierModelStats, is_traffic
 from .records import MODES
 from .router import Router
 from .scenario import Scenario, TaskProfile, load_scenario, true_label
@@ -262,14 +262,15 @@ def _router_seed(seed: int, now: float) -> int:
 
 
 def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = None) -> RunTally:
-    """Totals of the simulator's rows with ``id > after_id`` (one run's rows, read back)."""
-    tally = RunTally()
-    per_task: dict[str, TaskTally] = {
-        t.name: TaskTally(task=t.name) for t in (scenario.tasks if scenario else [])
-    }
+    """Totals of the simulator's rows with ``id > after_id`` (one run's rows, read back), tallied
+    as the reader tallies (``reader.Tally``)."""
+    total = Tally()
+    names = [t.name for t in (scenario.tasks if scenario else [])]
+    per_task: dict[str, Tally] = {name: Tally() for name in names}
+    failed: dict[str, int] = dict.fromkeys(names, 0)
     answered: set[str] = set()
     first_tier: dict[str, str] = {}  # request id -> task
-    usage: dict[tuple[int, str, str], TierModelStats] = {}
+    usage: dict[tuple[int, str, str], Tally] = {}
     last = after_id
     while True:
         rows = reader.calls_after(last, limit=5000)
@@ -277,57 +278,53 @@ def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = Non
             break
         last = rows[-1].id
         for row in rows:
-            if row.source != SOURCE or row.mode == "import":
+            if row.source != SOURCE or not is_traffic(row):
                 continue
-            task = per_task.setdefault(row.task, TaskTally(task=row.task))
-            tally.calls += 1
-            tally.errors += row.error_type is not None
-            cost = row.cost_usd or 0.0
-            tally.spend_usd += cost
-            task.spend_usd += cost
-            tally.input_tokens += row.input_tokens
-            tally.output_tokens += row.output_tokens
-            tally.cache_read_tokens += row.cache_read_tokens
-            tally.cache_write_tokens += row.cache_write_tokens
-            use = usage.get((row.tier, row.role, row.model))
-            if use is None:
-                use = usage[(row.tier, row.role, row.model)] = TierModelStats(
-                    tier=row.tier,
-                    role=row.role,
-                    model=row.model,
-                    calls=0,
-                    input_tokens=0,
-                    output_tokens=0,
-                    cache_read_tokens=0,
-                    cache_write_tokens=0,
-                    spend_usd=0.0,
-                )
-            use.calls += 1
-            use.input_tokens += row.input_tokens
-            use.output_tokens += row.output_tokens
-            use.cache_read_tokens += row.cache_read_tokens
-            use.cache_write_tokens += row.cache_write_tokens
-            use.spend_usd += cost
-            tally.first_ts = row.ts if tally.first_ts is None else min(tally.first_ts, row.ts)
-            tally.last_ts = row.ts if tally.last_ts is None else max(tally.last_ts, row.ts)
+            for tally in (
+                total,
+                per_task.setdefault(row.task, Tally()),
+                usage.setdefault((row.tier, row.role, row.model), Tally()),
+            ):
+                tally.add_row(row)
             if row.final:
                 answered.add(row.request_id)
             if row.tier == 0:
                 first_tier[row.request_id] = row.task
-                tally.requests += 1
-                task.requests += 1
-                tally.escalated += row.escalated
-                task.escalated += row.escalated
-                if row.correct is not None:
-                    task.cheap_judged += 1
-                    task.cheap_correct += row.correct
     for request_id, task_name in first_tier.items():
         if request_id not in answered:
-            tally.failed += 1
-            per_task[task_name].failed += 1
-    tally.per_task = [t for t in per_task.values() if t.requests or scenario is not None]
-    tally.per_tier_model = sorted(usage.values(), key=lambda u: (u.tier, -u.calls, u.model, u.role))
-    return tally
+            failed[task_name] = failed.get(task_name, 0) + 1
+    tasks = [
+        TaskTally(
+            task=name,
+            requests=t.requests,
+            escalated=t.escalated,
+            failed=failed.get(name, 0),
+            spend_usd=t.spend_usd,
+            cheap_correct=t.cheap_correct,
+            cheap_judged=t.cheap_judged,
+        )
+        for name, t in per_task.items()
+        if t.requests or scenario is not None
+    ]
+    per_tier_model = [
+        TierModelStats.of(tier, model, t, role=role) for (tier, role, model), t in usage.items()
+    ]
+    return RunTally(
+        requests=total.requests,
+        escalated=total.escalated,
+        failed=sum(failed.values()),
+        calls=total.calls,
+        errors=total.errors,
+        spend_usd=total.spend_usd,
+        input_tokens=total.input_tokens,
+        output_tokens=total.output_tokens,
+        cache_read_tokens=total.cache_read_tokens,
+        cache_write_tokens=total.cache_write_tokens,
+        first_ts=total.first_ts,
+        last_ts=total.last_ts,
+        per_task=tasks,
+        per_tier_model=sorted(per_tier_model, key=lambda u: (u.tier, -u.calls, u.model, u.role)),
+    )
 
 
 def project_tally(

@@ -157,3 +157,42 @@ def test_empty_log(tmp_path):
     assert figures.requests == 0 and figures.projected_month_usd is None and figures.latency_p50_ms is None
     assert monitor.series("all").buckets and monitor.series("all").requests == 0
     assert monitor.per_task() == [] and monitor.refresh() == []
+
+
+def test_monitor_tally_agrees_with_the_reader_on_a_simulated_log(tmp_path):
+    # A simulator log with escalations, failed calls and audits, read at opening and by refresh.
+    from routermon.core.scenario import Scenario, load_scenario
+    from routermon.core.simulator import simulate
+
+    flaky = load_scenario().model_dump()
+    for model in flaky["models"]:
+        model["errors"] = {"malformed": 0.1}
+    scenario = Scenario.model_validate(flaky)
+    db = tmp_path / "sim.db"
+    simulate(scenario, requests=150, db_path=db, audit_share=0.3, seed=3, now=FIXED_NOW - 7200)
+    monitor = LiveMonitor.open(db, clock=fixed_clock())
+    simulate(scenario, requests=60, db_path=db, audit_share=0.3, seed=4, now=FIXED_NOW, days=0.01)
+    monitor.refresh()
+    with LogReader(db) as reader:
+        summary = reader.summary()
+        assert summary.escalated and summary.errors and summary.calls > summary.requests
+        assert any(r.role == "audit" for r in reader.iter_calls())
+        _approx_summary(monitor, reader)
+        expected = {s.key: s for s in reader.per_task()}
+        for stats in monitor.per_task():
+            want = expected.pop(stats.key)
+            assert (
+                stats.requests,
+                stats.escalated,
+                stats.calls,
+                stats.cheap_correct,
+                stats.cheap_judged,
+            ) == (
+                want.requests,
+                want.escalated,
+                want.calls,
+                want.cheap_correct,
+                want.cheap_judged,
+            )
+            assert stats.spend_usd == pytest.approx(want.spend_usd)
+        assert expected == {}
