@@ -153,6 +153,11 @@ class GroupTally(NamedTuple):
     tally: Tally
 
 
+def _figures(model: type[BaseModel], tally: Tally) -> dict:
+    """``tally``'s figures that ``model`` has fields for (one copy for every record built from a tally)."""
+    return {name: getattr(tally, name) for name in model.model_fields if name in Tally.__slots__}
+
+
 class Bucket(BaseModel):
     """Traffic in one time bucket starting at ``start`` (epoch seconds, UTC)."""
 
@@ -168,14 +173,7 @@ class Bucket(BaseModel):
     @classmethod
     def of(cls, start: float, tally: Tally) -> Bucket:
         """The bucket starting at ``start`` holding ``tally``'s figures."""
-        return cls(
-            start=start,
-            requests=tally.requests,
-            escalated=tally.escalated,
-            calls=tally.calls,
-            errors=tally.errors,
-            spend_usd=tally.spend_usd,
-        )
+        return cls(start=start, **_figures(cls, tally))
 
     @property
     def escalation_share(self) -> float:
@@ -198,17 +196,7 @@ class Summary(BaseModel):
     @classmethod
     def of(cls, tally: Tally) -> Summary:
         """The summary of ``tally``'s figures."""
-        return cls(
-            requests=tally.requests,
-            escalated=tally.escalated,
-            calls=tally.calls,
-            errors=tally.errors,
-            spend_usd=tally.spend_usd,
-            input_tokens=tally.input_tokens,
-            output_tokens=tally.output_tokens,
-            first_ts=tally.first_ts,
-            last_ts=tally.last_ts,
-        )
+        return cls(**_figures(cls, tally))
 
     @property
     def escalation_share(self) -> float:
@@ -229,15 +217,7 @@ class GroupStats(BaseModel):
     @classmethod
     def of(cls, key: str, tally: Tally) -> GroupStats:
         """The group ``key`` holding ``tally``'s figures."""
-        return cls(
-            key=key,
-            requests=tally.requests,
-            escalated=tally.escalated,
-            calls=tally.calls,
-            spend_usd=tally.spend_usd,
-            cheap_correct=tally.cheap_correct,
-            cheap_judged=tally.cheap_judged,
-        )
+        return cls(key=key, **_figures(cls, tally))
 
     @property
     def escalation_share(self) -> float:
@@ -265,17 +245,7 @@ class TierModelStats(BaseModel):
     @classmethod
     def of(cls, tier: int, model: str, tally: Tally, role: str | None = None) -> TierModelStats:
         """The (tier, model[, role]) group holding ``tally``'s calls, tokens and spend."""
-        return cls(
-            tier=tier,
-            role=role,
-            model=model,
-            calls=tally.calls,
-            input_tokens=tally.input_tokens,
-            output_tokens=tally.output_tokens,
-            cache_read_tokens=tally.cache_read_tokens,
-            cache_write_tokens=tally.cache_write_tokens,
-            spend_usd=tally.spend_usd,
-        )
+        return cls(tier=tier, model=model, role=role, **_figures(cls, tally))
 
 
 def row_to_call(row: tuple) -> CallRow:
