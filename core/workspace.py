@@ -12,7 +12,6 @@ book or picks a default model on its own. From Python::
 from __future__ import annotations
 
 import os
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,19 +90,11 @@ class Workspace:
 
     def models(self, cheap_model: str | None = None, strong_model: str | None = None) -> tuple[str, str]:
         """``(cheap, strong)``: as given, else the settings', else the newest priced Haiku / Sonnet."""
-        if cheap_model is None and strong_model is None:
-            return self._default_models
         from .catalog import default_models  # lazy: it reads the SDK's model list
 
         return default_models(
             cheap_model or self.settings.cheap_model, strong_model or self.settings.strong_model, self.prices
         )
-
-    @cached_property
-    def _default_models(self) -> tuple[str, str]:
-        from .catalog import default_models
-
-        return default_models(self.settings.cheap_model, self.settings.strong_model, self.prices)
 
     # -- what it builds ------------------------------------------------------------------------
 
