@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from textual.app import App
@@ -85,7 +84,7 @@ class RoutermonApp(App[None]):
     ) -> None:
         super().__init__()
         self.workspace = workspace
-        self.db_path = Path(workspace.db_path)
+        self.db_path = workspace.db_path
         self.clock = clock or SYSTEM_CLOCK
         self.poll_interval = poll_interval
         self.traffic = traffic

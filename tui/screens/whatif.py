@@ -172,9 +172,9 @@ class WhatIfScreen(MonitorScreen):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
                 problems.extend(result.failure_descriptions)
+            # A field still showing its observed value stands for the exact figure, not its rounded text.
             elif self._observed is None or field.value != self._observed_text.get(f.id):
-                typed[f.key] = parse_quantity(field.value) / f.unit  # a field still showing its
-                # observed value stands for the exact observed figure, not the rounded text
+                typed[f.key] = parse_quantity(field.value) / f.unit
         if problems:
             return None, problems
         typed["cheap_model"] = str(self.query_one("#cheap-model", Select).value)
