@@ -38,6 +38,7 @@ from collections import Counter
 from pydantic import BaseModel
 
 from .errors import ConfigError
+from .formatting import pct
 from .pairs import NoPairsError, Pair, load_pairs
 from .reader import LogReader
 
@@ -264,9 +265,9 @@ def _cost_key(row: SweepRow) -> float:
 
 
 def _describe(row: SweepRow) -> str:
-    text = f"{row.accuracy:.1%} correct with {row.escalation_share:.1%} escalated"
+    text = f"{pct(row.accuracy)} correct with {pct(row.escalation_share)} escalated"
     if row.cost_vs_strong is not None:
-        text += f", at {row.cost_vs_strong:.0%} of the always-strong cost"
+        text += f", at {pct(row.cost_vs_strong, 0)} of the always-strong cost"
     return text
 
 
@@ -284,9 +285,9 @@ def recommend(
             best = min(fits, key=lambda r: (_cost_key(r), -r.accuracy, r.threshold))
         goal = []
         if target_accuracy is not None:
-            goal.append(f"target accuracy {target_accuracy:.1%}")
+            goal.append(f"target accuracy {pct(target_accuracy)}")
         if max_escalation is not None:
-            goal.append(f"at most {max_escalation:.1%} escalated")
+            goal.append(f"at most {pct(max_escalation)} escalated")
         return Recommendation(
             threshold=best.threshold,
             met=True,
@@ -297,17 +298,17 @@ def recommend(
     if target_accuracy is not None and not accurate:
         best = max(rows, key=lambda r: (r.accuracy, -_cost_key(r)))
         message = (
-            f"No threshold reaches the target accuracy of {target_accuracy:.1%}; the most accurate, "
+            f"No threshold reaches the target accuracy of {pct(target_accuracy)}; the most accurate, "
             f"{best.threshold:.2f}, gives {_describe(best)}."
         )
     else:
         lowest = min(rows, key=lambda r: r.escalation_share)
         message = (
-            f"No threshold meets both the target accuracy of {target_accuracy:.1%} and at most "
-            f"{max_escalation:.1%} escalated."
+            f"No threshold meets both the target accuracy of {pct(target_accuracy)} and at most "
+            f"{pct(max_escalation)} escalated."
             if target_accuracy is not None
-            else f"No threshold keeps escalation at or below {max_escalation:.1%}; even "
-            f"{lowest.threshold:.2f} escalates {lowest.escalation_share:.1%} (cheap calls that failed)."
+            else f"No threshold keeps escalation at or below {pct(max_escalation)}; even "
+            f"{lowest.threshold:.2f} escalates {pct(lowest.escalation_share)} (cheap calls that failed)."
         )
     return Recommendation(threshold=None, met=False, row=None, message=message, **common)
 

@@ -10,13 +10,13 @@ document. A log with traffic but no pairs still reports, and says how to get pai
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
+from .formatting import DASH, json_text, pct, usd
 from .pairs import NoPairsError, load_pairs
 from .reader import LogReader
 
@@ -146,19 +146,7 @@ def build_report(
 
 def render_json(report: AuditReport) -> str:
     """The report as indented JSON (every figure, not only the condensed ones)."""
-    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False)
-
-
-def usd(value: float | None) -> str:
-    """Dollars: cents from $1 up, four significant digits below (per-request costs are tiny); ``unknown`` for ``None``."""
-    if value is None:
-        return "unknown"
-    if value == 0:
-        return "$0"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    decimals = max(2, -math.floor(math.log10(abs(value))) + 3)
-    return f"${value:.{decimals}f}"
+    return json_text(report.model_dump(mode="json"))
 
 
 def answer_text(answer_json: str | None) -> str | None:
@@ -172,17 +160,13 @@ def answer_text(answer_json: str | None) -> str | None:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}%}"
-
-
 def _when(ts: float | None) -> str:
-    return "–" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return DASH if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _cell(value: object, width: int = 60) -> str:
     """A table cell: one line, pipes escaped, long text cut."""
-    text = "–" if value is None else str(value)
+    text = DASH if value is None else str(value)
     text = " ".join(text.split()).replace("|", "\\|")
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -204,7 +188,7 @@ def _traffic_md(t: Traffic) -> list[str]:
                 f"{t.requests:,}",
                 f"{t.calls:,}",
                 usd(t.spend_usd),
-                f"{t.escalated:,} ({_pct(t.escalation_share)})",
+                f"{t.escalated:,} ({pct(t.escalation_share)})",
                 f"{t.errors:,}",
                 _when(t.first_ts),
                 _when(t.last_ts),
@@ -217,7 +201,7 @@ def _traffic_md(t: Traffic) -> list[str]:
         out += _table(
             ["reason", "requests", "share of escalations"],
             [
-                [r, f"{n:,}", _pct(n / t.escalated if t.escalated else None)]
+                [r, f"{n:,}", pct(n / t.escalated if t.escalated else None)]
                 for r, n in t.escalation_reasons.items()
             ],
         )
@@ -229,10 +213,10 @@ def _traffic_md(t: Traffic) -> list[str]:
                 [
                     s.task,
                     f"{s.requests:,}",
-                    _pct(s.escalation_share),
+                    pct(s.escalation_share),
                     usd(s.spend_usd),
-                    _pct(s.spend_share),
-                    _pct(s.cheap_accuracy),
+                    pct(s.spend_share),
+                    pct(s.cheap_accuracy),
                 ]
                 for s in t.per_task
             ],
@@ -255,9 +239,9 @@ def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
             [
                 label,
                 "0.0%" if base.name == "cheap_only" else "100.0%",
-                f"{_pct(base.accuracy)} ({_pct(base.accuracy_low)}–{_pct(base.accuracy_high)})",
+                f"{pct(base.accuracy)} ({pct(base.accuracy_low)}–{pct(base.accuracy_high)})",
                 usd(base.cost_per_1k_requests_usd),
-                _pct(base.cost_vs_strong, 0),
+                pct(base.cost_vs_strong, 0),
             ]
         )
     for r in report.sweep:
@@ -265,10 +249,10 @@ def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
         rows.append(
             [
                 f"{r.threshold:.2f}{mark}",
-                _pct(r.escalation_share),
-                f"{_pct(r.accuracy)} ({_pct(r.accuracy_low)}–{_pct(r.accuracy_high)})",
+                pct(r.escalation_share),
+                f"{pct(r.accuracy)} ({pct(r.accuracy_low)}–{pct(r.accuracy_high)})",
                 usd(r.cost_per_1k_requests_usd),
-                _pct(r.cost_vs_strong, 0),
+                pct(r.cost_vs_strong, 0),
             ]
         )
     out += _table(
@@ -285,18 +269,18 @@ def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
 def _calibration_md(a: SweepResult) -> list[str]:
     c = a.calibration
     out = ["## Calibration of the cheap model's confidence", ""]
-    ece = "–" if c.ece is None else f"{c.ece:.3f}"
+    ece = DASH if c.ece is None else f"{c.ece:.3f}"
     out.append(
         f"Expected calibration error: {ece} (0 means the confidence is the chance of being right). "
         f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {c.confidently_wrong:,} of "
-        f"{c.judged:,} pairs ({_pct(c.confidently_wrong_share)}; {_pct(c.confidently_wrong_share_of_kept)} of "
+        f"{c.judged:,} pairs ({pct(c.confidently_wrong_share)}; {pct(c.confidently_wrong_share_of_kept)} of "
         "the answers it keeps): no threshold at or below this one catches them."
     )
     out.append("")
     out += _table(
         ["confidence", "pairs", "mean confidence", "accuracy"],
         [
-            [f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", _pct(b.mean_confidence), _pct(b.accuracy)]
+            [f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", pct(b.mean_confidence), pct(b.accuracy)]
             for b in c.bins
             if b.count
         ],
@@ -330,10 +314,10 @@ def _per_task_md(a: SweepResult) -> list[str]:
             [
                 s.task,
                 f"{s.pairs:,}",
-                _pct(s.cheap_accuracy),
-                _pct(s.escalation_share),
-                _pct(s.accuracy),
-                _pct(s.spend_share),
+                pct(s.cheap_accuracy),
+                pct(s.escalation_share),
+                pct(s.accuracy),
+                pct(s.spend_share),
                 "none meets the target"
                 if s.recommended_threshold is None
                 else f"{s.recommended_threshold:.2f}",

@@ -9,9 +9,10 @@ import pytest
 from conftest import DATE_FILE
 
 from routermon.core.clock import VirtualClock
+from routermon.core.formatting import usd
 from routermon.core.pairs import NoPairsError, import_pairs
 from routermon.core.reader import LogReader
-from routermon.core.report import build_report, condensed_rows, render_json, render_markdown, usd
+from routermon.core.report import build_report, condensed_rows, render_json, render_markdown
 from routermon.core.router import Router
 from routermon.core.standin import StandInAPI, answer, tool_input
 from routermon.core.store import CallLog
@@ -134,11 +135,3 @@ def test_condensed_rows_keep_the_recommended_threshold(date_db):
     assert report.analysis.recommended.threshold == 0.85
     assert 0.85 in [r.threshold for r in condensed_rows(report.analysis)]
     assert "| 0.85 ← recommended |" in render_markdown(report)
-
-
-@pytest.mark.parametrize(
-    "value,text",
-    [(None, "unknown"), (0.0, "$0"), (1234.5, "$1,234.50"), (0.5, "$0.5000"), (0.0011373, "$0.001137")],
-)
-def test_usd(value, text):
-    assert usd(value) == text

@@ -7,6 +7,8 @@ import json
 
 import click
 
+from routermon.core.formatting import DASH, json_text, usd
+
 from .options import db_option, parse_labels, stand_in_option, workspace
 
 
@@ -44,6 +46,8 @@ def route_command(
 
     from routermon.core.errors import ConfigError
 
+    from .text import literal
+
     label_list = parse_labels(labels, task)
     if task == "extract":
         raise ConfigError(
@@ -67,11 +71,12 @@ def route_command(
 
     result = asyncio.run(run())
     if as_json:
-        click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        click.echo(json_text(result.model_dump(mode="json")))
         return
     console = Console()
     console.print(
-        f"[bold]{json.dumps(result.answer, ensure_ascii=False)}[/]  (confidence {result.confidence:.2f})"
+        literal(json.dumps(result.answer, ensure_ascii=False), "bold"),
+        f" (confidence {result.confidence:.2f})",
     )
     verdict = (
         f"escalated to {result.model} ({', '.join(result.escalation_reasons)})"
@@ -79,18 +84,18 @@ def route_command(
         else f"answered by {result.model}"
     )
     console.print(
-        f"{verdict}; ${result.cost_usd:.6f}; {result.latency_ms:.0f} ms; request {result.request_id}"
+        literal(f"{verdict}; {usd(result.cost_usd)}; {result.latency_ms:.0f} ms; request {result.request_id}")
     )
     table = Table("tier", "model", "role", "confidence", "why", "tokens in/out", "cost", "latency")
     for call in result.calls:
         table.add_row(
             str(call.tier),
-            call.model,
+            literal(call.model),
             call.role,
-            "-" if call.confidence is None else f"{call.confidence:.2f}",
-            call.escalation_reason or call.error_type or "",
+            DASH if call.confidence is None else f"{call.confidence:.2f}",
+            literal(call.escalation_reason or call.error_type or ""),
             f"{call.input_tokens}/{call.output_tokens}",
-            f"${call.cost_usd:.6f}",
+            usd(call.cost_usd),
             f"{call.latency_ms:.0f} ms",
         )
     console.print(table)

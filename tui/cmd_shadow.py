@@ -8,6 +8,8 @@ import threading
 
 import click
 
+from routermon.core.formatting import pct, usd
+
 from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
 
 
@@ -116,8 +118,8 @@ def shadow_command(
     share = progress.escalated / progress.done if progress.done else 0.0
     click.echo(
         f"{progress.done} pairs logged to {db_path}, {progress.skipped} skipped as already done, "
-        f"{progress.failed} failed on both models; ${progress.spend_usd:.4f} spent; "
-        f"the policy would escalate {share:.1%}."
+        f"{progress.failed} failed on both models; {usd(progress.spend_usd)} spent; "
+        f"the policy would escalate {pct(share)}."
     )
     if stop.is_set():
         left = progress.total - progress.done - progress.failed - progress.skipped

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from routermon.core.formatting import json_text, pct, usd
 from routermon.core.records import MODES
 
 from .options import db_option, spend_progress, workspace
@@ -113,7 +113,7 @@ def simulate_command(
         data = summary.model_dump(mode="json")
         data["escalation_share"] = summary.tally.escalation_share
         data["requests_per_second"] = summary.requests_per_second
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json_text(data))
     else:
         print_summary(Console(), summary, live=live)
 
@@ -199,12 +199,8 @@ def _live_line(p: SimulationProgress) -> str:
     share = p.escalated / max(1, p.done - p.failed)
     return (
         f"{stamp}  {p.done} requests ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
-        f"{share:.1%} escalated, {p.failed} failed, ${p.spend_usd:.4f}"
+        f"{pct(share)} escalated, {p.failed} failed, {usd(p.spend_usd)}"
     )
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
 
 
 def print_summary(console: Console, summary: SimulationSummary, *, live: bool = False) -> None:
@@ -221,9 +217,9 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     run.add_column("", style="bold")
     run.add_column("")
     run.add_row("requests", f"{t.requests:,}" + (f" ({t.failed:,} failed on every tier)" if t.failed else ""))
-    run.add_row("escalation share", f"{t.escalation_share:.1%} ({t.escalated:,} escalated)")
+    run.add_row("escalation share", f"{pct(t.escalation_share)} ({t.escalated:,} escalated)")
     run.add_row("calls", f"{t.calls:,} ({t.errors:,} errors or unusable replies)")
-    run.add_row("spend", _usd(t.spend_usd))
+    run.add_row("spend", usd(t.spend_usd))
     run.add_row("models", f"{summary.cheap_model} -> {summary.strong_model}")
     run.add_row("timestamps", window)
     run.add_row("log", summary.db_path)
@@ -237,10 +233,10 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
         tasks.add_row(
             task.task,
             f"{task.requests:,}",
-            f"{task.cheap_share:.1%}",
-            f"{task.escalation_share:.1%}",
-            "-" if task.cheap_accuracy is None else f"{task.cheap_accuracy:.1%}",
-            _usd(task.spend_usd),
+            pct(task.cheap_share),
+            pct(task.escalation_share),
+            pct(task.cheap_accuracy),
+            usd(task.spend_usd),
         )
     console.print(tasks)
 
@@ -248,13 +244,13 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     month = Table(title=f"A month at this rate: {summary.monthly_requests:,.0f} requests")
     month.add_column("", style="bold")
     month.add_column("USD / month", justify="right")
-    month.add_row("always strong", _usd(p.always_strong_usd))
-    month.add_row("always cheap", _usd(p.always_cheap_usd))
-    month.add_row("cascade (cheap call on every request)", _usd(p.cascade_usd))
+    month.add_row("always strong", usd(p.always_strong_usd))
+    month.add_row("always cheap", usd(p.always_cheap_usd))
+    month.add_row("cascade (cheap call on every request)", usd(p.cascade_usd))
     if p.audit_usd:
-        month.add_row("  of which audits", _usd(p.audit_usd))
-    month.add_row("savings vs always strong", f"{_usd(p.savings_usd)} ({p.savings_pct:.1f}%)")
-    month.add_row("simple split (ignores the wasted cheap call)", _usd(p.simple_split_usd))
+        month.add_row("  of which audits", usd(p.audit_usd))
+    month.add_row("savings vs always strong", f"{usd(p.savings_usd)} ({p.savings_pct:.1f}%)")
+    month.add_row("simple split (ignores the wasted cheap call)", usd(p.simple_split_usd))
     console.print(month)
     for note in p.notes:
         console.print(f"[dim]{note}[/]")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from routermon.core.formatting import json_text, pct, usd
 
 from .options import db_option, workspace
 
@@ -31,16 +32,12 @@ def open_log(ws: Workspace) -> LogReader:
     return LogReader(path)
 
 
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}%}"
-
-
 def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
     """The sweep, recommendation, calibration and per-task view as rich tables."""
     from rich.table import Table
 
     from routermon.core.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
-    from routermon.core.report import answer_text, usd
+    from routermon.core.report import answer_text
 
     scope = f" of task {result.task}" if result.task else ""
     console.print(
@@ -52,11 +49,11 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
         table.add_row(
             label,
             "0.0%" if base.name == "cheap_only" else "100.0%",
-            _pct(base.accuracy),
-            f"{_pct(base.accuracy_low)}–{_pct(base.accuracy_high)}",
+            pct(base.accuracy),
+            f"{pct(base.accuracy_low)}–{pct(base.accuracy_high)}",
             usd(base.cost_per_request_usd),
             usd(base.cost_per_1k_requests_usd),
-            _pct(base.cost_vs_strong, 0),
+            pct(base.cost_vs_strong, 0),
             style="dim",
         )
     rows = result.rows if show_all else shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
@@ -64,12 +61,12 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
         recommended = row.threshold == result.recommended.threshold
         table.add_row(
             f"{row.threshold:.2f}" + (" ←" if recommended else ""),
-            _pct(row.escalation_share),
-            _pct(row.accuracy),
-            f"{_pct(row.accuracy_low)}–{_pct(row.accuracy_high)}",
+            pct(row.escalation_share),
+            pct(row.accuracy),
+            f"{pct(row.accuracy_low)}–{pct(row.accuracy_high)}",
             usd(row.cost_per_request_usd),
             usd(row.cost_per_1k_requests_usd),
-            _pct(row.cost_vs_strong, 0),
+            pct(row.cost_vs_strong, 0),
             style="bold green" if recommended else None,
         )
     console.print(table)
@@ -83,14 +80,12 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     console.print(
         f"\n[bold]Calibration[/] (expected calibration error {ece}): at threshold {cal.threshold:.2f} the cheap "
         f"model is confidently wrong on {cal.confidently_wrong:,} of {cal.judged:,} pairs "
-        f"({_pct(cal.confidently_wrong_share)}); no threshold at or below it catches them."
+        f"({pct(cal.confidently_wrong_share)}); no threshold at or below it catches them."
     )
     bins = Table("confidence", "pairs", "mean confidence", "accuracy")
     for b in cal.bins:
         if b.count:
-            bins.add_row(
-                f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", _pct(b.mean_confidence), _pct(b.accuracy)
-            )
+            bins.add_row(f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", pct(b.mean_confidence), pct(b.accuracy))
     console.print(bins)
     if cal.examples:
         wrong = Table(
@@ -120,10 +115,10 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             tasks.add_row(
                 s.task,
                 f"{s.pairs:,}",
-                _pct(s.cheap_accuracy),
-                _pct(s.escalation_share),
-                _pct(s.accuracy),
-                _pct(s.spend_share),
+                pct(s.cheap_accuracy),
+                pct(s.escalation_share),
+                pct(s.accuracy),
+                pct(s.spend_share),
                 "none" if s.recommended_threshold is None else f"{s.recommended_threshold:.2f}",
             )
         console.print(tasks)
@@ -169,6 +164,6 @@ def thresholds_command(ctx, task, target_accuracy, max_escalation, threshold, sh
             default_threshold=ws.threshold,
         )
     if as_json:
-        click.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        click.echo(json_text(result.model_dump(mode="json")))
         return
     print_result(Console(), result, show_all)

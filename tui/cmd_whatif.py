@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import click
+
+from routermon.core.formatting import count, json_text, pct, usd
 
 from .options import db_option, workspace
 
@@ -31,17 +32,6 @@ _REQUIRED_FLAGS = {
     "--input-tokens": "input_tokens",
     "--output-tokens": "output_tokens",
 }
-
-
-def usd(value: float) -> str:
-    """Dollars for a table cell: cents, or four significant digits below a cent."""
-    if value == 0 or abs(value) >= 0.01:
-        return f"${value:,.2f}"
-    return f"${value:.4g}"
-
-
-def share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def build_inputs(
@@ -92,7 +82,7 @@ def result_table(result: WhatIfResult) -> Table:
 
     inputs = result.inputs
     title = (
-        f"{inputs.monthly_requests:,.0f} requests/month · {inputs.cheap_share:.1%} finished by the cheap model · "
+        f"{count(inputs.monthly_requests)} requests/month · {pct(inputs.cheap_share)} finished by the cheap model · "
         f"{inputs.input_tokens:,.0f} in / {inputs.output_tokens:,.0f} out tokens per call"
     )
     if inputs.escalated_input_tokens is not None or inputs.escalated_output_tokens is not None:
@@ -104,9 +94,9 @@ def result_table(result: WhatIfResult) -> Table:
         )
         title += f" ({esc_in:,.0f} / {esc_out:,.0f} on escalated requests)"
     if inputs.audit_share:
-        title += f" · {inputs.audit_share:.1%} of cheap answers audited"
+        title += f" · {pct(inputs.audit_share)} of cheap answers audited"
     if inputs.cached_input_share:
-        title += f" · {inputs.cached_input_share:.0%} of input cached"
+        title += f" · {pct(inputs.cached_input_share, 0)} of input cached"
     if inputs.batch:
         title += " · Batch API"
     table = Table(title=title, show_header=True)
@@ -124,9 +114,7 @@ def result_table(result: WhatIfResult) -> Table:
         "Cascade savings vs always strong", f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)"
     )
     table.add_row("Simple-split savings (as usually quoted)", usd(result.simple_split_savings_usd))
-    table.add_row(
-        "Break-even cheap share (cascade costs more below it)", share(result.break_even_cheap_share)
-    )
+    table.add_row("Break-even cheap share (cascade costs more below it)", pct(result.break_even_cheap_share))
     if inputs.monthly_overhead_usd:
         table.add_row("Router overhead", usd(inputs.monthly_overhead_usd))
         table.add_row("Net savings (after overhead)", usd(result.net_savings_usd))
@@ -212,7 +200,7 @@ def whatif(
     )
     result = project(inputs, ws.prices)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json_text(result.to_json()))
         return
     console = Console()
     console.print(result_table(result))

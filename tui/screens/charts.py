@@ -7,11 +7,11 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from routermon.core.formatting import count, pct, usd
 from routermon.core.live import WINDOWS
 
 from ..widgets.empty_state import EmptyState
 from ..widgets.escalation_chart import EscalationChart
-from ..widgets.formatting import count, pct, usd
 from ..widgets.spend_chart import SpendChart
 from .base import MonitorScreen
 from .live import EMPTY_LOG

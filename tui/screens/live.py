@@ -8,9 +8,10 @@ from textual.containers import HorizontalGroup
 from textual.reactive import reactive
 from textual.widgets import Select, Static
 
+from routermon.core.formatting import count
+
 from ..widgets.calls_table import CallsTable
 from ..widgets.empty_state import EmptyState
-from ..widgets.formatting import count
 from ..widgets.key_figures import KeyFigures
 from .base import MonitorScreen
 

@@ -14,11 +14,11 @@ from textual.widgets import Input, Label, Select, Static
 
 from routermon.core import analysis
 from routermon.core.errors import RoutermonError
+from routermon.core.formatting import count, pct
 from routermon.core.pairs import Pair, load_pairs
 
 from ..widgets.calibration_chart import CalibrationChart
 from ..widgets.empty_state import EmptyState
-from ..widgets.formatting import count, pct
 from ..widgets.sweep_chart import SweepChart
 from ..widgets.sweep_table import SweepTable
 from .base import MonitorScreen

@@ -20,10 +20,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from routermon.core import whatif
 from routermon.core.errors import RoutermonError
+from routermon.core.formatting import short_model
 from routermon.core.prices import known_models
 
 from ..widgets.cost_curve_chart import CostCurveChart
-from ..widgets.formatting import short_model
 from ..widgets.whatif_results import WhatIfResults
 from .base import MonitorScreen
 

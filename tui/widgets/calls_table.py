@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import DataTable
 
+from routermon.core.formatting import DASH, REASON_SHORT, clock_time, ms_short, short_model, tokens, usd
 from routermon.core.records import CallRow
-
-from .formatting import DASH, REASON_SHORT, clock_time, ms_short, short_model, tokens, usd
 
 # Cells carry one leading space and no padding, so all nine columns fit in 80 cells.
 COLUMNS = (

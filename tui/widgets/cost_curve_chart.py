@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from routermon.core.whatif import WhatIfResult
 
-from .fitted_plot import FittedPlot, padded, share_ticks
-from .spend_chart import money_ticks
+from .fitted_plot import FittedPlot, money_ticks, padded, share_ticks
 
 
 class CostCurveChart(FittedPlot):

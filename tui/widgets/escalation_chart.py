@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from routermon.core.formatting import bucket_label
 from routermon.core.live import Series
 
 from .fitted_plot import FittedPlot, padded, share_ticks
-from .formatting import bucket_label
 
 
 def time_ticks(series: Series, count: int = 5) -> tuple[list[int], list[str]]:

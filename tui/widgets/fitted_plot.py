@@ -10,6 +10,8 @@ from __future__ import annotations
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from routermon.core.formatting import usd_tick
+
 
 def padded(low: float, high: float, share: float = 0.02) -> tuple[float, float]:
     """Axis limits a little wider than ``[low, high]``.
@@ -27,6 +29,15 @@ def share_ticks(count: int, scale: float = 100.0, suffix: str = "%") -> tuple[li
     count = 5 if count >= 5 else 3 if count >= 3 else 2
     values = [scale * i / (count - 1) for i in range(count)]
     return values, [f"{v:g}{suffix}" for v in values]
+
+
+def money_ticks(top: float, count: int = 4) -> tuple[list[float], list[str]]:
+    """``count`` evenly spaced ticks from 0 to ``top``, labelled in dollars."""
+    if top <= 0:
+        return [0.0], [usd_tick(0)]
+    count = max(count, 2)
+    values = [top * i / (count - 1) for i in range(count)]
+    return values, [usd_tick(v) for v in values]
 
 
 class FittedPlot(PlotextPlot):

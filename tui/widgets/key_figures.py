@@ -6,9 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import HorizontalGroup
 from textual.widgets import Static
 
+from routermon.core.formatting import DASH, count, count_short, ms_short, pct, usd
 from routermon.core.live import LiveFigures
-
-from .formatting import DASH, count, count_short, ms_short, pct, usd
 
 # id, label
 # Labels and details fit in the nine cells a card has at 80 columns.

@@ -5,16 +5,7 @@ from __future__ import annotations
 from routermon.core.live import Series
 
 from .escalation_chart import time_ticks, width_name
-from .fitted_plot import FittedPlot, padded
-from .formatting import usd
-
-
-def money_ticks(top: float, count: int = 4) -> tuple[list[float], list[str]]:
-    """Axis ticks from 0 to ``top`` labelled in dollars."""
-    if top <= 0:
-        return [0.0], ["$0"]
-    values = [top * i / (count - 1) for i in range(count)]
-    return values, [usd(v) for v in values]
+from .fitted_plot import FittedPlot, money_ticks, padded
 
 
 class SpendChart(FittedPlot):

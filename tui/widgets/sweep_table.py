@@ -6,8 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from routermon.core.analysis import Baseline, SweepResult, SweepRow
-
-from .formatting import DASH, pct, usd
+from routermon.core.formatting import DASH, pct, usd
 
 COLUMNS = (
     ("threshold", "Thresh"),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from routermon.core.formatting import usd_tick
 from routermon.core.reader import GroupStats
 
-from .fitted_plot import FittedPlot, padded
-from .formatting import usd
+from .fitted_plot import FittedPlot, money_ticks, padded
 
 
 class TaskSpendChart(FittedPlot):
@@ -26,8 +26,6 @@ class TaskSpendChart(FittedPlot):
         if names:
             plt.bar(names, spend, orientation="horizontal", color="cyan", width=0.5)
             top = max(spend) or 1.0
-            count = self.fit_x(label_width=max(len(usd(top)), 5))
-            ticks = [top * i / (count - 1) for i in range(count)]
-            plt.xticks(ticks, [usd(v) for v in ticks])
+            plt.xticks(*money_ticks(top, self.fit_x(label_width=max(len(usd_tick(top)), 5))))
             plt.xlim(*padded(0, top))
         self.set_titles("Spend per task")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from routermon.core.formatting import DASH, count, pct, usd
 from routermon.core.reader import GroupStats
-
-from .formatting import DASH, count, pct, usd
 
 COLUMNS = (
     ("task", "Task"),

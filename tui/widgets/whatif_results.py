@@ -6,9 +6,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from routermon.core.formatting import pct, usd
 from routermon.core.whatif import WhatIfResult
-
-from .formatting import pct, usd
 
 
 class WhatIfResults(Static):

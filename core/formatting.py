@@ -1,0 +1,160 @@
+"""How numbers look to a reader: the one place money, shares, counts and times become text.
+
+Every command, widget and the Markdown report format through this module, so a figure reads the same
+wherever it appears. The rules, chosen for a reader who thinks in money:
+
+- **Money** (``usd``): cents from one dollar up, with thousands separators (``$1,234.56``: monthly
+  figures and budgets); below a dollar three significant digits and never fewer than two decimals
+  (``$0.500``, ``$0.0123``, ``$0.000123``: per-call costs are fractions of a cent, and cutting them to
+  cents would show ``$0.00``). Zero is ``$0.00``; negative amounts put the sign before the dollar
+  (``-$1.20``). ``usd_short`` drops the cents from $10,000 up, for tight columns; ``usd_tick`` also drops
+  trailing zeros past the cents, for chart axes (``$0.063``).
+- **Shares** (``pct``): a share in [0, 1] as a percentage with one decimal (``12.5%``).
+- **Counts** (``count``): thousands separators; ``count_short`` fits six cells (``10.4k``, ``1.2M``).
+  ``plural`` puts the noun in the right number ("1 call", "2 calls").
+- **Missing** figures are an em dash (``DASH``), never ``0``.
+- **JSON** (``json_text``): numbers are not rounded for display, but money (a key ending in ``_usd``,
+  or anything under one) is rounded to 1e-9 USD so a figure exact in cents never prints as
+  ``521.9999999999999``; infinities and NaN are refused, since strict JSON parsers reject them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+DASH = "—"
+# Escalation reasons, short enough for a table column.
+REASON_SHORT = {
+    "low_confidence": "low",
+    "invalid_output": "invalid",
+    "refusal": "refusal",
+    "cheap_error": "error",
+}
+MONEY_DECIMALS = 9  # JSON money precision: 1e-9 USD, far below any price step
+
+
+def usd(value: float | None) -> str:
+    """Dollars: cents from $1 up ($1,234.56), three significant digits below ($0.0123)."""
+    if value is None:
+        return DASH
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    if size >= 1 or size == 0:
+        return f"{sign}${size:,.2f}"
+    decimals = max(2, 2 - math.floor(math.log10(size)))
+    text = f"{size:.{decimals}f}"
+    if text.startswith("1.") or text == "1":  # rounding reached a dollar
+        return f"{sign}${size:,.2f}"
+    return f"{sign}${text}"
+
+
+def usd_short(value: float | None) -> str:
+    """Dollars in a tight column: whole dollars from $10,000 up, else as ``usd``."""
+    if value is not None and abs(value) >= 10_000:
+        return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+    return usd(value)
+
+
+def usd_tick(value: float) -> str:
+    """Dollars on a chart axis: as ``usd_short`` without trailing zeros past the cents ($0.063)."""
+    text = usd_short(value)
+    if "." in text and len(text.split(".")[1]) > 2:
+        text = text.rstrip("0")
+    return text
+
+
+def plural(n: float | int, noun: str, plural_noun: str | None = None) -> str:
+    """``n`` and the noun in the right number: "1 call", "2 calls", "1,204 paired outcomes"."""
+    word = noun if n == 1 else (plural_noun or noun + "s")
+    return f"{count(n)} {word}"
+
+
+def json_text(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` as strict JSON for ``--json``: money rounded to 1e-9 USD, no NaN or infinity."""
+    return json.dumps(_money_rounded(data, False), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def _money_rounded(value: Any, money: bool) -> Any:
+    if isinstance(value, dict):
+        return {k: _money_rounded(v, money or str(k).endswith("_usd")) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_money_rounded(v, money) for v in value]
+    if money and isinstance(value, float) and math.isfinite(value):
+        return round(value, MONEY_DECIMALS)
+    return value
+
+
+def pct(share: float | None, decimals: int = 1) -> str:
+    """A share in [0, 1] as a percentage."""
+    return DASH if share is None else f"{share * 100:.{decimals}f}%"
+
+
+def count(value: float | int | None) -> str:
+    """A count with thousands separators; millions and more shortened (1.2M)."""
+    if value is None:
+        return DASH
+    if abs(value) >= 10_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    return f"{value:,.0f}"
+
+
+def count_short(value: float | int | None) -> str:
+    """A count in at most six cells: 9,999 · 10.4k · 1.2M."""
+    if value is None:
+        return DASH
+    if abs(value) < 10_000:
+        return f"{value:,.0f}"
+    if abs(value) < 1_000_000:
+        return f"{value / 1000:.1f}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds, switching to seconds above ten seconds."""
+    if value is None:
+        return DASH
+    if value >= 10_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value:,.0f} ms"
+
+
+def ms_short(value: float | None) -> str:
+    """Milliseconds in at most six cells: 637ms, 1.45s, 12.3s."""
+    if value is None:
+        return DASH
+    if value < 1000:
+        return f"{value:.0f}ms"
+    if value < 10_000:
+        return f"{value / 1000:.2f}s"
+    return f"{value / 1000:.1f}s"
+
+
+def tokens(value: float | None) -> str:
+    """A token count in at most four cells below 10,000, shortened to k above."""
+    if value is None:
+        return DASH
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:.0f}"
+
+
+def short_model(model: str) -> str:
+    """A model id without the vendor prefix (claude-haiku-4-5 -> haiku-4-5)."""
+    return model.removeprefix("claude-")
+
+
+def clock_time(ts: float) -> str:
+    """HH:MM:SS in UTC."""
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M:%S")
+
+
+def bucket_label(ts: float, bucket_seconds: int) -> str:
+    """A chart axis label for a bucket start: the time for short buckets, the date for long ones."""
+    d = datetime.fromtimestamp(ts, tz=UTC)
+    if bucket_seconds < 3600:
+        return d.strftime("%H:%M")
+    if bucket_seconds < 86400:
+        return d.strftime("%d %H:00") if bucket_seconds > 3600 else d.strftime("%H:00")
+    return d.strftime("%b %d")

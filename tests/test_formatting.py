@@ -1,0 +1,84 @@
+"""The one formatter: money, shares and counts read the same in every command, widget and report."""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from routermon.core.formatting import DASH, json_text, pct, plural, usd, usd_short
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (None, DASH),
+        (0.0, "$0.00"),
+        (1234.5, "$1,234.50"),
+        (52_200.0, "$52,200.00"),
+        (0.5, "$0.500"),
+        (0.0123, "$0.0123"),
+        (0.0011373, "$0.00114"),
+        (0.000012, "$0.0000120"),
+        (0.9996, "$1.00"),
+        (-1.2, "-$1.20"),
+        (-0.0123, "-$0.0123"),
+    ],
+)
+def test_usd_follows_the_documented_rules(value, text):
+    assert usd(value) == text
+
+
+def test_usd_short_drops_cents_only_in_tight_columns():
+    assert usd_short(12_345.67) == "$12,346"
+    assert usd_short(12.5) == "$12.50"
+
+
+@given(st.floats(min_value=1e-9, max_value=0.999, allow_nan=False))
+def test_usd_below_a_dollar_keeps_three_significant_digits(value):
+    text = usd(value)
+    digits = text.removeprefix("$").replace(".", "").lstrip("0")
+    assert len(digits) >= 3 or text == "$1.00"
+    assert abs(float(text.removeprefix("$")) - value) <= 0.005 * value + 1e-12
+
+
+def test_pct_and_plural():
+    assert pct(0.125) == "12.5%"
+    assert pct(None) == DASH
+    assert plural(1, "call") == "1 call"
+    assert plural(2, "paired outcome") == "2 paired outcomes"
+    assert plural(12_000, "row") == "12,000 rows"
+
+
+def test_json_money_has_no_float_noise_and_other_figures_are_untouched():
+    data = {"cost_usd": 0.1 + 0.2, "monthly_usd": {"cascade": 521.9999999999999}, "share": 0.1 + 0.2}
+    parsed = json.loads(json_text(data))
+    assert parsed["cost_usd"] == 0.3
+    assert parsed["monthly_usd"]["cascade"] == 522.0
+    assert parsed["share"] == 0.1 + 0.2  # not money: unrounded
+
+
+def test_json_refuses_infinity_and_nan():
+    for bad in (math.inf, math.nan):
+        with pytest.raises(ValueError):
+            json_text({"savings_usd": bad})
+
+
+def test_no_formatter_outside_the_formatting_module():
+    """Dollar and percent formatting is written once: no other module formats money or shares itself."""
+    money = re.compile(r'f"[^"]*\$\{[^}]*:[,.0-9]*f\}|:\.[0-9]%\}|def (_?usd|_?pct|share)\(')
+    offenders = []
+    for path in [*ROOT.joinpath("core").rglob("*.py"), *ROOT.joinpath("tui").rglob("*.py")]:
+        if path.name == "formatting.py":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if money.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert offenders == []
