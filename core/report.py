@@ -10,6 +10,7 @@ document. A log with traffic but no pairs still reports, and says how to get pai
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -164,11 +165,33 @@ def _when(ts: float | None) -> str:
     return DASH if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+# Characters that can start Markdown structure inside a line (emphasis, code, links, images, HTML,
+# entities, table cells, strikethrough, headings, escapes). Each is backslash-escaped in data, which
+# CommonMark defines as the literal character for any ASCII punctuation
+# (https://spec.commonmark.org/0.31.2/#backslash-escapes).
+# An underscore between two letters or digits cannot open or close emphasis, so ``low_confidence``
+# stays readable; anywhere else it is escaped.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|&~#!]|(?<![^\W_])_|_(?![^\W_]))")
+
+_MD_LINE_START = re.compile(r"^(\d{0,9})([-+=.)])(?=\s|$)")
+
+
+def md_text(value: object) -> str:
+    """Text from data as literal Markdown on one line: whitespace (newlines included) collapsed to
+    single spaces and every character that could make structure escaped, so an answer containing
+    ``|``, a heading, an HTML tag or a backtick reads as written and never changes the document."""
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join((DASH if value is None else str(value)).split()))
+    # At the start of a line (a list item's text, a cell), a list marker or a setext underline
+    # would still make structure: escape it too.
+    return _MD_LINE_START.sub(r"\1\\\2", text, count=1)
+
+
 def _cell(value: object, width: int = 60) -> str:
-    """A table cell: one line, pipes escaped, long text cut."""
-    text = DASH if value is None else str(value)
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """A table cell from data: literal (``md_text``), on one line, long text cut before escaping."""
+    text = DASH if value is None else " ".join(str(value).split())
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return md_text(text)
 
 
 def _table(header: list[str], rows: list[list[object]]) -> list[str]:
@@ -229,7 +252,7 @@ def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
     out = ["## Threshold sweep", ""]
     out.append(
         f"Escalate when the cheap model's confidence is below the threshold. {a.pairs:,} paired outcomes; "
-        f"cheap: {', '.join(a.cheap_models)}; strong: {', '.join(a.strong_models)}. "
+        f"cheap: {md_text(', '.join(a.cheap_models))}; strong: {md_text(', '.join(a.strong_models))}. "
         "Accuracy with its 95% Wilson interval; costs per 1,000 requests."
     )
     out.append("")
@@ -352,25 +375,25 @@ def _disagreements_md(a: SweepResult) -> list[str]:
 
 def render_markdown(report: AuditReport) -> str:
     """The report as a Markdown document."""
-    scope = f" for task `{report.task}`" if report.task else ""
+    scope = f" for task {md_text(report.task)}" if report.task else ""
     out = [
         f"# routermon audit{scope}",
         "",
-        f"Generated {_when(report.generated_at)} from `{report.db_path}`.",
+        f"Generated {_when(report.generated_at)} from {md_text(report.db_path)}.",
         "",
     ]
     out += _traffic_md(report.traffic)
     a = report.analysis
     if a is None:
-        out += ["## Threshold analysis", "", report.no_pairs or "", ""]
+        out += ["## Threshold analysis", "", md_text(report.no_pairs or ""), ""]
         return "\n".join(out).rstrip() + "\n"
-    out += ["## Recommendation", "", a.recommended.message, ""]
+    out += ["## Recommendation", "", md_text(a.recommended.message), ""]
     out += _sweep_md(report, a)
     out += _calibration_md(a)
     out += _per_task_md(a)
     out += _disagreements_md(a)
     out += ["## What these figures assume", ""]
-    out += [f"- {note}" for note in a.notes]
+    out += [f"- {md_text(note)}" for note in a.notes]
     return "\n".join(out).rstrip() + "\n"
 
 

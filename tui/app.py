@@ -235,7 +235,7 @@ class RoutermonApp(App[None]):
         if event.state != WorkerState.ERROR:
             return
         if worker.group == "traffic":
-            self.notify(f"Live traffic stopped: {worker.error}", severity="error", timeout=10)
+            self.notify(f"Live traffic stopped: {worker.error}", severity="error", timeout=10, markup=False)
         elif worker.group == "tail":
             self._polling = False
             self._work_failed(f"reading the log failed: {worker.error}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .text import console as console_for
+
 
 @click.command("demo")
 @click.option(
@@ -28,7 +30,6 @@ import click
 def demo_command(ctx, db, rate, fresh, seed, no_app):
     """Create a demo log with a few days of simulated history, keep simulated traffic flowing
     through the real router against the stand-in API, and open the monitor on it."""
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
     from routermon.core.db import check_path
@@ -40,7 +41,7 @@ def demo_command(ctx, db, rate, fresh, seed, no_app):
     path = ws.explicit_db_path or demo_db_path()  # never the settings file's log: the demo stays apart
     ws = ws.with_db(path)
     check_path(path, must_exist=False)
-    console = Console(stderr=True)
+    console = console_for(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -10,6 +10,7 @@ import click
 from routermon.core.formatting import DASH, json_text, usd
 
 from .options import db_option, parse_labels, stand_in_option, workspace
+from .text import console as console_for
 
 
 @click.command("route")
@@ -41,7 +42,6 @@ def route_command(
     ctx, text, task, labels, cheap_model, strong_model, threshold, mode, stand_in, seed, as_json, db
 ):
     """Route one text through the cascade and print the result."""
-    from rich.console import Console
     from rich.table import Table
 
     from routermon.core.errors import ConfigError
@@ -73,7 +73,7 @@ def route_command(
     if as_json:
         click.echo(json_text(result.model_dump(mode="json")))
         return
-    console = Console()
+    console = console_for()
     console.print(
         literal(json.dumps(result.answer, ensure_ascii=False), "bold"),
         f" (confidence {result.confidence:.2f})",

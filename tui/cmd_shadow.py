@@ -11,6 +11,8 @@ import click
 from routermon.core.formatting import pct, usd
 
 from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
+from .text import console as console_for
+from .text import styled
 
 
 @click.command("shadow")
@@ -55,8 +57,6 @@ def shadow_command(
     db,
 ):
     """Run cheap and strong models side by side on every input of a file."""
-    from rich.console import Console
-
     from routermon.core.errors import ConfigError
     from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
 
@@ -77,7 +77,7 @@ def shadow_command(
         seed=seed,
         stand_in_latency=stand_in_latency,
     )
-    console = Console(stderr=True)
+    console = console_for(stderr=True)
     stop = threading.Event()
 
     async def run():
@@ -85,7 +85,9 @@ def shadow_command(
 
         def first_interrupt() -> None:
             stop.set()
-            console.print("[yellow]Stopping: finishing the requests in flight (Ctrl-C again to abort).[/]")
+            console.print(
+                styled("Stopping: finishing the requests in flight (Ctrl-C again to abort).", "yellow")
+            )
             loop.remove_signal_handler(signal.SIGINT)
 
         try:

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import json_text, pct, usd
+from routermon.core.formatting import json_text, pct, plural, usd
 from routermon.core.records import MODES
 
 from .options import db_option, spend_progress, workspace
+from .text import console as console_for
+from .text import styled
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,8 +75,6 @@ def simulate_command(
     the monitor has history to show. Prints the requests, escalation share, spend and what a
     month at this rate would cost.
     """
-    from rich.console import Console
-
     from routermon.core.errors import ConfigError
     from routermon.core.scenario import load_scenario
     from routermon.core.simulator import check_inputs, resolve_models
@@ -115,15 +115,13 @@ def simulate_command(
         data["requests_per_second"] = summary.requests_per_second
         click.echo(json_text(data))
     else:
-        print_summary(Console(), summary, live=live)
+        print_summary(console_for(), summary, live=live)
 
 
 def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSummary:
-    from rich.console import Console
-
     from routermon.core.simulator import simulate
 
-    console = Console(stderr=True)
+    console = console_for(stderr=True)
     with spend_progress("simulate", console, disable=quiet) as bar:
         handle = bar.add_task("simulate", total=requests, spend=0.0)
 
@@ -134,11 +132,9 @@ def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSumm
 
 
 def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
-    from rich.console import Console
-
     from routermon.core.simulator import simulate_live
 
-    console = Console(stderr=True)
+    console = console_for(stderr=True)
     stop = threading.Event()
     latest: list[SimulationProgress | None] = [None]  # the newest progress, set by the worker thread
     outcome: dict = {}
@@ -241,7 +237,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     console.print(tasks)
 
     p = summary.projection
-    month = Table(title=f"A month at this rate: {summary.monthly_requests:,.0f} requests")
+    month = Table(title=f"A month at this rate: {plural(summary.monthly_requests, 'request')}")
     month.add_column("", style="bold")
     month.add_column("USD / month", justify="right")
     month.add_row("always strong", usd(p.always_strong_usd))
@@ -253,4 +249,4 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     month.add_row("simple split (ignores the wasted cheap call)", usd(p.simple_split_usd))
     console.print(month)
     for note in p.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(styled(note, "dim"))

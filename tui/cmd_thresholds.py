@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import json_text, pct, usd
+from routermon.core.formatting import count, json_text, pct, plural, usd
 
 from .options import db_option, workspace
+from .text import console as console_for
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,14 +36,20 @@ def open_log(ws: Workspace) -> LogReader:
 def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
     """The sweep, recommendation, calibration and per-task view as rich tables."""
     from rich.table import Table
+    from rich.text import Text
 
     from routermon.core.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
     from routermon.core.report import answer_text
 
+    from .text import styled
+
     scope = f" of task {result.task}" if result.task else ""
     console.print(
-        f"[bold]{result.pairs:,} paired outcomes{scope}[/] — cheap {', '.join(result.cheap_models)}, "
-        f"strong {', '.join(result.strong_models)}. Escalate when confidence < threshold."
+        Text.assemble(
+            (f"{plural(result.pairs, 'paired outcome')}{scope}", "bold"),
+            f" — cheap {', '.join(result.cheap_models)}, strong {', '.join(result.strong_models)}."
+            " Escalate when confidence < threshold.",
+        )
     )
     table = Table("threshold", "escalated", "accuracy", "95% CI", "cost/request", "cost/1k", "vs strong")
     for base, label in ((result.cheap_only, "cheap only"), (result.strong_only, "strong only")):
@@ -73,19 +80,23 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     if len(rows) < len(result.rows):
         console.print(f"Showing {len(rows)} of {len(result.rows)} thresholds; --all lists every one.")
     style = "green" if result.recommended.met else "yellow"
-    console.print(f"[bold {style}]{result.recommended.message}[/]")
+    console.print(styled(result.recommended.message, f"bold {style}"))
 
     cal = result.calibration
     ece = "-" if cal.ece is None else f"{cal.ece:.3f}"
     console.print(
-        f"\n[bold]Calibration[/] (expected calibration error {ece}): at threshold {cal.threshold:.2f} the cheap "
-        f"model is confidently wrong on {cal.confidently_wrong:,} of {cal.judged:,} pairs "
-        f"({pct(cal.confidently_wrong_share)}); no threshold at or below it catches them."
+        Text.assemble(
+            "\n",
+            ("Calibration", "bold"),
+            f" (expected calibration error {ece}): at threshold {cal.threshold:.2f} the cheap model is"
+            f" confidently wrong on {count(cal.confidently_wrong)} of {plural(cal.judged, 'pair')}"
+            f" ({pct(cal.confidently_wrong_share)}); no threshold at or below it catches them.",
+        )
     )
     bins = Table("confidence", "pairs", "mean confidence", "accuracy")
     for b in cal.bins:
         if b.count:
-            bins.add_row(f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", pct(b.mean_confidence), pct(b.accuracy))
+            bins.add_row(f"{b.low:.1f}–{b.high:.1f}", count(b.count), pct(b.mean_confidence), pct(b.accuracy))
     console.print(bins)
     if cal.examples:
         wrong = Table(
@@ -114,7 +125,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
         for s in result.per_task:
             tasks.add_row(
                 s.task,
-                f"{s.pairs:,}",
+                count(s.pairs),
                 pct(s.cheap_accuracy),
                 pct(s.escalation_share),
                 pct(s.accuracy),
@@ -123,7 +134,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             )
         console.print(tasks)
     for note in result.notes:
-        console.print(f"[dim]• {note}[/]")
+        console.print(styled(f"• {note}", "dim"))
 
 
 @click.command("thresholds")
@@ -149,8 +160,6 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
 @click.pass_context
 def thresholds_command(ctx, task, target_accuracy, max_escalation, threshold, show_all, as_json, db) -> None:
     """Sweep confidence thresholds over the paired outcomes and recommend one."""
-    from rich.console import Console
-
     from routermon.core.analysis import analyse
 
     ws = workspace(ctx, db)
@@ -166,4 +175,4 @@ def thresholds_command(ctx, task, target_accuracy, max_escalation, threshold, sh
     if as_json:
         click.echo(json_text(result.model_dump(mode="json")))
         return
-    print_result(Console(), result, show_all)
+    print_result(console_for(), result, show_all)

@@ -9,6 +9,7 @@ import click
 from routermon.core.formatting import count, json_text, pct, usd
 
 from .options import db_option, workspace
+from .text import console as console_for
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -190,8 +191,6 @@ def whatif(
         "strong": strong,
         "audit_share": audit_share,
     }
-    from rich.console import Console
-
     from routermon.core.whatif import project
 
     ws = workspace(ctx, db)
@@ -202,7 +201,7 @@ def whatif(
     if as_json:
         click.echo(json_text(result.to_json()))
         return
-    console = Console()
+    console = console_for()
     console.print(result_table(result))
     for note in result.notes:
         console.print(f"Note: {note}")

@@ -68,16 +68,26 @@ def spend_progress(name: str, console, *, failed: bool = False, disable: bool = 
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.text import Text
+
+    from routermon.core.formatting import usd
+
+    class SpendColumn(ProgressColumn):
+        """Spend so far, formatted as money everywhere else is."""
+
+        def render(self, task) -> Text:
+            return Text(f"spend {usd(task.fields.get('spend', 0.0))}")
 
     columns = [
-        TextColumn(f"[bold]{name}[/]"),
+        TextColumn(name, style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("spend ${task.fields[spend]:.4f}"),
+        SpendColumn(),
         *([TextColumn("failed {task.fields[failed]}")] if failed else []),
         TimeElapsedColumn(),
         TextColumn("ETA"),

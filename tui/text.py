@@ -1,15 +1,26 @@
 """Text from data, shown literally: model answers, inputs, task and model names never become markup.
 
 Rich and Textual read ``[...]`` in a plain string as markup, so ``[/quote]`` in a forum post would
-crash a table and ``[b]`` would turn bold. Every cell or line that carries data goes through
-``literal`` (a ``rich.text.Text``, which is never parsed); fixed wording may keep its markup.
+crash a table and ``[b]`` would turn bold. The rules, one per place text is drawn:
+
+- **Commands** print through ``console()``: a Rich console with markup, emoji codes and
+  highlighting off, so a string (a table cell, a title, a line) is printed exactly as it is. Fixed
+  wording that wants a style says so with ``styled`` or ``joined``.
+- **Widgets** that mix fixed markup and data build a ``textual.content.Content`` with
+  ``markup(template, **values)``: the values are inserted as text, never parsed.
+- **Tables** in the app derive from ``LiteralTable`` (``widgets/literal_table.py``), which turns
+  every string cell into literal text before ``DataTable`` would parse it.
+- A **single value** (a cell, a Select option) is ``literal(value)`` (Rich) or ``plain(value)``
+  (Textual).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
 from rich.text import Text
+from textual.content import Content
 
 
 def literal(value: object, style: str = "", **kwargs: Any) -> Text:
@@ -17,9 +28,30 @@ def literal(value: object, style: str = "", **kwargs: Any) -> Text:
     return Text("" if value is None else str(value), style=style, **kwargs)
 
 
+def plain(value: object) -> Content:
+    """``value`` as Textual content shown exactly as it is (Select options, labels, messages)."""
+    return Content("" if value is None else str(value))
+
+
+def markup(template: str, **values: object) -> Content:
+    """Fixed Textual markup with data inserted literally: ``markup("[b]$name[/]", name=task)``."""
+    return Content.from_markup(template, **{k: "" if v is None else str(v) for k, v in values.items()})
+
+
+def styled(text: object, style: str) -> Text:
+    """Fixed or data text in one Rich style (for ``console()`` output)."""
+    return literal(text, style)
+
+
 def joined(*parts: str | Text) -> Text:
-    """Fixed wording (markup allowed) and data (``Text``) on one line, the data kept literal."""
+    """Fixed wording (Rich markup allowed) and data (``Text``) on one line, the data kept literal."""
     out = Text()
     for part in parts:
         out.append(Text.from_markup(part) if isinstance(part, str) else part)
     return out
+
+
+def console(*, stderr: bool = False) -> Console:
+    """The console every command prints through: strings are printed literally (no markup, emoji
+    codes or highlighting), so text from the log or a model can never change the output."""
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False)

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from routermon.core.formatting import count, pct, usd
 from routermon.core.live import WINDOWS
 
+from ..text import plain
 from ..widgets.empty_state import EmptyState
 from ..widgets.escalation_chart import EscalationChart
 from ..widgets.spend_chart import SpendChart
@@ -72,7 +73,7 @@ class ChartsScreen(MonitorScreen):
         if monitor is None or self.app.is_empty:
             empty.display = self.app.is_empty or bool(self.app.db_error)
             if self.app.db_error and monitor is None:
-                empty.update(self.app.db_error)
+                empty.update(plain(self.app.db_error))
             for chart in charts:
                 chart.display = False
             self._show_window_line(None)

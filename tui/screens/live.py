@@ -10,6 +10,7 @@ from textual.widgets import Select, Static
 
 from routermon.core.formatting import count
 
+from ..text import plain
 from ..widgets.calls_table import CallsTable
 from ..widgets.empty_state import EmptyState
 from ..widgets.key_figures import KeyFigures
@@ -133,7 +134,7 @@ class LiveScreen(MonitorScreen):
         table = self.query_one(CallsTable)
         if monitor is None:
             if self.app.db_error:
-                empty.update(self.app.db_error)
+                empty.update(plain(self.app.db_error))
                 empty.display = True
                 table.loading = False
             return
@@ -168,6 +169,6 @@ class LiveScreen(MonitorScreen):
         select = self.query_one(selector, Select)
         current = select.value
         with select.prevent(Select.Changed):
-            select.set_options((name, name) for name in names)
+            select.set_options((plain(name), name) for name in names)
             if current is not Select.NULL and current in names:
                 select.value = current

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from ..text import plain
 from ..widgets.empty_state import EmptyState
 from ..widgets.task_spend_chart import TaskSpendChart
 from ..widgets.tasks_table import TasksTable
@@ -39,7 +40,7 @@ class TasksScreen(MonitorScreen):
         table = self.query_one(TasksTable)
         if monitor is None or not monitor.groups_loaded:
             if self.app.db_error:
-                empty.update(self.app.db_error)
+                empty.update(plain(self.app.db_error))
                 empty.display = True
                 table.loading = False
             return  # the app bumps revision again once the per-task figures are read

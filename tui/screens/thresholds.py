@@ -17,6 +17,7 @@ from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, pct
 from routermon.core.pairs import Pair, load_pairs
 
+from ..text import markup, plain
 from ..widgets.calibration_chart import CalibrationChart
 from ..widgets.empty_state import EmptyState
 from ..widgets.sweep_chart import SweepChart
@@ -144,13 +145,13 @@ class ThresholdsScreen(MonitorScreen):
         select = self.query_one("#pairs-task", Select)
         current = select.value
         with select.prevent(Select.Changed):
-            select.set_options((task, task) for task in tasks)
+            select.set_options((plain(task), task) for task in tasks)
             if current is not Select.NULL and current in tasks:
                 select.value = current
         self.run_sweep()
 
     def _show_message(self, message: str) -> None:
-        self.query_one("#recommendation", Static).update(f"[b $error]{message}[/]")
+        self.query_one("#recommendation", Static).update(markup("[b $error]$message[/]", message=message))
 
     def run_sweep(self) -> None:
         """Sweep the pairs in memory for the current task and target (pure, so no log access)."""
@@ -192,7 +193,11 @@ class ThresholdsScreen(MonitorScreen):
             f" pairs: {sources}"
         )
         self.query_one("#recommendation", Static).update(
-            f"[{style}]{recommendation.message}[/] [dim]({baselines})[/]"
+            markup(
+                f"[{style}]$message[/] [dim]($baselines)[/]",
+                message=recommendation.message,
+                baselines=baselines,
+            )
         )
         self.query_one(SweepTable).show(result)
         self.query_one(SweepChart).show(result)

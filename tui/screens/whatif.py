@@ -15,6 +15,7 @@ from typing import NamedTuple
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical
+from textual.content import Content
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -23,6 +24,7 @@ from routermon.core.errors import RoutermonError
 from routermon.core.formatting import short_model
 from routermon.core.prices import known_models
 
+from ..text import markup, plain
 from ..widgets.cost_curve_chart import CostCurveChart
 from ..widgets.whatif_results import WhatIfResults
 from .base import MonitorScreen
@@ -98,9 +100,9 @@ FIELDS = (
 )
 
 
-def _model_options(extra: list[str]) -> list[tuple[str, str]]:
+def _model_options(extra: list[str]) -> list[tuple[Content, str]]:
     names = list(dict.fromkeys([*known_models("anthropic"), *extra]))
-    return [(short_model(name), name) for name in names]
+    return [(plain(short_model(name)), name) for name in names]
 
 
 class WhatIfScreen(MonitorScreen):
@@ -195,7 +197,12 @@ class WhatIfScreen(MonitorScreen):
             if self.result is not None:
                 self._last_valid = self.result
             results.show(self._last_valid, "Fix the marked field to see the month priced.", stale=True)
-            message.update("[b $error]" + " ".join(problems) + "[/] [dim](dimmed: the last valid input)[/]")
+            message.update(
+                markup(
+                    "[b $error]$problems[/] [dim](dimmed: the last valid input)[/]",
+                    problems=" ".join(problems),
+                )
+            )
             self.result = None
             return
         try:
@@ -212,7 +219,7 @@ class WhatIfScreen(MonitorScreen):
         notes = list(result.notes)
         if result.simple_split_usd != result.cascade_usd:
             notes.append("Simple split leaves out the cheap call escalated requests also pay.")
-        message.update("[dim]" + " ".join(notes) + "[/]")
+        message.update(markup("[dim]$notes[/]", notes=" ".join(notes)))
         chart.show(curve, result)
 
     def on_input_changed(self, event: Input.Changed) -> None:

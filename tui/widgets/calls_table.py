@@ -6,10 +6,11 @@ from collections import deque
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from routermon.core.formatting import DASH, REASON_SHORT, clock_time, ms_short, short_model, tokens, usd
 from routermon.core.records import CallRow
+
+from .literal_table import LiteralTable
 
 # Cells carry one leading space and no padding, so all nine columns fit in 80 cells.
 COLUMNS = (
@@ -35,7 +36,7 @@ def _sort_key(values: tuple) -> int:
     return values[0].row_id
 
 
-class CallsTable(DataTable):
+class CallsTable(LiteralTable):
     """Newest calls first; ``add_calls()`` appends and drops the oldest beyond ``max_rows``."""
 
     DEFAULT_CSS = """

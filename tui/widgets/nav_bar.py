@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from ..text import plain
+
 # Mode name and title, in the order the digit keys switch to them.
 SCREENS: tuple[tuple[str, str], ...] = (
     ("live", "Live"),
@@ -53,7 +55,7 @@ class NavBar(Horizontal):
         self.watch(self.app, "status_error", self._show_error)
 
     def _show_status(self, status: str) -> None:
-        self.query_one("#nav-status", Static).update(status)
+        self.query_one("#nav-status", Static).update(plain(status))
 
     def _show_error(self, error: bool) -> None:
         self.query_one("#nav-status").set_class(error, "-error")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from routermon.core.analysis import Baseline, SweepResult, SweepRow
 from routermon.core.formatting import DASH, pct, usd
+
+from .literal_table import LiteralTable
 
 COLUMNS = (
     ("threshold", "Thresh"),
@@ -37,7 +38,7 @@ def _interval(low: float, high: float) -> str:
     return f"{low * 100:.0f}–{high * 100:.0f}%"
 
 
-class SweepTable(DataTable):
+class SweepTable(LiteralTable):
     """One row per grid threshold between the cheap-only and strong-only baselines; the pick is marked."""
 
     DEFAULT_CSS = """

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from routermon.core.formatting import DASH, count, pct, usd
 from routermon.core.reader import GroupStats
+
+from .literal_table import LiteralTable
 
 COLUMNS = (
     ("task", "Task"),
@@ -27,7 +28,7 @@ def share_bar(share: float, width: int = BAR_WIDTH) -> str:
     return bar.ljust(width)
 
 
-class TasksTable(DataTable):
+class TasksTable(LiteralTable):
     """Requests, escalation share, cheap accuracy where known, spend and share of spend per task."""
 
     DEFAULT_CSS = """
