@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import sqlite_utils
@@ -11,6 +14,10 @@ from sqlite_utils.migrations import Migrations
 from .errors import DatabaseError
 
 MIGRATIONS = Migrations("routermon")
+DIR_MODE = 0o700  # the data folder: only its owner lists or enters it
+FILE_MODE = 0o600  # the log (SQLite gives its -wal and -shm files the log's own mode)
+_log = logging.getLogger("routermon")
+_warned_readable: set[str] = set()
 BUSY_TIMEOUT_MS = 10_000
 PAGE_SIZE = 8192
 
@@ -62,6 +69,8 @@ def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
         return DatabaseError(
             f"The file {path} is not a routermon database (it is corrupt or another kind of file)."
         )
+    if "disk is full" in text or "disk full" in text or "no space" in text:
+        return DatabaseError(f"The disk holding the database {path} is full; free some space and try again.")
     if "readonly" in text or "read-only" in text:
         return DatabaseError(f"The database {path} is read-only for this user.")
     if "unable to open" in text:
@@ -71,7 +80,18 @@ def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
     return DatabaseError(f"The database {path} cannot be used: {exc}.")
 
 
+def check_persistent(path: Path | str) -> None:
+    """Refuse a database name that SQLite would not keep on disk (``:memory:``, a ``file:`` URI)."""
+    name = str(path)
+    if name.startswith((":", "file:")):
+        raise DatabaseError(
+            f"The database path {name!r} cannot hold a call log: give a file path "
+            "(an in-memory or URI database would lose every row when the command ends)."
+        )
+
+
 def check_path(path: Path, *, must_exist: bool) -> None:
+    check_persistent(path)
     if path.is_dir():
         raise DatabaseError(f"The database path {path} is a directory, not a file.")
     if must_exist and not path.exists():
@@ -84,13 +104,9 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
     """A connection with WAL, a busy timeout and the schema migrated; errors become ``DatabaseError``."""
     path = Path(path)
     check_path(path, must_exist=not create)
-    if create:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseError(
-                f"The folder for the database {path} cannot be created: {exc.strerror}."
-            ) from None
+    if create and not readonly:
+        _create_private(path)
+    _warn_if_readable(path)
     conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(
@@ -111,6 +127,10 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
         tables = db.table_names()
         if tables and "calls" not in tables and "_sqlite_migrations" not in tables:
             raise DatabaseError(f"The file {path} is a SQLite database but not a routermon call log.")
+        _refuse_newer(path, db)
+        if readonly and not tables:
+            # Reading never writes: an empty file stays empty (a schema is written by a writer).
+            raise DatabaseError(f"The file {path} is empty: it holds no call log yet.")
         if MIGRATIONS.pending(db):
             MIGRATIONS.apply(db)
         if readonly:
@@ -122,6 +142,57 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
             raise
         raise _translate(path, exc) from None
     return conn
+
+
+def _create_private(path: Path) -> None:
+    """Create the log's folder (0700) and the log file (0600) if they do not exist yet, whatever the
+    umask; existing ones keep their mode."""
+    missing = []
+    parent = path.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    try:
+        for folder in reversed(missing):
+            folder.mkdir(mode=DIR_MODE)
+            os.chmod(folder, DIR_MODE)  # mkdir's mode is masked by the umask
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            os.fchmod(fd, FILE_MODE)
+            os.close(fd)
+    except FileExistsError:
+        pass  # another process created it first: fine
+    except OSError as exc:
+        raise DatabaseError(f"The database {path} cannot be created: {exc.strerror}.") from None
+
+
+def _warn_if_readable(path: Path) -> None:
+    """Say once per process that a log other users can read holds inputs and answers."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IROTH | stat.S_IWOTH) and str(path) not in _warned_readable:
+        _warned_readable.add(str(path))
+        _log.warning(
+            "routermon: the call log %s can be read by every user of this machine (mode %s); "
+            "`chmod 600 %s` keeps its inputs and answers private.",
+            path,
+            stat.filemode(mode),
+            path,
+        )
+
+
+def _refuse_newer(path: Path, db: sqlite_utils.Database) -> None:
+    """A log with migrations this version does not know was written by a newer routermon: writing
+    to it could break it, and reading it could misread it."""
+    known = {m.name for m in MIGRATIONS._migrations}
+    unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    if unknown:
+        raise DatabaseError(
+            f"The database {path} was written by a newer routermon (schema {unknown[-1]}); "
+            "upgrade routermon to use it."
+        )
 
 
 def translate(path: Path | str, exc: sqlite3.Error) -> DatabaseError:

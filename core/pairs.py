@@ -30,6 +30,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,7 @@ from .errors import ImportFormatError, RoutermonError, UnknownModelError
 from .prices import PriceBook
 from .reader import IMPORT_MODE, LogReader
 from .records import CallRecord, CallRow
-from .store import CallLog
+from .store import ExactInserter
 from .text import sha256_text
 
 REQUIRED_SIDE_FIELDS = ("model", "answer", "input_tokens", "output_tokens")
@@ -63,15 +66,16 @@ class ImportProblem(BaseModel):
 class InvalidPairsError(ImportFormatError):
     """An import file has bad lines; ``problems`` lists every one with its line number."""
 
-    def __init__(self, path: Path | str, problems: list[ImportProblem], *, hint: str = ""):
+    def __init__(
+        self, path: Path | str, problems: list[ImportProblem], *, hint: str = "", total: int | None = None
+    ):
         self.path = Path(path)
         self.problems = problems
+        total = len(problems) if total is None else total
         shown = "; ".join(str(p) for p in problems[:MAX_LISTED_PROBLEMS])
-        more = (
-            f"; and {len(problems) - MAX_LISTED_PROBLEMS} more" if len(problems) > MAX_LISTED_PROBLEMS else ""
-        )
-        noun = "line" if len(problems) == 1 else "lines"
-        super().__init__(f"{self.path} has {len(problems)} bad {noun} ({shown}{more}){hint}.")
+        more = f"; and {total - MAX_LISTED_PROBLEMS} more" if total > MAX_LISTED_PROBLEMS else ""
+        noun = "line" if total == 1 else "lines"
+        super().__init__(f"{self.path} has {total} bad {noun} ({shown}{more}){hint}.")
 
 
 class NoPairsError(RoutermonError):
@@ -119,9 +123,10 @@ class ImportResult(BaseModel):
     db_path: str
     pairs_read: int
     imported: int  # pairs written now
-    already_present: int  # pairs an earlier import had written
+    already_present: int  # pairs an earlier (or a concurrent) import had written
     rows_written: int
-    skipped: list[ImportProblem] = []
+    skipped: list[ImportProblem] = []  # the first MAX_KEPT_PROBLEMS bad lines
+    skipped_count: int = 0  # every bad line
     unpriced_models: list[str] = []
     tasks: list[str] = []
 
@@ -217,6 +222,8 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
         obj = json.loads(text)
     except ValueError:
         return ImportProblem(line=line_no, message="not JSON")
+    except RecursionError:
+        return ImportProblem(line=line_no, message="JSON nested too deeply")
     if not isinstance(obj, dict):
         return ImportProblem(line=line_no, message=f"a JSON {type(obj).__name__}, not an object")
     problems: list[str] = []
@@ -250,53 +257,121 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
     )
 
 
-def read_pairs_file(path: Path | str) -> tuple[list[ImportedPair], list[ImportProblem]]:
-    """Every line of an import file: the valid pairs, and the problems with the rest.
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is a bad line (and is skipped in bounded memory)
+MAX_KEPT_PROBLEMS = 1000  # problems kept to show; all of them are counted
+_BOM = b"\xef\xbb\xbf"
 
-    Blank lines are ignored. A pair whose task and id (or input) repeat an earlier line is a problem.
-    Raises ``ImportFormatError`` when the file cannot be read or has no lines.
-    """
-    path = Path(path)
+
+def _open_pairs_file(path: Path):
     try:
-        data = path.read_bytes()
+        handle = path.open("rb")
     except FileNotFoundError:
         raise ImportFormatError(f"There is no file {path} to import.") from None
     except IsADirectoryError:
         raise ImportFormatError(f"{path} is a directory, not a file of paired outcomes.") from None
     except OSError as exc:
         raise ImportFormatError(f"The file {path} cannot be read: {exc.strerror}.") from None
+    mode = os.fstat(handle.fileno()).st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        handle.close()
+        raise ImportFormatError(f"{path} is a device, not a file of paired outcomes.")
+    return handle
+
+
+def iter_lines(handle) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)`` for every line of a binary file, split on ``\\n`` only (a JSON line
+    may hold U+2028 or U+0085, which ``str.splitlines`` would treat as breaks), without the line
+    break or a leading UTF-8 byte-order mark; ``None`` for a line over ``MAX_LINE_BYTES``, which is
+    skipped without holding it in memory."""
+    line_no = 0
+    while True:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        line_no += 1
+        if line_no == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
+                raw = handle.readline(MAX_LINE_BYTES)
+            yield line_no, None
+            continue
+        yield line_no, raw.rstrip(b"\n").removesuffix(b"\r")
+
+
+def scan_pairs(path: Path | str) -> Iterator[ImportedPair | ImportProblem]:
+    """Every line of an import file, as a pair or as the problem with it, read in bounded memory
+    (a line at a time; repeated pairs are found through a 16-byte digest of each key).
+
+    Blank lines are skipped. A pair whose task and id (or input) repeat an earlier line is a
+    problem. Raises ``ImportFormatError`` when the file cannot be read or is empty.
+    """
+    path = Path(path)
+    seen: dict[int, int] = {}
+    any_line = False
+    with _open_pairs_file(path) as handle:
+        for line_no, raw in iter_lines(handle):
+            if raw is None:
+                any_line = True
+                yield ImportProblem(line=line_no, message=f"longer than {MAX_LINE_BYTES // 2**20} MiB")
+                continue
+            if not raw.strip():
+                continue
+            any_line = True
+            parsed = parse_pair_line(raw, line_no)
+            if isinstance(parsed, ImportProblem):
+                yield parsed
+                continue
+            digest = int.from_bytes(
+                hashlib.blake2b(dedup_key_for(parsed, "").encode(), digest_size=16).digest()
+            )
+            first = seen.setdefault(digest, line_no)
+            if first != line_no:
+                yield ImportProblem(
+                    line=line_no, message=f"repeats the pair of line {first} (same task and id)"
+                )
+                continue
+            yield parsed
+    if not any_line:
+        raise ImportFormatError(f"{path} has no paired outcomes (it is empty).")
+
+
+def read_pairs_file(path: Path | str) -> tuple[list[ImportedPair], list[ImportProblem]]:
+    """Every line of an import file: the valid pairs, and the problems with the rest (in memory:
+    for small files and tests; ``import_pairs`` streams)."""
     pairs: list[ImportedPair] = []
     problems: list[ImportProblem] = []
-    seen: dict[tuple[str, str], int] = {}
-    for line_no, raw in enumerate(data.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        parsed = parse_pair_line(raw, line_no)
-        if isinstance(parsed, ImportProblem):
-            problems.append(parsed)
-            continue
-        first = seen.setdefault((parsed.task, parsed.key), line_no)
-        if first != line_no:
-            problems.append(
-                ImportProblem(line=line_no, message=f"repeats the pair of line {first} (same task and id)")
-            )
-            continue
-        pairs.append(parsed)
-    if not pairs and not problems:
-        raise ImportFormatError(f"{path} has no paired outcomes (it is empty).")
+    for item in scan_pairs(path):
+        (problems if isinstance(item, ImportProblem) else pairs).append(item)
     return pairs, problems
 
 
 # -- writing pairs to the log --------------------------------------------------------------------
 
 
+def _escaped(text: str) -> str:
+    """``text`` with ``\\``, ``:`` and NUL escaped, so joining escaped parts with ``:`` or NUL can be
+    split back unambiguously (two different parts never give the same joined string)."""
+    return text.replace("\\", "\\\\").replace(":", "\\:").replace("\0", "\\0")
+
+
+def _key_part(pair: ImportedPair) -> str:
+    # An id is escaped (no bare ``:`` left in it); a digest keeps its kind's bare ``:``, so an id
+    # spelled like a digest ("sha256:…") can never meet a pair keyed by its input's digest.
+    return _escaped(pair.id) if pair.id is not None else pair.key
+
+
 def request_id_for(pair: ImportedPair) -> str:
-    """A request id that is the same every time this pair is imported."""
-    return "imp_" + sha256_text(f"{pair.task}\0{pair.key}")[:16]
+    """A request id that is the same every time this pair is imported, and differs for any other
+    pair (the parts are escaped before they are joined; plain names hash as in earlier versions)."""
+    return "imp_" + sha256_text(f"{_escaped(pair.task)}\0{_key_part(pair)}")[:16]
 
 
 def dedup_key_for(pair: ImportedPair, role: str) -> str:
-    return f"import:{pair.task}:{pair.key}:{role}"
+    """``import:{task}:{key}:{role}``, with the task and id escaped so the key is injective (for
+    names without ``\\``, ``:`` or NUL it is the key earlier versions wrote, so re-imports still
+    deduplicate)."""
+    return f"import:{_escaped(pair.task)}:{_key_part(pair)}:{role}"
 
 
 def _reference_text(reference: Any) -> str | None:
@@ -372,6 +447,9 @@ def pair_records(
     return records[0], records[1]
 
 
+IMPORT_CHUNK = 2000  # pairs per transaction: a crash loses at most one uncommitted chunk
+
+
 def import_pairs(
     path: Path | str,
     db_path: Path | str,
@@ -381,31 +459,58 @@ def import_pairs(
     store_inputs: str = "preview",
     preview_chars: int = 80,
     clock: Clock | None = None,
+    waiting: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Import a paired-outcome file into the call log at ``db_path``.
+    """Import a paired-outcome file into the call log at ``db_path``, in bounded memory.
 
     All or nothing: any bad line raises ``InvalidPairsError`` (every problem with its line number)
     and nothing is written, unless ``skip_invalid``, which imports the good lines and lists the bad
-    ones in ``ImportResult.skipped``. Pairs an earlier import wrote are counted as already present.
+    ones in ``ImportResult.skipped``. The file is read twice: once to validate it, once to write it
+    in transactions of ``IMPORT_CHUNK`` pairs. The counts are what this import itself wrote
+    (``ExactInserter``): pairs an earlier or a concurrent import wrote count as already present.
+    ``waiting`` hears once if the database is locked (the import waits as long as it takes);
+    ``progress`` gets the number of pairs handled so far after each chunk.
     """
     path, db_path = Path(path), Path(db_path)
-    pairs, problems = read_pairs_file(path)
-    if problems and not skip_invalid:
-        raise InvalidPairsError(path, problems, hint="; fix them, or pass --skip-invalid to import the rest")
-    if not pairs:
-        raise InvalidPairsError(path, problems, hint="; no line can be imported")
+    problems: list[ImportProblem] = []
+    bad = valid = 0
+    tasks: set[str] = set()
+    for item in scan_pairs(path):
+        if isinstance(item, ImportProblem):
+            bad += 1
+            if len(problems) < MAX_KEPT_PROBLEMS:
+                problems.append(item)
+        else:
+            valid += 1
+            tasks.add(item.task)
+    if bad and not skip_invalid:
+        raise InvalidPairsError(
+            path, problems, hint="; fix them, or pass --skip-invalid to import the rest", total=bad
+        )
+    if not valid:
+        raise InvalidPairsError(path, problems, hint="; no line can be imported", total=bad)
     prices = prices or PriceBook()
     ts = (clock or SYSTEM_CLOCK).now()
     unpriced: set[str] = set()
-    log = CallLog(db_path)
-    try:
-        with LogReader(db_path) as reader:  # the log exists now: CallLog created it
-            present = reader.existing_dedup_keys(
-                dedup_key_for(p, role) for p in pairs for role in ("cheap", "shadow")
-            )
-        rows: list[tuple] = []
-        imported = 0
-        for pair in pairs:
+    imported = rows_written = handled = 0
+    with ExactInserter(db_path, waiting=waiting) as inserter:
+        chunk: list[tuple] = []
+
+        def write() -> None:
+            nonlocal imported, rows_written, handled
+            written = inserter.insert(chunk)
+            # A pair half-written by an interrupted import is completed, and counts as new.
+            imported += len(set(written))
+            rows_written += len(written)
+            handled += len(chunk) // 2
+            chunk.clear()
+            if progress is not None:
+                progress(handled)
+
+        for pair in scan_pairs(path):
+            if isinstance(pair, ImportProblem):
+                continue
             records = pair_records(
                 pair,
                 ts=ts,
@@ -414,25 +519,22 @@ def import_pairs(
                 store_inputs=store_inputs,
                 preview_chars=preview_chars,
             )
-            new = [r.as_row() for r in records if r.dedup_key not in present]
-            imported += bool(
-                new
-            )  # a pair half-written by an interrupted import is completed, and counts as new
-            rows += new
-        log.log_rows(rows)
-        log.flush()
-    finally:
-        log.close()
+            chunk += [r.as_row() for r in records]
+            if len(chunk) >= 2 * IMPORT_CHUNK:
+                write()
+        if chunk:
+            write()
     return ImportResult(
         path=str(path),
         db_path=str(db_path),
-        pairs_read=len(pairs),
+        pairs_read=valid,
         imported=imported,
-        already_present=len(pairs) - imported,
-        rows_written=len(rows),
+        already_present=valid - imported,
+        rows_written=rows_written,
         skipped=problems,
+        skipped_count=bad,
         unpriced_models=sorted(unpriced),
-        tasks=sorted({p.task for p in pairs}),
+        tasks=sorted(tasks),
     )
 
 

@@ -300,7 +300,10 @@ class CallLog:
                         self._insert(batch)
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    # SQLite rolls back on its own after some errors (a full disk): a second ROLLBACK
+                    # would fail and hide the real cause.
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
                     raise
             except _ROW_ERRORS:
                 if row_by_row or self._closed:
@@ -378,3 +381,75 @@ class CallLog:
                 kept = operator.itemgetter(*(i for i in range(len(CALL_COLUMNS)) if i not in nulls))
             statement = self._statements[key] = (_multi_row_sql(rows, nulls), kept)
         return statement
+
+
+class ExactInserter:
+    """Inserts rows in transactions of their own and says exactly which ones it wrote.
+
+    For commands that must report what *they* added (``routermon import``): each ``insert`` is one
+    transaction whose multi-row INSERT skips rows whose ``dedup_key`` is already logged and returns
+    the ``request_id`` of every row it did write (SQLite's ``RETURNING`` lists only rows inserted).
+    Two concurrent imports of one file therefore split the rows between them, and each reports its
+    own share: never both all of them. A locked database is waited out as long as it takes, saying
+    once on ``waiting`` (a callable given a sentence) that it is waiting and for what.
+    """
+
+    def __init__(self, path: Path | str, *, waiting: Callable[[str], None] | None = None):
+        self.path = Path(path)
+        self.waiting = waiting
+        self._conn = connect(self.path)
+        max_params = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(CALL_COLUMNS)))
+        self.rows_written = 0
+
+    def insert(self, rows: list[tuple]) -> list[str]:
+        """Write ``rows`` (``CALL_COLUMNS`` order) in one transaction; the request ids of the rows
+        actually inserted, one per row."""
+        told = repaired = False
+        delay = 0.05
+        while True:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    written: list[str] = []
+                    for start in range(0, len(rows), self._per_statement):
+                        chunk = rows[start : start + self._per_statement]
+                        sql = _multi_row_sql(len(chunk)) + " RETURNING request_id"
+                        params = list(itertools.chain.from_iterable(chunk))
+                        written += [r[0] for r in self._conn.execute(sql, params).fetchall()]
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except UnicodeEncodeError:
+                if repaired:
+                    raise
+                # Text with a lone surrogate cannot be stored as UTF-8: store it repaired, as the
+                # writer does (``text.valid_utf8``).
+                rows = [tuple(valid_utf8(v) if isinstance(v, str) else v for v in row) for row in rows]
+                repaired = True
+                continue
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if "locked" not in text and "busy" not in text:
+                    raise translate(self.path, exc) from None
+                if not told and self.waiting is not None:
+                    self.waiting(f"waiting for the database {self.path}: another process is writing to it")
+                    told = True
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            except sqlite3.Error as exc:
+                raise translate(self.path, exc) from None
+            self.rows_written += len(written)
+            return written
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ExactInserter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .db import check_persistent
+from .errors import DatabaseError
 from .prices import PriceBook
 from .settings import Settings, load_settings
 
@@ -46,7 +48,7 @@ class Workspace:
 
     def with_db(self, db: str | os.PathLike | None) -> Workspace:
         """This workspace on another log (a command's own ``--db``); ``None`` keeps this one."""
-        if not db:
+        if db is None:
             return self
         return Workspace(self.settings, db=db, prices=self.prices)
 
@@ -55,7 +57,11 @@ class Workspace:
     @property
     def db_path(self) -> Path:
         """``--db``, else ``ROUTERMON_DB`` / the file's ``db``, else the per-user default."""
-        return self.settings.db_path(self.db_option)
+        if self.db_option is not None and not str(self.db_option).strip():
+            raise DatabaseError("--db is empty: give the path of the call log file.")
+        path = self.settings.db_path(self.db_option)
+        check_persistent(path)
+        return path
 
     @property
     def explicit_db_path(self) -> Path | None:

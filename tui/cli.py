@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import click
 
+from . import INTERRUPTED
 from .options import Session, db_option
 
 
@@ -93,7 +94,7 @@ class RoutermonGroup(click.Group):
             click.echo(f"routermon: {exc}", err=True)
             sys.exit(2)
         except (click.exceptions.Abort, KeyboardInterrupt):
-            click.echo("routermon: interrupted.", err=True)
+            click.echo(INTERRUPTED, err=True)
             sys.exit(130)
         except click.ClickException as exc:
             exc.show()

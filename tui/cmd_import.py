@@ -14,15 +14,17 @@ from .options import db_option, workspace
     is_flag=True,
     help="Import the good lines and list the bad ones (default: all or nothing).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON.")
 @db_option
 @click.pass_context
-def import_command(ctx: click.Context, file: str, skip_invalid: bool, db: str | None) -> None:
+def import_command(ctx: click.Context, file: str, skip_invalid: bool, as_json: bool, db: str | None) -> None:
     """Import paired outcomes from FILE (one JSON object a line) for `routermon thresholds`.
 
     Each line: {"id", "task", "input", "reference", "cheap": {...}, "strong": {...}} where each side has
     model, answer, confidence (required on the cheap side), input_tokens, output_tokens and optionally
     latency_ms and correct. Importing the same file again adds nothing.
     """
+    from routermon.core.formatting import count, json_text, plural
     from routermon.core.pairs import import_pairs
 
     ws = workspace(ctx, db)
@@ -33,19 +35,24 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, db: str | 
         prices=ws.prices,
         store_inputs=ws.store_inputs,
         preview_chars=ws.preview_chars,
+        waiting=lambda sentence: click.echo(f"routermon: {sentence}…", err=True),
     )
-    noun = "pair" if result.imported == 1 else "pairs"
+    if as_json:
+        click.echo(json_text(result.model_dump(mode="json")))
+        return
     click.echo(
-        f"Imported {result.imported:,} new {noun} ({result.rows_written:,} rows) of task"
+        f"Imported {plural(result.imported, 'new pair')} ({plural(result.rows_written, 'row')}) of task"
         f"{'s' if len(result.tasks) > 1 else ''} {', '.join(result.tasks)} into {result.db_path}; "
-        f"{result.already_present:,} already present."
+        f"{count(result.already_present)} already present."
     )
     if result.unpriced_models:
         click.echo(
             f"No price for {', '.join(result.unpriced_models)}: their cost is stored as unknown; "
             'add [prices."<model>"] to the settings file to price them.'
         )
-    if result.skipped:
-        click.echo(f"Skipped {len(result.skipped):,} bad lines:", err=True)
+    if result.skipped_count:
+        shown = len(result.skipped)
+        more = f" (the first {count(shown)} listed)" if shown < result.skipped_count else ""
+        click.echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
         for problem in result.skipped:
             click.echo(f"  {problem}", err=True)
