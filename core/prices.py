@@ -7,6 +7,7 @@ for every token once the prompt passes a threshold) are applied the way genai-pr
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,17 @@ class PriceBook:
     def _resolve(self, model: str) -> ModelRates:
         override = self.overrides.get(model)
         if override is not None:
+            for key, value in override.items():
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int | float)
+                    or not math.isfinite(value)
+                    or value < 0
+                ):
+                    raise UnknownModelError(
+                        f"The price override {key} for {model!r} must be a finite number of USD per million "
+                        f"tokens, at least 0; got {value!r}."
+                    )
             try:
                 return ModelRates(
                     model=model,

@@ -125,6 +125,7 @@ class Router:
         clock: Clock | None = None,
         seed: int | None = None,
         source: str = "live",
+        request_prefix: str = "req_",
     ):
         self.prices = prices or PriceBook()
         if tiers is None:
@@ -154,6 +155,9 @@ class Router:
         self.preview_chars = preview_chars
         self.clock = clock or SYSTEM_CLOCK
         self.source = source
+        # Every request id this router makes starts with it: a run that tags its requests (the
+        # simulator) can count exactly its own rows in a log other runs write to at the same time.
+        self.request_prefix = request_prefix
         self._rng = random.Random(seed)
         self._seeded = seed is not None
         if client is None:
@@ -565,10 +569,10 @@ class Router:
 
     def _new_request_id(self) -> str:
         if self._seeded:
-            return f"req_{self._rng.getrandbits(64):016x}"
+            return f"{self.request_prefix}{self._rng.getrandbits(64):016x}"
         # Time-ordered (milliseconds, then 48 random bits), like a UUIDv7: new ids land at the end of
         # the request_id index, which keeps the log's write rate up as the table grows.
-        return f"req_{(time.time_ns() // 1_000_000) << 48 | _ID_RNG.getrandbits(48):024x}"
+        return f"{self.request_prefix}{(time.time_ns() // 1_000_000) << 48 | _ID_RNG.getrandbits(48):024x}"
 
 
 def _answer_json(answer: Any) -> str:

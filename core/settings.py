@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, ValidationError
@@ -61,7 +61,11 @@ class Settings(BaseSettings):
     store_inputs: Literal["full", "preview", "none"] = "preview"
     preview_chars: int = Field(80, ge=0)
     audit_share: float = Field(0.0, ge=0.0, le=1.0)
-    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
+    # makes every cost unknown).
+    prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
+        default_factory=dict
+    )
 
     @classmethod
     def settings_customise_sources(

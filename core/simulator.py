@@ -213,6 +213,9 @@ def arrival_times(requests: int, since: float, until: float, rng: random.Random)
 # -- checks ----------------------------------------------------------------------------------------
 
 
+MAX_DAYS = 3660  # ten years of timestamps: the arrival times are drawn hour by hour
+
+
 def check_inputs(
     *,
     threshold: float = 0.7,
@@ -227,8 +230,10 @@ def check_inputs(
     lets a caller check before it draws a progress bar."""
     if requests is not None and (isinstance(requests, bool) or not isinstance(requests, int) or requests < 1):
         raise ConfigError(f"The number of requests must be a whole number of at least 1; got {requests!r}.")
-    if days is not None and not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
-        raise ConfigError(f"The number of days must be a positive number; got {days!r}.")
+    if days is not None and not (
+        isinstance(days, int | float) and math.isfinite(days) and 0 < days <= MAX_DAYS
+    ):
+        raise ConfigError(f"The number of days must be more than 0 and at most {MAX_DAYS:,}; got {days!r}.")
     if rate is not None and not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
         raise ConfigError(f"The request rate must be a positive number of requests per second; got {rate!r}.")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
@@ -261,8 +266,16 @@ def _router_seed(seed: int, now: float) -> int:
 # -- reading a run back ----------------------------------------------------------------------------
 
 
-def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = None) -> RunTally:
-    """Totals of the simulator's rows with ``id > after_id`` (one run's rows, read back), tallied
+def run_prefix(router_seed: int) -> str:
+    """The request-id prefix of one simulation run: its rows, and only its rows, carry it."""
+    return f"sim{router_seed & 0xFFFF_FFFF_FFFF:012x}_"
+
+
+def tally_rows(
+    reader: LogReader, after_id: int, scenario: Scenario | None = None, *, prefix: str | None = None
+) -> RunTally:
+    """Totals of the simulator's rows with ``id > after_id`` whose request ids start with
+    ``prefix`` (one run's rows, read back, even while other runs write to the same log), tallied
     as the reader tallies (``reader.Tally``)."""
     total = Tally()
     names = [t.name for t in (scenario.tasks if scenario else [])]
@@ -280,6 +293,8 @@ def tally_rows(reader: LogReader, after_id: int, scenario: Scenario | None = Non
         for row in rows:
             if row.source != SOURCE or not is_traffic(row):
                 continue
+            if prefix is not None and not row.request_id.startswith(prefix):
+                continue  # another run's row
             for tally in (
                 total,
                 per_task.setdefault(row.task, Tally()),
@@ -419,7 +434,7 @@ def simulate(
         if owned:
             call_log.close()
     with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario)
+        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, now)))
     monthly, projection = project_tally(tally, days, cheap, strong, prices)
     return SimulationSummary(
         scenario=scenario.name,
@@ -473,6 +488,7 @@ async def _run_batch(
         clock=clock,
         seed=router_seed,
         source=SOURCE,
+        request_prefix=run_prefix(router_seed),
     )
     arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
     done = failed = escalated = 0
@@ -570,6 +586,7 @@ async def run_live(
             store_inputs=store_inputs,
             seed=_router_seed(seed, started_wall),
             source=SOURCE,
+            request_prefix=run_prefix(_router_seed(seed, started_wall)),
         )
         try:
             await _live_loop(
@@ -583,7 +600,7 @@ async def run_live(
             call_log.close()
     elapsed = time.perf_counter() - started
     with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario)
+        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, started_wall)))
     days = elapsed / DAY_SECONDS
     monthly, projection = project_tally(tally, days, cheap, strong, prices)
     return SimulationSummary(

@@ -55,6 +55,13 @@ OWN_SIZES = {
 }
 
 
+# Bounds far above any real traffic, so every figure a projection prints is a finite number (an
+# input of 1e308 requests used to print $inf, and JSON ``Infinity``, which strict parsers reject).
+MAX_MONTHLY_REQUESTS = 1e15
+MAX_TOKENS_PER_CALL = 1e8  # context windows hold at most a few million tokens
+MAX_MONTHLY_USD = 1e12
+
+
 class WhatIfInputs(BaseModel):
     """What a projection needs; bad values raise ``ConfigError`` with one sentence.
 
@@ -71,20 +78,20 @@ class WhatIfInputs(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    monthly_requests: float = Field(ge=0)
+    monthly_requests: float = Field(ge=0, le=MAX_MONTHLY_REQUESTS)
     cheap_share: float = Field(ge=0, le=1)
-    input_tokens: float = Field(ge=0)
-    output_tokens: float = Field(ge=0)
+    input_tokens: float = Field(ge=0, le=MAX_TOKENS_PER_CALL)
+    output_tokens: float = Field(ge=0, le=MAX_TOKENS_PER_CALL)
     cheap_model: str = Field(min_length=1)
     strong_model: str = Field(min_length=1)
     cached_input_share: float = Field(default=0.0, ge=0, le=1)
     batch: bool = False
-    monthly_overhead_usd: float = Field(default=0.0, ge=0)
-    escalated_input_tokens: float | None = Field(default=None, ge=0)
-    escalated_output_tokens: float | None = Field(default=None, ge=0)
+    monthly_overhead_usd: float = Field(default=0.0, ge=0, le=MAX_MONTHLY_USD)
+    escalated_input_tokens: float | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_CALL)
+    escalated_output_tokens: float | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_CALL)
     audit_share: float = Field(default=0.0, ge=0, le=1)
-    audit_input_tokens: float | None = Field(default=None, ge=0)
-    audit_output_tokens: float | None = Field(default=None, ge=0)
+    audit_input_tokens: float | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_CALL)
+    audit_output_tokens: float | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_CALL)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -118,6 +125,9 @@ def _error_sentence(exc: ValidationError) -> str:
         return f"{label} must be a model name; got {value!r}."
     if field == "batch":
         return f"{label} must be true or false; got {value!r}."
+    if error["type"] == "less_than_equal":
+        bound = error.get("ctx", {}).get("le")
+        return f"{label} must be at most {bound:g}; got {value!r}."
     return f"{label} must be a finite number of at least 0; got {value!r}."
 
 

@@ -229,3 +229,87 @@ def test_two_concurrent_imports_of_one_file_split_the_pairs_between_them(tmp_pat
     assert sum(r[0] for r in results) == 6000 and sum(r[1] for r in results) == 12000, results
     with LogReader(db) as reader:
         assert reader.max_id() == 12000
+
+
+# -- a run's summary counts only its own rows ---------------------------------------------------
+
+
+def test_concurrent_simulate_runs_each_report_only_their_own_requests(tmp_path):
+    """Three `routermon simulate` runs on one log at once: each summary is its own traffic."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "calls.db"
+    CallLog(db).close()
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "routermon.tui.cli",
+                "simulate",
+                "--requests",
+                str(n),
+                "--seed",
+                str(n),
+                "--db",
+                str(db),
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (150, 200, 250)
+    ]
+    summaries = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        summaries.append(json.loads(out))
+    assert [s["tally"]["requests"] for s in summaries] == [150, 200, 250]
+    with LogReader(db) as reader:
+        total = reader.summary()
+    assert total.requests == 600
+    assert abs(sum(s["tally"]["spend_usd"] for s in summaries) - total.spend_usd) < 1e-9
+
+
+# -- numbers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["-1.0", "nan", "inf"])
+def test_price_overrides_must_be_finite_and_not_negative(tmp_path, monkeypatch, value):
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[prices."my-model"]\ninput_mtok = {value}\noutput_mtok = 1.0\n')
+    monkeypatch.setenv("ROUTERMON_CONFIG", str(config))
+    result = CliRunner().invoke(main, ["whatif", "--cheap", "my-model", "--volume", "1000"])
+    assert result.exit_code == 2, result.output
+    assert "prices" in result.output and "Traceback" not in result.output
+
+
+def test_price_overrides_given_to_the_library_are_checked_too():
+    from routermon.core.errors import UnknownModelError
+    from routermon.core.prices import PriceBook
+
+    book = PriceBook(overrides={"m": {"input_mtok": -2.0, "output_mtok": 1.0}})
+    with pytest.raises(UnknownModelError, match="finite number"):
+        book.rates("m")
+
+
+@pytest.mark.parametrize("flag", ["--volume", "--input-tokens"])
+def test_whatif_inputs_that_would_overflow_are_refused(flag):
+    given = {"--volume": "1000", "--cheap-share": "0.8", "--input-tokens": "500", "--output-tokens": "100"}
+    given[flag] = "1e308"
+    result = CliRunner().invoke(main, ["whatif", *(x for kv in given.items() for x in kv), "--json"])
+    assert result.exit_code == 2, result.output
+    assert "at most" in result.output or "less than or equal" in result.output, result.output
+    assert "Infinity" not in result.output and "inf" not in result.output.lower().replace("info", "")
+
+
+@pytest.mark.parametrize("days", ["1e300", "0", "nan", "-3"])
+def test_simulate_days_are_bounded(tmp_path, days):
+    result = CliRunner().invoke(
+        main, ["simulate", "--requests", "5", "--days", days, "--db", str(tmp_path / "c.db")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "days" in result.output

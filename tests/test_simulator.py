@@ -245,7 +245,7 @@ def test_simulating_into_an_open_log_and_appending(tmp_path):
         ({"requests": -5}, "at least 1"),
         ({"requests": 0}, "at least 1"),
         ({"requests": 5, "threshold": 1.5}, "threshold must be between 0 and 1"),
-        ({"requests": 5, "days": 0}, "positive number"),
+        ({"requests": 5, "days": 0}, "number of days must be more than 0"),
         ({"requests": 5, "mode": "both"}, "Mode must be one of"),
         ({"requests": 5, "audit_share": 2}, "audit share"),
         ({"requests": 5, "cheap_model": "no-such-model"}, "no-such-model"),
