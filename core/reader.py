@@ -544,13 +544,15 @@ class LogReader:
             found.update(r[0] for r in self._query(sql, chunk))
         return found
 
-    def finished_shadow_inputs(self, task: str, source: str) -> set[str]:
+    def finished_shadow_inputs(self, task: str, source: str, *, prefix: str | None = None) -> set[str]:
         """sha256 of ``task``'s inputs that a shadow run from ``source`` already paired: a cheap and
-        a shadow row of one request, at least one of them answered (failed on both: tried again)."""
+        a shadow row of one request, at least one of them answered (failed on both: tried again).
+        With ``prefix``, only requests whose id starts with it (one task definition's pairs)."""
+        scoped = " AND substr(c.request_id, 1, ?) = ?" if prefix else ""
         rows = self._query(
             "SELECT c.input_sha256 FROM calls c JOIN calls s ON s.request_id = c.request_id"
             " WHERE c.task = ? AND c.mode = 'shadow' AND c.source = ? AND c.role = 'cheap' AND s.role = 'shadow'"
-            " AND (c.final = 1 OR s.final = 1)",
-            [task, source],
+            " AND (c.final = 1 OR s.final = 1)" + scoped,
+            [task, source, *([len(prefix), prefix] if prefix else [])],
         )
         return {r[0] for r in rows}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -65,54 +66,98 @@ def _row_text(obj: dict, line: int, path: Path) -> ShadowInput:
 
 
 def read_inputs(path: str | Path) -> list[ShadowInput]:
-    """The inputs of a JSONL or CSV file; a bad line is an ``ImportFormatError`` naming its number."""
+    """The inputs of a JSONL or CSV file, read exactly; a bad line is an ``ImportFormatError``
+    naming its number.
+
+    A UTF-8 byte-order mark is accepted. CSV fields keep their line breaks (the csv module reads the
+    file itself) and may be as long as the file; a JSONL line ends at ``\\n`` only (U+2028, U+0085
+    and other characters ``str.splitlines`` treats as breaks are text), and JSON nested too deeply
+    is a bad line, not a crash.
+    """
     path = Path(path)
     if path.is_dir():
         raise ImportFormatError(f"{path} is a directory, not an input file.")
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ImportFormatError(f"The input file {path} does not exist.") from None
     except UnicodeDecodeError as exc:
         raise ImportFormatError(f"The input file {path} is not UTF-8 text (byte {exc.start}).") from None
-    items: list[ShadowInput] = []
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(raw.splitlines())
-        fields = set(reader.fieldnames or [])
-        if not fields & {"text", "input"}:
-            raise ImportFormatError(
-                f"{path}: the CSV needs a 'text' or 'input' column (it has {sorted(fields)})."
-            )
-        try:
-            for row in reader:
-                items.append(_row_text(row, reader.line_num, path))
-        except csv.Error as exc:
-            raise ImportFormatError(f"{path}, line {reader.line_num}: {exc}.") from None
-    else:
-        for number, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ImportFormatError(f"{path}, line {number}: not valid JSON ({exc.msg}).") from None
-            if isinstance(obj, str):
-                obj = {"text": obj}
-            if not isinstance(obj, dict):
-                raise ImportFormatError(f"{path}, line {number}: expected an object with a 'text' field.")
-            items.append(_row_text(obj, number, path))
+    except OSError as exc:
+        raise ImportFormatError(f"The input file {path} cannot be read: {exc.strerror}.") from None
+    items = _read_csv(raw, path) if path.suffix.lower() == ".csv" else _read_jsonl(raw, path)
     if not items:
         raise ImportFormatError(f"The input file {path} has no inputs.")
     return items
 
 
-def done_inputs(db_path: str | Path, task: str) -> set[str]:
-    """sha256 of inputs that already have a shadow pair (cheap and shadow rows, answered) for ``task``."""
+def _read_csv(raw: str, path: Path) -> list[ShadowInput]:
+    items: list[ShadowInput] = []
+    reader = csv.DictReader(io.StringIO(raw, newline=""), strict=True)
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(max(previous_limit, len(raw) + 1))  # a field may be the whole file
+    try:
+        fields = set(reader.fieldnames or [])
+        if not fields & {"text", "input"}:
+            raise ImportFormatError(
+                f"{path}: the CSV needs a 'text' or 'input' column (it has {sorted(fields)})."
+            )
+        start = reader.line_num + 1  # the line a record starts on (a field may span several)
+        try:
+            for row in reader:
+                items.append(_row_text(row, start, path))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise ImportFormatError(f"{path}, line {start}: {exc}.") from None
+    finally:
+        csv.field_size_limit(previous_limit)
+    return items
+
+
+def _read_jsonl(raw: str, path: Path) -> list[ShadowInput]:
+    items: list[ShadowInput] = []
+    for number, line in enumerate(raw.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(f"{path}, line {number}: not valid JSON ({exc.msg}).") from None
+        except RecursionError:
+            raise ImportFormatError(f"{path}, line {number}: JSON nested too deeply.") from None
+        if isinstance(obj, str):
+            obj = {"text": obj}
+        if not isinstance(obj, dict):
+            raise ImportFormatError(f"{path}, line {number}: expected an object with a 'text' field.")
+        items.append(_row_text(obj, number, path))
+    return items
+
+
+def definition_prefix(router: Router, task: str, labels: Sequence[str] | None = None) -> str:
+    """The request-id prefix of a shadow run's rows: a digest of the task's definition (its name,
+    instructions, answer schema and labels) and the models, so ``--resume`` skips only inputs paired
+    under the same definition; a changed one starts fresh pairs."""
+    spec = router.task(task, labels=labels)
+    definition = {
+        "task": spec.name,
+        "instructions": spec.instructions,
+        "labels": list(spec.labels),
+        "schema": spec.output_model.model_json_schema(),
+        "max_tokens": spec.max_tokens,
+        "models": [tier.model for tier in router.tiers],
+    }
+    return "shd" + sha256_text(json.dumps(definition, sort_keys=True, default=str))[:12] + "_"
+
+
+def done_inputs(db_path: str | Path, task: str, prefix: str | None = None) -> set[str]:
+    """sha256 of inputs that already have a shadow pair (cheap and shadow rows, answered) for
+    ``task``; with ``prefix``, only pairs made under that definition (``definition_prefix``)."""
     path = Path(db_path)
     if not path.exists():
         return set()
     with LogReader(path) as reader:
-        return reader.finished_shadow_inputs(task, SOURCE)
+        return reader.finished_shadow_inputs(task, SOURCE, prefix=prefix)
 
 
 async def run_shadow(

@@ -123,6 +123,7 @@ class Workspace:
         seed: int = 0,
         stand_in_latency: float = 0.0,
         client=None,
+        request_prefix: str = "req_",
     ) -> Router:
         """A router on this workspace's log, prices and defaults; options given here win.
 
@@ -146,4 +147,5 @@ class Workspace:
             store_inputs=self.store_inputs,
             preview_chars=self.preview_chars,
             source=source,
+            request_prefix=request_prefix,
         )

@@ -44,3 +44,40 @@ def test_bad_input_files_name_the_line(tmp_path, content, suffix, message):
     )
     assert result.exit_code == 2 and message.split(":")[-1].strip()[:12] in result.output
     assert "Traceback" not in result.output
+
+
+def test_resume_skips_only_inputs_paired_under_the_same_definition(tmp_path):
+    """Changing the labels (the task's definition) pairs the inputs again, and says so."""
+    src, db = tmp_path / "in.jsonl", tmp_path / "log.db"
+    write_inputs(src, 10)
+    runner = CliRunner()
+    base = ["shadow", str(src), "--fake", "--db", str(db), "--resume"]
+    first = runner.invoke(main, [*base, "--labels", ",".join(LABELS)])
+    assert first.exit_code == 0 and "10 pairs logged" in first.output
+    changed = runner.invoke(main, [*base, "--labels", ",".join([*LABELS, "other"])])
+    assert changed.exit_code == 0, changed.output
+    assert "10 pairs logged" in changed.output and "0 skipped" in changed.output
+    assert "10 inputs of this file were paired under another definition" in changed.stderr
+    again = runner.invoke(main, [*base, "--labels", ",".join([*LABELS, "other"])])
+    assert "0 pairs logged" in again.output and "10 skipped" in again.output
+
+
+def test_inputs_are_read_exactly(tmp_path):
+    """CSV fields keep their line breaks and may be longer than the csv module's default limit; a
+    BOM is accepted; JSONL lines end at \\n only; an error names the line the record starts on."""
+    big = "x" * 200_000
+    csv_path = tmp_path / "in.csv"
+    csv_path.write_text('\ufefftext,id\n"line one\nline two",a\n' + big + ",b\n", encoding="utf-8")
+    items = read_inputs(csv_path)
+    assert [i.text for i in items] == ["line one\nline two", big] and items[1].line == 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text('text\n"multi\nline"\n"unterminated\n')
+    with pytest.raises(ImportFormatError, match="line 4"):
+        read_inputs(bad)
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text('\ufeff{"text": "a\u2028b\u0085c"}\r\n{"text": "d"}\n', encoding="utf-8")
+    assert [i.text for i in read_inputs(jsonl)] == ["a\u2028b\u0085c", "d"]
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ImportFormatError, match="line 1: JSON nested too deeply"):
+        read_inputs(deep)

@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from routermon.core.formatting import pct, usd
+from routermon.core.formatting import pct, plural, usd
 
 from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
 from .text import console as console_for
@@ -58,7 +58,7 @@ def shadow_command(
 ):
     """Run cheap and strong models side by side on every input of a file."""
     from routermon.core.errors import ConfigError
-    from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
+    from routermon.core.shadowrun import SOURCE, definition_prefix, done_inputs, read_inputs, run_shadow
 
     label_list = parse_labels(labels, task)
     if task not in ("classify", "summarize"):
@@ -66,7 +66,6 @@ def shadow_command(
     items = read_inputs(file)
     ws = workspace(ctx, db)
     db_path = ws.db_path
-    skip = done_inputs(db_path, task) if resume else set()
     router = ws.router(
         cheap_model=cheap_model,
         strong_model=strong_model,
@@ -77,6 +76,19 @@ def shadow_command(
         seed=seed,
         stand_in_latency=stand_in_latency,
     )
+    # Pairs are tagged with their task definition and models: --resume skips only inputs paired
+    # under the same ones, and says when a changed definition makes it pair inputs again.
+    router.request_prefix = definition_prefix(router, task, label_list)
+    skip: set[str] = set()
+    if resume:
+        skip = done_inputs(db_path, task, router.request_prefix)
+        other = (done_inputs(db_path, task) - skip) & {item.sha256 for item in items}
+        if other:
+            click.echo(
+                f"{plural(len(other), 'input')} of this file were paired under another definition of "
+                f"task {task} (labels, instructions or models changed): they are paired again.",
+                err=True,
+            )
     console = console_for(stderr=True)
     stop = threading.Event()
 
