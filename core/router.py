@@ -289,9 +289,15 @@ class Router:
         final_index: int | None = None
         last = len(self.tiers) - 1
         for index, tier in enumerate(self.tiers):
-            call = await self._call(
-                spec, tier.model, text, digest, role="cheap" if index == 0 else "strong", tier=index
-            )
+            try:
+                call = await self._call(
+                    spec, tier.model, text, digest, role="cheap" if index == 0 else "strong", tier=index
+                )
+            except asyncio.CancelledError:
+                # The caller gave up (a timeout, a cancelled task): the calls already made were paid
+                # for, so they are logged (each one escalated, none final) before the cancel goes on.
+                self._log_unfinished(spec, text, digest, request_id, "cascade", calls, reference)
+                raise
             calls.append(call)
             if call.ok:
                 final_index = index
@@ -320,10 +326,24 @@ class Router:
         self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
     ) -> RouteResult:
         last = len(self.tiers) - 1
-        cheap, strong = await asyncio.gather(
-            self._in_lane(self._call(spec, self.tiers[0].model, text, digest, role="cheap", tier=0)),
-            self._in_lane(self._call(spec, self.tiers[last].model, text, digest, role="shadow", tier=last)),
-        )
+        pending = [
+            asyncio.ensure_future(
+                self._in_lane(self._call(spec, self.tiers[0].model, text, digest, role="cheap", tier=0))
+            ),
+            asyncio.ensure_future(
+                self._in_lane(
+                    self._call(spec, self.tiers[last].model, text, digest, role="shadow", tier=last)
+                )
+            ),
+        ]
+        try:
+            cheap, strong = await asyncio.gather(*pending)
+        except asyncio.CancelledError:
+            for future in pending:
+                future.cancel()
+            done = [f.result() for f in pending if f.done() and not f.cancelled() and f.exception() is None]
+            self._log_unfinished(spec, text, digest, request_id, "shadow", done, reference)
+            raise
         reasons: list[str] = []
         if cheap.ok and cheap.fields["confidence"] >= (self.tiers[0].threshold or 0.0):
             final_index = 0
@@ -439,6 +459,27 @@ class Router:
         raise InvalidOutput("the reply has no submit_answer tool call")
 
     # -- results and rows ----------------------------------------------------------------------
+
+    def _log_unfinished(
+        self,
+        spec: TaskSpec,
+        text: str,
+        digest: str,
+        request_id: str,
+        mode: str,
+        calls: list[_Call],
+        reference: str | None,
+    ) -> None:
+        """Log the calls a cancelled request had finished: none of them is the answer."""
+        if self.log is None or not calls:
+            return
+        preview = self._preview(text)
+        self.log.log_rows(
+            [
+                self._row(spec, preview, digest, request_id, mode, call, mode == "cascade", False, reference)
+                for call in calls
+            ]
+        )
 
     def _finish(
         self,

@@ -417,3 +417,22 @@ def test_usage_counts_are_exact_token_counts_or_a_malformed_reply(usage, expecte
     else:
         with pytest.raises(_MalformedReply, match=expected):
             _usage_tokens(message)
+
+
+@pytest.mark.parametrize("mode", ["cascade", "shadow"])
+async def test_a_cancelled_request_still_logs_the_calls_it_paid_for(db, mode):
+    """``asyncio.wait_for`` gives up while the strong call runs: the cheap call, made and paid for,
+    is logged (not final), and the cancellation reaches the caller."""
+    import asyncio
+
+    api = StandInAPI(time_scale=1.0)
+    api.enqueue(answer("safe", 0.2, latency_ms=10), model=CHEAP)
+    api.enqueue(answer("unsafe", 0.9, latency_ms=5000), model=STRONG)
+    router = make_router(api, db, mode=mode)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(router.route("classify", "hello", labels=LABELS), timeout=1.0)
+    await router.aclose()
+    with LogReader(db) as reader:
+        rows = reader.calls_after(0)
+    assert [(r.model, r.role, r.final) for r in rows] == [(CHEAP, "cheap", False)]
+    assert rows[0].cost_usd and rows[0].cost_usd > 0
