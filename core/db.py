@@ -124,6 +124,8 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal" and not readonly:
             db.enable_wal()
         conn.execute("PRAGMA synchronous = NORMAL")  # with WAL, a committed row survives a process crash
+        if not readonly:
+            _say_if_locked(path, conn)
         tables = db.table_names()
         if tables and "calls" not in tables and "_sqlite_migrations" not in tables:
             raise DatabaseError(f"The file {path} is a SQLite database but not a routermon call log.")
@@ -142,6 +144,20 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
             raise
         raise _translate(path, exc) from None
     return conn
+
+
+def _say_if_locked(path: Path, conn: sqlite3.Connection) -> None:
+    """Say at once, not after the busy timeout, that another process holds the database's lock."""
+    conn.execute("PRAGMA busy_timeout = 200")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+            raise
+        _log.warning("routermon: waiting for the database %s: another process holds its lock…", path)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def _create_private(path: Path) -> None:

@@ -233,6 +233,9 @@ class Router:
 
         ``reference``, when known, is the right answer; it is stored so accuracy can be measured.
         """
+        if self.log is not None and self.log.failure is not None:
+            # The log cannot take rows (a full disk): stop before paying for calls it cannot record.
+            raise self.log.failure
         spec = task if isinstance(task, TaskSpec) else self.task(task, labels=labels, fields=fields)
         text = _clean_text(text)
         request_id = self._new_request_id()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import logging
 import operator
 import sqlite3
 import sys
@@ -41,6 +42,12 @@ ROWS_PER_STATEMENT = 500
 _GETTERS = tuple(operator.itemgetter(i) for i in range(len(CALL_COLUMNS)))
 
 _open_logs: weakref.WeakSet[CallLog] = weakref.WeakSet()
+_log = logging.getLogger("routermon")
+
+
+def _is_lock(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 # Errors that come from a row's values, not from the database: retrying the batch cannot help.
@@ -131,6 +138,10 @@ class CallLog:
         # schema needs a value): never committed, never counted in ``committed``.
         self.rejected = 0
         self.last_rejection: str | None = None
+        # The last commit failed for a reason waiting cannot cure (a full disk, a read-only file):
+        # a caller that spends money per row (the router) stops instead of paying for unwritten rows.
+        self.failure: DatabaseError | None = None
+        self._waiting_told = False
         self._thread = threading.Thread(
             target=self._run, name=f"routermon-writer:{self.path.name}", daemon=True
         )
@@ -187,7 +198,8 @@ class CallLog:
     def flush(self, timeout: float | None = 30.0) -> int:
         """Wait until every row queued so far is committed; returns the committed count.
 
-        Raises ``DatabaseError`` if the writer keeps failing (e.g. the database stays locked).
+        Raises ``DatabaseError`` at once when a commit failed for a reason waiting cannot cure (a
+        full disk), or after ``timeout`` seconds while the database stays locked (``None``: wait).
         """
         if self._closed and not self._thread.is_alive():
             return self._committed
@@ -196,21 +208,36 @@ class CallLog:
         with self._cond:
             self._wake = True
             self._cond.notify_all()
-            ok = self._cond.wait_for(lambda: mark.done or self._error is not None, timeout)
+            # A lock is waited out (up to ``timeout``); a failure waiting cannot cure ends the wait.
+            ok = self._cond.wait_for(lambda: mark.done or self.failure is not None, timeout)
             if mark.done:
                 return self._committed
-            if self._error is not None:
-                raise self._error
+            if self.failure is not None:
+                raise self.failure
             if not ok:
+                if self._error is not None:
+                    raise self._error
                 raise DatabaseError(f"Writing to {self.path} did not finish within {timeout:.0f} s.")
             return self._committed
 
+    def _queued_rows(self) -> int:
+        return sum(len(item) for item in list(self._queue) if not isinstance(item, _FlushMark))
+
     def close(self) -> None:
-        """Flush every queued row, then stop the writer. Safe to call twice."""
+        """Flush every queued row, then stop the writer. Safe to call twice.
+
+        A database locked by another process is waited out, however long (the rows are kept and
+        the wait is said on stderr); a failure waiting cannot cure (a full disk) is given 5 s, then
+        ``DatabaseError`` says how many rows were not written.
+        """
         if self._closed:
             return
         try:
-            self.flush(timeout=None if self._error is None else 5.0)
+            try:
+                self.flush(timeout=None if self.failure is None else 5.0)
+            except DatabaseError as exc:
+                unwritten = max(0, self.enqueued - self._committed - self.rejected)
+                raise DatabaseError(f"{str(exc).rstrip('.')}; {unwritten:,} rows were not written.") from None
         finally:
             with self._cond:
                 self._closed = True
@@ -312,6 +339,18 @@ class CallLog:
                 continue
             except sqlite3.Error as exc:
                 err = translate(self.path, exc)
+                locked = _is_lock(exc)
+                if not locked:
+                    # SQLite's own text (e.g. "database or disk is full") stays with the sentence.
+                    self.failure = err
+                elif not self._waiting_told:
+                    self._waiting_told = True
+                    _log.warning(
+                        "routermon: waiting for the database %s: another process holds its lock; "
+                        "%d rows are queued and will be written when it is free.",
+                        self.path,
+                        len(batch) + self._queued_rows(),
+                    )
                 with self._cond:
                     self._error = err
                     self._cond.notify_all()
@@ -321,6 +360,12 @@ class CallLog:
                 delay = min(delay * 2, 1.0)
                 continue
             stored = len(batch) - len(refused)
+            if self._waiting_told:
+                self._waiting_told = False
+                _log.warning(
+                    "routermon: the database %s is free again; the queued rows are written.", self.path
+                )
+            self.failure = None
             with self._cond:
                 self._committed += stored
                 self.rejected += len(refused)

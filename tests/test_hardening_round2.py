@@ -313,3 +313,61 @@ def test_simulate_days_are_bounded(tmp_path, days):
     )
     assert result.exit_code == 2, result.output
     assert "days" in result.output
+
+
+# -- a locked database, a full disk ---------------------------------------------------------------
+
+
+def _record(n: int, text: str = "x"):
+    from routermon.core.records import CallRecord
+
+    return CallRecord(ts=1.0 + n, request_id=f"r{n}", task="t", model="m", role="cheap", answer=text)
+
+
+def test_a_locked_database_is_waited_out_and_said_at_once(tmp_path, caplog):
+    """A writer that finds the log locked says so at once, keeps its rows and writes them when the
+    lock goes; nothing is lost however long the lock lasts beyond the busy timeout."""
+    import threading
+    import time
+
+    path = tmp_path / "calls.db"
+    CallLog(path).close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    with caplog.at_level(logging.WARNING, logger="routermon"):
+        log = CallLog(path)
+        started = time.monotonic()
+        log.log_many([_record(i) for i in range(10)])
+        timer = threading.Timer(1.5, lambda: holder.execute("ROLLBACK"))
+        timer.start()
+        log.close()  # waits for the lock, however long
+        timer.join()
+    said = [r.getMessage() for r in caplog.records if "waiting for the database" in r.getMessage()]
+    assert said and time.monotonic() - started >= 1.0
+    with LogReader(path) as reader:
+        assert reader.max_id() == 10
+
+
+def test_a_full_disk_names_its_cause_and_stops_the_spending(tmp_path):
+    """When a commit fails because the disk is full, the message says so (not "cannot rollback"),
+    the router refuses further requests instead of paying for calls it cannot record, and closing
+    the log says how many rows were not written."""
+    import asyncio
+
+    from routermon.core.router import Router
+    from routermon.core.standin import StandInAPI
+
+    path = tmp_path / "calls.db"
+    log = CallLog(path)
+    log.flush()
+    pages = log._conn.execute("PRAGMA page_count").fetchone()[0]
+    log._conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # a disk with room for almost nothing
+    log.log_many([_record(i, "y" * 5000) for i in range(50)])
+    with pytest.raises(DatabaseError, match="disk holding the database .* is full"):
+        log.flush(timeout=10)
+    assert log.failure is not None
+    router = Router("claude-haiku-4-5", "claude-sonnet-4-6", client=StandInAPI().client(), log=log)
+    with pytest.raises(DatabaseError, match="is full"):
+        asyncio.run(router.route("classify", "hello", labels=["a", "b"]))
+    with pytest.raises(DatabaseError, match=r"is full.*rows were not written"):
+        log.close()
