@@ -346,13 +346,17 @@ def _none_passes(
 
 
 def _message(g: Guarantee) -> str:
+    # A small sample is flagged on the figures themselves, and then n need not be said again.
     flag = small_sample_flag(g.n)
-    basis = f"; correctness: {g.correctness}" if g.correctness else ""
-    footing = f" Based on {plural(g.n, 'pair')}{flag}{basis}."
+    basis = f"correctness: {g.correctness}" if g.correctness else ""
+    if flag:
+        footing = f" {basis[:1].upper()}{basis[1:]}." if basis else ""
+    else:
+        footing = f" Based on {plural(g.n, 'pair')}" + (f"; {basis}." if basis else ".")
     if g.threshold is None:
         text = (
             f"No threshold is guaranteed, with {level(g.confidence)} confidence, to lose at most "
-            f"{points(g.max_loss)} of accuracy against always-strong. {g.reason}"
+            f"{points(g.max_loss)} of accuracy against always-strong{flag}. {g.reason}"
         )
         if g.next_threshold is not None:
             if g.more_pairs is None:
@@ -366,6 +370,6 @@ def _message(g: Guarantee) -> str:
     cost = "" if g.cost_vs_strong is None else f", at {pct(g.cost_vs_strong, 0)} of the always-strong cost"
     return (
         f"With {level(g.confidence)} confidence, routing at {g.threshold:.2f} loses at most "
-        f"{points(g.max_loss)} of accuracy against always-strong (observed {points(g.loss)}){flag}, "
-        f"escalating {pct(g.escalation_share)} of requests{cost}." + footing
+        f"{points(g.max_loss)} of accuracy against always-strong (observed {points(g.loss)}), "
+        f"escalating {pct(g.escalation_share)} of requests{cost}{flag}." + footing
     )
