@@ -174,7 +174,9 @@ class Guarantee(BaseModel):
     small_sample: bool
     correctness: str  # what the pairs' correctness rests on, in words
     steps: list[GuaranteeStep]  # the candidates tested, down to the first that failed
-    message: str  # the whole statement in words
+    statement: str  # the guarantee, or why there is none, in words
+    footing: str  # what it rests on: n and the source of correctness
+    message: str  # the statement and its footing
 
 
 def check_guarantee_options(max_loss: float, confidence: float) -> None:
@@ -257,6 +259,9 @@ def guarantee(
     chosen = next((s for s in reversed(steps) if s.accepted and s.eligible), None)
     by_threshold = {r.threshold: r for r in rows}
     common = {
+        "statement": "",
+        "footing": "",
+        "message": "",
         "max_loss": max_loss,
         "confidence": confidence,
         "n": n,
@@ -276,12 +281,12 @@ def guarantee(
             accuracy=row.accuracy,
             reason=None,
             reason_code=None,
-            message="",
             **common,
         )
     else:
         result = _none_passes(steps, rows, floor, losses_at, common)
-    result.message = _message(result)
+    result.statement, result.footing = _statement(result), _footing(result)
+    result.message = f"{result.statement} {result.footing}".strip()
     return result
 
 
@@ -310,24 +315,22 @@ def _none_passes(
     if first_failure is top and clopper_pearson_upper(0, n, confidence) > max_loss:
         code = TOO_FEW_PAIRS
         reason = (
-            f"Too few pairs: with {plural(n, 'pair')}, even a threshold that lost nothing has a {level(confidence)} upper "
-            f"bound of {points(clopper_pearson_upper(0, n, confidence))}, above the {points(max_loss)} "
-            f"allowed; it takes at least {plural(common['min_pairs'], 'pair')}."
+            f"Too few pairs: even with no loss observed, {plural(n, 'pair')} give an upper bound of "
+            f"{points(clopper_pearson_upper(0, n, confidence))}; it takes {count(common['min_pairs'])}."
         )
     elif first_failure is top:
         code = CONFIDENTLY_WRONG
         reason = (
             f"The cheap model is too often confidently wrong: even at {top.threshold:.2f}, the highest "
-            f"threshold, it keeps {plural(top.losses, 'wrong answer')} where the strong one is right "
-            f"(observed {points(top.loss)}, upper bound {points(top.loss_upper)}, above the "
-            f"{points(max_loss)} allowed)."
+            f"threshold, it keeps {plural(top.losses, 'answer')} that are wrong where the strong one is right "
+            f"({points(top.loss)}; upper bound {points(top.loss_upper)})."
         )
     else:
         code = NO_BETTER_THAN_STRONG
         lowest = [s for s in steps if s.accepted][-1]
         reason = (
-            f"The thresholds that pass (down to {lowest.threshold:.2f}) each cost more than always-strong or "
-            "are less accurate than both baselines, so routing does not pay: send everything to the strong model."
+            f"The thresholds that pass (down to {lowest.threshold:.2f}) cost more than always-strong or are "
+            "less accurate than both baselines: send everything to the strong model."
         )
     return Guarantee(
         threshold=None,
@@ -340,36 +343,35 @@ def _none_passes(
         reason_code=code,
         next_threshold=next_threshold,
         more_pairs=more,
-        message="",
         **common,
     )
 
 
-def _message(g: Guarantee) -> str:
-    # A small sample is flagged on the figures themselves, and then n need not be said again.
-    flag = small_sample_flag(g.n)
+def _footing(g: Guarantee) -> str:
+    """n and the source of correctness; a small sample is flagged on the statement, so n is not repeated."""
     basis = f"correctness: {g.correctness}" if g.correctness else ""
-    if flag:
-        footing = f" {basis[:1].upper()}{basis[1:]}." if basis else ""
-    else:
-        footing = f" Based on {plural(g.n, 'pair')}" + (f"; {basis}." if basis else ".")
+    if g.small_sample:
+        return f"{basis[:1].upper()}{basis[1:]}." if basis else ""
+    return f"Based on {plural(g.n, 'pair')}" + (f"; {basis}." if basis else ".")
+
+
+def _statement(g: Guarantee) -> str:
+    flag = small_sample_flag(g.n)
     if g.threshold is None:
         text = (
-            f"No threshold is guaranteed, with {level(g.confidence)} confidence, to lose at most "
-            f"{points(g.max_loss)} of accuracy against always-strong{flag}. {g.reason}"
+            f"No threshold is guaranteed to lose at most {points(g.max_loss)} of accuracy against "
+            f"always-strong with {level(g.confidence)} confidence{flag}. {g.reason}"
         )
         if g.next_threshold is not None:
+            worth = f"{g.next_threshold:.2f} pass (the highest threshold worth routing at)"
             if g.more_pairs is None:
-                text += f" At the current rates no number of pairs would let {g.next_threshold:.2f} pass."
+                text += f" No number of pairs at the current rates would let {worth}."
             else:
-                text += (
-                    f" At the current rates, about {count(g.more_pairs)} more pairs would let "
-                    f"{g.next_threshold:.2f} pass."
-                )
-        return text + footing
+                text += f" About {count(g.more_pairs)} more pairs at the current rates would let {worth}."
+        return text
     cost = "" if g.cost_vs_strong is None else f", at {pct(g.cost_vs_strong, 0)} of the always-strong cost"
     return (
         f"With {level(g.confidence)} confidence, routing at {g.threshold:.2f} loses at most "
         f"{points(g.max_loss)} of accuracy against always-strong (observed {points(g.loss)}), "
-        f"escalating {pct(g.escalation_share)} of requests{cost}{flag}." + footing
+        f"escalating {pct(g.escalation_share)} of requests{cost}{flag}."
     )

@@ -216,10 +216,12 @@ def test_too_few_pairs_says_how_many_are_needed(tmp_path):
     # 1.00 and 0.95 keep nothing, so they cost more than always-strong: 0.90 is the first worth passing.
     assert not g.steps[0].eligible
     assert g.next_threshold == 0.9 and g.more_pairs == 299 - 42
-    assert "with 42 pairs, even a threshold that lost nothing has a 95% upper bound of 6.9 points" in g.reason
-    assert "it takes at least 299 pairs" in g.reason
-    assert "about 257 more pairs would let 0.90 pass" in g.message
-    assert "against always-strong (small sample: 42 pairs). Too few pairs" in g.message
+    assert (
+        g.reason
+        == "Too few pairs: even with no loss observed, 42 pairs give an upper bound of 6.9 points; it takes 299."
+    )
+    assert "About 257 more pairs at the current rates would let 0.90 pass" in g.message
+    assert "with 95% confidence (small sample: 42 pairs). Too few pairs" in g.message
 
 
 def test_confidently_wrong_with_more_pairs_that_would_help(tmp_path):
@@ -231,7 +233,8 @@ def test_confidently_wrong_with_more_pairs_that_would_help(tmp_path):
     assert g.steps == g.steps[:1] and g.steps[0].losses == 1
     assert g.next_threshold == 1.0 and g.more_pairs == pairs_at_rate(1, 400, 0.01, 0.95) - 400
     assert g.reason.startswith("The cheap model is too often confidently wrong: even at 1.00")
-    assert f"about {g.more_pairs:,} more pairs would let 1.00 pass" in g.message
+    assert f"About {g.more_pairs:,} more pairs at the current rates would let 1.00 pass" in g.message
+    assert g.more_pairs == 228  # 1 loss in 400 (0.25 points): the bound reaches 1.0 point at 628 pairs
     assert "small sample" not in g.message
 
 
