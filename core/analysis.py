@@ -4,12 +4,14 @@ Pure functions over ``routermon.core.pairs.Pair`` lists; the CLI (``routermon th
 audit report and the TUI all call these:
 
 - ``analyse(reader, task=None, *, target_accuracy=None, max_escalation=None, threshold=None,
-  default_threshold=0.7)``
+  default_threshold=0.7, max_loss=0.01, confidence=0.95)``
   loads the pairs from a ``LogReader`` and returns ``sweep(...)``; raises ``NoPairsError`` (a
   ``RoutermonError``) when the log has none.
 - ``sweep(pairs, *, target_accuracy=None, max_escalation=None, threshold=None, ...) -> SweepResult``:
   ``rows`` (one ``SweepRow`` per threshold), ``cheap_only``, ``strong_only`` (``Baseline``),
-  ``recommended`` (``Recommendation``), ``chosen_threshold``, ``calibration`` (``Calibration``),
+  ``guarantee`` (``routermon.core.guarantee.Guarantee``: the threshold whose loss against
+  always-strong is at most ``max_loss`` with ``confidence``), ``recommended`` (``Recommendation``,
+  observed on the same pairs, not guaranteed), ``chosen_threshold``, ``calibration`` (``Calibration``),
   ``per_task`` (``TaskStats``), ``disagreements`` (the costliest pairs where the models disagree)
   and ``notes`` (plain sentences on what the figures assume).
 - ``wilson_interval(successes, n)``, ``candidate_thresholds(pairs)``, ``calibrate(pairs, threshold)``,
@@ -39,6 +41,14 @@ from pydantic import BaseModel
 
 from .errors import ConfigError
 from .formatting import pct
+from .guarantee import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_LOSS,
+    Guarantee,
+    check_guarantee_options,
+    guarantee,
+    small_sample_flag,
+)
 from .pairs import NoPairsError, Pair, load_pairs
 from .reader import LogReader
 
@@ -144,6 +154,7 @@ class TaskStats(BaseModel):
     spend_usd: float | None  # of these pairs at the chosen threshold (priced pairs)
     spend_share: float | None  # of the spend over every task
     recommended_threshold: float | None  # this task's own recommendation
+    guarantee: Guarantee  # this task's own guaranteed threshold
 
 
 class SweepResult(BaseModel):
@@ -162,7 +173,8 @@ class SweepResult(BaseModel):
     rows: list[SweepRow]
     cheap_only: Baseline
     strong_only: Baseline
-    recommended: Recommendation
+    guarantee: Guarantee
+    recommended: Recommendation  # observed on the same pairs, not guaranteed
     calibration: Calibration
     per_task: list[TaskStats]
     disagreements: list[PairExample]
@@ -376,7 +388,12 @@ def costliest_disagreements(pairs: list[Pair], n: int = 10) -> list[PairExample]
 
 
 def _per_task(
-    pairs: list[Pair], threshold: float, target_accuracy: float | None, max_escalation: float | None
+    pairs: list[Pair],
+    threshold: float,
+    target_accuracy: float | None,
+    max_escalation: float | None,
+    max_loss: float,
+    confidence: float,
 ) -> list[TaskStats]:
     by_task: dict[str, list[Pair]] = {}
     for p in pairs:
@@ -386,7 +403,14 @@ def _per_task(
         prefix = _Prefix(group)
         row = prefix.row(threshold)
         spend = row.cost_per_request_usd * prefix.priced if row.cost_per_request_usd is not None else None
-        own = sweep(group, target_accuracy=target_accuracy, max_escalation=max_escalation, per_task=False)
+        own = sweep(
+            group,
+            target_accuracy=target_accuracy,
+            max_escalation=max_escalation,
+            max_loss=max_loss,
+            confidence=confidence,
+            per_task=False,
+        )
         stats.append(
             TaskStats(
                 task=task,
@@ -399,6 +423,7 @@ def _per_task(
                 spend_usd=spend,
                 spend_share=None,
                 recommended_threshold=own.recommended.threshold,
+                guarantee=own.guarantee,
             )
         )
     total = sum(s.spend_usd for s in stats if s.spend_usd is not None)
@@ -455,6 +480,8 @@ def sweep(
     max_escalation: float | None = None,
     threshold: float | None = None,
     default_threshold: float = DEFAULT_THRESHOLD,
+    max_loss: float = DEFAULT_MAX_LOSS,
+    confidence: float = DEFAULT_CONFIDENCE,
     task: str | None = None,
     per_task: bool = True,
 ) -> SweepResult:
@@ -467,13 +494,16 @@ def sweep(
     _check_share("The target accuracy", target_accuracy)
     _check_share("The maximum escalation share", max_escalation)
     _check_share("The threshold", threshold)
+    check_guarantee_options(max_loss, confidence)
     prefix = _Prefix(pairs)
     rows = [prefix.row(t) for t in candidate_thresholds(pairs)]
-    strong_only = prefix.baseline("strong_only")
+    cheap_only, strong_only = prefix.baseline("cheap_only"), prefix.baseline("strong_only")
     target = target_accuracy
     if target is None and max_escalation is None:
         target = max(0.0, strong_only.accuracy - DEFAULT_TARGET_MARGIN)
     recommended = recommend(rows, target, max_escalation)
+    if flag := small_sample_flag(len(pairs)):
+        recommended.message = recommended.message.removesuffix(".") + flag + "."
     chosen = threshold if threshold is not None else recommended.threshold
     if chosen is None:
         chosen = default_threshold
@@ -494,11 +524,14 @@ def sweep(
         max_escalation=max_escalation,
         chosen_threshold=chosen,
         rows=rows,
-        cheap_only=prefix.baseline("cheap_only"),
+        cheap_only=cheap_only,
         strong_only=strong_only,
+        guarantee=guarantee(pairs, rows, cheap_only, strong_only, max_loss=max_loss, confidence=confidence),
         recommended=recommended,
         calibration=calibrate(pairs, chosen),
-        per_task=_per_task(pairs, chosen, target_accuracy, max_escalation) if per_task else [],
+        per_task=_per_task(pairs, chosen, target_accuracy, max_escalation, max_loss, confidence)
+        if per_task
+        else [],
         disagreements=costliest_disagreements(pairs),
         notes=_notes(pairs, prefix, unpriced, sources),
     )
@@ -522,6 +555,8 @@ def analyse(
     max_escalation: float | None = None,
     threshold: float | None = None,
     default_threshold: float = DEFAULT_THRESHOLD,
+    max_loss: float = DEFAULT_MAX_LOSS,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> SweepResult:
     """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are none."""
     pairs = load_pairs(reader, task)
@@ -533,6 +568,8 @@ def analyse(
         max_escalation=max_escalation,
         threshold=threshold,
         default_threshold=default_threshold,
+        max_loss=max_loss,
+        confidence=confidence,
         task=task,
     )
 
@@ -544,12 +581,13 @@ CLI_MAX_ROWS = 40
 
 def shown_rows(result: SweepResult, *, step: float, max_rows: int = 0) -> list[SweepRow]:
     """The sweep rows a table shows: all of them up to ``max_rows``, else those on the ``step`` grid
-    plus the recommended and the chosen thresholds (the one rule for the report and the CLI)."""
+    plus the guaranteed, the recommended and the chosen thresholds (the one rule for the report and the CLI)."""
     if len(result.rows) <= max_rows:
         return list(result.rows)
     keep = {round(result.chosen_threshold, 6)}
-    if result.recommended.threshold is not None:
-        keep.add(round(result.recommended.threshold, 6))
+    for extra in (result.recommended.threshold, result.guarantee.threshold):
+        if extra is not None:
+            keep.add(round(extra, 6))
     return [
         r for r in result.rows if round(r.threshold / step, 6).is_integer() or round(r.threshold, 6) in keep
     ]

@@ -9,7 +9,9 @@ wherever it appears. The rules, chosen for a reader who thinks in money:
   cents would show ``$0.00``). Zero is ``$0.00``; negative amounts put the sign before the dollar
   (``-$1.20``). ``usd_short`` drops the cents from $10,000 up, for tight columns; ``usd_tick`` also drops
   trailing zeros past the cents, for chart axes (``$0.063``).
-- **Shares** (``pct``): a share in [0, 1] as a percentage with one decimal (``12.5%``).
+- **Shares** (``pct``): a share in [0, 1] as a percentage with one decimal (``12.5%``). A difference
+  of accuracy is in percentage points (``points``: "1.0 point", "0.4 points"); a confidence level keeps
+  only the decimals it has (``level``: "95%", "97.5%").
 - **Counts** (``count``): thousands separators; ``count_short`` fits six cells (``10.4k``, ``1.2M``).
   ``plural`` puts the noun in the right number ("1 call", "2 calls").
 - **Missing** figures are an em dash (``DASH``), never ``0``.
@@ -89,6 +91,19 @@ def _money_rounded(value: Any, money: bool) -> Any:
 def pct(share: float | None, decimals: int = 1) -> str:
     """A share in [0, 1] as a percentage."""
     return DASH if share is None else f"{share * 100:.{decimals}f}%"
+
+
+def points(share: float | None, decimals: int = 1) -> str:
+    """A share of accuracy as percentage points: "1.0 point", "0.4 points"."""
+    if share is None:
+        return DASH
+    text = f"{share * 100:.{decimals}f}"
+    return f"{text} point" if float(text) == 1 else f"{text} points"
+
+
+def level(share: float) -> str:
+    """A confidence level as a percentage with only the decimals it has: "95%", "97.5%", "99.95%"."""
+    return f"{share * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def count(value: float | int | None) -> str:

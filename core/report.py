@@ -387,7 +387,13 @@ def render_markdown(report: AuditReport) -> str:
     if a is None:
         out += ["## Threshold analysis", "", md_text(report.no_pairs or ""), ""]
         return "\n".join(out).rstrip() + "\n"
-    out += ["## Recommendation", "", md_text(a.recommended.message), ""]
+    out += ["## Guarantee", "", md_text(a.guarantee.message), ""]
+    out += [
+        "## Recommendation",
+        "",
+        f"Observed on the same pairs (not guaranteed): {md_text(a.recommended.message)}",
+        "",
+    ]
     out += _sweep_md(report, a)
     out += _calibration_md(a)
     out += _per_task_md(a)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routermon.core.formatting import DASH, json_text, pct, plural, usd, usd_short
+from routermon.core.formatting import DASH, json_text, level, pct, plural, points, usd, usd_short
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -55,6 +55,12 @@ def test_pct_and_plural():
     assert plural(1, "call") == "1 call"
     assert plural(2, "paired outcome") == "2 paired outcomes"
     assert plural(12_000, "row") == "12,000 rows"
+
+
+def test_points_and_levels():
+    assert points(0.01) == "1.0 point" and points(0.004) == "0.4 points" and points(0.1) == "10.0 points"
+    assert points(None) == DASH
+    assert level(0.95) == "95%" and level(0.975) == "97.5%" and level(0.9995) == "99.95%"
 
 
 def test_json_money_has_no_float_noise_and_other_figures_are_untouched():

@@ -56,6 +56,10 @@ def test_markdown_report_on_the_date_pairs(date_report):
     ):
         assert heading in md
     assert "No routed traffic in the log yet" in md
+    assert "## Guarantee\n\nNo threshold is guaranteed to lose at most 1.0 point" in md
+    assert md.index("## Guarantee") < md.index("## Recommendation")
+    assert "Observed on the same pairs (not guaranteed): No threshold reaches" in md
+    assert json.loads(render_json(date_report))["analysis"]["guarantee"]["reason_code"] == "confidently_wrong"
     assert "No threshold reaches the target accuracy of 87.6%" in md
     assert "| cheap only | 0.0% | 64.5% (" in md and "| strong only | 100.0% | 88.6% (" in md
     assert "| 0.70 | 23.0% | 78.3% (73.8%–82.2%) |" in md

@@ -12,6 +12,9 @@ from routermon.core.formatting import count, json_text, pct, plural, usd
 from .options import db_option, workspace
 from .text import console as console_for
 
+DEFAULT_MAX_LOSS = 0.01  # as routermon.core.guarantee's; repeated so `--help` does not import core
+DEFAULT_CONFIDENCE = 0.95
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -51,6 +54,9 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             " Escalate when confidence < threshold.",
         )
     )
+    guarantee = result.guarantee
+    style = "green" if guarantee.threshold is not None else "yellow"
+    console.print(Text.assemble("\n", ("Guarantee: ", "bold"), (guarantee.message, style), "\n"))
     table = Table("threshold", "escalated", "accuracy", "95% CI", "cost/request", "cost/1k", "vs strong")
     for base, label in ((result.cheap_only, "cheap only"), (result.strong_only, "strong only")):
         table.add_row(
@@ -66,8 +72,9 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     rows = result.rows if show_all else shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
     for row in rows:
         recommended = row.threshold == result.recommended.threshold
+        guaranteed = " ✓" if row.threshold == guarantee.threshold else ""
         table.add_row(
-            f"{row.threshold:.2f}" + (" ←" if recommended else ""),
+            f"{row.threshold:.2f}" + guaranteed + (" ←" if recommended else ""),
             pct(row.escalation_share),
             pct(row.accuracy),
             f"{pct(row.accuracy_low)}–{pct(row.accuracy_high)}",
@@ -79,8 +86,15 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     console.print(table)
     if len(rows) < len(result.rows):
         console.print(f"Showing {len(rows)} of {len(result.rows)} thresholds; --all lists every one.")
+    if guarantee.threshold is not None:
+        console.print("✓ the guaranteed threshold; ← the observed recommendation")
     style = "green" if result.recommended.met else "yellow"
-    console.print(styled(result.recommended.message, f"bold {style}"))
+    console.print(
+        Text.assemble(
+            ("Observed on the same pairs (not guaranteed): ", "bold"),
+            (result.recommended.message, f"bold {style}"),
+        )
+    )
 
     cal = result.calibration
     ece = "-" if cal.ece is None else f"{cal.ece:.3f}"
@@ -120,17 +134,20 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             "accuracy",
             "share of spend",
             "own threshold",
+            "guaranteed",
             title=f"Per task at threshold {result.chosen_threshold:.2f}",
         )
         for s in result.per_task:
+            own_guarantee = s.guarantee.threshold
             tasks.add_row(
                 s.task,
-                count(s.pairs),
+                count(s.pairs) + (" (small sample)" if s.guarantee.small_sample else ""),
                 pct(s.cheap_accuracy),
                 pct(s.escalation_share),
                 pct(s.accuracy),
                 pct(s.spend_share),
                 "none" if s.recommended_threshold is None else f"{s.recommended_threshold:.2f}",
+                "none" if own_guarantee is None else f"{own_guarantee:.2f}",
             )
         console.print(tasks)
     for note in result.notes:
@@ -154,14 +171,33 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     default=None,
     help="Threshold for calibration and the per-task view (default: the recommendation, else the settings').",
 )
+@click.option(
+    "--max-loss",
+    type=float,
+    default=DEFAULT_MAX_LOSS,
+    show_default=True,
+    help="Accuracy the guarantee may lose against always-strong, as a share (0.01 is one point).",
+)
+@click.option(
+    "--confidence",
+    type=float,
+    default=DEFAULT_CONFIDENCE,
+    show_default=True,
+    help="Confidence of the guarantee, as a share (0.95 is 95%).",
+)
 @click.option("--all", "show_all", is_flag=True, help="List every threshold tried.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole analysis as JSON.")
 @db_option
 @click.pass_context
-def thresholds_command(ctx, task, target_accuracy, max_escalation, threshold, show_all, as_json, db) -> None:
-    """Sweep confidence thresholds over the paired outcomes and recommend one."""
+def thresholds_command(
+    ctx, task, target_accuracy, max_escalation, threshold, max_loss, confidence, show_all, as_json, db
+) -> None:
+    """Sweep confidence thresholds over the paired outcomes; recommend the cheapest whose loss against
+    always-strong is at most --max-loss with --confidence, and the one observed to meet a target."""
     from routermon.core.analysis import analyse
+    from routermon.core.guarantee import check_guarantee_options
 
+    check_guarantee_options(max_loss, confidence)  # before reading a large log
     ws = workspace(ctx, db)
     with open_log(ws) as reader:
         result = analyse(
@@ -171,6 +207,8 @@ def thresholds_command(ctx, task, target_accuracy, max_escalation, threshold, sh
             max_escalation=max_escalation,
             threshold=threshold,
             default_threshold=ws.threshold,
+            max_loss=max_loss,
+            confidence=confidence,
         )
     if as_json:
         click.echo(json_text(result.model_dump(mode="json")))

@@ -1,5 +1,6 @@
-"""Screen 4, Thresholds: the confidence-threshold sweep over paired outcomes, a recommendation for an
-editable target accuracy, and the calibration view.
+"""Screen 4, Thresholds: the confidence-threshold sweep over paired outcomes, the guaranteed threshold
+(the settings' defaults: at most one point lost against always-strong with 95% confidence), the
+observed recommendation for an editable target accuracy, and the calibration view.
 
 Pairs are read from the log when the screen is first shown (and on ``l``); changing the target or
 the task re-runs the sweep over the pairs in memory.
@@ -64,6 +65,7 @@ class ThresholdsScreen(MonitorScreen):
                 select_on_focus=True,
             )
             yield Static("", id="pairs-summary")
+        yield Static("", id="guarantee")
         yield Static("", id="recommendation")
         yield EmptyState(NO_PAIRS, id="thresholds-empty")
         with Horizontal(id="thresholds-body"):
@@ -151,6 +153,7 @@ class ThresholdsScreen(MonitorScreen):
         self.run_sweep()
 
     def _show_message(self, message: str) -> None:
+        self.query_one("#guarantee", Static).update("")
         self.query_one("#recommendation", Static).update(markup("[b $error]$message[/]", message=message))
 
     def run_sweep(self) -> None:
@@ -165,6 +168,7 @@ class ThresholdsScreen(MonitorScreen):
             self.result = None
             empty.display, body.display = True, False
             self.query_one("#recommendation", Static).update("")
+            self.query_one("#guarantee", Static).update("")
             self.query_one("#pairs-summary", Static).update("")
             return
         try:
@@ -192,9 +196,18 @@ class ThresholdsScreen(MonitorScreen):
             f"cheap only {pct(result.cheap_only.accuracy)}, strong only {pct(result.strong_only.accuracy)} correct;"
             f" pairs: {sources}"
         )
+        guarantee = result.guarantee
+        passed = "b $success" if guarantee.threshold is not None else "b $warning"
+        self.query_one("#guarantee", Static).update(
+            markup(
+                f"[b]Guarantee:[/] [{passed}]$statement[/] [dim]$footing[/]",
+                statement=guarantee.statement,
+                footing=guarantee.footing,
+            )
+        )
         self.query_one("#recommendation", Static).update(
             markup(
-                f"[{style}]$message[/] [dim]($baselines)[/]",
+                f"[b]Observed (not guaranteed):[/] [{style}]$message[/] [dim]($baselines)[/]",
                 message=recommendation.message,
                 baselines=baselines,
             )
