@@ -272,3 +272,26 @@ def test_fake_api_command_serves_the_default_cascade_and_refuses_the_old_forced_
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# -- the route command --------------------------------------------------------------------------
+
+
+def test_route_command_says_degraded_and_exits_1(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from routermon.tui.cli import main
+
+    api = StandInAPI()
+    api.enqueue(answer("safe", 0.3), model=CHEAP)
+    api.enqueue(http_error(400, "invalid_request_error"), model=STRONG)
+    monkeypatch.setattr(Workspace, "stand_in_client", lambda self, **kw: api.client(max_retries=0))
+    args = ["route", "some text", "--labels", "safe,unsafe", "--stand-in", "--db", str(tmp_path / "c.db")]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "degraded: answered by claude-haiku-5-5" in result.stdout
+    assert "Degraded answer: claude-sonnet-5-5 failed (api_error" in result.stderr
+    api.enqueue(answer("safe", 0.3), model=CHEAP)
+    api.enqueue(http_error(400, "invalid_request_error"), model=STRONG)
+    as_json = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["degraded"] is True
