@@ -126,6 +126,22 @@ async def test_thinking_tokens_go_from_the_reply_to_the_log_the_cost_and_the_rep
     assert "Thinking tokens: 320 of 340 output tokens" in render_markdown(report)
 
 
+async def test_whatif_from_log_prices_the_thinking_tokens_of_escalations(db):
+    from routermon.core.whatif import from_log
+
+    api = StandInAPI()
+    tiers = [Tier(CHEAP, 0.7), Tier(STRONG, thinking="default", effort=None)]
+    router = Router(tiers=tiers, client=api.client(), log=db)
+    api.enqueue(answer("safe", 0.3, input_tokens=100, output_tokens=10), model=CHEAP)
+    api.enqueue(answer("unsafe", 0.9, input_tokens=100, output_tokens=10), model=STRONG)
+    await router.route("classify", "x", labels=LABELS)
+    await router.aclose()
+    with LogReader(db) as reader:
+        inputs = from_log(reader, days=1)
+    # output_tokens hold the thinking tokens, so the projection bills them at the output price.
+    assert inputs.escalated_output_tokens == 330 and inputs.output_tokens == 10
+
+
 async def test_effort_scales_the_stand_ins_thinking_tokens():
     api = StandInAPI()
     router = Router(
