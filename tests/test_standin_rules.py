@@ -275,3 +275,37 @@ def test_a_table_model_without_structured_outputs_gets_the_forced_tool_and_it_pa
     router.close()
     assert result.answer == "safe"
     assert api.requests[0]["tool_choice"] == {"type": "tool", "name": "submit_answer"}
+
+
+# -- the loopback server --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_server_answers_a_bad_content_length_with_a_400_json_error(length):
+    import http.client
+
+    from routermon.core.standin import serve_in_thread
+
+    server, stop = serve_in_thread(StandInAPI())
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+        conn.putrequest("POST", "/v1/messages")
+        conn.putheader("content-length", length)
+        conn.endheaders()
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        conn.close()
+    finally:
+        stop()
+    assert response.status == 400
+    assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+
+
+def test_stand_in_command_refuses_a_port_out_of_range_in_one_sentence():
+    from click.testing import CliRunner
+
+    from routermon.tui.cli import main
+
+    result = CliRunner().invoke(main, ["stand-in", "--port", "99999"])
+    assert result.exit_code == 2
+    assert "Port 99999 is not a port number" in result.stderr and "Traceback" not in result.stderr
