@@ -61,6 +61,13 @@ def m001_calls(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX calls_dedup ON calls(dedup_key) WHERE dedup_key IS NOT NULL")
 
 
+@MIGRATIONS()
+def m002_thinking_tokens(db: sqlite_utils.Database) -> None:
+    # Part of output_tokens (usage.output_tokens_details.thinking_tokens); 0 in logs written before it.
+    # Nullable: a row a writer of its own leaves it out of (NULL) is "not reported", not an error.
+    db.execute("ALTER TABLE calls ADD COLUMN thinking_tokens INTEGER DEFAULT 0")
+
+
 def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:

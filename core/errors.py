@@ -23,6 +23,18 @@ class ImportFormatError(RoutermonError):
     """A paired-outcome file has lines that cannot be imported."""
 
 
+class DegradedAnswerError(RoutermonError):
+    """A higher tier failed after an escalation, so the answer is a lower tier's (``on_degraded="raise"``).
+
+    Attributes:
+        result: the degraded ``RouteResult`` (``result.degraded_reason`` says what failed).
+    """
+
+    def __init__(self, result):
+        self.result = result
+        super().__init__(f"Request {result.request_id} is degraded: {result.degraded_reason}.")
+
+
 class RouteFailedError(RoutermonError):
     """Every tier of the cascade failed; carries each tier's failure.
 

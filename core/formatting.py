@@ -33,7 +33,8 @@ REASON_SHORT = {
     "low_confidence": "low",
     "invalid_output": "invalid",
     "refusal": "refusal",
-    "cheap_error": "error",
+    "api_error": "error",
+    "cheap_error": "error",  # the name logs written before api_error use
 }
 MONEY_DECIMALS = 9  # JSON money precision: 1e-9 USD, far below any price step
 

@@ -59,12 +59,14 @@ class Tally:
         "cache_write_tokens",
         "first_ts",
         "last_ts",
+        "thinking_tokens",
     )
 
     def __init__(self) -> None:
         self.requests = self.escalated = self.calls = self.errors = 0
         self.cheap_correct = self.cheap_judged = 0
         self.input_tokens = self.output_tokens = self.cache_read_tokens = self.cache_write_tokens = 0
+        self.thinking_tokens = 0  # part of output_tokens
         self.spend_usd = 0.0
         self.first_ts: float | None = None
         self.last_ts: float | None = None
@@ -73,12 +75,13 @@ class Tally:
     def from_sql(cls, values: Iterable) -> Tally:
         """The tally from the values of the ``TALLY_SQL`` columns, in their order."""
         t = cls()
-        (req, esc, calls, err, spend, cc, cj, tin, tout, tcr, tcw, first, last) = values
+        (req, esc, calls, err, spend, cc, cj, tin, tout, tcr, tcw, first, last, think) = values
         t.requests, t.escalated, t.calls, t.errors = int(req), int(esc), int(calls), int(err)
         t.spend_usd, t.cheap_correct, t.cheap_judged = float(spend), int(cc), int(cj)
         t.input_tokens, t.output_tokens = int(tin), int(tout)
         t.cache_read_tokens, t.cache_write_tokens = int(tcr), int(tcw)
         t.first_ts, t.last_ts = first, last
+        t.thinking_tokens = int(think)
         return t
 
     def add_row(self, row: CallRow) -> None:
@@ -99,6 +102,7 @@ class Tally:
         self.output_tokens += row.output_tokens
         self.cache_read_tokens += row.cache_read_tokens
         self.cache_write_tokens += row.cache_write_tokens
+        self.thinking_tokens += row.thinking_tokens or 0  # None: a row that did not report it
         ts = row.ts
         if self.first_ts is None or ts < self.first_ts:
             self.first_ts = ts
@@ -118,6 +122,7 @@ class Tally:
         self.output_tokens += other.output_tokens
         self.cache_read_tokens += other.cache_read_tokens
         self.cache_write_tokens += other.cache_write_tokens
+        self.thinking_tokens += other.thinking_tokens
         if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
         if other.last_ts is not None and (self.last_ts is None or other.last_ts > self.last_ts):
@@ -140,6 +145,7 @@ TALLY_SQL = ", ".join(
         "TOTAL(cache_write_tokens)",
         "MIN(ts)",
         "MAX(ts)",
+        "TOTAL(thinking_tokens)",
     )
 )
 
@@ -190,6 +196,7 @@ class Summary(BaseModel):
     spend_usd: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
+    thinking_tokens: int = 0  # part of output_tokens
     first_ts: float | None = None
     last_ts: float | None = None
 

@@ -9,8 +9,15 @@ from pydantic import BaseModel, ConfigDict
 Role = Literal["cheap", "strong", "shadow", "audit"]
 Mode = Literal["cascade", "shadow", "import"]
 MODES: tuple[str, ...] = ("cascade", "shadow")  # the modes a router runs in ("import" is for pairs)
-EscalationReason = Literal["low_confidence", "invalid_output", "refusal", "cheap_error"]
-ESCALATION_REASONS: tuple[str, ...] = ("low_confidence", "invalid_output", "refusal", "cheap_error")
+# ``api_error``: an API error after the SDK's retries, at any tier (logs before it say ``cheap_error``).
+EscalationReason = Literal["low_confidence", "invalid_output", "refusal", "api_error", "cheap_error"]
+ESCALATION_REASONS: tuple[str, ...] = (
+    "low_confidence",
+    "invalid_output",
+    "refusal",
+    "api_error",
+    "cheap_error",
+)
 
 # Column order of the ``calls`` table after ``id``; the writer inserts tuples in this order.
 CALL_COLUMNS: tuple[str, ...] = (
@@ -39,6 +46,7 @@ CALL_COLUMNS: tuple[str, ...] = (
     "reference",
     "correct",
     "dedup_key",
+    "thinking_tokens",
 )
 
 
@@ -78,6 +86,7 @@ class CallRecord(BaseModel):
     reference: str | None = None
     correct: bool | None = None
     dedup_key: str | None = None
+    thinking_tokens: int | None = 0  # part of output_tokens; None: not reported
 
     def as_row(self) -> tuple:
         """The record as a tuple in ``CALL_COLUMNS`` order."""
@@ -104,6 +113,7 @@ class CallOutcome(BaseModel):
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    thinking_tokens: int = 0
     cost_usd: float = 0.0
     latency_ms: float = 0.0
     escalation_reason: str | None = None
@@ -112,7 +122,11 @@ class CallOutcome(BaseModel):
 
 
 class RouteResult(BaseModel):
-    """The answer to one routed request, and how it was reached."""
+    """The answer to one routed request, and how it was reached.
+
+    ``degraded``: the answer came from a lower tier because a higher tier it escalated to failed;
+    ``degraded_reason`` says which and why. ``thinking_tokens`` is part of ``output_tokens``.
+    """
 
     request_id: str
     task: str
@@ -129,3 +143,6 @@ class RouteResult(BaseModel):
     cost_usd: float
     latency_ms: float
     calls: list[CallOutcome]
+    thinking_tokens: int = 0
+    degraded: bool = False
+    degraded_reason: str | None = None

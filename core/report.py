@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
-from .formatting import DASH, json_text, pct, usd
+from .formatting import DASH, count, json_text, pct, usd
 from .pairs import NoPairsError, load_pairs
 from .reader import LogReader
 
@@ -51,6 +51,7 @@ class Traffic(BaseModel):
     last_ts: float | None
     escalation_reasons: dict[str, int]
     per_task: list[TaskTraffic]
+    thinking_tokens: int = 0  # part of output_tokens, billed as output (so inside spend_usd)
 
 
 class AuditReport(BaseModel):
@@ -83,6 +84,7 @@ def _traffic(reader: LogReader) -> Traffic:
         spend_usd=summary.spend_usd,
         input_tokens=summary.input_tokens,
         output_tokens=summary.output_tokens,
+        thinking_tokens=summary.thinking_tokens,
         first_ts=summary.first_ts,
         last_ts=summary.last_ts,
         escalation_reasons=reader.escalation_reasons(),
@@ -219,6 +221,13 @@ def _traffic_md(t: Traffic) -> list[str]:
         ],
     )
     out.append("")
+    if t.thinking_tokens:
+        share = pct(t.thinking_tokens / t.output_tokens if t.output_tokens else None)
+        out += [
+            f"Thinking tokens: {count(t.thinking_tokens)} of {count(t.output_tokens)} output tokens ({share}); "
+            "they are billed as output tokens and included in the spend above.",
+            "",
+        ]
     if t.escalation_reasons:
         out += ["Escalation reasons (first reason per escalated request):", ""]
         out += _table(

@@ -1,9 +1,18 @@
 """The cascade router: ask the cheap model first, escalate when it is unsure or fails.
 
 Escalation reasons: ``low_confidence`` (confidence below the tier's threshold), ``invalid_output``
-(no tool call, schema-invalid, confidence missing or outside [0, 1], truncated), ``refusal``
-(``stop_reason == "refusal"``) and ``cheap_error`` (an API error after the SDK's retries).
-Every model call is logged as one row of the call log, linked by ``request_id``.
+(no answer, schema-invalid, confidence missing or outside [0, 1], truncated), ``refusal``
+(``stop_reason == "refusal"``) and ``api_error`` (an API error after the SDK's retries, at any tier;
+logs written before this name say ``cheap_error``). Every model call is logged as one row of the
+call log, linked by ``request_id``.
+
+Each tier's request is built from the model's capabilities (``models.py``, ``requests.py``):
+structured outputs where the model has them, the forced ``submit_answer`` tool only where it has not.
+
+Degraded answers: when a higher tier fails after an escalation, the answer of the lower tier that
+did answer is *degraded* (``RouteResult.degraded`` and ``degraded_reason``). With
+``on_degraded="return"`` (the default) it is returned; with ``"raise"`` the router raises
+``DegradedAnswerError`` carrying the result. Either way every call is logged.
 """
 
 from __future__ import annotations
@@ -25,9 +34,11 @@ from . import tasks as task_lib
 from .catalog import default_models
 from .clock import SYSTEM_CLOCK, Clock
 from .compare import answers_match
-from .errors import ConfigError, RouteFailedError
+from .errors import ConfigError, DegradedAnswerError, RouteFailedError
+from .models import ModelTable
 from .prices import PriceBook
 from .records import CALL_COLUMNS, MODES, RouteResult
+from .requests import TierRequest, resolve
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
 from .text import sha256_text, valid_utf8
@@ -36,12 +47,13 @@ from .text import sha256_text, valid_utf8
 _ID_RNG = random.Random()
 os.register_at_fork(after_in_child=_ID_RNG.seed)
 STORE_INPUTS = ("full", "preview", "none")
+ON_DEGRADED = ("return", "raise")
 # The order Router._row writes its tuple in; it must be the writer's column order.
 _ROW_ORDER = (
     "ts", "request_id", "task", "mode", "source", "model", "role", "tier", "input_tokens",
     "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "latency_ms", "confidence",
     "answer", "escalated", "escalation_reason", "error_type", "final", "input_sha256", "input_preview",
-    "reference", "correct", "dedup_key",
+    "reference", "correct", "dedup_key", "thinking_tokens",
 )  # fmt: skip
 if _ROW_ORDER != CALL_COLUMNS:
     raise ImportError("routermon.core.router's row order no longer matches records.CALL_COLUMNS")
@@ -54,11 +66,15 @@ _json_str = json.encoder.encode_basestring  # what _ANSWER_JSON.encode does with
 class Tier:
     """One step of the cascade: a model, and the confidence it needs for its answer to be kept.
 
-    The last tier's answer is always kept, so its ``threshold`` is ignored.
+    The last tier's answer is always kept, so its ``threshold`` is ignored. ``thinking`` and
+    ``effort`` are the tier's settings (``requests.py``): by default thinking is turned off where
+    the model allows it and effort is ``low`` where the model takes one.
     """
 
     model: str
     threshold: float | None = None
+    thinking: str = "off"
+    effort: str | None = "auto"
 
 
 @dataclass(slots=True)
@@ -106,6 +122,9 @@ class Router:
         clock: where timestamps and latencies come from (a ``VirtualClock`` in simulations).
         seed: makes audit sampling and request ids reproducible.
         source: written to each row (``live``, ``simulate``, ``shadow-run``...).
+        models: the capability table each tier's request is built from (settings overrides live there).
+        on_degraded: ``"return"`` a degraded answer (flagged in the result) or ``"raise"``
+            ``DegradedAnswerError``.
     """
 
     def __init__(
@@ -126,6 +145,8 @@ class Router:
         seed: int | None = None,
         source: str = "live",
         request_prefix: str = "req_",
+        models: ModelTable | None = None,
+        on_degraded: str = "return",
     ):
         self.prices = prices or PriceBook()
         if tiers is None:
@@ -143,6 +164,15 @@ class Router:
                 )
         # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
         self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
+        self.models = models or ModelTable()
+        # Each tier's request, from its model's capabilities: a setting the model refuses fails here.
+        self._requests: tuple[TierRequest, ...] = tuple(
+            resolve(self.models.get(tier.model), thinking=tier.thinking, effort=tier.effort)
+            for tier in self.tiers
+        )
+        if on_degraded not in ON_DEGRADED:
+            raise ConfigError(f"on_degraded must be one of {', '.join(ON_DEGRADED)}; got {on_degraded!r}.")
+        self.on_degraded = on_degraded
         if mode not in MODES:
             raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
         if not 0.0 <= audit_share <= 1.0:
@@ -168,8 +198,9 @@ class Router:
         self._owns_log = not isinstance(log, CallLog) and log is not None
         self.log: CallLog | None = CallLog(log) if self._owns_log else log  # type: ignore[arg-type]
         self._task_cache: dict[Any, TaskSpec] = {}
-        # Building a tool's JSON schema costs ~0.2 ms; it never changes for a spec, so build it once.
-        self._tool_cache: dict[int, tuple[TaskSpec, list[dict]]] = {}  # by id: hashing a spec costs too
+        # Building a schema costs ~0.2 ms; it never changes for a spec and tier, so build it once
+        # (keyed by id: hashing a spec costs too).
+        self._params_cache: dict[tuple[int, int], tuple[TaskSpec, dict]] = {}
         self._background: set[asyncio.Task] = set()
         self._runner: asyncio.Runner | None = None
 
@@ -294,7 +325,7 @@ class Router:
         for index, tier in enumerate(self.tiers):
             try:
                 call = await self._call(
-                    spec, tier.model, text, digest, role="cheap" if index == 0 else "strong", tier=index
+                    spec, text, digest, role="cheap" if index == 0 else "strong", tier=index
                 )
             except asyncio.CancelledError:
                 # The caller gave up (a timeout, a cancelled task): the calls already made were paid
@@ -330,14 +361,8 @@ class Router:
     ) -> RouteResult:
         last = len(self.tiers) - 1
         pending = [
-            asyncio.ensure_future(
-                self._in_lane(self._call(spec, self.tiers[0].model, text, digest, role="cheap", tier=0))
-            ),
-            asyncio.ensure_future(
-                self._in_lane(
-                    self._call(spec, self.tiers[last].model, text, digest, role="shadow", tier=last)
-                )
-            ),
+            asyncio.ensure_future(self._in_lane(self._call(spec, text, digest, role="cheap", tier=0))),
+            asyncio.ensure_future(self._in_lane(self._call(spec, text, digest, role="shadow", tier=last))),
         ]
         try:
             cheap, strong = await asyncio.gather(*pending)
@@ -368,9 +393,7 @@ class Router:
     async def _audit(
         self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
     ) -> None:
-        call = await self._in_lane(
-            self._call(spec, self.strong_model, text, digest, role="audit", tier=len(self.tiers) - 1)
-        )
+        call = await self._in_lane(self._call(spec, text, digest, role="audit", tier=len(self.tiers) - 1))
         if self.log is not None:
             row = self._row(
                 spec, self._preview(text), digest, request_id, "cascade", call, False, False, reference
@@ -379,46 +402,50 @@ class Router:
 
     # -- one model call ------------------------------------------------------------------------
 
-    def _tools(self, spec: TaskSpec) -> list[dict]:
-        cached = self._tool_cache.get(id(spec))
+    def _params(self, spec: TaskSpec, tier: int) -> dict:
+        key = (id(spec), tier)
+        cached = self._params_cache.get(key)
         if cached is None or cached[0] is not spec:
-            cached = self._tool_cache[id(spec)] = (spec, [spec.tool()])  # holding spec keeps its id unique
+            # Holding spec keeps its id unique while the entry lives.
+            cached = self._params_cache[key] = (spec, self._requests[tier].params(spec))
         return cached[1]
 
-    async def _call(
-        self, spec: TaskSpec, model: str, text: str, digest: str, *, role: str, tier: int
-    ) -> _Call:
+    async def _call(self, spec: TaskSpec, text: str, digest: str, *, role: str, tier: int) -> _Call:
+        request = self._requests[tier]
+        model = request.model
         user, boundary = task_lib.user_message(text, digest)
         ts = self.clock.now()
         start = self.clock.perf()
         ok = False
         answer = confidence = answer_json = reason = error_type = error_detail = None
         tokens: tuple[int, int, int, int] = (0, 0, 0, 0)
+        thinking_tokens = 0
         cost_usd = 0.0
         try:
             message = await self.client.messages.create(
                 model=model,
                 max_tokens=spec.max_tokens,
-                system=spec.system_prompt(boundary),
+                system=spec.system_prompt(boundary, json_reply=request.answer_mode == "json_schema"),
                 messages=[{"role": "user", "content": user}],
-                tools=self._tools(spec),
-                tool_choice={"type": "tool", "name": TOOL_NAME},
                 extra_headers={"x-routermon-task": spec.name},
+                **self._params(spec, tier),
             )
         except (anthropic.APIError, ValueError, ValidationError) as exc:
             # A body that is not JSON (or not even text) escapes the SDK as a decode error (a ValueError).
             error_type = _error_type(exc)
             error_detail = str(exc)[:200]
-            reason = "invalid_output" if error_type == "malformed_response" else "cheap_error"
+            reason = "invalid_output" if error_type == "malformed_response" else "api_error"
         else:
             try:
                 tokens = _usage_tokens(message)
+                thinking_tokens = _thinking_tokens(message, tokens[1])
             except _MalformedReply as exc:
                 error_type, error_detail, reason = "malformed_response", str(exc)[:200], "invalid_output"
             else:
+                # Thinking tokens are part of output_tokens (billed as output), so the cost holds them.
                 cost_usd = self._rates[model].cost(*tokens)
                 try:
-                    answer, confidence = self._parse(spec, message)
+                    answer, confidence = self._parse(spec, message, request.answer_mode)
                 except _Refusal as exc:
                     error_type, error_detail, reason = "refusal", str(exc), "refusal"
                 except InvalidOutput as exc:
@@ -437,6 +464,7 @@ class Router:
             "output_tokens": tokens[1],
             "cache_read_tokens": tokens[2],
             "cache_write_tokens": tokens[3],
+            "thinking_tokens": thinking_tokens,
             "cost_usd": cost_usd,
             "latency_ms": (self.clock.perf() - start) * 1000.0,
             "escalation_reason": reason,
@@ -446,7 +474,7 @@ class Router:
         return _Call(fields, ok, ts, answer_json)
 
     @staticmethod
-    def _parse(spec: TaskSpec, message: Any) -> tuple[Any, float]:
+    def _parse(spec: TaskSpec, message: Any, answer_mode: str) -> tuple[Any, float]:
         # The SDK builds the message without validating it, so any field may hold anything.
         stop_reason = getattr(message, "stop_reason", None)
         if stop_reason == "refusal":
@@ -456,10 +484,21 @@ class Router:
         content = getattr(message, "content", None) or []
         if not isinstance(content, list):
             raise InvalidOutput("the reply's content is not a list of blocks")
-        for block in content:
-            if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
-                return spec.parse(getattr(block, "input", None))
-        raise InvalidOutput("the reply has no submit_answer tool call")
+        if answer_mode != "json_schema":
+            for block in content:
+                if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
+                    return spec.parse(getattr(block, "input", None))
+            if answer_mode == "forced_tool":
+                raise InvalidOutput("the reply has no submit_answer tool call")
+        # A structured-output reply is its text blocks (thinking blocks come before them).
+        texts = [getattr(b, "text", None) for b in content if getattr(b, "type", None) == "text"]
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise InvalidOutput("the reply has no JSON text answer")
+        try:
+            payload = json.loads("".join(texts))
+        except ValueError:
+            raise InvalidOutput("the reply's text is not JSON") from None
+        return spec.parse(payload)
 
     # -- results and rows ----------------------------------------------------------------------
 
@@ -526,16 +565,26 @@ class Router:
             )
         final = calls[final_index].fields
         outcomes = [c.fields for c in calls]
-        input_tokens = output_tokens = 0
+        # Degraded: the answer is a lower tier's because a higher tier that was asked failed.
+        failed_above = [c.fields for c in calls[final_index + 1 :] if not c.ok] if escalated else []
+        degraded_reason = None
+        if failed_above:
+            f = failed_above[-1]
+            degraded_reason = (
+                f"{f['model']} failed ({f['escalation_reason'] or 'failed'}: {f['error_detail'] or ''}); "
+                f"the answer is {final['model']}'s"
+            )
+        input_tokens = output_tokens = thinking_tokens = 0
         cost_usd = latency_sum = latency_max = 0.0
         for o in outcomes:  # one pass: this runs on every request
             input_tokens += o["input_tokens"]
             output_tokens += o["output_tokens"]
+            thinking_tokens += o["thinking_tokens"]
             cost_usd += o["cost_usd"]
             latency_sum += o["latency_ms"]
             latency_max = max(latency_max, o["latency_ms"])
         # model_validate on a dict literal: a third cheaper than keyword construction through __init__.
-        return RouteResult.model_validate(
+        result = RouteResult.model_validate(
             {
                 "request_id": request_id,
                 "task": spec.name,
@@ -549,12 +598,18 @@ class Router:
                 "escalation_reasons": reasons,
                 "input_tokens": input_tokens,
                 "output_tokens": output_tokens,
+                "thinking_tokens": thinking_tokens,
                 "cost_usd": cost_usd,
                 # Shadow calls run concurrently, so the caller waits for the slower one.
                 "latency_ms": latency_max if mode == "shadow" else latency_sum,
                 "calls": outcomes,  # validated into CallOutcome models here, in the same pass as the result
+                "degraded": degraded_reason is not None,
+                "degraded_reason": degraded_reason,
             }
         )
+        if result.degraded and self.on_degraded == "raise":
+            raise DegradedAnswerError(result)
+        return result
 
     def _row(
         self,
@@ -602,6 +657,7 @@ class Router:
             reference,
             correct,
             None,  # dedup_key: only imports need one
+            f["thinking_tokens"],
         )
 
     def _preview(self, text: str) -> str | None:
@@ -647,6 +703,19 @@ class _MalformedReply(Exception):
 
 
 _MAX_TOKENS = 10**12  # far above any context window, far below SQLite's integer limit
+
+
+def _thinking_tokens(message: Any, output_tokens: int) -> int:
+    """``usage.output_tokens_details.thinking_tokens`` (0 when absent); part of ``output_tokens``."""
+    details = getattr(getattr(message, "usage", None), "output_tokens_details", None)
+    value = getattr(details, "thinking_tokens", None) if details is not None else None
+    if value is None:
+        return 0
+    if value.__class__ is not int or not 0 <= value <= output_tokens:
+        raise _MalformedReply(f"usage.output_tokens_details.thinking_tokens is {value!r:.40}, not a count")
+    return value
+
+
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 

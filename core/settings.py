@@ -10,16 +10,26 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
     [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
     input_mtok = 1.0
     output_mtok = 5.0
+
+    [tiers.cheap]                     # per tier: thinking off|default|adaptive|disabled|between_tools,
+    thinking = "off"                  # effort auto|low|medium|high|xhigh|max (see core/requests.py)
+    effort = "auto"
+    [tiers.strong]
+    thinking = "off"
+    effort = "auto"
+
+    [models."claude-sonnet-5-5"]      # override a fact of the capability table (core/models.py)
+    structured_outputs = true
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,6 +59,15 @@ def default_db_path() -> Path:
     return data_dir() / "calls.db"
 
 
+class TierSettings(BaseModel):
+    """One tier's request settings (``[tiers.cheap]``, ``[tiers.strong]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    thinking: Literal["off", "default", "adaptive", "disabled", "between_tools"] = "off"
+    effort: Literal["auto", "low", "medium", "high", "xhigh", "max"] | None = "auto"
+
+
 class Settings(BaseSettings):
     """routermon's settings; see the module docstring for the file format."""
 
@@ -66,6 +85,8 @@ class Settings(BaseSettings):
     prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
         default_factory=dict
     )
+    tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

@@ -40,6 +40,7 @@ class Workspace:
         self.settings = settings
         self.db_option = db
         self._prices = prices
+        self._models = None
 
     @classmethod
     def load(cls, *, db: str | os.PathLike | None = None) -> Workspace:
@@ -94,6 +95,15 @@ class Workspace:
             self._prices = PriceBook(overrides=self.settings.prices)
         return self._prices
 
+    @property
+    def model_table(self):
+        """The capability table with the settings' ``[models."<id>"]`` overrides (built on first use)."""
+        if self._models is None:
+            from .models import ModelTable
+
+            self._models = ModelTable(self.settings.models)
+        return self._models
+
     def models(self, cheap_model: str | None = None, strong_model: str | None = None) -> tuple[str, str]:
         """``(cheap, strong)``: as given, else the settings', else the newest priced Haiku / Sonnet."""
         from .catalog import default_models  # lazy: it reads the SDK's model list
@@ -109,7 +119,9 @@ class Workspace:
         from .scenario import load_scenario
         from .standin import StandInAPI
 
-        return StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency).client()
+        # The stand-in answers from the same capability table as the router (overrides included).
+        api = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency, models=self.model_table)
+        return api.client()
 
     def router(
         self,
@@ -130,16 +142,24 @@ class Workspace:
         ``stand_in`` answers from the built-in stand-in API (``seed``, and ``stand_in_latency``: the
         share of each simulated latency really slept); otherwise ``client``, else the real API.
         """
-        from .router import Router
+        from .errors import ConfigError
+        from .router import Router, Tier
 
         if stand_in:
             client = self.stand_in_client(seed=seed, latency=stand_in_latency)
         cheap, strong = self.models(cheap_model, strong_model)
+        threshold = self.threshold if threshold is None else threshold
+        if not 0.0 <= threshold <= 1.0:
+            raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+        cheap_tier, strong_tier = (self.settings.tiers.get(k) for k in ("cheap", "strong"))
+        tiers = (
+            Tier(cheap, threshold, **(cheap_tier.model_dump() if cheap_tier else {})),
+            Tier(strong, **(strong_tier.model_dump() if strong_tier else {})),
+        )
         return Router(
-            cheap,
-            strong,
-            self.threshold if threshold is None else threshold,
+            tiers=tiers,
             mode=mode,
+            models=self.model_table,
             audit_share=self.audit_share,
             client=client,
             log=self.db_path,

@@ -41,7 +41,11 @@ from .text import console as console_for
 def route_command(
     ctx, text, task, labels, cheap_model, strong_model, threshold, mode, stand_in, seed, as_json, db
 ):
-    """Route one text through the cascade and print the result."""
+    """Route one text through the cascade and print the result.
+
+    Exits 1 when the answer is degraded (a higher tier failed after an escalation, so the answer is a
+    lower tier's); the reason is printed (and in --json, ``degraded_reason``).
+    """
     from rich.table import Table
 
     from routermon.core.errors import ConfigError
@@ -72,17 +76,20 @@ def route_command(
     result = asyncio.run(run())
     if as_json:
         click.echo(json_text(result.model_dump(mode="json")))
+        if result.degraded:
+            raise SystemExit(1)
         return
     console = console_for()
     console.print(
         literal(json.dumps(result.answer, ensure_ascii=False), "bold"),
         f" (confidence {result.confidence:.2f})",
     )
-    verdict = (
-        f"escalated to {result.model} ({', '.join(result.escalation_reasons)})"
-        if result.escalated
-        else f"answered by {result.model}"
-    )
+    if result.degraded:
+        verdict = f"degraded: answered by {result.model} ({', '.join(result.escalation_reasons)})"
+    elif result.escalated:
+        verdict = f"escalated to {result.model} ({', '.join(result.escalation_reasons)})"
+    else:
+        verdict = f"answered by {result.model}"
     console.print(
         literal(f"{verdict}; {usd(result.cost_usd)}; {result.latency_ms:.0f} ms; request {result.request_id}")
     )
@@ -99,3 +106,6 @@ def route_command(
             f"{call.latency_ms:.0f} ms",
         )
     console.print(table)
+    if result.degraded:
+        click.echo(f"Degraded answer: {result.degraded_reason}.", err=True)
+        raise SystemExit(1)

@@ -36,6 +36,10 @@ def stand_in_command(port, scenario_path, seed, time_scale, verbose):
         server = make_server(api, port=port, verbose=verbose)
     except OSError as exc:
         raise ConfigError(f"Port {port} cannot be used ({exc.strerror}); pick another with --port.") from None
+    except OverflowError:
+        raise ConfigError(
+            f"Port {port} is not a port number (0 to 65535); pick another with --port."
+        ) from None
     host, bound = server.server_address[:2]
     click.echo(
         f"Stand-in Messages API on http://{host}:{bound} — export ANTHROPIC_BASE_URL=http://{host}:{bound}"

@@ -13,8 +13,12 @@ Two ways to drive it:
 * **Scenario-driven**: with a ``Scenario``, every other request is answered by a seeded model of the
   task's behaviour (``behaviour.py``).
 
-Modules: ``replies`` (what the model answers), ``behaviour`` (a scenario's answers), ``wire`` (a reply
-as Messages API JSON), ``transport`` (in-process ``httpx2`` transport), ``server`` (loopback HTTP),
+Every request is first checked against the model capability table the router also reads
+(``routermon.core.models``): what the real API refuses, the stand-in refuses with the same status and
+error body (``validate``), and an unknown model is a 404.
+
+Modules: ``replies`` (what the model answers), ``behaviour`` (a scenario's answers), ``validate``
+(what is refused), ``wire`` (a reply as Messages API JSON), ``transport`` (in-process ``httpx2`` transport), ``server`` (loopback HTTP),
 ``api`` (``StandInAPI``, which ties them together).
 """
 

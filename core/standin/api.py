@@ -12,11 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import Clock
+from ..models import BUNDLED, ModelTable
 from ..scenario import Scenario
 from .behaviour import scenario_reply
 from .replies import Reply
 from .transport import StandInTransport
+from .validate import Refused, check, effort, thinking_type
 from .wire import Response, error, render
+
+# Thinking tokens a thinking model spends on one short task, by effort: the stand-in's model of
+# "effort controls thinking depth" (https://platform.claude.com/docs/en/build-with-claude/effort),
+# not a measurement.
+THINKING_TOKENS = {"low": 40, "medium": 120, "high": 320, "xhigh": 700, "max": 1500}
 
 
 @dataclass
@@ -29,6 +36,7 @@ class StandInAPI:
         clock: a ``VirtualClock`` is advanced by each reply's latency instead of sleeping.
         time_scale: real sleeps are ``latency * time_scale`` (0 answers at once).
         timeout_s: how long a simulated timeout takes.
+        models: the model table it answers from (the router's table); a model it lacks gets a 404.
     """
 
     scenario: Scenario | None = None
@@ -39,6 +47,7 @@ class StandInAPI:
     requests: list[dict] = field(default_factory=list)
     internal_errors: list[BaseException] = field(default_factory=list)
     record_requests: bool = True
+    models: ModelTable = field(default_factory=lambda: BUNDLED)
     _queue: deque = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: random.Random = field(init=False)
@@ -78,15 +87,19 @@ class StandInAPI:
             )
         try:
             request = json.loads(body)
-            model = request["model"]
-            request["messages"]  # noqa: B018 - a required field
             task_header = (headers or {}).get("x-routermon-task")
-        except (ValueError, KeyError, TypeError):
-            return error(400, "invalid_request_error", "The request body is not a Messages API request.")
+        except (ValueError, TypeError):
+            return error(400, "invalid_request_error", "The request body is not valid JSON.")
         with self._lock:
             if self.record_requests:
                 self.requests.append(request)
             self._counter += 1
+        try:
+            check(request, self.models)
+        except Refused as refused:
+            return refused.response
+        model = request["model"]
+        with self._lock:
             reply = self._next_scripted(model)
             if reply is None:
                 if self.scenario is None:
@@ -99,7 +112,15 @@ class StandInAPI:
 
     def _render(self, reply: Reply, request: dict, message_id: str) -> Response:
         # A method, so a test's subclass can serve reply kinds of its own.
-        return render(reply, request, message_id)
+        caps = self.models.get(request["model"])  # cached by the table
+        thinks = thinking_type(request, caps) is not None
+        return render(
+            reply,
+            request,
+            message_id,
+            thinking_tokens=THINKING_TOKENS.get(effort(request, caps), 0) if thinks else 0,
+            report_thinking=caps.thinks_by_default,
+        )
 
     # adapters
     def transport(self) -> StandInTransport:

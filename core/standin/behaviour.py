@@ -98,8 +98,11 @@ def _pick_failure(errors: ErrorRates, draw: float) -> str | None:
 
 
 def _answer_schema(request: dict) -> dict:
-    tools = request.get("tools") or []
-    schema = tools[0].get("input_schema", {}) if tools else {}
+    # The structured-output schema, else the first tool's input schema, else a plain string answer.
+    schema = ((request.get("output_config") or {}).get("format") or {}).get("schema")
+    if not isinstance(schema, dict):
+        tools = request.get("tools") or []
+        schema = tools[0].get("input_schema", {}) if tools else {}
     answer_schema = schema.get("properties", {}).get("answer", {"type": "string"})
     return _resolve(answer_schema, schema.get("$defs", {}))
 

@@ -19,8 +19,28 @@ class _Handler(BaseHTTPRequestHandler):
     api: StandInAPI
     protocol_version = "HTTP/1.1"
 
+    def _send_error(self, status: int, error_type: str, message: str) -> None:
+        status, headers, payload, _ = error(status, error_type, message)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        length = int(self.headers.get("content-length") or 0)
+        raw_length = self.headers.get("content-length") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            length = -1
+        if length < 0:
+            # A JSON error, not a dropped connection and a traceback; the rest of the stream is unknown.
+            self.close_connection = True
+            self._send_error(
+                400, "invalid_request_error", f"Content-Length {raw_length[:40]!r} is not a byte count."
+            )
+            return
         body = self.rfile.read(length)
         try:
             status, headers, payload, latency = self.api.handle("POST", self.path, body, self.headers)
@@ -42,14 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:  # noqa: N802
-        status, headers, payload, _ = error(
-            404, "not_found_error", "The stand-in serves POST /v1/messages only."
-        )
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self._send_error(404, "not_found_error", "The stand-in serves POST /v1/messages only.")
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
         if getattr(self.server, "verbose", False):

@@ -37,8 +37,16 @@ def error(status: int, error_type: str, message: str) -> Response:
     )
 
 
-def render(reply: Reply, request: dict, message_id: str) -> Response:
-    """The HTTP response for ``reply`` to ``request``; raises ``TimedOut`` / ``Disconnect``."""
+def render(
+    reply: Reply, request: dict, message_id: str, *, thinking_tokens: int = 0, report_thinking: bool = False
+) -> Response:
+    """The HTTP response for ``reply`` to ``request``; raises ``TimedOut`` / ``Disconnect``.
+
+    The reply's shape follows the request: a JSON text block for a structured-output request
+    (``output_config.format``), a ``tool_use`` block when tools are offered, plain text otherwise.
+    ``thinking_tokens`` > 0 puts a thinking block (display omitted, the 5.x default) first and adds
+    them to ``output_tokens``; ``report_thinking`` adds ``usage.output_tokens_details``.
+    """
     latency = reply.latency_ms / 1000.0
     if reply.kind == "timeout":
         raise TimedOut()
@@ -62,6 +70,11 @@ def render(reply: Reply, request: dict, message_id: str) -> Response:
     out_tokens = reply.output_tokens
     if out_tokens is None:
         out_tokens = max(1, len(json.dumps(content)) // 4)
+    if thinking_tokens and reply.kind != "refusal":
+        content.insert(0, {"type": "thinking", "thinking": "", "signature": f"sig_{message_id[12:]}"})
+        out_tokens += thinking_tokens
+    else:
+        thinking_tokens = 0
     message = {
         "id": message_id,
         "type": "message",
@@ -77,23 +90,47 @@ def render(reply: Reply, request: dict, message_id: str) -> Response:
             "cache_read_input_tokens": 0,
         },
     }
+    if report_thinking:
+        # usage.output_tokens_details.thinking_tokens: part of output_tokens, billed as output.
+        message["usage"]["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
     headers = {"content-type": "application/json", "request-id": f"req_standin_{message_id[12:]}"}
     return 200, headers, json.dumps(message).encode(), latency
 
 
+def reply_shape(request: dict) -> str:
+    """``json`` (structured outputs), ``tool`` (tools offered) or ``text`` (a plain prompt)."""
+    if ((request.get("output_config") or {}).get("format") or {}).get("type") == "json_schema":
+        return "json"
+    return "tool" if request.get("tools") else "text"
+
+
 def _content(reply: Reply, request: dict, message_id: str) -> tuple[list[dict], str]:
     # The content blocks and stop reason of a message reply.
+    shape = reply_shape(request)
     if reply.kind == "tool_input":
+        if shape == "json":
+            return [{"type": "text", "text": json.dumps(reply.payload)}], "end_turn"
+        if shape == "text":
+            return [{"type": "text", "text": _plain(reply.payload)}], "end_turn"
         return [_tool_use(request, message_id, reply.payload)], "tool_use"
     if reply.kind == "refusal":
         return [{"type": "text", "text": "I can't help with that."}], "refusal"
     if reply.kind == "empty":
         return [], "end_turn"
     if reply.kind == "truncated":
-        return [_tool_use(request, message_id, {})], "max_tokens"
+        if shape == "tool":
+            return [_tool_use(request, message_id, {})], "max_tokens"
+        return [{"type": "text", "text": '{"answer": '}], "max_tokens"
     if reply.kind == "text_only":
         return [{"type": "text", "text": str(reply.payload)}], "end_turn"
     return [], "tool_use"
+
+
+def _plain(payload: object) -> str:
+    # What a model says to a prompt with no schema and no tools: the answer, as prose.
+    if isinstance(payload, dict) and "answer" in payload:
+        payload = payload["answer"]
+    return payload if isinstance(payload, str) else json.dumps(payload)
 
 
 def _tool_use(request: dict, message_id: str, payload: object) -> dict:
@@ -117,4 +154,5 @@ def _estimate_input_tokens(request: dict) -> int:
     # About four characters a token over what the model reads: system, messages and tool schemas.
     chars = len(json.dumps(request.get("system", ""))) + len(json.dumps(request.get("messages", [])))
     chars += len(json.dumps(request.get("tools", [])))
+    chars += len(json.dumps(((request.get("output_config") or {}).get("format") or {}).get("schema", "")))
     return max(1, chars // 4)
