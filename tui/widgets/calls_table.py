@@ -19,7 +19,7 @@ COLUMNS = (
     ("model", " Model"),
     ("role", " Role"),
     ("confidence", " Conf"),
-    ("escalated", " Escalated"),
+    ("escalated", " Esc"),  # ↑ reason, ✗ error or —: "Escalated" would cost six cells at 80 columns
     ("tokens", " Tokens"),
     ("cost", " Cost"),
     ("latency", " Latency"),
