@@ -34,6 +34,8 @@ import httpx2
 from _common import CHEAP_MODEL, LABELS, STRONG_MODEL, emit, machine, median, message_text, parse_args, say
 
 from routermon.core import tasks as task_lib
+from routermon.core.models import capabilities
+from routermon.core.requests import resolve
 from routermon.core.router import Router
 from routermon.core.standin import StandInAPI, answer
 from routermon.core.store import CallLog
@@ -54,21 +56,29 @@ def sdk_client(api: StandInAPI) -> anthropic.AsyncAnthropic:
     )
 
 
-def bare_request(spec: task_lib.TaskSpec, text: str, tools: list[dict]) -> dict:
+def bare_request(spec: task_lib.TaskSpec, text: str, params: dict) -> dict:
     """The keyword arguments a caller without routermon would pass for the same request.
 
-    Like any caller, it defines its tool once (``tools``) and builds the prompt per request.
+    Like any caller, it works out its answer format once (``params``: the structured-output schema
+    or the tool its model takes, from ``bare_params``) and builds the prompt per request.
     """
     user, boundary = task_lib.user_message(text)
     return {
         "model": CHEAP_MODEL,
         "max_tokens": spec.max_tokens,
-        "system": spec.system_prompt(boundary),
+        "system": spec.system_prompt(
+            boundary, json_reply="output_config" in params and "tools" not in params
+        ),
         "messages": [{"role": "user", "content": user}],
-        "tools": tools,
-        "tool_choice": {"type": "tool", "name": task_lib.TOOL_NAME},
+        **params,
         "extra_headers": {"x-routermon-task": spec.name},
     }
+
+
+def bare_params(spec: task_lib.TaskSpec) -> dict:
+    """What the cheap model's request carries besides the prompt, as the API documents it for
+    that model (the same capability table the router reads)."""
+    return resolve(capabilities(CHEAP_MODEL)).params(spec)
 
 
 def confident_reply():
@@ -83,7 +93,7 @@ async def check_same_body(spec: task_lib.TaskSpec, tmp: Path) -> None:
     text = message_text(random.Random(1), 0)
     await router.route(spec, text)
     bare = sdk_client(api)
-    kwargs = bare_request(spec, text, [spec.tool()])
+    kwargs = bare_request(spec, text, bare_params(spec))
     await bare.messages.create(**kwargs)
     await router.aclose()
     await bare.close()
@@ -133,14 +143,14 @@ async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, a
         log.flush()
         return time.perf_counter() - start
 
-    tools = [spec.tool()]
+    tools = bare_params(spec)
 
     async def bare_round(batch: list[str]) -> float:
         api.enqueue(*(confident_reply() for _ in batch))
 
         async def run(i: int) -> None:
             message = await bare.messages.create(**bare_request(spec, batch[i], tools))
-            assert message.content[0].type == "tool_use"
+            assert message.content[0].type in ("tool_use", "text")
 
         return await timed_round(run, len(batch), concurrency)
 
