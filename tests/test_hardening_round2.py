@@ -371,3 +371,24 @@ def test_a_full_disk_names_its_cause_and_stops_the_spending(tmp_path):
         asyncio.run(router.route("classify", "hello", labels=["a", "b"]))
     with pytest.raises(DatabaseError, match=r"is full.*rows were not written"):
         log.close()
+
+
+def test_ctrl_c_in_fake_api_exits_130(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from routermon.tui import run; run()", "fake-api", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    assert "Stand-in Messages API" in line
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err

@@ -49,6 +49,8 @@ def stand_in_command(port, scenario_path, seed, time_scale, verbose):
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        # Stopped by Ctrl-C, like every other command: one line and exit 130 (128 + SIGINT), so a
+        # script can tell an interrupt from a clean end.
+        raise
     finally:
         server.server_close()
