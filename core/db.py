@@ -68,9 +68,15 @@ def m002_thinking_tokens(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN thinking_tokens INTEGER DEFAULT 0")
 
 
+def is_lock(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` means another connection holds the lock (waiting can cure it)."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
     text = str(exc).lower()
-    if "locked" in text or "busy" in text:
+    if is_lock(exc):
         return DatabaseError(f"The database {path} is locked by another process; try again when it is free.")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return DatabaseError(
@@ -160,7 +166,7 @@ def _say_if_locked(path: Path, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+        if not is_lock(exc):
             raise
         _log.warning("routermon: waiting for the database %s: another process holds its lock…", path)
     finally:

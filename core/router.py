@@ -330,7 +330,10 @@ class Router:
             except asyncio.CancelledError:
                 # The caller gave up (a timeout, a cancelled task): the calls already made were paid
                 # for, so they are logged (each one escalated, none final) before the cancel goes on.
-                self._log_unfinished(spec, text, digest, request_id, "cascade", calls, reference)
+                # (Each finished call had sent the request on; none is the answer.)
+                self._log_calls(
+                    spec, text, digest, request_id, "cascade", calls, [True] * len(calls), None, reference
+                )
                 raise
             calls.append(call)
             if call.ok:
@@ -370,7 +373,9 @@ class Router:
             for future in pending:
                 future.cancel()
             done = [f.result() for f in pending if f.done() and not f.cancelled() and f.exception() is None]
-            self._log_unfinished(spec, text, digest, request_id, "shadow", done, reference)
+            self._log_calls(
+                spec, text, digest, request_id, "shadow", done, [False] * len(done), None, reference
+            )
             raise
         reasons: list[str] = []
         if cheap.ok and cheap.fields["confidence"] >= (self.tiers[0].threshold or 0.0):
@@ -502,7 +507,7 @@ class Router:
 
     # -- results and rows ----------------------------------------------------------------------
 
-    def _log_unfinished(
+    def _log_calls(
         self,
         spec: TaskSpec,
         text: str,
@@ -510,16 +515,20 @@ class Router:
         request_id: str,
         mode: str,
         calls: list[_Call],
+        escalated: Sequence[bool],
+        final_index: int | None,
         reference: str | None,
     ) -> None:
-        """Log the calls a cancelled request had finished: none of them is the answer."""
+        """Log a request's calls, ``escalated[i]`` saying whether call ``i`` sent it on."""
         if self.log is None or not calls:
             return
         preview = self._preview(text)
         self.log.log_rows(
             [
-                self._row(spec, preview, digest, request_id, mode, call, mode == "cascade", False, reference)
-                for call in calls
+                self._row(
+                    spec, preview, digest, request_id, mode, call, escalated[i], i == final_index, reference
+                )
+                for i, call in enumerate(calls)
             ]
         )
 
@@ -536,25 +545,9 @@ class Router:
         reference: str | None,
     ) -> RouteResult:
         escalated = bool(reasons)
-        if self.log is not None:
-            last = len(calls) - 1
-            preview = self._preview(text)
-            self.log.log_rows(
-                [
-                    self._row(
-                        spec,
-                        preview,
-                        digest,
-                        request_id,
-                        mode,
-                        call,
-                        (i == 0 and escalated) if mode == "shadow" else i < last,
-                        i == final_index,
-                        reference,
-                    )
-                    for i, call in enumerate(calls)
-                ]
-            )
+        last = len(calls) - 1
+        flags = [(i == 0 and escalated) if mode == "shadow" else i < last for i in range(len(calls))]
+        self._log_calls(spec, text, digest, request_id, mode, calls, flags, final_index, reference)
         if final_index is None:
             raise RouteFailedError(
                 request_id,

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .db import connect, translate
+from .db import connect, is_lock, translate
 from .errors import DatabaseError
 from .records import CALL_COLUMNS, CallRecord
 from .text import valid_utf8
@@ -43,11 +43,6 @@ _GETTERS = tuple(operator.itemgetter(i) for i in range(len(CALL_COLUMNS)))
 
 _open_logs: weakref.WeakSet[CallLog] = weakref.WeakSet()
 _log = logging.getLogger("routermon")
-
-
-def _is_lock(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
 
 
 # Errors that come from a row's values, not from the database: retrying the batch cannot help.
@@ -339,7 +334,7 @@ class CallLog:
                 continue
             except sqlite3.Error as exc:
                 err = translate(self.path, exc)
-                locked = _is_lock(exc)
+                locked = is_lock(exc)
                 if not locked:
                     # SQLite's own text (e.g. "database or disk is full") stays with the sentence.
                     self.failure = err
@@ -476,8 +471,7 @@ class ExactInserter:
                 repaired = True
                 continue
             except sqlite3.OperationalError as exc:
-                text = str(exc).lower()
-                if "locked" not in text and "busy" not in text:
+                if not is_lock(exc):
                     raise translate(self.path, exc) from None
                 if not told and self.waiting is not None:
                     self.waiting(f"waiting for the database {self.path}: another process is writing to it")

@@ -12,7 +12,7 @@ from routermon.core.formatting import pct, plural, usd
 
 from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
 from .text import console as console_for
-from .text import styled
+from .text import literal
 
 
 @click.command("shadow")
@@ -98,7 +98,7 @@ def shadow_command(
         def first_interrupt() -> None:
             stop.set()
             console.print(
-                styled("Stopping: finishing the requests in flight (Ctrl-C again to abort).", "yellow")
+                literal("Stopping: finishing the requests in flight (Ctrl-C again to abort).", "yellow")
             )
             loop.remove_signal_handler(signal.SIGINT)
 

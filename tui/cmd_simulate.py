@@ -15,7 +15,7 @@ from routermon.core.records import MODES
 
 from .options import db_option, spend_progress, workspace
 from .text import console as console_for
-from .text import styled
+from .text import literal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -249,4 +249,4 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     month.add_row("simple split (ignores the wasted cheap call)", usd(p.simple_split_usd))
     console.print(month)
     for note in p.notes:
-        console.print(styled(note, "dim"))
+        console.print(literal(note, "dim"))

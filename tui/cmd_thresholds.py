@@ -44,7 +44,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     from routermon.core.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
     from routermon.core.report import answer_text
 
-    from .text import styled
+    from .text import literal
 
     scope = f" of task {result.task}" if result.task else ""
     console.print(
@@ -151,7 +151,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             )
         console.print(tasks)
     for note in result.notes:
-        console.print(styled(f"• {note}", "dim"))
+        console.print(literal(f"• {note}", "dim"))
 
 
 @click.command("thresholds")

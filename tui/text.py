@@ -5,7 +5,7 @@ crash a table and ``[b]`` would turn bold. The rules, one per place text is draw
 
 - **Commands** print through ``console()``: a Rich console with markup, emoji codes and
   highlighting off, so a string (a table cell, a title, a line) is printed exactly as it is. Fixed
-  wording that wants a style says so with ``styled`` or ``joined``.
+  wording that wants a style says so with ``literal(text, style)`` or ``joined``.
 - **Widgets** that mix fixed markup and data build a ``textual.content.Content`` with
   ``markup(template, **values)``: the values are inserted as text, never parsed.
 - **Tables** in the app derive from ``LiteralTable`` (``widgets/literal_table.py``), which turns
@@ -36,11 +36,6 @@ def plain(value: object) -> Content:
 def markup(template: str, **values: object) -> Content:
     """Fixed Textual markup with data inserted literally: ``markup("[b]$name[/]", name=task)``."""
     return Content.from_markup(template, **{k: "" if v is None else str(v) for k, v in values.items()})
-
-
-def styled(text: object, style: str) -> Text:
-    """Fixed or data text in one Rich style (for ``console()`` output)."""
-    return literal(text, style)
 
 
 def joined(*parts: str | Text) -> Text:
