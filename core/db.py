@@ -68,6 +68,24 @@ def m002_thinking_tokens(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN thinking_tokens INTEGER DEFAULT 0")
 
 
+@MIGRATIONS()
+def m003_labels(db: sqlite_utils.Database) -> None:
+    # Human verdicts on pairs; a request may be labelled again, and its latest label counts.
+    db.execute(
+        """
+        CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            label TEXT NOT NULL CHECK (label IN ('cheap', 'strong', 'both', 'neither')),
+            labeller TEXT NOT NULL DEFAULT '',
+            ts REAL NOT NULL,
+            source TEXT NOT NULL DEFAULT 'review'
+        )
+        """
+    )
+    db.execute("CREATE INDEX labels_request ON labels(request_id)")
+
+
 def is_lock(exc: sqlite3.Error) -> bool:
     """Whether ``exc`` means another connection holds the lock (waiting can cure it)."""
     text = str(exc).lower()

@@ -34,21 +34,28 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from .clock import SYSTEM_CLOCK, Clock
-from .compare import answers_match, json_answers_match
+from .compare import (
+    answer_kind,
+    answers_match,
+    compare_fields,
+    correct_against_reference,
+    loads_answer,
+)
 from .errors import ImportFormatError, RoutermonError, UnknownModelError
 from .prices import PriceBook
 from .reader import IMPORT_MODE, LogReader
-from .records import CallRecord, CallRow
-from .store import ExactInserter
+from .records import HUMAN_LABELS, JUDGE_MODE, JUDGE_VERDICTS, CallRecord, CallRow, HumanLabel
+from .store import ExactInserter, add_labels
 from .text import sha256_text
 
 REQUIRED_SIDE_FIELDS = ("model", "answer", "input_tokens", "output_tokens")
 IMPORT_SOURCE = "import"
+NO_ANSWER = "no_answer"  # error_type of an imported side whose answer is null (a failed call)
 PAIR_ROLES = ("shadow", "audit")  # the strong row of a pair; cascade "strong" rows are not pairs
 MAX_LISTED_PROBLEMS = 5
 
@@ -94,6 +101,17 @@ class PairSide(BaseModel):
     correct: bool | None = None
 
 
+class PairJudge(BaseModel):
+    """A judge's verdict carried by an imported pair (``"judge": {...}``)."""
+
+    verdict: Literal["cheap_acceptable", "strong_better", "both_fail"]
+    confidence: float | None = None
+    model: str = "imported-judge"
+    cheap_first: bool | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
 class ImportedPair(BaseModel):
     """One valid line of an import file."""
 
@@ -104,6 +122,8 @@ class ImportedPair(BaseModel):
     reference: Any = None
     cheap: PairSide
     strong: PairSide
+    judge: PairJudge | None = None
+    label: HumanLabel | None = None  # its request_id is filled in when it is written
     line_sha256: str  # identifies the line when it has neither id nor input
 
     @property
@@ -129,6 +149,7 @@ class ImportResult(BaseModel):
     skipped_count: int = 0  # every bad line
     unpriced_models: list[str] = []
     tasks: list[str] = []
+    labels_written: int = 0  # human labels carried by the pairs written now
 
 
 class Pair(BaseModel):
@@ -157,6 +178,23 @@ class Pair(BaseModel):
     strong_answer: str | None = None
     reference: str | None = None
     input_preview: str | None = None
+    # Where ``cheap_correct`` comes from (``records.CORRECT_SOURCES``): a human label, the log's
+    # ``correct`` (a reference answer), the judge's verdict, a field-by-field comparison, or exact
+    # match; ``None`` for free text nobody judged yet (left out of accuracy figures: ``judged``).
+    correct_source: str | None = "exact"
+    judge_verdict: str | None = None  # records.JUDGE_VERDICTS
+    judge_confidence: float | None = None
+    judge_cheap_first: bool | None = None  # whether the judge was shown the cheap answer first
+    judge_model: str | None = None
+    judge_cost_usd: float | None = None
+    human_label: str | None = None  # records.HUMAN_LABELS
+    field_agreement: dict[str, bool] | None = None  # structured answers: per field
+    kind: str = "label"  # compare.AnswerKind: label | fields | text
+
+    @property
+    def judged(self) -> bool:
+        """Whether the pair's correctness is known (free text needs a judge or a person)."""
+        return self.correct_source is not None
 
     @property
     def priced(self) -> bool:
@@ -181,14 +219,15 @@ def _check_side(obj: dict, name: str, problems: list[str]) -> PairSide | None:
     for field in REQUIRED_SIDE_FIELDS:
         if field not in side or (field != "answer" and side[field] is None):
             problems.append(f"{name}.{field} is missing")
-    if side.get("answer", 0) is None:
-        problems.append(f"{name}.answer is null")
+    # ``"answer": null`` is a call that gave no usable answer: a failure, kept (dropping it would
+    # remove exactly the cheap model's failures from the analysis).
+    failed = "answer" in side and side["answer"] is None
     model = side.get("model")
     if model is not None and (not isinstance(model, str) or not model.strip()):
         problems.append(f"{name}.model must be a model name")
     confidence = side.get("confidence")
     if confidence is None:
-        if name == "cheap":
+        if name == "cheap" and not failed:
             problems.append("cheap.confidence is missing (the threshold needs it)")
     elif not _is_number(confidence):
         problems.append(f"{name}.confidence must be a number between 0 and 1, not {confidence!r}")
@@ -243,6 +282,8 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
     cheap = _check_side(obj, "cheap", cheap_problems)
     strong = _check_side(obj, "strong", strong_problems)
     problems += cheap_problems + strong_problems
+    judge = _check_judge(obj.get("judge"), problems)
+    label = _check_label(obj.get("label"), problems)
     if problems or cheap is None or strong is None:
         return ImportProblem(line=line_no, message=", ".join(problems))
     return ImportedPair(
@@ -253,8 +294,56 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
         reference=obj.get("reference"),
         cheap=cheap,
         strong=strong,
+        judge=judge,
+        label=label,
         line_sha256=hashlib.sha256(raw.strip()).hexdigest(),
     )
+
+
+def _check_judge(judge: Any, problems: list[str]) -> PairJudge | None:
+    if judge is None:
+        return None
+    if not isinstance(judge, dict):
+        problems.append("judge must be an object")
+        return None
+    verdict = judge.get("verdict")
+    if verdict not in JUDGE_VERDICTS:
+        problems.append(f"judge.verdict must be one of {', '.join(JUDGE_VERDICTS)}, not {verdict!r}")
+    confidence = judge.get("confidence")
+    if confidence is not None and (not _is_number(confidence) or not 0.0 <= confidence <= 1.0):
+        problems.append(f"judge.confidence must be a number between 0 and 1, not {confidence!r}")
+    model = judge.get("model", "imported-judge")
+    if not isinstance(model, str) or not model.strip():
+        problems.append("judge.model must be a model name")
+    cheap_first = judge.get("cheap_first")
+    if cheap_first is not None and not isinstance(cheap_first, bool):
+        problems.append(f"judge.cheap_first must be true, false or null, not {cheap_first!r}")
+    for field in ("input_tokens", "output_tokens"):
+        value = judge.get(field, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12:
+            problems.append(f"judge.{field} must be a whole number of tokens, not {value!r}")
+    if problems:
+        return None
+    return PairJudge.model_validate({k: judge[k] for k in PairJudge.model_fields if k in judge})
+
+
+def _check_label(label: Any, problems: list[str]) -> HumanLabel | None:
+    if label is None:
+        return None
+    if isinstance(label, str):
+        label = {"label": label}
+    if not isinstance(label, dict):
+        problems.append("label must be one of cheap, strong, both, neither, or an object with a label")
+        return None
+    value = label.get("label")
+    if value not in HUMAN_LABELS:
+        problems.append(f"label must be one of {', '.join(HUMAN_LABELS)}, not {value!r}")
+        return None
+    labeller = label.get("labeller", "")
+    if not isinstance(labeller, str):
+        problems.append("label.labeller must be a string")
+        return None
+    return HumanLabel(request_id="", label=value, labeller=labeller, source="import")
 
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is a bad line (and is skipped in bounded memory)
@@ -402,17 +491,20 @@ def pair_records(
     unpriced: set[str],
     store_inputs: str = "preview",
     preview_chars: int = 80,
-) -> tuple[CallRecord, CallRecord]:
-    """The two call-log rows (cheap, then shadow) for one imported pair."""
+) -> tuple[CallRecord, ...]:
+    """The call-log rows of one imported pair: cheap, then shadow, then its judge's verdict if it has one."""
     reference = _reference_text(pair.reference)
-    # With no reference, the strong answer stands in for it (agreement).
-    judge = pair.reference if pair.reference is not None else pair.strong.answer
-    cheap_correct = pair.cheap.correct
-    if cheap_correct is None:
-        cheap_correct = answers_match(pair.cheap.answer, judge)
-    strong_correct = pair.strong.correct
-    if strong_correct is None and pair.reference is not None:
-        strong_correct = answers_match(pair.strong.answer, pair.reference)
+    # ``correct`` is what the file says, else the answer against the reference (not for free text,
+    # which a reference cannot settle by comparison), else unknown: the pair builder then compares
+    # the two answers, or waits for a judge or a person. A null answer is a failed call: wrong.
+    cheap_correct, strong_correct = (
+        side.correct
+        if side.correct is not None
+        else False
+        if side.answer is None
+        else correct_against_reference(side.answer, pair.reference)
+        for side in (pair.cheap, pair.strong)
+    )
     common = {
         "ts": ts,
         "request_id": request_id_for(pair),
@@ -439,12 +531,40 @@ def pair_records(
                 cost_usd=_side_cost(prices, side, unpriced),
                 latency_ms=side.latency_ms or 0.0,
                 confidence=side.confidence,
-                answer=json.dumps(side.answer, ensure_ascii=False, sort_keys=True),
+                answer=None
+                if side.answer is None
+                else json.dumps(side.answer, ensure_ascii=False, sort_keys=True),
+                error_type=NO_ANSWER if side.answer is None else None,
+                final=side.answer is not None,
                 correct=correct,
                 dedup_key=dedup_key_for(pair, role),
             )
         )
-    return records[0], records[1]
+    if pair.judge is not None:
+        judge = pair.judge
+        side = PairSide(
+            model=judge.model, answer=None, input_tokens=judge.input_tokens, output_tokens=judge.output_tokens
+        )
+        records.append(
+            CallRecord(
+                **{**common, "mode": JUDGE_MODE},
+                model=judge.model,
+                role=JUDGE_MODE,
+                tier=0,
+                input_tokens=judge.input_tokens,
+                output_tokens=judge.output_tokens,
+                cost_usd=_side_cost(prices, side, unpriced)
+                if judge.input_tokens or judge.output_tokens
+                else 0.0,
+                confidence=judge.confidence,
+                answer=json.dumps(
+                    {"verdict": judge.verdict, "cheap_first": judge.cheap_first}, sort_keys=True
+                ),
+                final=True,
+                dedup_key=dedup_key_for(pair, JUDGE_MODE),
+            )
+        )
+    return tuple(records)
 
 
 IMPORT_CHUNK = 2000  # pairs per transaction: a crash loses at most one uncommitted chunk
@@ -493,18 +613,26 @@ def import_pairs(
     prices = prices or PriceBook()
     ts = (clock or SYSTEM_CLOCK).now()
     unpriced: set[str] = set()
-    imported = rows_written = handled = 0
+    imported = rows_written = handled = labels_written = 0
     with ExactInserter(db_path, waiting=waiting) as inserter:
         chunk: list[tuple] = []
+        chunk_pairs = 0
+        chunk_labels: list[HumanLabel] = []
 
         def write() -> None:
-            nonlocal imported, rows_written, handled
+            nonlocal imported, rows_written, handled, labels_written, chunk_pairs
             written = inserter.insert(chunk)
+            new = set(written)
             # A pair half-written by an interrupted import is completed, and counts as new.
-            imported += len(set(written))
+            imported += len(new)
             rows_written += len(written)
-            handled += len(chunk) // 2
+            handled += chunk_pairs
+            # A pair's label is stored with the pair the first time it is written, so a second
+            # import of the same file adds no label twice.
+            labels_written += add_labels(db_path, [lab for lab in chunk_labels if lab.request_id in new])
             chunk.clear()
+            chunk_labels.clear()
+            chunk_pairs = 0
             if progress is not None:
                 progress(handled)
 
@@ -520,7 +648,12 @@ def import_pairs(
                 preview_chars=preview_chars,
             )
             chunk += [r.as_row() for r in records]
-            if len(chunk) >= 2 * IMPORT_CHUNK:
+            chunk_pairs += 1
+            if pair.label is not None:
+                chunk_labels.append(
+                    pair.label.model_copy(update={"request_id": records[0].request_id, "ts": ts})
+                )
+            if chunk_pairs >= IMPORT_CHUNK:
                 write()
         if chunk:
             write()
@@ -535,37 +668,100 @@ def import_pairs(
         skipped_count=bad,
         unpriced_models=sorted(unpriced),
         tasks=sorted(tasks),
+        labels_written=labels_written,
     )
 
 
 # -- pairs for analysis ---------------------------------------------------------------------------
 
 
-def _pair_from_rows(rows: list[CallRow]) -> Pair | None:
+def _judge_of(rows: list[CallRow]) -> tuple[CallRow, str, bool | None] | None:
+    """The latest usable judge verdict among a request's rows: (row, verdict, cheap_first)."""
+    for row in sorted((r for r in rows if r.role == JUDGE_MODE), key=lambda r: r.id, reverse=True):
+        if row.error_type is not None or row.answer is None:
+            continue
+        value = loads_answer(row.answer)
+        if isinstance(value, dict) and value.get("verdict") in JUDGE_VERDICTS:
+            first = value.get("cheap_first")
+            return row, value["verdict"], first if isinstance(first, bool) else None
+    return None
+
+
+# What each verdict says of (cheap right, strong right).
+_VERDICT_OUTCOME = {
+    "cheap_acceptable": (True, True),
+    "strong_better": (False, True),
+    "both_fail": (False, False),
+}
+_LABEL_OUTCOME = {
+    "cheap": (True, False),
+    "strong": (False, True),
+    "both": (True, True),
+    "neither": (False, False),
+}
+
+
+def _pair_from_rows(rows: list[CallRow], label: HumanLabel | None = None) -> Pair | None:
+    """One pair from its request's rows, its correctness from the strongest source there is:
+    a human label, then the log's ``correct`` (a reference answer), then a judge's verdict, then
+    comparing the answers (field by field for structured answers, exactly for labels). Free text
+    with none of the first three is unjudged (``correct_source`` None)."""
     cheap = next((r for r in rows if r.role == "cheap" and r.tier == 0), None)
     strong = next((r for r in rows if r.role in PAIR_ROLES), None)
-    if cheap is None or strong is None or strong.answer is None or strong.error_type is not None:
-        return None  # no strong answer to compare with
-    cheap_ok = cheap.answer is not None and cheap.error_type is None and cheap.confidence is not None
-    agree = cheap_ok and json_answers_match(cheap.answer, strong.answer)
-    if not cheap_ok:
-        cheap_correct, by_agreement = False, False  # a failed cheap call is always escalated anyway
-    elif cheap.correct is not None:
-        cheap_correct, by_agreement = bool(cheap.correct), False
+    if cheap is None or strong is None:
+        return None
+    strong_failed = strong.answer is None or strong.error_type is not None
+    if strong_failed and strong.mode != IMPORT_MODE:
+        return None  # a live strong call that failed: nothing to compare with
+    cheap_failed = cheap.answer is None or cheap.error_type is not None
+    cheap_value, strong_value = loads_answer(cheap.answer), loads_answer(strong.answer)
+    kind = answer_kind(cheap_value, strong_value)
+    fields = None
+    if cheap_failed or strong_failed:
+        agree = False
+    elif isinstance(cheap_value, dict) and isinstance(strong_value, dict):
+        fields = compare_fields(cheap_value, strong_value)
+        agree = all(fields.values())
     else:
-        cheap_correct, by_agreement = agree, True
-    source = "import" if cheap.mode == IMPORT_MODE else strong.role
+        agree = answers_match(cheap_value, strong_value)
+    judged = _judge_of(rows)
+    strong_known = strong.correct if strong.correct is not None else (False if strong_failed else None)
+    by_agreement = strong_assumed = False
+    if label is not None:
+        cheap_correct, strong_correct = _LABEL_OUTCOME[label.label]
+        source: str | None = "human"
+    elif cheap_failed:
+        cheap_correct, source = False, "failure"
+        strong_correct = strong_known if strong_known is not None else True
+        strong_assumed = strong_known is None
+    elif cheap.correct is not None:
+        cheap_correct, source = bool(cheap.correct), "reference"
+        strong_correct = strong_known if strong_known is not None else True
+        strong_assumed = strong_known is None
+    elif judged is not None:
+        cheap_correct, strong_correct = _VERDICT_OUTCOME[judged[1]]
+        source = "judge"
+    else:
+        strong_correct = strong_known if strong_known is not None else True
+        strong_assumed = strong_known is None
+        if strong_failed:
+            cheap_correct, source = False, None  # nothing to compare with, and nobody judged it
+        elif kind == "text":
+            cheap_correct, source = agree, None  # wording never matches: a judge or a person must say
+        else:
+            cheap_correct, source = agree, "fields" if fields is not None else "exact"
+            by_agreement = True
     return Pair(
         request_id=cheap.request_id,
         task=cheap.task,
-        source=source,
+        source="import" if cheap.mode == IMPORT_MODE else strong.role,
         cheap_model=cheap.model,
         strong_model=strong.model,
-        confidence=cheap.confidence if cheap_ok else None,
+        confidence=cheap.confidence if not cheap_failed or cheap.mode == IMPORT_MODE else None,
         cheap_correct=cheap_correct,
-        strong_correct=bool(strong.correct) if strong.correct is not None else True,
+        strong_correct=strong_correct,
         cheap_by_agreement=by_agreement,
-        strong_assumed=strong.correct is None,
+        strong_assumed=strong_assumed,
         agree=agree,
         cheap_cost_usd=cheap.cost_usd,
         strong_cost_usd=strong.cost_usd,
@@ -573,18 +769,30 @@ def _pair_from_rows(rows: list[CallRow]) -> Pair | None:
         strong_answer=strong.answer,
         reference=cheap.reference if cheap.reference is not None else strong.reference,
         input_preview=cheap.input_preview if cheap.input_preview is not None else strong.input_preview,
+        correct_source=source,
+        judge_verdict=judged[1] if judged else None,
+        judge_confidence=judged[0].confidence if judged else None,
+        judge_cheap_first=judged[2] if judged else None,
+        judge_model=judged[0].model if judged else None,
+        judge_cost_usd=judged[0].cost_usd if judged else None,
+        human_label=label.label if label else None,
+        field_agreement=fields,
+        kind=kind,
     )
 
 
-def load_pairs(reader: LogReader, task: str | None = None) -> list[Pair]:
+def load_pairs(reader: LogReader, task: str | None = None, *, unjudged: bool = False) -> list[Pair]:
     """Every paired outcome in the log (imports, shadow runs, audits), oldest first, optionally for one task.
 
     Cascade escalations are left out on purpose: the strong model saw only the inputs the cheap
     one was unsure of, so they say nothing about the cheap model's confident answers.
-    Pairs whose strong call failed are left out too (nothing to compare with).
+    Pairs whose live strong call failed are left out too (nothing to compare with). Pairs whose
+    correctness nobody knows yet (free text not judged) are left out unless ``unjudged``.
     """
     groups: dict[str, list[CallRow]] = {}
     for row in reader.pair_rows(PAIR_ROLES, task):
         groups.setdefault(row.request_id, []).append(row)
+    labels = reader.human_labels(task)
     ordered = sorted(groups.values(), key=lambda rows: min(r.id for r in rows))
-    return [pair for rows in ordered if (pair := _pair_from_rows(rows)) is not None]
+    pairs = (_pair_from_rows(rows, labels.get(rows[0].request_id)) for rows in ordered)
+    return [pair for pair in pairs if pair is not None and (unjudged or pair.judged)]

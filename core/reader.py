@@ -20,19 +20,21 @@ from pydantic import BaseModel
 
 from .db import connect, translate
 from .errors import DatabaseError
-from .records import CALL_COLUMNS, CallRow
+from .records import CALL_COLUMNS, JUDGE_MODE, CallRow, HumanLabel
 
 _SELECT = f"SELECT id, {', '.join(CALL_COLUMNS)} FROM calls"
 _FIELDS = ("id", *CALL_COLUMNS)
 _BOOL_FIELDS = ("escalated", "final")
 IMPORT_MODE = "import"
-_TRAFFIC_SQL = f"mode != '{IMPORT_MODE}'"
+# Imported pairs and judge calls are not traffic: nobody was served by them.
+_TRAFFIC_SQL = f"mode NOT IN ('{IMPORT_MODE}', '{JUDGE_MODE}')"
 _REQUEST_SQL = "tier = 0"  # each routed request logs exactly one tier-0 row
 
 
 def is_traffic(row: CallRow) -> bool:
-    """Whether a row counts in traffic figures (imported pairs do not); ``_TRAFFIC_SQL`` in Python."""
-    return row.mode != IMPORT_MODE
+    """Whether a row counts in traffic figures (imported pairs and judge calls do not);
+    ``_TRAFFIC_SQL`` in Python."""
+    return row.mode != IMPORT_MODE and row.mode != JUDGE_MODE
 
 
 class Tally:
@@ -394,7 +396,7 @@ class LogReader:
             if not rows:
                 return
             for row in rows:
-                if include_imports or row.mode != "import":
+                if include_imports or row.mode != IMPORT_MODE:
                     yield row
             last = rows[-1].id
 
@@ -540,6 +542,21 @@ class LogReader:
         sql = f"{_SELECT} WHERE request_id IN (SELECT request_id FROM calls WHERE role IN ({marks})"
         sql += " AND task = ?) ORDER BY tier, id" if task else ") ORDER BY tier, id"
         return [row_to_call(r) for r in self._query(sql, [*strong_roles, *([task] if task else [])])]
+
+    def human_labels(self, task: str | None = None) -> dict[str, HumanLabel]:
+        """The latest human label of every labelled request (optionally of one task's requests),
+        by ``request_id``. A log older than the ``labels`` table has none."""
+        sql = "SELECT request_id, label, labeller, ts, source FROM labels"
+        params: list = []
+        if task:
+            sql += " WHERE request_id IN (SELECT request_id FROM calls WHERE task = ? AND tier = 0)"
+            params.append(task)
+        labels: dict[str, HumanLabel] = {}
+        for request_id, label, labeller, ts, source in self._query(sql + " ORDER BY ts, id", params):
+            labels[request_id] = HumanLabel(
+                request_id=request_id, label=label, labeller=labeller, ts=ts, source=source
+            )
+        return labels
 
     def existing_dedup_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` some row already carries as its ``dedup_key`` (asked in chunks of 500)."""

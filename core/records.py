@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Role = Literal["cheap", "strong", "shadow", "audit"]
-Mode = Literal["cascade", "shadow", "import"]
+Role = Literal["cheap", "strong", "shadow", "audit", "judge"]
+Mode = Literal["cascade", "shadow", "import", "judge"]
 MODES: tuple[str, ...] = ("cascade", "shadow")  # the modes a router runs in ("import" is for pairs)
 # ``api_error``: an API error after the SDK's retries, at any tier (logs before it say ``cheap_error``).
 EscalationReason = Literal["low_confidence", "invalid_output", "refusal", "api_error", "cheap_error"]
@@ -18,6 +18,19 @@ ESCALATION_REASONS: tuple[str, ...] = (
     "api_error",
     "cheap_error",
 )
+
+# A judge call is a row of its own: role and mode ``judge``, tier 0, the ``request_id`` of the pair
+# it judged; ``answer`` is ``{"verdict": <JUDGE_VERDICTS>, "cheap_first": <bool>}`` (which answer the
+# judge was shown first) and ``confidence`` the judge's. Traffic figures leave judge rows out: they
+# are the cost of measuring, not of serving.
+JUDGE_ROLE = JUDGE_MODE = "judge"
+# What the judge says of a pair: the cheap answer is acceptable, the strong one is better, both fail.
+JUDGE_VERDICTS: tuple[str, ...] = ("cheap_acceptable", "strong_better", "both_fail")
+# What a human says of a pair: which answer was right.
+HUMAN_LABELS: tuple[str, ...] = ("cheap", "strong", "both", "neither")
+# Where a pair's correctness comes from, strongest first (``Pair.correct_source``); ``failure``: the
+# cheap call gave no answer, so it was wrong.
+CORRECT_SOURCES: tuple[str, ...] = ("human", "failure", "reference", "judge", "fields", "exact")
 
 # Column order of the ``calls`` table after ``id``; the writer inserts tuples in this order.
 CALL_COLUMNS: tuple[str, ...] = (
@@ -99,6 +112,16 @@ class CallRow(CallRecord):
     """A logged call read back, with its row id."""
 
     id: int
+
+
+class HumanLabel(BaseModel):
+    """A person's verdict on one pair (a row of the ``labels`` table; the latest per request counts)."""
+
+    request_id: str
+    label: Literal["cheap", "strong", "both", "neither"]
+    labeller: str = ""
+    ts: float = 0.0
+    source: str = "review"  # review (the app) | cli (routermon label) | import-labels | import
 
 
 class CallOutcome(BaseModel):

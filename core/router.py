@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 from . import tasks as task_lib
 from .catalog import default_models
 from .clock import SYSTEM_CLOCK, Clock
-from .compare import answers_match
+from .compare import correct_against_reference, loads_answer
 from .errors import ConfigError, DegradedAnswerError, RouteFailedError
 from .models import ModelTable
 from .prices import PriceBook
@@ -620,7 +620,12 @@ class Router:
         f = call.fields
         correct = None
         if reference is not None and call.ok:
-            correct = 1 if answers_match(f["answer"], reference) else 0
+            answer = f["answer"]
+            # A structured answer's reference is its JSON text; free text is not settled by a reference.
+            verdict = correct_against_reference(
+                answer, loads_answer(reference) if isinstance(answer, dict) else reference
+            )
+            correct = None if verdict is None else int(verdict)
         # A tuple literal in _ROW_ORDER (checked against CALL_COLUMNS at import): this runs on every call.
         # Flags are ints, not bools: sqlite3 binds an exact int directly but sends a bool through its
         # adapter lookup, which costs the writer more than the insert.

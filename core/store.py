@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .db import connect, is_lock, translate
 from .errors import DatabaseError
-from .records import CALL_COLUMNS, CallRecord
+from .records import CALL_COLUMNS, CallRecord, HumanLabel
 from .text import valid_utf8
 
 # A row whose dedup_key is already logged (an import or shadow run done twice) is skipped; any other
@@ -492,3 +492,47 @@ class ExactInserter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def add_labels(
+    path: Path | str, labels: Iterable[HumanLabel], *, waiting: Callable[[str], None] | None = None
+) -> int:
+    """Store human labels (``labels`` table) in one transaction; the number written.
+
+    A request may be labelled again: every label is kept and the latest counts
+    (``LogReader.human_labels``). A locked database is waited out, saying once on ``waiting``.
+    """
+    rows = [(lab.request_id, lab.label, lab.labeller, lab.ts, lab.source) for lab in labels]
+    if not rows:
+        return 0
+    path = Path(path)
+    conn = connect(path)
+    told = False
+    delay = 0.05
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(
+                        "INSERT INTO labels (request_id, label, labeller, ts, source) VALUES (?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return len(rows)
+            except sqlite3.OperationalError as exc:
+                if not is_lock(exc):
+                    raise translate(path, exc) from None
+                if not told and waiting is not None:
+                    waiting(f"waiting for the database {path}: another process is writing to it")
+                    told = True
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except sqlite3.Error as exc:
+                raise translate(path, exc) from None
+    finally:
+        conn.close()

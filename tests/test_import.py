@@ -267,11 +267,17 @@ def test_correct_is_computed_from_the_reference_or_by_agreement(tmp_path, db):
     assert by_key["import:date:ref:cheap"].correct is True
     assert by_key["import:date:ref:shadow"].correct is False
     assert by_key["import:date:ref:cheap"].reference == "5"
-    assert by_key["import:date:agree:cheap"].correct is True
-    assert by_key["import:date:disagree:cheap"].correct is False
-    assert by_key["import:date:agree:shadow"].correct is None  # no reference: unknown, assumed right later
+    # No reference: the log says unknown, and the pair builder compares the two answers.
+    assert by_key["import:date:agree:cheap"].correct is None
+    assert by_key["import:date:agree:shadow"].correct is None  # unknown, assumed right later
     with LogReader(db) as reader:
+        pairs = {p.request_id: p for p in load_pairs(reader)}
         result = analyse(reader)
+    agree = pairs[by_key["import:date:agree:cheap"].request_id]
+    disagree = pairs[by_key["import:date:disagree:cheap"].request_id]
+    assert (agree.cheap_correct, agree.correct_source, agree.cheap_by_agreement) == (True, "exact", True)
+    assert (disagree.cheap_correct, disagree.correct_source) == (False, "exact")
+    assert pairs[by_key["import:date:ref:cheap"].request_id].correct_source == "reference"
     assert any("2 strong answers have no known correctness" in n for n in result.notes)
 
 
