@@ -40,7 +40,7 @@ from collections import Counter
 from pydantic import BaseModel
 
 from .errors import ConfigError
-from .formatting import pct
+from .formatting import pct, plural
 from .guarantee import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_LOSS,
@@ -50,9 +50,10 @@ from .guarantee import (
     small_sample_flag,
 )
 from .pairs import NoPairsError, Pair, load_pairs
+from .quality import TaskQuality, task_quality
 from .reader import LogReader
+from .stats import wilson_interval
 
-Z_95 = 1.959963984540054
 GRID_STEP = 0.05
 DEFAULT_THRESHOLD = 0.7  # the settings' default threshold, used when nothing else chooses one
 DEFAULT_TARGET_MARGIN = 0.01  # default target: within one point of always-strong
@@ -155,6 +156,7 @@ class TaskStats(BaseModel):
     spend_share: float | None  # of the spend over every task
     recommended_threshold: float | None  # this task's own recommendation
     guarantee: Guarantee  # this task's own guaranteed threshold
+    quality: TaskQuality  # the cheap accuracy's interval, its sources, agreement per field
 
 
 class SweepResult(BaseModel):
@@ -179,6 +181,7 @@ class SweepResult(BaseModel):
     per_task: list[TaskStats]
     disagreements: list[PairExample]
     notes: list[str]
+    unjudged: int = 0  # free-text pairs left out: no judge verdict, no human label yet
 
     def row_at(self, threshold: float) -> SweepRow | None:
         """The sweep row for ``threshold`` (to within 1e-9), if it was tried."""
@@ -186,17 +189,6 @@ class SweepResult(BaseModel):
 
 
 # -- statistics ----------------------------------------------------------------------------------
-
-
-def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval for a proportion (95% by default); ``(0, 1)`` when ``n == 0``."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def candidate_thresholds(pairs: list[Pair]) -> list[float]:
@@ -424,6 +416,7 @@ def _per_task(
                 spend_share=None,
                 recommended_threshold=own.recommended.threshold,
                 guarantee=own.guarantee,
+                quality=task_quality(group)[0],
             )
         )
     total = sum(s.spend_usd for s in stats if s.spend_usd is not None)
@@ -447,6 +440,12 @@ def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dic
     failed = sum(p.confidence is None for p in pairs)
     if failed:
         notes.append(f"{failed} cheap calls failed (no valid answer); they are escalated at every threshold.")
+    failed_kept = sum(p.correct_source == "failure" and p.confidence is not None for p in pairs)
+    if failed_kept:
+        notes.append(
+            f"{failed_kept} cheap calls gave no answer but a confidence; they count as wrong wherever "
+            "that confidence keeps them."
+        )
     by_agreement = sum(p.cheap_by_agreement for p in pairs)
     if by_agreement:
         notes.append(
@@ -559,10 +558,18 @@ def analyse(
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> SweepResult:
     """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are none."""
-    pairs = load_pairs(reader, task)
+    everything = load_pairs(reader, task, unjudged=True)
+    pairs = [p for p in everything if p.judged]
+    unjudged = len(everything) - len(pairs)
     if not pairs:
+        if unjudged:
+            raise NoPairsError(
+                f"The call log {reader.path} has {plural(unjudged, 'free-text pair')}"
+                f"{f' for task {task!r}' if task else ''} and no verdict on any of them: exact match "
+                "cannot compare free text; run `routermon judge` or label them on the Review screen."
+            )
         raise NoPairsError(no_pairs_message(reader, task))
-    return sweep(
+    result = sweep(
         pairs,
         target_accuracy=target_accuracy,
         max_escalation=max_escalation,
@@ -571,6 +578,21 @@ def analyse(
         max_loss=max_loss,
         confidence=confidence,
         task=task,
+    )
+    if unjudged:
+        result.unjudged = unjudged
+        result.notes.append(unjudged_note(unjudged))
+        for stats in result.per_task:
+            stats.quality.unjudged = sum(not p.judged and p.task == stats.task for p in everything)
+    return result
+
+
+def unjudged_note(unjudged: int) -> str:
+    """The note for free-text pairs left out of the figures because nobody judged them yet."""
+    has, are = ("has", "is") if unjudged == 1 else ("have", "are")
+    return (
+        f"{plural(unjudged, 'free-text pair')} {has} no verdict yet and {are} left out (exact match "
+        "cannot compare free text); run `routermon judge` or label them on the Review screen."
     )
 
 

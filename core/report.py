@@ -341,12 +341,20 @@ def _calibration_md(a: SweepResult) -> list[str]:
 def _per_task_md(a: SweepResult) -> list[str]:
     out = [f"## Where complexity lives (per task, at threshold {a.chosen_threshold:.2f})", ""]
     out += _table(
-        ["task", "pairs", "cheap accuracy", "escalated", "accuracy", "share of spend", "own recommendation"],
+        [
+            "task",
+            "pairs",
+            "cheap accuracy (95% interval, correctness from)",
+            "escalated",
+            "accuracy",
+            "share of spend",
+            "own recommendation",
+        ],
         [
             [
                 s.task,
-                f"{s.pairs:,}",
-                pct(s.cheap_accuracy),
+                f"{s.pairs:,}" + (f" (+{s.quality.unjudged:,} unjudged)" if s.quality.unjudged else ""),
+                f"{pct(s.cheap_accuracy)} ({pct(s.quality.low)}–{pct(s.quality.high)}; {s.quality.sources})",
                 pct(s.escalation_share),
                 pct(s.accuracy),
                 pct(s.spend_share),
@@ -357,7 +365,24 @@ def _per_task_md(a: SweepResult) -> list[str]:
             for s in a.per_task
         ],
     )
-    return out + [""]
+    out.append("")
+    for s in a.per_task:
+        if not s.quality.fields:
+            continue
+        out += [
+            f"Fields of `{s.task}`: how often the cheap answer's field agrees with the strong answer's "
+            "(weakest first; strings compared without case and spacing, numbers, amounts and dates by value):",
+            "",
+        ]
+        out += _table(
+            ["field", "agree", "95% interval"],
+            [
+                [f.field, f"{pct(f.share)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
+                for f in s.quality.fields
+            ],
+        )
+        out.append("")
+    return out
 
 
 def _disagreements_md(a: SweepResult) -> list[str]:

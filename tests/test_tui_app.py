@@ -14,6 +14,7 @@ from textual.widgets import Input, Select
 from tui_helpers import FIXED_NOW, append_requests, build_log, make_app, request_records, settle
 
 from routermon.core import whatif
+from routermon.core.quality import load_task_quality
 from routermon.core.reader import LogReader
 from routermon.core.simulator import simulate
 from routermon.core.store import CallLog
@@ -177,8 +178,14 @@ async def test_tasks_screen_matches_the_reader(fixture_log):
         assert [k.value for k in table.rows] == [s.key for s in expected] + ["__total__"]
         first = expected[0]
         assert str(table.get_cell(first.key, "requests")) == f"{first.requests:,}"
-        assert first.cheap_judged > 0  # shadow traffic gives judged cheap answers
-        assert str(table.get_cell(first.key, "accuracy")).startswith(f"{first.cheap_accuracy * 100:.1f}%")
+        # The cheap accuracy is the paired outcomes' (imports and shadow traffic), with their count.
+        with LogReader(fixture_log) as reader:
+            quality = {q.task: q for q in load_task_quality(reader)}[first.key]
+        assert quality.pairs > first.cheap_judged > 0
+        cell = str(table.get_cell(first.key, "accuracy"))
+        assert cell == f"{quality.cheap_accuracy * 100:.1f}% of {quality.pairs}"
+        note = str(app.screen.query_one("#tasks-note").render())
+        assert f"{first.key}: {quality.cheap_accuracy * 100:.1f}% right (95% CI" in note
 
 
 async def test_whatif_recomputes_as_you_type_and_marks_bad_input(fixture_log):
