@@ -26,7 +26,9 @@ Costs are averaged over the pairs whose two models both have a price.
 Recommendation: the cheapest threshold whose accuracy reaches ``target_accuracy`` (default: the
 strong model's accuracy minus one point); with ``max_escalation`` alone, the most accurate
 threshold escalating at most that share; with both, the cheapest meeting both. When none does,
-``recommended.threshold`` is ``None`` and ``recommended.message`` says so. ``chosen_threshold``
+``recommended.threshold`` is ``None`` and ``recommended.message`` says so; so it is, too, when the
+threshold found would cost more than always-strong or be less accurate than both models alone
+(routing would not pay). ``chosen_threshold``
 (used by calibration and the per-task view) is ``threshold`` if given, else the recommendation,
 else ``default_threshold`` (the settings' threshold, 0.7 unless changed).
 """
@@ -276,12 +278,42 @@ def _describe(row: SweepRow) -> str:
 
 
 def recommend(
-    rows: list[SweepRow], target_accuracy: float | None, max_escalation: float | None
+    rows: list[SweepRow],
+    target_accuracy: float | None,
+    max_escalation: float | None,
+    *,
+    floor_accuracy: float | None = None,
 ) -> Recommendation:
-    """Pick a threshold from sweep rows (see the module docstring for the rule)."""
+    """Pick a threshold from sweep rows (see the module docstring for the rule). Never one that
+    costs more than sending everything to the strong model, nor one less accurate than
+    ``floor_accuracy`` (the worse of the two baselines): routing there is worse than not routing."""
     accurate = [r for r in rows if target_accuracy is None or r.accuracy >= target_accuracy - _EPS]
     fits = [r for r in accurate if max_escalation is None or r.escalation_share <= max_escalation + _EPS]
     common = {"target_accuracy": target_accuracy, "max_escalation": max_escalation}
+    worth = [
+        r
+        for r in fits
+        if (r.cost_vs_strong is None or r.cost_vs_strong <= 1 + _EPS)
+        and (floor_accuracy is None or r.accuracy >= floor_accuracy - _EPS)
+    ]
+    if fits and not worth:
+        best = min(fits, key=lambda r: (_cost_key(r), -r.accuracy, r.threshold))
+        why = (
+            f"costs {pct(best.cost_vs_strong, 0)} of sending every request to the strong model"
+            if best.cost_vs_strong is not None and best.cost_vs_strong > 1 + _EPS
+            else f"is less accurate ({pct(best.accuracy)}) than either model alone"
+        )
+        return Recommendation(
+            threshold=None,
+            met=False,
+            row=None,
+            message=(
+                f"Routing does not pay here: the cheapest threshold meeting the goal, {best.threshold:.2f}, "
+                f"{why}; send these requests to the strong model, or improve the cheap model's confidence."
+            ),
+            **common,
+        )
+    fits = worth
     if fits:
         if target_accuracy is None:  # escalation budget only: the most accurate within it
             best = min(fits, key=lambda r: (-r.accuracy, _cost_key(r), r.threshold))
@@ -500,7 +532,9 @@ def sweep(
     target = target_accuracy
     if target is None and max_escalation is None:
         target = max(0.0, strong_only.accuracy - DEFAULT_TARGET_MARGIN)
-    recommended = recommend(rows, target, max_escalation)
+    recommended = recommend(
+        rows, target, max_escalation, floor_accuracy=min(cheap_only.accuracy, strong_only.accuracy)
+    )
     if flag := small_sample_flag(len(pairs)):
         recommended.message = recommended.message.removesuffix(".") + flag + "."
     chosen = threshold if threshold is not None else recommended.threshold

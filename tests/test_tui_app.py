@@ -326,7 +326,7 @@ async def test_sweep_table_scrollbar_follows_a_scroll_made_before_it_appeared(fi
         table.vertical_scrollbar.position = 0  # where Textual leaves it when it was hidden
         table.show_vertical_scrollbar = True
         await pilot.pause()
-        assert table.vertical_scrollbar.position == table.scroll_y == table.max_scroll_y
+        assert table.vertical_scrollbar.position == table.scroll_y > 0
 
 
 async def test_empty_log_and_no_pairs_say_what_to_do(tmp_path):
