@@ -86,6 +86,13 @@ def m003_labels(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX labels_request ON labels(request_id)")
 
 
+@MIGRATIONS()
+def m004_policy(db: sqlite_utils.Database) -> None:
+    # The policy each request was routed with: its tier's threshold and the audit share in force.
+    db.execute("ALTER TABLE calls ADD COLUMN threshold REAL")
+    db.execute("ALTER TABLE calls ADD COLUMN audit_share REAL")
+
+
 def is_lock(exc: sqlite3.Error) -> bool:
     """Whether ``exc`` means another connection holds the lock (waiting can cure it)."""
     text = str(exc).lower()

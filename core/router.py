@@ -22,7 +22,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ _ROW_ORDER = (
     "ts", "request_id", "task", "mode", "source", "model", "role", "tier", "input_tokens",
     "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "latency_ms", "confidence",
     "answer", "escalated", "escalation_reason", "error_type", "final", "input_sha256", "input_preview",
-    "reference", "correct", "dedup_key", "thinking_tokens",
+    "reference", "correct", "dedup_key", "thinking_tokens", "threshold", "audit_share",
 )  # fmt: skip
 if _ROW_ORDER != CALL_COLUMNS:
     raise ImportError("routermon.core.router's row order no longer matches records.CALL_COLUMNS")
@@ -83,6 +83,23 @@ class _Call:
     ok: bool  # produced a schema-valid answer
     ts: float
     answer_json: str | None
+
+
+def _task_thresholds(
+    task: str, value: float | Sequence[float], defaults: tuple[float, ...]
+) -> tuple[float, ...]:
+    """A task's thresholds as one per tier but the last; a single number is the first tier's and
+    later tiers keep the cascade's own (``defaults``)."""
+    count = len(defaults)
+    values = [value] if isinstance(value, int | float) else list(value)
+    if not 1 <= len(values) <= count:
+        raise ConfigError(
+            f"Task {task!r} needs 1 to {count} thresholds (one per tier but the last); got {len(values)}."
+        )
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+            raise ConfigError(f"The threshold for task {task!r} must be between 0 and 1; got {v!r}.")
+    return tuple(float(v) for v in values) + defaults[len(values) :]
 
 
 def _error_type(exc: BaseException) -> str:
@@ -122,6 +139,8 @@ class Router:
         clock: where timestamps and latencies come from (a ``VirtualClock`` in simulations).
         seed: makes audit sampling and request ids reproducible.
         source: written to each row (``live``, ``simulate``, ``shadow-run``...).
+        task_thresholds: a threshold per task name (the ``[thresholds]`` settings table), for the
+            first tier, or a sequence of one per tier but the last; a task without one uses the tiers'.
         models: the capability table each tier's request is built from (settings overrides live there).
         on_degraded: ``"return"`` a degraded answer (flagged in the result) or ``"raise"``
             ``DegradedAnswerError``.
@@ -147,6 +166,7 @@ class Router:
         request_prefix: str = "req_",
         models: ModelTable | None = None,
         on_degraded: str = "return",
+        task_thresholds: Mapping[str, float | Sequence[float]] | None = None,
     ):
         self.prices = prices or PriceBook()
         if tiers is None:
@@ -162,6 +182,11 @@ class Router:
                 raise ConfigError(
                     f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}."
                 )
+        self._default_thresholds = tuple(float(t.threshold or 0.0) for t in self.tiers[:-1])
+        self.task_thresholds = {
+            name: _task_thresholds(name, value, self._default_thresholds)
+            for name, value in (task_thresholds or {}).items()
+        }
         # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
         self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
         self.models = models or ModelTable()
@@ -217,6 +242,10 @@ class Router:
     @property
     def threshold(self) -> float:
         return float(self.tiers[0].threshold or 0.0)
+
+    def thresholds_for(self, task: str) -> tuple[float, ...]:
+        """The thresholds ``task`` is routed with, one per tier but the last (its own, else the tiers')."""
+        return self.task_thresholds.get(task, self._default_thresholds)
 
     def task(
         self,
@@ -302,6 +331,12 @@ class Router:
             self._runner.close()
             self._runner = None
 
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     async def __aenter__(self) -> Router:
         return self
 
@@ -322,7 +357,8 @@ class Router:
         reasons: list[str] = []
         final_index: int | None = None
         last = len(self.tiers) - 1
-        for index, tier in enumerate(self.tiers):
+        thresholds = self.thresholds_for(spec.name)
+        for index, _tier in enumerate(self.tiers):
             try:
                 call = await self._call(
                     spec, text, digest, role="cheap" if index == 0 else "strong", tier=index
@@ -338,7 +374,7 @@ class Router:
             calls.append(call)
             if call.ok:
                 final_index = index
-                if index == last or call.fields["confidence"] >= (tier.threshold or 0.0):
+                if index == last or call.fields["confidence"] >= thresholds[index]:
                     break
                 call.fields["escalation_reason"] = "low_confidence"
             elif index == last:
@@ -378,7 +414,7 @@ class Router:
             )
             raise
         reasons: list[str] = []
-        if cheap.ok and cheap.fields["confidence"] >= (self.tiers[0].threshold or 0.0):
+        if cheap.ok and cheap.fields["confidence"] >= self.thresholds_for(spec.name)[0]:
             final_index = 0
         else:
             if cheap.ok:
@@ -656,6 +692,13 @@ class Router:
             correct,
             None,  # dedup_key: only imports need one
             f["thinking_tokens"],
+            # The policy the request was routed with: the threshold this tier's answer had to meet
+            # (none for the last tier, which is always kept, or a shadow or audit call), and the
+            # audit share in force (cascade requests; what an audit pair's sampling weight rests on).
+            self.thresholds_for(spec.name)[f["tier"]]
+            if f["tier"] < len(self.tiers) - 1 and f["role"] in ("cheap", "strong")
+            else None,
+            self.audit_share if mode == "cascade" else None,
         )
 
     def _preview(self, text: str) -> str | None:

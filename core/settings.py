@@ -7,6 +7,9 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
     store_inputs = "preview"          # full | preview | none
     audit_share = 0.02
 
+    [thresholds]                      # the routing policy per task (the cheap tier's threshold);
+    classify = 0.82                   # `routermon thresholds --apply` writes it
+
     [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
     input_mtok = 1.0
     output_mtok = 5.0
@@ -83,6 +86,11 @@ class Settings(BaseSettings):
     # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
     # makes every cost unknown).
     prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
+        default_factory=dict
+    )
+    # The routing policy per task: ``[thresholds]`` ``classify = 0.82`` (the cheap tier's threshold);
+    # a task without an entry uses ``threshold``.
+    thresholds: dict[str, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] = Field(
         default_factory=dict
     )
     tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)

@@ -148,6 +148,7 @@ class Workspace:
         if stand_in:
             client = self.stand_in_client(seed=seed, latency=stand_in_latency)
         cheap, strong = self.models(cheap_model, strong_model)
+        threshold_given = threshold
         threshold = self.threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
             raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
@@ -158,6 +159,8 @@ class Workspace:
         )
         return Router(
             tiers=tiers,
+            # A threshold given for this run wins over the per-task policy, as every option does.
+            task_thresholds=self.settings.thresholds if threshold_given is None else None,
             mode=mode,
             models=self.model_table,
             audit_share=self.audit_share,
