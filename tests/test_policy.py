@@ -70,3 +70,72 @@ def test_a_bad_threshold_in_the_settings_table_names_it(tmp_path, monkeypatch):
     monkeypatch.setenv("ROUTERMON_CONFIG", str(config))
     with pytest.raises(ConfigError, match=r"thresholds\.classify"):
         load_settings()
+
+
+SETTINGS_WITH_COMMENTS = """# team settings: keep this comment
+threshold = 0.7  # the default for tasks without their own
+
+[prices."x"]   # a fine-tune
+input_mtok = 1.0
+output_mtok = 2.0
+"""
+
+
+def _apply(tmp_path, monkeypatch, *args):
+    from click.testing import CliRunner
+    from conftest import DATE_FILE
+
+    from routermon.core.pairs import import_pairs
+    from routermon.tui.cli import main
+
+    db = tmp_path / "calls.db"
+    if not db.exists():
+        import_pairs(DATE_FILE, db)
+    monkeypatch.setenv("ROUTERMON_CONFIG", str(tmp_path / "settings.toml"))
+    return CliRunner().invoke(main, ["--db", str(db), "thresholds", *args], catch_exceptions=False)
+
+
+def test_thresholds_apply_writes_the_guarantee_and_keeps_the_file_as_it_was(tmp_path, monkeypatch):
+    import json
+
+    config = tmp_path / "settings.toml"
+    config.write_text(SETTINGS_WITH_COMMENTS)
+    refused = _apply(tmp_path, monkeypatch, "--max-loss", "0.1", "--apply")
+    assert refused.exit_code == 2 and "Pass --yes" in refused.stderr
+    assert config.read_text() == SETTINGS_WITH_COMMENTS  # not a tty, not asked, nothing written
+    result = _apply(tmp_path, monkeypatch, "--max-loss", "0.1", "--apply", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["written"] and out["thresholds"] == {"date": 0.85}
+    assert "+date = 0.85" in result.stderr  # the diff is shown
+    text = config.read_text()
+    assert text.startswith(SETTINGS_WITH_COMMENTS)  # every line and comment kept
+    assert "date = 0.85 # loses at most 10.0 points against always-strong with 95% confidence" in text
+    assert load_settings().thresholds == {"date": 0.85}
+    again = _apply(tmp_path, monkeypatch, "--max-loss", "0.1", "--apply", "--yes")
+    assert again.exit_code == 0 and "nothing to write" in again.stderr
+
+
+def test_thresholds_apply_without_a_guarantee_writes_nothing(tmp_path, monkeypatch):
+    config = tmp_path / "settings.toml"
+    config.write_text(SETTINGS_WITH_COMMENTS)
+    result = _apply(tmp_path, monkeypatch, "--max-loss", "0.001", "--apply", "--yes")
+    assert result.exit_code == 2
+    assert "date: not applied: No threshold is guaranteed" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert config.read_text() == SETTINGS_WITH_COMMENTS
+
+
+def test_plan_thresholds_on_a_missing_file_and_a_broken_one(tmp_path):
+    from routermon.core.policy import plan_thresholds, write_settings
+
+    plan = plan_thresholds(tmp_path / "new" / "settings.toml", {"classify": 0.8})
+    assert plan.old_text == "" and plan.changes == {"classify": (None, 0.8)}
+    write_settings(plan)
+    written = tmp_path / "new" / "settings.toml"
+    assert (written.stat().st_mode & 0o777) == 0o600
+    assert "classify = 0.8" in written.read_text()
+    broken = tmp_path / "broken.toml"
+    broken.write_text("threshold = = 1\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        plan_thresholds(broken, {"classify": 0.8})
