@@ -190,6 +190,8 @@ class Pair(BaseModel):
     human_label: str | None = None  # records.HUMAN_LABELS
     field_agreement: dict[str, bool] | None = None  # structured answers: per field
     kind: str = "label"  # compare.AnswerKind: label | fields | text
+    audit_share: float | None = None  # audits: the share in force when the request was routed
+    ts: float | None = None  # when the cheap call was made
 
     @property
     def judged(self) -> bool:
@@ -778,6 +780,8 @@ def _pair_from_rows(rows: list[CallRow], label: HumanLabel | None = None) -> Pai
         human_label=label.label if label else None,
         field_agreement=fields,
         kind=kind,
+        audit_share=cheap.audit_share,
+        ts=cheap.ts,
     )
 
 

@@ -543,6 +543,25 @@ class LogReader:
         sql += " AND task = ?) ORDER BY tier, id" if task else ") ORDER BY tier, id"
         return [row_to_call(r) for r in self._query(sql, [*strong_roles, *([task] if task else [])])]
 
+    def cascade_outcomes(
+        self, task: str | None = None, since: float | None = None, until: float | None = None
+    ) -> tuple[int, int, int]:
+        """``(kept, escalated, failed)`` cascade requests in ``[since, until)``: answered by the first
+        tier, answered by a later tier, answered by none (shadow requests and imports apart)."""
+        where, params = _window(since, until, include_imports=False)
+        where += (" AND" if where else " WHERE") + " mode = 'cascade' AND final = 1"
+        if task:
+            where += " AND task = ?"
+            params.append(task)
+        kept, escalated = self._query(f"SELECT TOTAL(tier = 0), TOTAL(tier > 0) FROM calls{where}", params)[0]
+        where2, params2 = _window(since, until, include_imports=False)
+        where2 += (" AND" if where2 else " WHERE") + f" mode = 'cascade' AND {_REQUEST_SQL}"
+        if task:
+            where2 += " AND task = ?"
+            params2.append(task)
+        requests = self._query(f"SELECT COUNT(*) FROM calls{where2}", params2)[0][0]
+        return int(kept), int(escalated), max(0, int(requests) - int(kept) - int(escalated))
+
     def human_labels(self, task: str | None = None) -> dict[str, HumanLabel]:
         """The latest human label of every labelled request (optionally of one task's requests),
         by ``request_id``. A log older than the ``labels`` table has none."""
