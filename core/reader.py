@@ -543,6 +543,17 @@ class LogReader:
         sql += " AND task = ?) ORDER BY tier, id" if task else ") ORDER BY tier, id"
         return [row_to_call(r) for r in self._query(sql, [*strong_roles, *([task] if task else [])])]
 
+    def judge_spend(self, since: float | None = None, until: float | None = None) -> float:
+        """What judge calls cost in ``[since, until)``: the cost of measuring, apart from serving."""
+        sql, params = f"SELECT TOTAL(cost_usd) FROM calls WHERE mode = '{JUDGE_MODE}'", []
+        if since is not None:
+            sql += " AND ts >= ?"
+            params.append(since)
+        if until is not None:
+            sql += " AND ts < ?"
+            params.append(until)
+        return float(self._query(sql, params)[0][0])
+
     def cascade_outcomes(
         self, task: str | None = None, since: float | None = None, until: float | None = None
     ) -> tuple[int, int, int]:

@@ -52,6 +52,9 @@ COMMANDS = (
     ),
     CommandEntry("whatif", "cmd_whatif:whatif", "Project monthly cost and savings of the cascade."),
     CommandEntry(
+        "check", "cmd_check:check_command", "Exit 1 if the policy's loss bound or the budget is exceeded."
+    ),
+    CommandEntry(
         "stand-in",
         "cmd_stand_in:stand_in_command",
         "Serve the stand-in Messages API on loopback.",
@@ -89,7 +92,11 @@ class RoutermonGroup(click.Group):
         from routermon.core.errors import RoutermonError
 
         try:
-            return super().main(*args, **{**kwargs, "standalone_mode": False})
+            result = super().main(*args, **{**kwargs, "standalone_mode": False})
+            # Without standalone mode click returns ``ctx.exit(code)``'s code instead of exiting.
+            if isinstance(result, int) and not isinstance(result, bool):
+                sys.exit(result)
+            return result
         except RoutermonError as exc:
             click.echo(f"routermon: {exc}", err=True)
             sys.exit(2)
