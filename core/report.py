@@ -18,8 +18,11 @@ from pydantic import BaseModel
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
 from .formatting import DASH, count, json_text, pct, usd
+from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
 from .pairs import NoPairsError, load_pairs
+from .production import ProductionAccuracy, production_accuracy
 from .reader import LogReader
+from .watch import DEFAULT_WINDOW, CheckResult, check
 
 EXAMPLES_SHOWN = 10
 
@@ -64,6 +67,8 @@ class AuditReport(BaseModel):
     analysis: SweepResult | None
     sweep: list[SweepRow]  # condensed rows of ``analysis.rows``
     no_pairs: str | None  # why there is no analysis, and how to get one
+    production: ProductionAccuracy | None = None  # from the audits (cascade traffic only)
+    watch: CheckResult | None = None  # drift per task and the budget, as ``routermon check``
 
 
 def condensed_rows(result: SweepResult) -> list[SweepRow]:
@@ -112,6 +117,11 @@ def build_report(
     threshold: float | None = None,
     default_threshold: float = DEFAULT_THRESHOLD,
     clock: Clock | None = None,
+    max_loss: float = DEFAULT_MAX_LOSS,
+    confidence: float = DEFAULT_CONFIDENCE,
+    budget_usd: float | None = None,
+    drift_window: int = DEFAULT_WINDOW,
+    drift_days: float | None = None,
 ) -> AuditReport:
     """The audit of the log behind ``reader``; ``NoPairsError`` when it has neither traffic nor pairs."""
     traffic = _traffic(reader)
@@ -123,6 +133,8 @@ def build_report(
             max_escalation=max_escalation,
             threshold=threshold,
             default_threshold=default_threshold,
+            max_loss=max_loss,
+            confidence=confidence,
         )
     except NoPairsError as exc:
         if traffic.requests == 0 and not load_pairs(reader):
@@ -133,7 +145,21 @@ def build_report(
         result, missing = None, str(exc)
     else:
         missing = None
+    cascade = sum(reader.cascade_outcomes(task))
+    production = production_accuracy(reader, task) if cascade else None
+    watch = check(
+        reader,
+        max_loss=max_loss,
+        confidence=confidence,
+        budget_usd=budget_usd,
+        window=drift_window,
+        days=drift_days,
+        task=task,
+        clock=clock,
+    )
     return AuditReport(
+        production=production,
+        watch=watch,
         generated_at=(clock or SYSTEM_CLOCK).now(),
         db_path=str(reader.path),
         task=task,
@@ -407,6 +433,26 @@ def _disagreements_md(a: SweepResult) -> list[str]:
     return out + [""]
 
 
+def _production_md(report: AuditReport) -> list[str]:
+    if report.production is None and (
+        report.watch is None or (not report.watch.drift and not report.watch.budget)
+    ):
+        return []
+    out = ["## In production", ""]
+    if report.production is not None:
+        out += [md_text(report.production.message()), ""]
+    if report.watch is not None:
+        for d in report.watch.drift:
+            flag = "**Alert:** " if d.alert else ""
+            out.append(f"- {flag}{md_text(d.message())}")
+        if report.watch.budget is not None:
+            flag = "**Alert:** " if report.watch.budget.alert else ""
+            out.append(f"- {flag}{md_text(report.watch.budget.message())}")
+        if report.watch.drift or report.watch.budget:
+            out.append("")
+    return out
+
+
 def render_markdown(report: AuditReport) -> str:
     """The report as a Markdown document."""
     scope = f" for task {md_text(report.task)}" if report.task else ""
@@ -417,6 +463,7 @@ def render_markdown(report: AuditReport) -> str:
         "",
     ]
     out += _traffic_md(report.traffic)
+    out += _production_md(report)
     a = report.analysis
     if a is None:
         out += ["## Threshold analysis", "", md_text(report.no_pairs or ""), ""]

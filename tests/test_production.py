@@ -107,3 +107,19 @@ def test_no_audits_says_how_to_get_them(tmp_path):
     with LogReader(db) as reader:
         est = production_accuracy(reader)
     assert est.accuracy is None and "set audit_share" in est.message()
+
+
+def test_the_report_shows_accuracy_in_production_and_the_drift_check(tmp_path):
+    from routermon.core.report import build_report, render_markdown
+
+    db = tmp_path / "calls.db"
+    with CallLog(db) as log:
+        for n in range(400):
+            log.log_many(_request(n, 1000.0 + n, share=0.5, kept=True, right=n % 10 != 0, audited=n % 2 == 0))
+    with LogReader(db) as reader:
+        report = build_report(reader, max_loss=0.05)
+    text = render_markdown(report)
+    assert report.production is not None and report.production.audits == 200
+    # The audited half (even requests) holds all the wrong answers: 40 of 200.
+    assert "## In production" in text and "Accuracy in production: 80.0%" in text
+    assert "- **Alert:** classify: loss at most" in text  # one in ten kept answers wrong: over 5 points
