@@ -48,6 +48,7 @@ from .compare import (
 )
 from .errors import ImportFormatError, RoutermonError, UnknownModelError
 from .prices import PriceBook
+from .privacy import Keeper
 from .reader import IMPORT_MODE, LogReader
 from .records import HUMAN_LABELS, JUDGE_MODE, JUDGE_VERDICTS, CallRecord, CallRow, HumanLabel
 from .store import ExactInserter, add_labels
@@ -446,23 +447,27 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace(":", "\\:").replace("\0", "\\0")
 
 
-def _key_part(pair: ImportedPair) -> str:
+def _key_part(pair: ImportedPair, keeper: Keeper | None = None) -> str:
     # An id is escaped (no bare ``:`` left in it); a digest keeps its kind's bare ``:``, so an id
-    # spelled like a digest ("sha256:…") can never meet a pair keyed by its input's digest.
+    # spelled like a digest ("sha256:…") can never meet a pair keyed by its input's digest. When
+    # inputs are not stored, an input's digest is keyed (``privacy.py``): no plain sha256 of it
+    # reaches the log, not even inside a request id.
+    if pair.id is None and pair.input is not None and keeper is not None and keeper.store_inputs == "none":
+        return "hmac:" + keeper.input_digest(pair.input)
     return _escaped(pair.id) if pair.id is not None else pair.key
 
 
-def request_id_for(pair: ImportedPair) -> str:
+def request_id_for(pair: ImportedPair, keeper: Keeper | None = None) -> str:
     """A request id that is the same every time this pair is imported, and differs for any other
     pair (the parts are escaped before they are joined; plain names hash as in earlier versions)."""
-    return "imp_" + sha256_text(f"{_escaped(pair.task)}\0{_key_part(pair)}")[:16]
+    return "imp_" + sha256_text(f"{_escaped(pair.task)}\0{_key_part(pair, keeper)}")[:16]
 
 
-def dedup_key_for(pair: ImportedPair, role: str) -> str:
+def dedup_key_for(pair: ImportedPair, role: str, keeper: Keeper | None = None) -> str:
     """``import:{task}:{key}:{role}``, with the task and id escaped so the key is injective (for
     names without ``\\``, ``:`` or NUL it is the key earlier versions wrote, so re-imports still
     deduplicate)."""
-    return f"import:{_escaped(pair.task)}:{_key_part(pair)}:{role}"
+    return f"import:{_escaped(pair.task)}:{_key_part(pair, keeper)}:{role}"
 
 
 def _reference_text(reference: Any) -> str | None:
@@ -493,6 +498,7 @@ def pair_records(
     unpriced: set[str],
     store_inputs: str = "preview",
     preview_chars: int = 80,
+    keeper: Keeper | None = None,
 ) -> tuple[CallRecord, ...]:
     """The call-log rows of one imported pair: cheap, then shadow, then its judge's verdict if it has one."""
     reference = _reference_text(pair.reference)
@@ -509,11 +515,13 @@ def pair_records(
     )
     common = {
         "ts": ts,
-        "request_id": request_id_for(pair),
+        "request_id": request_id_for(pair, keeper),
         "task": pair.task,
         "mode": IMPORT_MODE,
         "source": IMPORT_SOURCE,
-        "input_sha256": sha256_text(pair.input) if pair.input is not None else "",
+        "input_sha256": (keeper.input_digest(pair.input) if keeper else sha256_text(pair.input))
+        if pair.input is not None
+        else "",
         "input_preview": _preview(pair.input, store_inputs, preview_chars),
         "reference": reference,
     }
@@ -539,7 +547,7 @@ def pair_records(
                 error_type=NO_ANSWER if side.answer is None else None,
                 final=side.answer is not None,
                 correct=correct,
-                dedup_key=dedup_key_for(pair, role),
+                dedup_key=dedup_key_for(pair, role, keeper),
             )
         )
     if pair.judge is not None:
@@ -563,7 +571,7 @@ def pair_records(
                     {"verdict": judge.verdict, "cheap_first": judge.cheap_first}, sort_keys=True
                 ),
                 final=True,
-                dedup_key=dedup_key_for(pair, JUDGE_MODE),
+                dedup_key=dedup_key_for(pair, JUDGE_MODE, keeper),
             )
         )
     return tuple(records)
@@ -616,6 +624,7 @@ def import_pairs(
     ts = (clock or SYSTEM_CLOCK).now()
     unpriced: set[str] = set()
     imported = rows_written = handled = labels_written = 0
+    keeper = Keeper.for_log(db_path, store_inputs)
     with ExactInserter(db_path, waiting=waiting) as inserter:
         chunk: list[tuple] = []
         chunk_pairs = 0
@@ -648,6 +657,7 @@ def import_pairs(
                 unpriced=unpriced,
                 store_inputs=store_inputs,
                 preview_chars=preview_chars,
+                keeper=keeper,
             )
             chunk += [r.as_row() for r in records]
             chunk_pairs += 1

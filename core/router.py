@@ -37,6 +37,7 @@ from .compare import correct_against_reference, loads_answer
 from .errors import ConfigError, DegradedAnswerError, RouteFailedError
 from .models import ModelTable
 from .prices import PriceBook
+from .privacy import Keeper
 from .records import CALL_COLUMNS, MODES, RouteResult
 from .requests import TierRequest, resolve
 from .store import CallLog
@@ -47,6 +48,7 @@ from .text import sha256_text, valid_utf8
 _ID_RNG = random.Random()
 os.register_at_fork(after_in_child=_ID_RNG.seed)
 STORE_INPUTS = ("full", "preview", "none")
+STORE_ANSWERS = ("full", "none")
 ON_DEGRADED = ("return", "raise")
 # The order Router._row writes its tuple in; it must be the writer's column order.
 _ROW_ORDER = (
@@ -135,7 +137,10 @@ class Router:
         client: an ``anthropic.AsyncAnthropic``; default: the real API (needs ``ANTHROPIC_API_KEY``).
         log: a ``CallLog``, a database path (the router opens and closes it), or ``None``.
         prices: a ``PriceBook`` (settings overrides live there).
-        store_inputs: ``"full"``, ``"preview"`` (first ``preview_chars``) or ``"none"``.
+        store_inputs: ``"full"``, ``"preview"`` (first ``preview_chars``) or ``"none"`` (nothing
+            of the input, and its digest keyed with the log's secret: ``privacy.py``).
+        store_answers: ``"full"``, or ``"none"``: free-text and structured answers are logged as
+            keyed digests (``privacy.py``); labels are logged as they are.
         clock: where timestamps and latencies come from (a ``VirtualClock`` in simulations).
         seed: makes audit sampling and request ids reproducible.
         source: written to each row (``live``, ``simulate``, ``shadow-run``...).
@@ -160,6 +165,7 @@ class Router:
         prices: PriceBook | None = None,
         store_inputs: str = "preview",
         preview_chars: int = 80,
+        store_answers: str = "full",
         clock: Clock | None = None,
         seed: int | None = None,
         source: str = "live",
@@ -204,9 +210,14 @@ class Router:
             raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
         if store_inputs not in STORE_INPUTS:
             raise ConfigError(f"store_inputs must be one of {', '.join(STORE_INPUTS)}; got {store_inputs!r}.")
+        if store_answers not in STORE_ANSWERS:
+            raise ConfigError(
+                f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}."
+            )
         self.mode = mode
         self.audit_share = audit_share
         self.store_inputs = store_inputs
+        self.store_answers = store_answers
         self.preview_chars = preview_chars
         self.clock = clock or SYSTEM_CLOCK
         self.source = source
@@ -222,6 +233,10 @@ class Router:
         self.client = client
         self._owns_log = not isinstance(log, CallLog) and log is not None
         self.log: CallLog | None = CallLog(log) if self._owns_log else log  # type: ignore[arg-type]
+        # What the log keeps of inputs and answers; the key (when needed) sits beside the log.
+        self.keeper = Keeper.for_log(
+            self.log.path if self.log is not None else None, store_inputs, store_answers
+        )
         self._task_cache: dict[Any, TaskSpec] = {}
         # Building a schema costs ~0.2 ms; it never changes for a spec and tier, so build it once
         # (keyed by id: hashing a spec costs too).
@@ -436,8 +451,9 @@ class Router:
     ) -> None:
         call = await self._in_lane(self._call(spec, text, digest, role="audit", tier=len(self.tiers) - 1))
         if self.log is not None:
+            stored = self.keeper.input_digest(text, digest)
             row = self._row(
-                spec, self._preview(text), digest, request_id, "cascade", call, False, False, reference
+                spec, self._preview(text), stored, request_id, "cascade", call, False, False, reference
             )
             self.log.log_rows((row,))
 
@@ -493,7 +509,8 @@ class Router:
                     error_type, error_detail, reason = "invalid_output", str(exc)[:200], "invalid_output"
                 else:
                     ok = True
-                    answer_json = _answer_json(answer)
+                    kept = answer if self.store_answers == "full" else self.keeper.answer(answer, spec.kind)
+                    answer_json = _answer_json(kept)
         # CallOutcome's fields, in one dict: RouteResult validates them once, with the result.
         fields = {
             "model": model,
@@ -559,10 +576,11 @@ class Router:
         if self.log is None or not calls:
             return
         preview = self._preview(text)
+        stored = self.keeper.input_digest(text, digest)
         self.log.log_rows(
             [
                 self._row(
-                    spec, preview, digest, request_id, mode, call, escalated[i], i == final_index, reference
+                    spec, preview, stored, request_id, mode, call, escalated[i], i == final_index, reference
                 )
                 for i, call in enumerate(calls)
             ]

@@ -4,7 +4,8 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
 
     db = "/var/lib/routermon/calls.db"
     threshold = 0.7
-    store_inputs = "preview"          # full | preview | none
+    store_inputs = "preview"          # full | preview | none (see core/privacy.py)
+    store_answers = "full"            # full | none: summaries and extractions as keyed digests
     audit_share = 0.02
 
     [thresholds]                      # the routing policy per task (the cheap tier's threshold);
@@ -86,6 +87,7 @@ class Settings(BaseSettings):
     strong_model: str | None = None
     threshold: float = Field(0.7, ge=0.0, le=1.0)
     store_inputs: Literal["full", "preview", "none"] = "preview"
+    store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
     preview_chars: int = Field(80, ge=0)
     audit_share: float = Field(0.0, ge=0.0, le=1.0)
     # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN

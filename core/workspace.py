@@ -85,6 +85,10 @@ class Workspace:
         return self.settings.store_inputs
 
     @property
+    def store_answers(self) -> str:
+        return self.settings.store_answers
+
+    @property
     def preview_chars(self) -> int:
         return self.settings.preview_chars
 
@@ -168,6 +172,7 @@ class Workspace:
             log=self.db_path,
             prices=self.prices,
             store_inputs=self.store_inputs,
+            store_answers=self.store_answers,
             preview_chars=self.preview_chars,
             source=source,
             request_prefix=request_prefix,
