@@ -456,6 +456,11 @@ def request_id_for(pair: ImportedPair) -> str:
     return "imp_" + sha256_text(f"{_escaped(pair.task)}\0{_key_part(pair)}")[:16]
 
 
+def imported_request_id(task: str, pair_id: str) -> str:
+    """The request id ``routermon import`` gave the pair with this ``task`` and ``id``."""
+    return "imp_" + sha256_text(f"{_escaped(task)}\0{_escaped(pair_id)}")[:16]
+
+
 def dedup_key_for(pair: ImportedPair, role: str) -> str:
     """``import:{task}:{key}:{role}``, with the task and id escaped so the key is injective (for
     names without ``\\``, ``:`` or NUL it is the key earlier versions wrote, so re-imports still

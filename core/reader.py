@@ -558,6 +558,36 @@ class LogReader:
             )
         return labels
 
+    def paired_requests(self, request_ids: Iterable[str], strong_roles: Sequence[str]) -> dict[str, bool]:
+        """For each of ``request_ids`` the log knows, whether it is a paired outcome (it has a row in
+        one of ``strong_roles``); unknown ids are left out (asked in chunks of 500)."""
+        ids = list(dict.fromkeys(request_ids))
+        roles = ", ".join("?" for _ in strong_roles)
+        found: dict[str, bool] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            sql = (
+                f"SELECT request_id, MAX(role IN ({roles})) FROM calls"
+                f" WHERE request_id IN ({marks}) GROUP BY request_id"
+            )
+            found.update((r, bool(p)) for r, p in self._query(sql, [*strong_roles, *chunk]))
+        return found
+
+    def labels_by_labeller(self, request_ids: Iterable[str]) -> dict[tuple[str, str], str]:
+        """The latest label of each (request, labeller) among ``request_ids`` (asked in chunks of 500)."""
+        ids = list(dict.fromkeys(request_ids))
+        latest: dict[tuple[str, str], str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = (
+                "SELECT request_id, labeller, label FROM labels"
+                f" WHERE request_id IN ({', '.join('?' for _ in chunk)}) ORDER BY ts, id"
+            )
+            for request_id, labeller, label in self._query(sql, chunk):
+                latest[(request_id, labeller)] = label
+        return latest
+
     def existing_dedup_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` some row already carries as its ``dedup_key`` (asked in chunks of 500)."""
         keys = list(keys)

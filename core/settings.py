@@ -6,6 +6,7 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
     threshold = 0.7
     store_inputs = "preview"          # full | preview | none
     audit_share = 0.02
+    labeller = "alice"                # who labels pairs on the Review screen (default: $USER)
 
     [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
     input_mtok = 1.0
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
     store_inputs: Literal["full", "preview", "none"] = "preview"
     preview_chars: int = Field(80, ge=0)
     audit_share: float = Field(0.0, ge=0.0, le=1.0)
+    labeller: str | None = None  # who a human label is from (default: the OS user)
     # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
     # makes every cost unknown).
     prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
