@@ -251,11 +251,12 @@ def import_labels(
 # -- the review queue ------------------------------------------------------------------------------
 
 # Why a pair is in the queue, in the order the queue takes them.
-REVIEW_REASONS: tuple[str, ...] = ("disagree", "judge_unsure", "confidently_wrong")
+REVIEW_REASONS: tuple[str, ...] = ("disagree", "unjudged", "judge_unsure", "confidently_wrong")
 REASON_TEXT = {
-    "disagree": "cheap and strong disagree",
-    "judge_unsure": "the judge is unsure",
-    "confidently_wrong": "the cheap model is confident and wrong",
+    "disagree": "the answers disagree",
+    "unjudged": "free text nobody judged",
+    "judge_unsure": "judge unsure",
+    "confidently_wrong": "cheap confident and wrong",
 }
 JUDGE_UNSURE_BELOW = 0.7  # a judge verdict under this confidence is worth a person's look
 QUEUE_LIMIT = 500  # a person reviews dozens, not thousands
@@ -269,7 +270,7 @@ class ReviewItem(BaseModel):
 
     @property
     def why(self) -> str:
-        """The reasons as words: "cheap and strong disagree; the judge is unsure (0.55)"."""
+        """The reasons as words: "the answers disagree; judge unsure (0.55)"."""
         parts = []
         for reason in self.reasons:
             text = REASON_TEXT[reason]
@@ -286,19 +287,27 @@ def review_reasons(
     if pair.correct_source == "failure":
         return []
     reasons = []
-    # Free text never matches word for word: there the judge stands in for the comparison, so a
-    # text pair disagrees when nobody judged it yet or the judge found the strong answer better.
+    # Free text never matches word for word: there the judge stands in for the comparison (the
+    # pair disagrees when it found the strong answer better), and a pair it never saw needs a person.
     if pair.kind == "text":
-        disagree = pair.judge_verdict in (None, "strong_better")
+        disagree = pair.judge_verdict == "strong_better"
     else:
         disagree = not pair.agree
     if disagree:
         reasons.append("disagree")
+    if not pair.judged:
+        reasons.append("unjudged")
     if pair.judge_verdict is not None and (
         pair.judge_confidence is None or pair.judge_confidence < judge_unsure_below
     ):
         reasons.append("judge_unsure")
-    if pair.confidence is not None and pair.confidence >= threshold and not pair.cheap_correct:
+    # Wrong only where something says so: an unjudged pair's correctness is unknown.
+    if (
+        pair.judged
+        and pair.confidence is not None
+        and pair.confidence >= threshold
+        and not pair.cheap_correct
+    ):
         reasons.append("confidently_wrong")
     return reasons
 
@@ -312,10 +321,10 @@ def review_queue(
 ) -> list[ReviewItem]:
     """The unlabelled pairs worth a human look, most useful first, at most ``limit``.
 
-    Order: by the strongest reason (a disagreement, then an unsure judge, then a confident wrong
-    cheap answer), pairs with more reasons first; then disagreements and confident mistakes by
-    the cheap confidence, highest first (a confident cheap answer is one the cascade keeps), an
-    unsure judge by its confidence, lowest first; then the log's order.
+    Order: by the strongest reason (a disagreement, then free text nobody judged, then an unsure
+    judge, then a confident wrong cheap answer), pairs with more reasons first; then by the cheap
+    confidence, highest first (a confident cheap answer is one the cascade keeps), except an
+    unsure judge: by its confidence, lowest first; then the log's order.
     """
     ranked = []
     for position, pair in enumerate(pairs):
@@ -335,6 +344,25 @@ def review_queue(
     return [item for _key, item in ranked[:limit]]
 
 
-def load_review_queue(reader: LogReader, *, threshold: float, task: str | None = None) -> list[ReviewItem]:
-    """The review queue over the log's pairs (free text not yet judged included)."""
-    return review_queue(load_pairs(reader, task, unjudged=True), threshold=threshold)
+class ReviewQueue(BaseModel):
+    """The review queue read from the log, and what it was chosen from."""
+
+    items: list[ReviewItem]
+    pairs: int  # paired outcomes in the log (of the task)
+    labelled: int  # of them, labelled already
+    worth_a_look: int  # unlabelled pairs with a reason (``items`` holds at most QUEUE_LIMIT)
+
+
+def load_review_queue(
+    reader: LogReader, *, threshold: float, task: str | None = None, limit: int = QUEUE_LIMIT
+) -> ReviewQueue:
+    """The review queue over the log's pairs (free text not yet judged included). It reads every
+    pair once (as the Thresholds screen does) and keeps the ``limit`` most useful."""
+    pairs = load_pairs(reader, task, unjudged=True)
+    everything = review_queue(pairs, threshold=threshold, limit=len(pairs))
+    return ReviewQueue(
+        items=everything[:limit],
+        pairs=len(pairs),
+        labelled=sum(p.human_label is not None for p in pairs),
+        worth_a_look=len(everything),
+    )

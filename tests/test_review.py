@@ -160,7 +160,9 @@ def test_review_queue_order_and_exclusions():
         "confidently-wrong",
     ]
     assert queue[0].reasons == ["disagree", "confidently_wrong"]
-    assert queue[4].why == "the judge is unsure (0.30)"
+    assert queue[3].reasons == ["unjudged"]  # not "confidently wrong": nobody knows yet
+    assert queue[4].why == "judge unsure (0.30)"
+    assert queue[0].why == "the answers disagree; cheap confident and wrong"
     assert len(review_queue(pairs, threshold=0.7, limit=2)) == 2
 
 
@@ -168,11 +170,13 @@ def test_review_queue_from_the_log_leaves_labelled_pairs_out(tmp_path):
     db = build_review_log(tmp_path / "calls.db", pairs=30)
     with LogReader(db) as reader:
         queue = load_review_queue(reader, threshold=0.7)
-    first = queue[0].pair.request_id
+    assert (queue.pairs, queue.labelled, queue.worth_a_look) == (30, 0, len(queue.items))
+    first = queue.items[0].pair.request_id
     label_pair(db, first, "cheap", labeller="alice")
     with LogReader(db) as reader:
-        again = load_review_queue(reader, threshold=0.7)
-    assert [i.pair.request_id for i in again] == [i.pair.request_id for i in queue[1:]]
+        again = load_review_queue(reader, threshold=0.7, limit=5)
+    assert [i.pair.request_id for i in again.items] == [i.pair.request_id for i in queue.items[1:6]]
+    assert (again.labelled, again.worth_a_look) == (1, queue.worth_a_look - 1)
 
 
 # -- the judge against people, and the prediction-powered estimate ----------------------------------
