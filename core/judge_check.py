@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from .analysis import wilson_interval
 from .formatting import count, pct, plural
@@ -90,6 +90,7 @@ class JudgeCheck(BaseModel):
     ppi_low: float | None
     ppi_high: float | None
 
+    @computed_field
     @property
     def footing(self) -> str:
         """What the estimate rests on: "judge on 200 pairs, corrected by 31 human labels"."""
@@ -97,22 +98,22 @@ class JudgeCheck(BaseModel):
 
     @property
     def agreement_text(self) -> str:
-        """ "judge agrees with people on 87.1% of 31 (71.1%–94.9%), kappa 0.68"."""
+        """The judge and people on "cheap right": "87.1% agree of 31 (71.1%–94.9%), kappa 0.68"."""
         if self.agreement is None:
             return "no pair has both a judge verdict and a human label yet"
         kappa = "kappa —" if self.kappa is None else f"kappa {self.kappa:.2f}"
         return (
-            f"judge agrees with people on {pct(self.agreement)} of {count(self.labelled)}"
+            f"{pct(self.agreement)} agree of {count(self.labelled)}"
             f" ({pct(self.agreement_low)}–{pct(self.agreement_high)}), {kappa}"
         )
 
     @property
     def estimate_text(self) -> str:
-        """ "cheap accuracy 88.0% (95%: 80.2%–95.8%; judge alone 91.5%)", or why there is none."""
+        """ "cheap accuracy 88.0% (95% 80.2%–95.8%; judge alone 91.5%)", or why there is none."""
         if self.ppi_accuracy is None:
             return f"cheap accuracy needs {MIN_LABELS} human labels on judged pairs at least"
         return (
-            f"cheap accuracy {pct(self.ppi_accuracy)} (95%: {pct(self.ppi_low)}–{pct(self.ppi_high)};"
+            f"cheap accuracy {pct(self.ppi_accuracy)} (95% {pct(self.ppi_low)}–{pct(self.ppi_high)};"
             f" judge alone {pct(self.judge_accuracy)})"
         )
 

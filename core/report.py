@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
 from .formatting import DASH, count, json_text, pct, usd
+from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
 from .reader import LogReader
 
@@ -64,6 +65,7 @@ class AuditReport(BaseModel):
     analysis: SweepResult | None
     sweep: list[SweepRow]  # condensed rows of ``analysis.rows``
     no_pairs: str | None  # why there is no analysis, and how to get one
+    judge_checks: list[JudgeCheck] = []  # the judge against human labels, per task (and overall)
 
 
 def condensed_rows(result: SweepResult) -> list[SweepRow]:
@@ -133,6 +135,9 @@ def build_report(
         result, missing = None, str(exc)
     else:
         missing = None
+    # Only pairs with a judge verdict and a human label count; a second read of the pairs, kept
+    # apart from the sweep so the sweep stays one pure function.
+    checks = judge_checks(load_pairs(reader, task)) if result is not None else []
     return AuditReport(
         generated_at=(clock or SYSTEM_CLOCK).now(),
         db_path=str(reader.path),
@@ -141,6 +146,7 @@ def build_report(
         analysis=result,
         sweep=condensed_rows(result) if result else [],
         no_pairs=missing,
+        judge_checks=checks,
     )
 
 
@@ -382,6 +388,27 @@ def _disagreements_md(a: SweepResult) -> list[str]:
     return out + [""]
 
 
+def _judge_md(checks: list[JudgeCheck]) -> list[str]:
+    if not checks:
+        return []
+    out = [
+        "## The judge against people",
+        "",
+        "Where a pair has both a judge verdict and a human label: how often they agree on whether the "
+        "cheap answer is right (95% Wilson interval; Cohen's kappa on the same yes/no), and the cheap "
+        "accuracy from the judge on every judged pair corrected by the labelled ones "
+        "(prediction-powered inference, 95% interval).",
+        "",
+    ]
+    for check in checks:
+        scope = md_text(check.task) if check.task is not None else "all tasks"
+        out.append(
+            f"- **{scope}**: judge and people {md_text(check.agreement_text)}; {md_text(check.estimate_text)}"
+            f" — {md_text(check.footing)}."
+        )
+    return out + [""]
+
+
 def render_markdown(report: AuditReport) -> str:
     """The report as a Markdown document."""
     scope = f" for task {md_text(report.task)}" if report.task else ""
@@ -407,6 +434,7 @@ def render_markdown(report: AuditReport) -> str:
     out += _calibration_md(a)
     out += _per_task_md(a)
     out += _disagreements_md(a)
+    out += _judge_md(report.judge_checks)
     out += ["## What these figures assume", ""]
     out += [f"- {md_text(note)}" for note in a.notes]
     return "\n".join(out).rstrip() + "\n"

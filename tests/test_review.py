@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -234,3 +235,30 @@ def test_judge_checks_per_task_and_overall(tmp_path):
         checks = judge_checks(load_pairs(reader))
     assert [c.task for c in checks] == ["classify", "summarize", None]
     assert checks[-1].labelled == 3 and checks[0].ppi_accuracy is None  # one label: no interval
+
+
+# -- in the report ----------------------------------------------------------------------------------
+
+
+def test_report_shows_the_judge_against_people(tmp_path):
+    from routermon.core.report import build_report, render_json, render_markdown
+
+    db = build_review_log(tmp_path / "calls.db", pairs=30)
+    with LogReader(db) as reader:
+        plain = build_report(reader, clock=fixed_clock())
+    assert plain.judge_checks == [] and "judge against people" not in render_markdown(plain)
+    for request_id, label in (("req_0002", "cheap"), ("req_0005", "strong"), ("req_0008", "both")):
+        label_pair(db, request_id, label, labeller="alice")
+    with LogReader(db) as reader:
+        report = build_report(reader, clock=fixed_clock())
+        expected = judge_check(load_pairs(reader), "summarize")
+    (check,) = report.judge_checks
+    assert check == expected and (check.task, check.judged, check.labelled) == ("summarize", 10, 3)
+    text = render_markdown(report)
+    assert "## The judge against people" in text
+    line = next(x for x in text.splitlines() if x.startswith("- **summarize**"))
+    assert f"{check.agreement * 100:.1f}% agree of 3" in line
+    assert "judge on 10 pairs, corrected by 3 human labels" in line
+    data = json.loads(render_json(report))
+    assert data["judge_checks"][0]["footing"] == "judge on 10 pairs, corrected by 3 human labels"
+    assert data["judge_checks"][0]["ppi_accuracy"] == pytest.approx(check.ppi_accuracy)

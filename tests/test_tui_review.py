@@ -88,3 +88,25 @@ async def test_c_stores_a_label_and_moves_on(review_log):
         with LogReader(review_log) as reader:
             assert reader.human_labels()[first].label == "strong"
             assert len(reader.human_labels()) == 1
+
+
+async def test_thresholds_screen_shows_the_judge_against_people(review_log):
+    """With labelled judged pairs, the Thresholds screen says how far the judge agrees with people
+    and the corrected cheap accuracy, and what it rests on; without, the line is hidden."""
+    from routermon.core.review import label_pair
+
+    async with make_app(review_log).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert not pilot.app.screen.query_one("#judge-check").display
+    for request_id, label in (("req_0002", "cheap"), ("req_0005", "strong"), ("req_0008", "neither")):
+        label_pair(review_log, request_id, label, labeller="alice")
+    async with make_app(review_log).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        line = pilot.app.screen.query_one("#judge-check")
+        text = str(line.render())
+        assert line.display and text.startswith("Judge vs people: ")
+        assert "agree of 3" in text and "judge on 20 pairs, corrected by 3 human labels" in text
