@@ -801,3 +801,24 @@ def load_pairs(reader: LogReader, task: str | None = None, *, unjudged: bool = F
     ordered = sorted(groups.values(), key=lambda rows: min(r.id for r in rows))
     pairs = (_pair_from_rows(rows, labels.get(rows[0].request_id)) for rows in ordered)
     return [pair for pair in pairs if pair is not None and (unjudged or pair.judged)]
+
+
+def iter_pairs(
+    reader: LogReader, task: str | None = None, *, unjudged: bool = False, page: int = 500
+) -> Iterator[Pair]:
+    """The pairs of ``load_pairs``, in request id order, read ``page`` requests at a time (memory
+    bounded by a page, for a pass that keeps only a few of them, such as the review queue)."""
+    labels = reader.human_labels(task)
+    after = ""
+    while True:
+        rows = reader.pair_rows_page(PAIR_ROLES, task, after=after, limit=page)
+        if not rows:
+            return
+        groups: dict[str, list[CallRow]] = {}
+        for row in rows:
+            groups.setdefault(row.request_id, []).append(row)
+        for request_id in sorted(groups):
+            pair = _pair_from_rows(groups[request_id], labels.get(request_id))
+            if pair is not None and (unjudged or pair.judged):
+                yield pair
+        after = max(groups)

@@ -543,6 +543,28 @@ class LogReader:
         sql += " AND task = ?) ORDER BY tier, id" if task else ") ORDER BY tier, id"
         return [row_to_call(r) for r in self._query(sql, [*strong_roles, *([task] if task else [])])]
 
+    def pair_rows_page(
+        self, strong_roles: Sequence[str], task: str | None = None, *, after: str = "", limit: int = 500
+    ) -> list[CallRow]:
+        """One page of ``pair_rows``: every call of the next ``limit`` paired requests whose id sorts
+        after ``after`` (in request id order; page on with the last request id seen), in tier then
+        id order. Walks the request index, so reading every page reads each row once."""
+        roles = ", ".join("?" for _ in strong_roles)
+        scope = " AND task = ?" if task else ""
+        ids = [
+            r[0]
+            for r in self._query(
+                f"SELECT DISTINCT request_id FROM calls WHERE request_id > ? AND role IN ({roles}){scope}"
+                " ORDER BY request_id LIMIT ?",
+                [after, *strong_roles, *([task] if task else []), limit],
+            )
+        ]
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        sql = f"{_SELECT} WHERE request_id IN ({marks}) ORDER BY tier, id"
+        return [row_to_call(r) for r in self._query(sql, ids)]
+
     def human_labels(self, task: str | None = None) -> dict[str, HumanLabel]:
         """The latest human label of every labelled request (optionally of one task's requests),
         by ``request_id``. A log older than the ``labels`` table has none."""

@@ -19,8 +19,11 @@
 from __future__ import annotations
 
 import getpass
+import heapq
 import json
 import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -37,7 +40,7 @@ from .pairs import (
     _open_pairs_file,
     imported_request_id,
     iter_lines,
-    load_pairs,
+    iter_pairs,
 )
 from .reader import LogReader
 from .records import HUMAN_LABELS, HumanLabel
@@ -312,36 +315,49 @@ def review_reasons(
     return reasons
 
 
-def review_queue(
-    pairs: list[Pair],
-    *,
-    threshold: float,
-    judge_unsure_below: float = JUDGE_UNSURE_BELOW,
-    limit: int = QUEUE_LIMIT,
-) -> list[ReviewItem]:
-    """The unlabelled pairs worth a human look, most useful first, at most ``limit``.
-
-    Order: by the strongest reason (a disagreement, then free text nobody judged, then an unsure
-    judge, then a confident wrong cheap answer), pairs with more reasons first; then by the cheap
-    confidence, highest first (a confident cheap answer is one the cascade keeps), except an
-    unsure judge: by its confidence, lowest first; then the log's order.
-    """
-    ranked = []
+def _ranked(
+    pairs: Iterable[Pair], *, threshold: float, judge_unsure_below: float, tally: Counter | None = None
+) -> Iterator[tuple[tuple, ReviewItem]]:
+    """Each unlabelled pair worth a look with its sort key (``review_queue``); ``tally`` counts
+    the pairs seen, labelled and worth a look."""
+    tally = Counter() if tally is None else tally
     for position, pair in enumerate(pairs):
+        tally["pairs"] += 1
         if pair.human_label is not None:
+            tally["labelled"] += 1
             continue
         reasons = review_reasons(pair, threshold=threshold, judge_unsure_below=judge_unsure_below)
         if not reasons:
             continue
+        tally["worth_a_look"] += 1
         first = reasons[0]
         if first == "judge_unsure":
             within = pair.judge_confidence if pair.judge_confidence is not None else 0.0
         else:
             within = -(pair.confidence if pair.confidence is not None else 0.0)
-        key = (REVIEW_REASONS.index(first), -len(reasons), within, position)
-        ranked.append((key, ReviewItem(pair=pair, reasons=reasons)))
-    ranked.sort(key=lambda item: item[0])
-    return [item for _key, item in ranked[:limit]]
+        yield (
+            (REVIEW_REASONS.index(first), -len(reasons), within, position),
+            ReviewItem(pair=pair, reasons=reasons),
+        )
+
+
+def review_queue(
+    pairs: Iterable[Pair],
+    *,
+    threshold: float,
+    judge_unsure_below: float = JUDGE_UNSURE_BELOW,
+    limit: int = QUEUE_LIMIT,
+) -> list[ReviewItem]:
+    """The unlabelled pairs worth a human look, most useful first, at most ``limit`` (memory: the
+    ``limit`` best so far, whatever the number of pairs).
+
+    Order: by the strongest reason (a disagreement, then free text nobody judged, then an unsure
+    judge, then a confident wrong cheap answer), pairs with more reasons first; then by the cheap
+    confidence, highest first (a confident cheap answer is one the cascade keeps), except an
+    unsure judge: by its confidence, lowest first; then the order of ``pairs``.
+    """
+    ranked = _ranked(pairs, threshold=threshold, judge_unsure_below=judge_unsure_below)
+    return [item for _key, item in heapq.nsmallest(limit, ranked, key=lambda entry: entry[0])]
 
 
 class ReviewQueue(BaseModel):
@@ -356,13 +372,16 @@ class ReviewQueue(BaseModel):
 def load_review_queue(
     reader: LogReader, *, threshold: float, task: str | None = None, limit: int = QUEUE_LIMIT
 ) -> ReviewQueue:
-    """The review queue over the log's pairs (free text not yet judged included). It reads every
-    pair once (as the Thresholds screen does) and keeps the ``limit`` most useful."""
-    pairs = load_pairs(reader, task, unjudged=True)
-    everything = review_queue(pairs, threshold=threshold, limit=len(pairs))
+    """The review queue over the log's pairs (free text not yet judged included): every pair is
+    read once, a page at a time, and only the ``limit`` most useful are kept."""
+    tally: Counter = Counter()
+    ranked = _ranked(
+        iter_pairs(reader, task, unjudged=True),
+        threshold=threshold,
+        judge_unsure_below=JUDGE_UNSURE_BELOW,
+        tally=tally,
+    )
+    items = [item for _key, item in heapq.nsmallest(limit, ranked, key=lambda entry: entry[0])]
     return ReviewQueue(
-        items=everything[:limit],
-        pairs=len(pairs),
-        labelled=sum(p.human_label is not None for p in pairs),
-        worth_a_look=len(everything),
+        items=items, pairs=tally["pairs"], labelled=tally["labelled"], worth_a_look=tally["worth_a_look"]
     )

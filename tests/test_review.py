@@ -12,7 +12,7 @@ from tui_helpers import CHEAP, FIXED_NOW, STRONG, fixed_clock
 
 from routermon.core.analysis import analyse
 from routermon.core.judge_check import cohens_kappa, judge_check, judge_checks, ppi_mean
-from routermon.core.pairs import Pair, import_pairs, load_pairs
+from routermon.core.pairs import Pair, import_pairs, iter_pairs, load_pairs
 from routermon.core.reader import LogReader
 from routermon.core.records import CallRecord
 from routermon.core.review import (
@@ -165,6 +165,15 @@ def test_review_queue_order_and_exclusions():
     assert queue[4].why == "judge unsure (0.30)"
     assert queue[0].why == "the answers disagree; cheap confident and wrong"
     assert len(review_queue(pairs, threshold=0.7, limit=2)) == 2
+
+
+def test_iter_pairs_pages_through_the_same_pairs_as_load_pairs(tmp_path):
+    db = build_review_log(tmp_path / "calls.db", pairs=23)
+    label_pair(db, "req_0004", "neither", labeller="alice")
+    with LogReader(db) as reader:
+        for task in (None, "summarize"):
+            whole = sorted(load_pairs(reader, task, unjudged=True), key=lambda p: p.request_id)
+            assert list(iter_pairs(reader, task, unjudged=True, page=4)) == whole
 
 
 def test_review_queue_from_the_log_leaves_labelled_pairs_out(tmp_path):
