@@ -453,12 +453,17 @@ def _key_part(pair: ImportedPair) -> str:
 def request_id_for(pair: ImportedPair) -> str:
     """A request id that is the same every time this pair is imported, and differs for any other
     pair (the parts are escaped before they are joined; plain names hash as in earlier versions)."""
-    return "imp_" + sha256_text(f"{_escaped(pair.task)}\0{_key_part(pair)}")[:16]
+    return _request_id(pair.task, _key_part(pair))
 
 
 def imported_request_id(task: str, pair_id: str) -> str:
-    """The request id ``routermon import`` gave the pair with this ``task`` and ``id``."""
-    return "imp_" + sha256_text(f"{_escaped(task)}\0{_escaped(pair_id)}")[:16]
+    """The request id ``routermon import`` gave the pair with this ``task`` and ``id`` (what
+    ``routermon import-labels`` looks a pair up by)."""
+    return _request_id(task, _escaped(pair_id))
+
+
+def _request_id(task: str, key_part: str) -> str:
+    return "imp_" + sha256_text(f"{_escaped(task)}\0{key_part}")[:16]
 
 
 def dedup_key_for(pair: ImportedPair, role: str) -> str:

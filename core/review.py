@@ -23,7 +23,7 @@ import heapq
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -85,6 +85,7 @@ def label_pair(
     labeller: str,
     source: LabelSource = "cli",
     clock: Clock | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> HumanLabel:
     """Store one person's label of one pair and return it (``UnknownPairError`` for a request
     that is not a pair in the log; nothing is written then)."""
@@ -100,7 +101,7 @@ def label_pair(
         ts=(clock or SYSTEM_CLOCK).now(),
         source=source,
     )
-    add_labels(db_path, [stored])
+    add_labels(db_path, [stored], waiting=waiting)
     return stored
 
 
@@ -206,7 +207,7 @@ def import_labels(
     labeller: str,
     skip_invalid: bool = False,
     clock: Clock | None = None,
-    waiting=None,
+    waiting: Callable[[str], None] | None = None,
 ) -> LabelImportResult:
     """Store the labels of a JSONL file (module docstring), all or nothing unless ``skip_invalid``."""
     path, db_path = Path(path), Path(db_path)

@@ -31,7 +31,14 @@ def label_command(
 
     check_label(label)  # before reading any settings or log: a typo says so at once
     ws = workspace(ctx, db)
-    stored = label_pair(ws.db_path, request_id, label, labeller=labeller or ws.labeller, source="cli")
+    stored = label_pair(
+        ws.db_path,
+        request_id,
+        label,
+        labeller=labeller or ws.labeller,
+        source="cli",
+        waiting=lambda sentence: click.echo(f"routermon: {sentence}…", err=True),
+    )
     if as_json:
         click.echo(json_text({"db_path": str(ws.db_path), "written": 1, "label": stored.model_dump()}))
         return
