@@ -31,9 +31,9 @@ task, `l` reads the pairs again.
 
 **5 Tasks**: requests, escalation share, cheap accuracy and spend per task.
 
-**6 Review**: one pair at a time from the pairs worth a human look (the models disagree, the
-judge is unsure, the cheap model is confident and wrong), with its input, both answers and the
-judge's verdict. `c` cheap right · `s` strong right · `b` both fine · `n` neither; the label is
+**6 Review**: one pair at a time from the pairs worth a human look (the answers disagree, free
+text nobody judged, the judge is unsure, the cheap model is confident and wrong), with its input,
+both answers and the judge's verdict. `c` cheap right · `s` strong right · `b` both fine · `n` neither; the label is
 stored at once and the next pair shown. `space` / `→` skip · `←` back · `l` reads the queue again.
 """
 
