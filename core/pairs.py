@@ -460,7 +460,17 @@ def _key_part(pair: ImportedPair, keeper: Keeper | None = None) -> str:
 def request_id_for(pair: ImportedPair, keeper: Keeper | None = None) -> str:
     """A request id that is the same every time this pair is imported, and differs for any other
     pair (the parts are escaped before they are joined; plain names hash as in earlier versions)."""
-    return "imp_" + sha256_text(f"{_escaped(pair.task)}\0{_key_part(pair, keeper)}")[:16]
+    return _request_id(pair.task, _key_part(pair, keeper))
+
+
+def imported_request_id(task: str, pair_id: str) -> str:
+    """The request id ``routermon import`` gave the pair with this ``task`` and ``id`` (what
+    ``routermon import-labels`` looks a pair up by)."""
+    return _request_id(task, _escaped(pair_id))
+
+
+def _request_id(task: str, key_part: str) -> str:
+    return "imp_" + sha256_text(f"{_escaped(task)}\0{key_part}")[:16]
 
 
 def dedup_key_for(pair: ImportedPair, role: str, keeper: Keeper | None = None) -> str:
@@ -810,3 +820,24 @@ def load_pairs(reader: LogReader, task: str | None = None, *, unjudged: bool = F
     ordered = sorted(groups.values(), key=lambda rows: min(r.id for r in rows))
     pairs = (_pair_from_rows(rows, labels.get(rows[0].request_id)) for rows in ordered)
     return [pair for pair in pairs if pair is not None and (unjudged or pair.judged)]
+
+
+def iter_pairs(
+    reader: LogReader, task: str | None = None, *, unjudged: bool = False, page: int = 500
+) -> Iterator[Pair]:
+    """The pairs of ``load_pairs``, in request id order, read ``page`` requests at a time (memory
+    bounded by a page, for a pass that keeps only a few of them, such as the review queue)."""
+    labels = reader.human_labels(task)
+    after = ""
+    while True:
+        rows = reader.pair_rows_page(PAIR_ROLES, task, after=after, limit=page)
+        if not rows:
+            return
+        groups: dict[str, list[CallRow]] = {}
+        for row in rows:
+            groups.setdefault(row.request_id, []).append(row)
+        for request_id in sorted(groups):
+            pair = _pair_from_rows(groups[request_id], labels.get(request_id))
+            if pair is not None and (unjudged or pair.judged):
+                yield pair
+        after = max(groups)

@@ -19,6 +19,7 @@ from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow,
 from .clock import SYSTEM_CLOCK, Clock
 from .formatting import DASH, count, json_text, pct, usd
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
+from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
 from .production import ProductionAccuracy, production_accuracy
 from .reader import LogReader
@@ -69,6 +70,7 @@ class AuditReport(BaseModel):
     no_pairs: str | None  # why there is no analysis, and how to get one
     production: ProductionAccuracy | None = None  # from the audits (cascade traffic only)
     watch: CheckResult | None = None  # drift per task and the budget, as ``routermon check``
+    judge_checks: list[JudgeCheck] = []  # the judge against human labels, per task (and overall)
 
 
 def condensed_rows(result: SweepResult) -> list[SweepRow]:
@@ -157,6 +159,9 @@ def build_report(
         task=task,
         clock=clock,
     )
+    # Only pairs with a judge verdict and a human label count; a second read of the pairs, kept
+    # apart from the sweep so the sweep stays one pure function.
+    checks = judge_checks(load_pairs(reader, task)) if result is not None else []
     return AuditReport(
         production=production,
         watch=watch,
@@ -167,6 +172,7 @@ def build_report(
         analysis=result,
         sweep=condensed_rows(result) if result else [],
         no_pairs=missing,
+        judge_checks=checks,
     )
 
 
@@ -453,6 +459,27 @@ def _production_md(report: AuditReport) -> list[str]:
     return out
 
 
+def _judge_md(checks: list[JudgeCheck]) -> list[str]:
+    if not checks:
+        return []
+    out = [
+        "## The judge against people",
+        "",
+        "Where a pair has both a judge verdict and a human label: how often they agree on whether the "
+        "cheap answer is right (95% Wilson interval; Cohen's kappa on the same yes/no), and the cheap "
+        "accuracy from the judge on every judged pair corrected by the labelled ones "
+        "(prediction-powered inference, 95% interval).",
+        "",
+    ]
+    for jc in checks:
+        scope = md_text(jc.task) if jc.task is not None else "all tasks"
+        out.append(
+            f"- **{scope}**: judge and people {md_text(jc.agreement_text)}; {md_text(jc.estimate_text)}"
+            f" — {md_text(jc.footing)}."
+        )
+    return out + [""]
+
+
 def render_markdown(report: AuditReport) -> str:
     """The report as a Markdown document."""
     scope = f" for task {md_text(report.task)}" if report.task else ""
@@ -479,6 +506,7 @@ def render_markdown(report: AuditReport) -> str:
     out += _calibration_md(a)
     out += _per_task_md(a)
     out += _disagreements_md(a)
+    out += _judge_md(report.judge_checks)
     out += ["## What these figures assume", ""]
     out += [f"- {md_text(note)}" for note in a.notes]
     return "\n".join(out).rstrip() + "\n"

@@ -7,6 +7,7 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
     store_inputs = "preview"          # full | preview | none (see core/privacy.py)
     store_answers = "full"            # full | none: summaries and extractions as keyed digests
     audit_share = 0.02
+    labeller = "alice"                # who labels pairs on the Review screen (default: $USER)
 
     [thresholds]                      # the routing policy per task (the cheap tier's threshold);
     classify = 0.82                   # `routermon thresholds --apply` writes it
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
     store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
     preview_chars: int = Field(80, ge=0)
     audit_share: float = Field(0.0, ge=0.0, le=1.0)
+    labeller: str | None = None  # who a human label is from (default: the OS user)
     # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
     # makes every cost unknown).
     prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(

@@ -81,6 +81,13 @@ class Workspace:
         return self.settings.audit_share
 
     @property
+    def labeller(self) -> str:
+        """Who a human label is from: the settings' ``labeller``, else the OS user."""
+        from .review import default_labeller
+
+        return self.settings.labeller or default_labeller()
+
+    @property
     def store_inputs(self) -> str:
         return self.settings.store_inputs
 

@@ -21,6 +21,7 @@ from routermon.core.store import CallLog
 from routermon.tui.screens.charts import ChartsScreen
 from routermon.tui.screens.help import HelpScreen
 from routermon.tui.screens.live import LiveScreen
+from routermon.tui.screens.review import ReviewScreen
 from routermon.tui.screens.tasks import TasksScreen
 from routermon.tui.screens.thresholds import ThresholdsScreen
 from routermon.tui.screens.whatif import WhatIfScreen
@@ -59,6 +60,7 @@ async def test_digit_keys_switch_screens_and_help_opens(fixture_log):
             ("3", WhatIfScreen),
             ("4", ThresholdsScreen),
             ("5", TasksScreen),
+            ("6", ReviewScreen),
             ("1", LiveScreen),
         ):
             await pilot.press(key)

@@ -1,4 +1,4 @@
-"""The routermon terminal app: five screens over the call log, kept current by tailing it by id.
+"""The routermon terminal app: six screens over the call log, kept current by tailing it by id.
 
 One ``LiveMonitor`` (core) holds the figures. A thread worker asks it for new rows and, when it
 finishes, schedules the next poll with ``set_timer`` — polls never overlap, and a refresh reads only
@@ -27,6 +27,7 @@ from routermon.core.workspace import Workspace
 from .screens.charts import ChartsScreen
 from .screens.help import HelpScreen
 from .screens.live import LiveScreen
+from .screens.review import ReviewScreen
 from .screens.tasks import TasksScreen
 from .screens.thresholds import ThresholdsScreen
 from .screens.whatif import WhatIfScreen
@@ -57,6 +58,7 @@ class RoutermonApp(App[None]):
         "whatif": WhatIfScreen,
         "thresholds": ThresholdsScreen,
         "tasks": TasksScreen,
+        "review": ReviewScreen,
     }
     DEFAULT_MODE = "live"
     BINDINGS = [

@@ -39,6 +39,8 @@ COMMANDS = (
     CommandEntry(
         "import", "cmd_import:import_command", "Import paired outcomes of a cheap and a strong model."
     ),
+    CommandEntry("label", "cmd_label:label_command", "Say which answer of a pair was right (a human label)."),
+    CommandEntry("import-labels", "cmd_label:import_labels_command", "Store human labels from a JSONL file."),
     CommandEntry(
         "thresholds",
         "cmd_thresholds:thresholds_command",

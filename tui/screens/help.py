@@ -11,7 +11,7 @@ from textual.widgets import Markdown
 HELP = """\
 # routermon keys
 
-**Everywhere**: `1`–`5` switch to Live, Charts, What-if, Thresholds, Tasks · `?` this help
+**Everywhere**: `1`–`6` switch to Live, Charts, What-if, Thresholds, Tasks, Review · `?` this help
 (`escape` closes it) · `r` read new rows now · `q` quit · `tab` moves between fields.
 
 **1 Live**: key figures over the newest calls. Days and months are UTC; the projection is this
@@ -30,6 +30,11 @@ the log; `escape` leaves a field.
 task, `l` reads the pairs again.
 
 **5 Tasks**: requests, escalation share, cheap accuracy and spend per task.
+
+**6 Review**: one pair at a time from the pairs worth a human look (the answers disagree, free
+text nobody judged, the judge is unsure, the cheap model is confident and wrong), with its input,
+both answers and the judge's verdict. `c` cheap right · `s` strong right · `b` both fine · `n` neither; the label is
+stored at once and the next pair shown. `space` / `→` skip · `←` back · `l` reads the queue again.
 """
 
 

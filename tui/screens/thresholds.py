@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, Select, Static
 from routermon.core import analysis
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, pct
+from routermon.core.judge_check import judge_check
 from routermon.core.pairs import Pair, load_pairs
 
 from ..text import markup, plain
@@ -67,6 +68,7 @@ class ThresholdsScreen(MonitorScreen):
             yield Static("", id="pairs-summary")
         yield Static("", id="guarantee")
         yield Static("", id="recommendation")
+        yield Static("", id="judge-check")
         yield EmptyState(NO_PAIRS, id="thresholds-empty")
         with Horizontal(id="thresholds-body"):
             yield SweepTable(id="sweep-table")
@@ -78,6 +80,7 @@ class ThresholdsScreen(MonitorScreen):
         super().on_mount()
         self.query_one("#thresholds-empty").display = False
         self.query_one("#thresholds-body").display = False
+        self.query_one("#judge-check").display = False
 
     def update_view(self) -> None:
         # New calls rarely add pairs; reading them all again every poll would rescan the log.
@@ -156,6 +159,21 @@ class ThresholdsScreen(MonitorScreen):
         self.query_one("#guarantee", Static).update("")
         self.query_one("#recommendation", Static).update(markup("[b $error]$message[/]", message=message))
 
+    def _show_judge_check(self, pairs: list[Pair]) -> None:
+        """The judge against human labels, where pairs have both (hidden otherwise)."""
+        line = self.query_one("#judge-check", Static)
+        check = judge_check(pairs)
+        line.display = check is not None
+        if check is not None:
+            line.update(
+                markup(
+                    "[b]Judge vs people:[/] $agreement · $estimate [dim]— $footing[/]",
+                    agreement=check.agreement_text,
+                    estimate=check.estimate_text,
+                    footing=check.footing,
+                )
+            )
+
     def run_sweep(self) -> None:
         """Sweep the pairs in memory for the current task and target (pure, so no log access)."""
         if self.pairs is None:
@@ -164,6 +182,7 @@ class ThresholdsScreen(MonitorScreen):
         body = self.query_one("#thresholds-body")
         task = self.task
         pairs = [p for p in self.pairs if task is None or p.task == task]
+        self._show_judge_check(pairs)
         if not pairs:
             self.result = None
             empty.display, body.display = True, False
