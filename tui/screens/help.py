@@ -26,8 +26,10 @@ for the volume, cheap share and tokens you type. `o` fills the fields from the l
 the log; `escape` leaves a field.
 
 **4 Thresholds**: accuracy and cost for each confidence threshold, from paired outcomes
-(`routermon shadow`, `routermon import`, audits). `t` edits the target accuracy, `k` picks a
-task, `l` reads the pairs again.
+(`routermon shadow`, `routermon import`, audits). `t` edits the target accuracy, `tab` reaches
+the guarantee's maximum loss (points) and confidence (%), `k` picks a task, `l` reads the pairs
+again, `a` writes the guaranteed threshold(s) into the settings file's `[thresholds]` (after
+showing the change; `y` writes it). With audits, the accuracy in production is shown too.
 
 **5 Tasks**: requests, escalation share, cheap accuracy and spend per task.
 
