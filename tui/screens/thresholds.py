@@ -215,7 +215,7 @@ class ThresholdsScreen(MonitorScreen):
             return {self.task: self.result.guarantee}
         out = {}
         for task in sorted({p.task for p in self.pairs}):
-            own = [p for p in self.pairs if p.task == task]
+            own, _left_out = analysis.sweep_pairs([p for p in self.pairs if p.task == task])
             out[task] = analysis.sweep(
                 own, per_task=False, max_loss=self.max_loss, confidence=self.guarantee_confidence
             ).guarantee
@@ -310,8 +310,9 @@ class ThresholdsScreen(MonitorScreen):
             return
         try:
             target = self.target_accuracy
+            swept, _left_out = analysis.sweep_pairs(pairs)
             result = analysis.sweep(
-                pairs,
+                swept,
                 target_accuracy=target,
                 task=task,
                 per_task=False,
