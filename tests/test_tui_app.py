@@ -439,3 +439,19 @@ def test_run_app_reports_a_locked_log(tmp_path, capsys, monkeypatch):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_modes_keys_nav_bar_and_help_all_come_from_the_one_list_of_screens():
+    from routermon.tui.app import RoutermonApp
+    from routermon.tui.screens import SCREENS
+    from routermon.tui.screens.help import help_text
+
+    assert list(RoutermonApp.MODES) == [s.MODE for s in SCREENS]
+    digits = [b for b in RoutermonApp.BINDINGS if b.key.isdigit()]
+    assert [(b.key, b.description) for b in digits] == [(str(n), s.TITLE) for n, s in enumerate(SCREENS, 1)]
+    assert RoutermonApp.SCREEN_TITLES == tuple((s.MODE, s.TITLE) for s in SCREENS)
+    page = help_text(SCREENS)
+    assert f"`1`–`{len(SCREENS)}`" in page
+    for n, screen in enumerate(SCREENS, start=1):
+        assert screen.TITLE and screen.HELP
+        assert f"**{n} {screen.TITLE}**: {screen.HELP}" in page

@@ -27,6 +27,12 @@ class LiveScreen(MonitorScreen):
     """Key figures, a task and model filter, and the newest calls (newest on top)."""
 
     MODE = "live"
+    TITLE = "Live"
+    HELP = (
+        "key figures over the newest calls. Days and months are UTC; the projection is this month "
+        "so far plus the last 24 h's rate until month end. `p` pauses and resumes the table, `t` "
+        "/ `m` choose a task or model filter, `escape` clears them."
+    )
     BINDINGS = [
         Binding("p", "pause", "Pause/resume"),
         Binding("t", "focus_filter('task-filter')", "Task"),

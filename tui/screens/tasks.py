@@ -48,6 +48,8 @@ class TasksScreen(MonitorScreen):
     """A table per task and a bar chart of spend per task, from the monitor's running per-task figures."""
 
     MODE = "tasks"
+    TITLE = "Tasks"
+    HELP = "requests, escalation share, cheap accuracy and spend per task."
 
     def compose_body(self) -> ComposeResult:
         yield EmptyState(EMPTY_LOG, id="tasks-empty")

@@ -45,6 +45,15 @@ class ThresholdsScreen(MonitorScreen):
     """Task and target controls, the recommendation, the sweep table, and the two plots."""
 
     MODE = "thresholds"
+    TITLE = "Thresholds"
+    HELP = (
+        "accuracy and cost for each confidence threshold, from paired outcomes (`routermon "
+        "shadow`, `routermon import`, audits). `t` edits the target accuracy, `tab` reaches the "
+        "guarantee's maximum loss (points) and confidence (%), `k` picks a task, `l` reads the "
+        "pairs again, `a` writes the guaranteed threshold(s) into the settings file's "
+        "`[thresholds]` (after showing the change; `y` writes it). With audits, the accuracy in "
+        "production is shown too."
+    )
     AUTO_FOCUS = "SweepTable"
     BINDINGS = [
         Binding("t", "edit_target", "Target"),
