@@ -94,3 +94,9 @@ def spend_progress(name: str, console, *, failed: bool = False, disable: bool = 
         TimeRemainingColumn(),
     ]
     return Progress(*columns, console=console, transient=False, disable=disable)
+
+
+# The simulated traffic's seed (``simulate``, ``demo``): the same seed gives the same log.
+seed_option = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the simulated traffic and the stand-in."
+)
