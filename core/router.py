@@ -42,6 +42,7 @@ from .records import CALL_COLUMNS, MODES, RouteResult
 from .requests import TierRequest, resolve
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
+from .telemetry import Telemetry
 from .text import sha256_text, valid_utf8
 
 # Random part of unseeded request ids; seeded from os.urandom, and again in every forked child.
@@ -144,6 +145,7 @@ class Router:
         clock: where timestamps and latencies come from (a ``VirtualClock`` in simulations).
         seed: makes audit sampling and request ids reproducible.
         source: written to each row (``live``, ``simulate``, ``shadow-run``...).
+        telemetry: a ``telemetry.Telemetry``: a span per request and per model call (OpenTelemetry).
         task_thresholds: a threshold per task name (the ``[thresholds]`` settings table), for the
             first tier, or a sequence of one per tier but the last; a task without one uses the tiers'.
         models: the capability table each tier's request is built from (settings overrides live there).
@@ -173,6 +175,7 @@ class Router:
         models: ModelTable | None = None,
         on_degraded: str = "return",
         task_thresholds: Mapping[str, float | Sequence[float]] | None = None,
+        telemetry: Telemetry | None = None,
     ):
         self.prices = prices or PriceBook()
         if tiers is None:
@@ -214,6 +217,7 @@ class Router:
             raise ConfigError(
                 f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}."
             )
+        self.telemetry = telemetry
         self.mode = mode
         self.audit_share = audit_share
         self.store_inputs = store_inputs
@@ -450,6 +454,10 @@ class Router:
         self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
     ) -> None:
         call = await self._in_lane(self._call(spec, text, digest, role="audit", tier=len(self.tiers) - 1))
+        if self.telemetry is not None:
+            self.telemetry.record(
+                spec.name, request_id, "audit", [(call.ts, call.fields)], 0 if call.ok else None
+            )
         if self.log is not None:
             stored = self.keeper.input_digest(text, digest)
             row = self._row(
@@ -573,6 +581,8 @@ class Router:
         reference: str | None,
     ) -> None:
         """Log a request's calls, ``escalated[i]`` saying whether call ``i`` sent it on."""
+        if self.telemetry is not None and calls:
+            self.telemetry.record(spec.name, request_id, mode, [(c.ts, c.fields) for c in calls], final_index)
         if self.log is None or not calls:
             return
         preview = self._preview(text)

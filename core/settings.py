@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     drift_window: int = Field(500, ge=1)  # the last N audits of a task
     drift_days: float | None = Field(None, gt=0.0)  # or the audits of the last D days
     monthly_budget_usd: float | None = Field(None, ge=0.0, allow_inf_nan=False)
+    # A span per routed request and per model call (OpenTelemetry; pip install 'routermon[otel]').
+    otel: bool = False
     tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

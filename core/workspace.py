@@ -100,6 +100,15 @@ class Workspace:
         return self.settings.preview_chars
 
     @property
+    def telemetry(self):
+        """The OpenTelemetry exporter when the settings turn it on (``otel = true``), else ``None``."""
+        if not self.settings.otel:
+            return None
+        from .telemetry import Telemetry
+
+        return Telemetry.configured()
+
+    @property
     def prices(self) -> PriceBook:
         """The price book with the settings' ``[prices."model"]`` overrides (built on first use)."""
         if self._prices is None:
@@ -172,6 +181,7 @@ class Workspace:
             tiers=tiers,
             # A threshold given for this run wins over the per-task policy, as every option does.
             task_thresholds=self.settings.thresholds if threshold_given is None else None,
+            telemetry=self.telemetry,
             mode=mode,
             models=self.model_table,
             audit_share=self.audit_share,
