@@ -22,7 +22,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from .compare import correct_against_reference, loads_answer
 from .errors import ConfigError, DegradedAnswerError, RouteFailedError
 from .models import ModelTable
 from .prices import PriceBook
-from .records import CALL_COLUMNS, MODES, RouteResult
+from .records import CALL_COLUMNS, MODES, CallOutcome, RouteResult
 from .requests import TierRequest, resolve
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
@@ -201,6 +201,7 @@ class Router:
         # Building a schema costs ~0.2 ms; it never changes for a spec and tier, so build it once
         # (keyed by id: hashing a spec costs too).
         self._params_cache: dict[tuple[int, int], tuple[TaskSpec, dict]] = {}
+        self._extra_requests: dict[str, TierRequest] = {}  # models called outside the cascade (the judge)
         self._background: set[asyncio.Task] = set()
         self._runner: asyncio.Runner | None = None
 
@@ -417,8 +418,41 @@ class Router:
 
     async def _call(self, spec: TaskSpec, text: str, digest: str, *, role: str, tier: int) -> _Call:
         request = self._requests[tier]
-        model = request.model
         user, boundary = task_lib.user_message(text, digest)
+        system = spec.system_prompt(boundary, json_reply=request.answer_mode == "json_schema")
+        return await self._send(spec, request, self._params(spec, tier), system, user, role=role, tier=tier)
+
+    async def call_model(
+        self, spec: TaskSpec, model: str, user: str, system: Callable[[bool], str], *, role: str
+    ) -> tuple[CallOutcome, float]:
+        """One call of ``spec`` to ``model`` outside the cascade (the judge's), built like every tier's
+        request (the capability table, thinking off, effort auto) and priced by the price book.
+
+        ``system(json_reply)`` is the system prompt for the answer form the model takes; returns the
+        outcome (``error_type`` None when the answer is valid) and the call's timestamp. Not logged.
+        """
+        request = self._extra_requests.get(model)
+        if request is None:
+            self._rates.setdefault(model, self.prices.rates(model))  # an unpriced model fails here
+            request = self._extra_requests[model] = resolve(self.models.get(model))
+        json_reply = request.answer_mode == "json_schema"
+        call = await self._send(
+            spec, request, request.params(spec), system(json_reply), user, role=role, tier=0
+        )
+        return CallOutcome.model_validate(call.fields), call.ts
+
+    async def _send(
+        self,
+        spec: TaskSpec,
+        request: TierRequest,
+        params: dict,
+        system: str,
+        user: str,
+        *,
+        role: str,
+        tier: int,
+    ) -> _Call:
+        model = request.model
         ts = self.clock.now()
         start = self.clock.perf()
         ok = False
@@ -430,10 +464,10 @@ class Router:
             message = await self.client.messages.create(
                 model=model,
                 max_tokens=spec.max_tokens,
-                system=spec.system_prompt(boundary, json_reply=request.answer_mode == "json_schema"),
+                system=system,
                 messages=[{"role": "user", "content": user}],
                 extra_headers={"x-routermon-task": spec.name},
-                **self._params(spec, tier),
+                **params,
             )
         except (anthropic.APIError, ValueError, ValidationError) as exc:
             # A body that is not JSON (or not even text) escapes the SDK as a decode error (a ValueError).
