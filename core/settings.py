@@ -6,6 +6,7 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
     threshold = 0.7
     store_inputs = "preview"          # full | preview | none
     audit_share = 0.02
+    judge_model = "claude-sonnet-4-6" # the LLM judge of free-text pairs (default: the strong model)
 
     [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
     input_mtok = 1.0
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     db: Path | None = None
     cheap_model: str | None = None
     strong_model: str | None = None
+    judge_model: str | None = None  # ROUTERMON_JUDGE_MODEL; None: the strong model
     threshold: float = Field(0.7, ge=0.0, le=1.0)
     store_inputs: Literal["full", "preview", "none"] = "preview"
     preview_chars: int = Field(80, ge=0)

@@ -7,6 +7,7 @@ book or picks a default model on its own. From Python::
     ws = Workspace.load(db="calls.db")
     router = ws.router(stand_in=True)          # or the real API with ANTHROPIC_API_KEY
     cheap, strong = ws.models()                # the settings' models, else the newest priced ones
+    judge = ws.judge_model()                   # the settings' judge_model, else the strong model
 """
 
 from __future__ import annotations
@@ -111,6 +112,11 @@ class Workspace:
         return default_models(
             cheap_model or self.settings.cheap_model, strong_model or self.settings.strong_model, self.prices
         )
+
+    def judge_model(self, judge_model: str | None = None, strong_model: str | None = None) -> str:
+        """The judge of free-text pairs: as given, else ``judge_model`` of the settings
+        (``ROUTERMON_JUDGE_MODEL``), else the strong model."""
+        return judge_model or self.settings.judge_model or self.models(None, strong_model)[1]
 
     # -- what it builds ------------------------------------------------------------------------
 
