@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
 from .formatting import DASH, count, json_text, pct, usd
+from .judge import JudgeFigures, judge_figures
 from .pairs import NoPairsError, load_pairs
 from .reader import LogReader
 
@@ -64,6 +65,8 @@ class AuditReport(BaseModel):
     analysis: SweepResult | None
     sweep: list[SweepRow]  # condensed rows of ``analysis.rows``
     no_pairs: str | None  # why there is no analysis, and how to get one
+    # The LLM judge's verdicts, position bias and spend: the cost of measuring, not in traffic spend.
+    judge: JudgeFigures | None = None
 
 
 def condensed_rows(result: SweepResult) -> list[SweepRow]:
@@ -141,7 +144,40 @@ def build_report(
         analysis=result,
         sweep=condensed_rows(result) if result else [],
         no_pairs=missing,
+        judge=_judge(reader, task),
     )
+
+
+def _judge(reader: LogReader, task: str | None) -> JudgeFigures | None:
+    rows = reader.judge_rows(task)
+    return judge_figures(rows) if rows else None
+
+
+def _judge_md(j: JudgeFigures) -> list[str]:
+    low, high = j.first_interval
+    bias = {
+        "first": "the judge favours the answer shown first",
+        "second": "the judge favours the answer shown second",
+        None: "no position bias shown",
+    }[j.favours]
+    out = [
+        "## The LLM judge (cost of measuring)",
+        "",
+        f"{count(j.calls)} judge calls by {md_text(', '.join(j.models) or DASH)} cost {usd(j.spend_usd)}: "
+        "the cost of measuring, not part of the serving spend above.",
+        "",
+        f"Cheap answer acceptable in {pct(j.cheap_acceptable_share)} of {count(j.verdicts)} verdicts; "
+        f"balanced over the order shown {pct(j.balanced_accuracy)} (cheap shown first "
+        f"{pct(j.accuracy_cheap_first)}, second {pct(j.accuracy_cheap_second)}).",
+        "",
+    ]
+    if j.decisive:
+        out += [
+            f"Position bias: {pct(j.first_share)} of {count(j.decisive)} decisive verdicts chose the "
+            f"answer shown first (95% CI {pct(low)} to {pct(high)}): {bias}.",
+            "",
+        ]
+    return out
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -392,6 +428,8 @@ def render_markdown(report: AuditReport) -> str:
         "",
     ]
     out += _traffic_md(report.traffic)
+    if report.judge is not None:
+        out += _judge_md(report.judge)
     a = report.analysis
     if a is None:
         out += ["## Threshold analysis", "", md_text(report.no_pairs or ""), ""]
