@@ -53,10 +53,12 @@ def judge_command(ctx, task, limit, judge_model, inputs_file, concurrency, stand
     db_path = ws.db_path
     if not db_path.exists():
         raise DatabaseError(f"The call log {db_path} does not exist; make pairs first with routermon shadow.")
+    model = ws.judge_model(judge_model)
+    ws.prices.rates(model)  # an unpriced judge model is refused before anything runs
     inputs = {item.sha256: item.text for item in read_inputs(inputs_file)} if inputs_file else None
     work, no_input = pairs_to_judge(db_path, task=task, limit=limit, inputs=inputs)
     router = ws.router(source="judge", stand_in=stand_in, seed=seed) if work else None
-    judge = Judge(router, ws.judge_model(judge_model), source="judge") if router else None
+    judge = Judge(router, model, source="judge") if router else None
     console = console_for(stderr=True)
     stop = threading.Event()
 
@@ -97,7 +99,7 @@ def judge_command(ctx, task, limit, judge_model, inputs_file, concurrency, stand
     if as_json:
         click.echo(json.dumps({"run": progress.model_dump(), "judge": figures.model_dump()}, indent=2))
     else:
-        _print_text(progress, figures, judge.model if judge else ws.judge_model(judge_model), task)
+        _print_text(progress, figures, model, task)
     if stop.is_set():
         left = progress.total - progress.done - progress.failed
         click.echo(f"Interrupted with {plural(left, 'pair')} left; run again to finish.", err=True)
