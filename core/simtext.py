@@ -371,3 +371,59 @@ def write_summary(text: str, right: bool, rng: random.Random, max_words: int = 6
 
 
 _FACT_POOL = sorted({w for key in ("name", "city", "weekday", "region", "month") for w in _WORDS[key]})
+
+
+# -- invoices: the field values an extraction of the text must give ----------------------------
+
+_DATE = r"(\d{4}-\d{2}-\d{2})"
+_INVOICE_FIELDS = {
+    "invoice_number": re.compile(r"\binvoice (?:no\. )?(INV-[0-9A-Za-z]+)"),
+    "issue_date": re.compile(r"(?:, dated|issued|on) " + _DATE + r"(?: for|[).])"),
+    "due_date": re.compile(r"payable by " + _DATE),
+    "purchase_order": re.compile(r"purchase order (PO-\d+)"),
+}
+_TOTAL = re.compile(r"total due is ([\d,]+\.\d{2}) ([A-Z]{3})")
+_ANY_CURRENCY = re.compile(r"\d ([A-Z]{3})\b")
+
+
+def invoice_fields(text: str) -> dict[str, str | float | None]:
+    """The ``InvoiceRecord`` fields an invoice e-mail of ``make_text("extract", ...)`` states, read
+    back from the text itself (``None`` for a field it does not give); ``{}`` for any other text."""
+    vendor = next((v for v in _WORDS["vendor"] if v in text), None)
+    number = _INVOICE_FIELDS["invoice_number"].search(text)
+    if vendor is None or number is None:
+        return {}
+    fields: dict[str, str | float | None] = {"vendor": vendor}
+    for name, pattern in _INVOICE_FIELDS.items():
+        match = pattern.search(text)
+        fields[name] = match.group(1) if match else None
+    total = _TOTAL.search(text)
+    fields["total"] = float(total.group(1).replace(",", "")) if total else None
+    currency = total or _ANY_CURRENCY.search(text)
+    fields["currency"] = currency.group(currency.lastindex or 1) if currency else None
+    return fields
+
+
+def slip(fields: dict, draws: list[int], nullable: set[str] | frozenset[str] = frozenset()) -> dict:
+    """``fields`` with one realistic extraction slip, chosen by ``draws``: a stated field left out
+    (null, only where the schema allows null), a name cut short, or a digit of a number, date or
+    reference changed."""
+    out = dict(fields)
+    stated = [name for name, value in out.items() if value is not None]
+    if not stated:
+        return out
+    name = stated[draws[0] % len(stated)]
+    value = out[name]
+    text = f"{value:.2f}" if isinstance(value, float) else str(value)
+    digits = [i for i, c in enumerate(text) if c.isdigit()]
+    if name in nullable and (not digits or draws[1 % len(draws)] % 3 == 0):
+        out[name] = None  # missed
+        return out
+    if not digits:
+        words = text.split()
+        out[name] = " ".join(words[:-1]) if len(words) > 1 else text.lower()  # "Acme Office Supply"
+        return out
+    i = digits[draws[2 % len(draws)] % len(digits)]
+    changed = text[:i] + str((int(text[i]) + 1 + draws[-1] % 8) % 10) + text[i + 1 :]
+    out[name] = float(changed) if isinstance(value, float) else changed
+    return out

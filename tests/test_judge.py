@@ -335,3 +335,42 @@ def test_stop_keeps_the_finished_verdicts(db):
     assert progress.done == 3
     with LogReader(db) as reader:
         assert len(reader.judge_rows()) == 3
+
+
+def test_stand_in_extractions_are_the_texts_fields_or_one_slip(db):
+    """Right extractions are the invoice's stated values (read back from the text); wrong ones
+    differ in exactly one field: missed (null) or a digit changed."""
+    from routermon.core.simtext import InvoiceRecord, invoice_fields
+
+    scenario = Scenario(
+        tasks=[
+            TaskProfile(
+                name="extract",
+                kind="extract",
+                share=1.0,
+                ambiguous_share=0.0,
+                cheap=TierBehaviour(accuracy=0.5),
+                strong=TierBehaviour(accuracy=1.0),
+            )
+        ]
+    )
+    api = StandInAPI(scenario=scenario, seed=3)
+    router = Router(mode="shadow", client=api.client(), log=db, seed=3)
+    rng = random.Random(8)
+    inputs = [make_text("extract", 400, rng, f"{i:08X}") for i in range(60)]
+
+    async def go():
+        results = [await router.route("extract", text, fields=InvoiceRecord) for text in inputs]
+        await router.aclose()
+        return results
+
+    slips = []
+    for text, result in zip(inputs, asyncio.run(go()), strict=True):
+        truth = invoice_fields(text)
+        cheap, strong = result.calls[0].answer, result.calls[1].answer
+        assert strong == truth
+        wrong = [name for name in truth if cheap[name] != truth[name]]
+        assert len(wrong) <= 1
+        if wrong:
+            slips.append(cheap[wrong[0]])
+    assert 15 < len(slips) < 45 and None in slips and any(s is not None for s in slips)

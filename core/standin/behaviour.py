@@ -12,7 +12,7 @@ from typing import Any
 
 from ..judge import POSITION_VERDICTS, parse_judge_message
 from ..scenario import ErrorRates, Scenario, TaskProfile, is_ambiguous, item_hash, true_label
-from ..simtext import keeps_facts, key_facts, write_summary
+from ..simtext import invoice_fields, keeps_facts, key_facts, slip, write_summary
 from .replies import (
     Reply,
     answer,
@@ -152,10 +152,22 @@ def _make_answer(schema: dict, text: str, right: bool, rng: random.Random, wordi
             return truth
         return rng.choice([label for label in labels if label != truth])
     if schema.get("type") == "object":
-        return {
-            name: _field_value(sub, text, name, right, rng)
-            for name, sub in schema.get("properties", {}).items()
-        }
+        properties = schema.get("properties", {})
+        truth = invoice_fields(text)
+        if truth and set(properties) <= set(truth):
+            # An invoice of the simulator, asked for its fields: the right answer is what the text
+            # states; a wrong one slips on one field. One draw per field, as the generic path takes,
+            # so the scenario's later draws stay where they were.
+            draws = [] if right else [rng.randrange(1, 1000) for _ in properties]
+            fields = {name: truth[name] for name in properties}
+            # Structured outputs keep to the schema, so a slip leaves out only a field that may be null.
+            nullable = {
+                name
+                for name, sub in properties.items()
+                if any(o.get("type") == "null" for o in sub.get("anyOf", []))
+            }
+            return fields if right else slip(fields, draws, nullable)
+        return {name: _field_value(sub, text, name, right, rng) for name, sub in properties.items()}
     # Free text: a paraphrase that keeps the input's key facts, or one that misses or changes one.
     # Its wording comes from its own generator, seeded by the model and a draw already made (the
     # confidence), so two models and two runs word it differently and the scenario's draws stay as
