@@ -160,7 +160,9 @@ def _make_answer(schema: dict, text: str, right: bool, rng: random.Random, wordi
             # so the scenario's later draws stay where they were.
             draws = [] if right else [rng.randrange(1, 1000) for _ in properties]
             fields = {name: truth[name] for name in properties}
-            # Structured outputs keep to the schema, so a slip leaves out only a field that may be null.
+            # Structured outputs constrain the reply to the schema ("JSON outputs (output_config.format)",
+            # https://platform.claude.com/docs/en/build-with-claude/structured-outputs), so a slip
+            # leaves out only a field that may be null.
             nullable = {
                 name
                 for name, sub in properties.items()
@@ -227,4 +229,6 @@ def _judge_reply(
     elif shown == "A" and bias < 0.5 and rng.random() < 1 - 2 * bias:
         shown = "B"
     confidence = round(scenario.judge_confidence.sample(rng), 4)
+    # Rendered like every answer: one JSON text under output_config.format, else the tool call
+    # (wire.render, from the request).
     return answer(shown, confidence, output_tokens=12, latency_ms=latency_ms)
