@@ -22,19 +22,21 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from . import tasks as task_lib
 from .analysis import wilson_interval
-from .compare import loads_answer
+from .compare import answer_kind, loads_answer
 from .errors import DatabaseError
 from .reader import LogReader
-from .records import JUDGE_MODE, JUDGE_VERDICTS, CallRecord, CallRow
-from .router import Router
+from .records import JUDGE_MODE, JUDGE_VERDICTS, CallOutcome, CallRecord, CallRow
 from .tasks import TaskSpec
 from .text import sha256_text
+
+if TYPE_CHECKING:  # the router builds a Judge when asked to judge as it goes: no import cycle
+    from .router import Router
 
 JUDGE_TASK = "judge"
 # The judge's verdict over positions: which of the answers shown are acceptable.
@@ -220,6 +222,26 @@ class Judge:
             cost_usd=outcome.cost_usd,
             error_type=outcome.error_type,
         )
+
+
+async def judge_outcomes(
+    judge: Judge,
+    request_id: str,
+    task: str,
+    text: str,
+    cheap: CallOutcome,
+    strong: CallOutcome,
+    digest: str | None = None,
+) -> Verdict | None:
+    """Judge a pair just made from its two calls, when both answered in free text (labels and
+    fields need no judge); ``None`` when there was nothing to judge."""
+    if cheap.error_type is not None or strong.error_type is not None:
+        return None
+    if not isinstance(cheap.answer, str) or not isinstance(strong.answer, str):
+        return None
+    if answer_kind(cheap.answer, strong.answer) != "text":
+        return None
+    return await judge.judge(request_id, task, text, cheap.answer, strong.answer, input_sha256=digest)
 
 
 class JudgeProgress(BaseModel):

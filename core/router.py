@@ -125,6 +125,8 @@ class Router:
         models: the capability table each tier's request is built from (settings overrides live there).
         on_degraded: ``"return"`` a degraded answer (flagged in the result) or ``"raise"``
             ``DegradedAnswerError``.
+        judge_model: judge free-text pairs as they are made (shadow requests and audits) with this
+            model, in the background (``core/judge.py``; ``drain`` waits for them); ``None``: no judging.
     """
 
     def __init__(
@@ -147,6 +149,7 @@ class Router:
         request_prefix: str = "req_",
         models: ModelTable | None = None,
         on_degraded: str = "return",
+        judge_model: str | None = None,
     ):
         self.prices = prices or PriceBook()
         if tiers is None:
@@ -204,6 +207,11 @@ class Router:
         self._extra_requests: dict[str, TierRequest] = {}  # models called outside the cascade (the judge)
         self._background: set[asyncio.Task] = set()
         self._runner: asyncio.Runner | None = None
+        self.judge = None
+        if judge_model is not None:
+            from .judge import Judge  # the judge calls through this router: imported once it exists
+
+            self.judge = Judge(self, judge_model, seed=seed or 0, source=source)
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -350,12 +358,20 @@ class Router:
             spec, text, digest, request_id, "cascade", calls, final_index, reasons, reference
         )
         if audit:
-            task = asyncio.ensure_future(self._audit(spec, text, digest, request_id, reference))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self._audit(spec, text, digest, request_id, reference, result.calls[0]))
         return result
 
-    async def _in_lane(self, call: Awaitable[_Call]) -> _Call:
+    def _in_background(self, call: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(call)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _judge_pair(self, spec, text, digest, request_id, cheap, strong) -> None:
+        from .judge import judge_outcomes
+
+        await judge_outcomes(self.judge, request_id, spec.name, text, cheap, strong, digest)
+
+    async def _in_lane(self, call: Awaitable[Any]) -> Any:
         # Concurrent calls each measure their own latency on a virtual clock.
         with self.clock.lane():
             return await call
@@ -386,9 +402,14 @@ class Router:
                 cheap.fields["escalation_reason"] = "low_confidence"
             reasons.append(cheap.fields["escalation_reason"])
             final_index = 1 if strong.ok else (0 if cheap.ok else None)
-        return self._finish(
+        result = self._finish(
             spec, text, digest, request_id, "shadow", [cheap, strong], final_index, reasons, reference
         )
+        if self.judge is not None:
+            self._in_background(
+                self._judge_pair(spec, text, digest, request_id, result.calls[0], result.calls[1])
+            )
+        return result
 
     def _should_audit(self, final_index: int | None) -> bool:
         # Asked only when audit_share > 0. Only requests the cheap model kept need an extra strong
@@ -397,7 +418,13 @@ class Router:
         return sampled and final_index == 0
 
     async def _audit(
-        self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
+        self,
+        spec: TaskSpec,
+        text: str,
+        digest: str,
+        request_id: str,
+        reference: str | None,
+        cheap: CallOutcome,
     ) -> None:
         call = await self._in_lane(self._call(spec, text, digest, role="audit", tier=len(self.tiers) - 1))
         if self.log is not None:
@@ -405,6 +432,9 @@ class Router:
                 spec, self._preview(text), digest, request_id, "cascade", call, False, False, reference
             )
             self.log.log_rows((row,))
+        if self.judge is not None:
+            strong = CallOutcome.model_validate(call.fields)
+            await self._in_lane(self._judge_pair(spec, text, digest, request_id, cheap, strong))
 
     # -- one model call ------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from .compare import answer_kind
 from .errors import ImportFormatError, RouteFailedError
 from .reader import LogReader
 from .records import RouteResult
@@ -188,6 +187,8 @@ async def run_shadow(
     """
     if router.mode != "shadow":
         raise ValueError("run_shadow needs a Router in shadow mode")
+    if judge is not None and router.judge is not None:
+        raise ValueError("the router already judges its pairs: pass judge=None")
     skip = skip or set()
     progress = ShadowProgress(total=len(items))
     todo: list[ShadowInput] = []
@@ -231,14 +232,11 @@ async def run_shadow(
 async def _judge_result(
     judge: Judge, task: str, item: ShadowInput, result: RouteResult, progress: ShadowProgress
 ) -> None:
-    """Judge a pair just made, when both models answered in free text (labels and fields need no judge)."""
-    cheap, strong = result.calls[0], result.calls[-1]
-    if cheap.error_type is not None or strong.error_type is not None:
-        return
-    if not isinstance(cheap.answer, str) or not isinstance(strong.answer, str):
-        return
-    if answer_kind(cheap.answer, strong.answer) != "text":
-        return
-    verdict = await judge.judge(result.request_id, task, item.text, cheap.answer, strong.answer)
-    progress.judge_spend_usd += verdict.cost_usd
-    progress.judged += verdict.verdict is not None
+    from .judge import judge_outcomes
+
+    verdict = await judge_outcomes(
+        judge, result.request_id, task, item.text, result.calls[0], result.calls[-1]
+    )
+    if verdict is not None:
+        progress.judge_spend_usd += verdict.cost_usd
+        progress.judged += verdict.verdict is not None

@@ -142,11 +142,13 @@ class Workspace:
         stand_in_latency: float = 0.0,
         client=None,
         request_prefix: str = "req_",
+        judge: bool = False,
     ) -> Router:
         """A router on this workspace's log, prices and defaults; options given here win.
 
         ``stand_in`` answers from the built-in stand-in API (``seed``, and ``stand_in_latency``: the
         share of each simulated latency really slept); otherwise ``client``, else the real API.
+        ``judge``: judge free-text shadow pairs and audits as they are made, with ``judge_model()``.
         """
         from .errors import ConfigError
         from .router import Router, Tier
@@ -174,4 +176,5 @@ class Workspace:
             preview_chars=self.preview_chars,
             source=source,
             request_prefix=request_prefix,
+            judge_model=self.judge_model(strong_model=strong_model) if judge else None,
         )

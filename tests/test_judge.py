@@ -374,3 +374,40 @@ def test_stand_in_extractions_are_the_texts_fields_or_one_slip(db):
         if wrong:
             slips.append(cheap[wrong[0]])
     assert 15 < len(slips) < 45 and None in slips and any(s is not None for s in slips)
+
+
+def test_the_router_judges_audits_and_shadow_pairs_as_they_are_made(db):
+    """Router(judge_model=...) judges every free-text audit and shadow pair in the background."""
+    scenario = judge_scenario()
+
+    async def go():
+        api = StandInAPI(scenario=scenario, seed=4)
+        audited = Router(
+            client=api.client(),
+            log=db,
+            seed=4,
+            audit_share=1.0,
+            judge_model="claude-sonnet-5-5",
+            store_inputs="none",
+        )
+        shadow = Router(
+            mode="shadow",
+            client=api.client(),
+            log=db,
+            seed=5,
+            judge_model="claude-sonnet-5-5",
+            request_prefix="shd_",
+        )
+        for text in texts(12):
+            await audited.route("summarize", text)
+            await shadow.route("summarize", text)
+        await audited.aclose()
+        await shadow.aclose()
+
+    asyncio.run(go())
+    with LogReader(db) as reader:
+        pairs = load_pairs(reader, "summarize", unjudged=True)
+        judged = {r.request_id for r in reader.judge_rows()}
+    assert {p.request_id for p in pairs} == judged  # every pair: audits the cheap model kept, and shadows
+    assert sum(p.source == "audit" for p in pairs) > 0 and sum(p.source == "shadow" for p in pairs) == 12
+    assert all(p.correct_source == "judge" for p in pairs)
