@@ -79,3 +79,15 @@ def test_judge_command_errors_are_one_sentence(tmp_path):
         main, ["judge", "--stand-in", "--db", str(db), "--inputs", str(src), "--model", "gpt-nope"]
     )
     assert unknown.exit_code == 2 and len(unknown.stderr.strip().splitlines()) == 1
+
+
+def test_judge_command_refuses_an_unknown_task_and_a_missing_key(tmp_path, monkeypatch):
+    src, db = tmp_path / "in.jsonl", tmp_path / "log.db"
+    write_summaries(src, 3)
+    runner = CliRunner()
+    shadow(runner, src, db)
+    unknown = runner.invoke(main, ["judge", "--stand-in", "--db", str(db), "--task", "translate"])
+    assert unknown.exit_code == 2 and "has no task 'translate'" in unknown.stderr
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    no_key = runner.invoke(main, ["judge", "--db", str(db), "--inputs", str(src)])
+    assert no_key.exit_code == 2 and "ANTHROPIC_API_KEY is not set" in no_key.stderr

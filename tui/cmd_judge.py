@@ -53,6 +53,16 @@ def judge_command(ctx, task, limit, judge_model, inputs_file, concurrency, stand
     db_path = ws.db_path
     if not db_path.exists():
         raise DatabaseError(f"The call log {db_path} does not exist; make pairs first with routermon shadow.")
+    if task is not None:
+        from routermon.core.errors import ConfigError
+        from routermon.core.reader import LogReader
+
+        with LogReader(db_path) as reader:
+            known = reader.tasks()
+        if task not in known:
+            raise ConfigError(
+                f"The call log {db_path} has no task {task!r}; its tasks: {', '.join(known) or 'none'}."
+            )
     model = ws.judge_model(judge_model)
     ws.prices.rates(model)  # an unpriced judge model is refused before anything runs
     inputs = {item.sha256: item.text for item in read_inputs(inputs_file)} if inputs_file else None
