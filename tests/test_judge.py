@@ -411,3 +411,35 @@ def test_the_router_judges_audits_and_shadow_pairs_as_they_are_made(db):
     assert {p.request_id for p in pairs} == judged  # every pair: audits the cheap model kept, and shadows
     assert sum(p.source == "audit" for p in pairs) > 0 and sum(p.source == "shadow" for p in pairs) == 12
     assert all(p.correct_source == "judge" for p in pairs)
+
+
+def test_the_report_shows_the_cost_of_measuring_apart(db):
+    """`routermon report` has a judge section; its spend is not in the traffic spend."""
+    from routermon.core.report import build_report, render_markdown
+
+    asyncio.run(shadow_pairs(judge_scenario(), db, 20, judge=True))
+    with LogReader(db) as reader:
+        report = build_report(reader)
+        judge_spend = sum(r.cost_usd for r in reader.judge_rows())
+    assert report.judge is not None and report.judge.verdicts == 20
+    assert abs(report.judge.spend_usd - judge_spend) < 1e-12 and judge_spend > 0
+    assert report.traffic.calls == 40  # the pairs' calls, not the judge's
+    text = render_markdown(report)
+    assert "## The LLM judge (cost of measuring)" in text and "not part of the serving spend" in text
+
+
+def test_the_judge_model_setting(tmp_path, monkeypatch, isolated_settings):
+    """`judge_model` in the settings file, overridden by ROUTERMON_JUDGE_MODEL; else the strong model."""
+    from routermon.core.workspace import Workspace
+
+    assert Workspace.load().judge_model() == Workspace.load().models()[1]
+    isolated_settings.write_text('judge_model = "claude-opus-5-5"\n')
+    assert Workspace.load().judge_model() == "claude-opus-5-5"
+    monkeypatch.setenv("ROUTERMON_JUDGE_MODEL", "claude-sonnet-4-6")
+    ws = Workspace.load(db=tmp_path / "x.db")
+    assert (
+        ws.judge_model() == "claude-sonnet-4-6" and ws.judge_model("claude-haiku-5-5") == "claude-haiku-5-5"
+    )
+    router = ws.router(stand_in=True, judge=True)
+    assert router.judge.model == "claude-sonnet-4-6"
+    router.close()
