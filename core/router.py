@@ -366,8 +366,10 @@ class Router:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _judge_pair(self, spec, text, digest, request_id, cheap, strong) -> None:
-        from .judge import judge_outcomes
+    async def _judge_pair(
+        self, spec: TaskSpec, text: str, digest: str, request_id: str, cheap: CallOutcome, strong: CallOutcome
+    ) -> None:
+        from .judge import judge_outcomes  # judge.py builds on this module
 
         await judge_outcomes(self.judge, request_id, spec.name, text, cheap, strong, digest)
 
@@ -406,9 +408,9 @@ class Router:
             spec, text, digest, request_id, "shadow", [cheap, strong], final_index, reasons, reference
         )
         if self.judge is not None:
-            self._in_background(
-                self._judge_pair(spec, text, digest, request_id, result.calls[0], result.calls[1])
-            )
+            # In its own lane: on a virtual clock the judge's latency is its own, not the request's.
+            judging = self._judge_pair(spec, text, digest, request_id, result.calls[0], result.calls[1])
+            self._in_background(self._in_lane(judging))
         return result
 
     def _should_audit(self, final_index: int | None) -> bool:
