@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from routermon.core.reader import LogReader
@@ -91,3 +98,28 @@ def test_judge_command_refuses_an_unknown_task_and_a_missing_key(tmp_path, monke
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     no_key = runner.invoke(main, ["judge", "--db", str(db), "--inputs", str(src)])
     assert no_key.exit_code == 2 and "ANTHROPIC_API_KEY is not set" in no_key.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_ctrl_c_keeps_the_finished_verdicts_and_exits_130(tmp_path):
+    """The first Ctrl-C lets the call in flight finish, keeps every verdict and exits 130."""
+    src, db = tmp_path / "in.jsonl", tmp_path / "log.db"
+    write_summaries(src, 20)
+    shadow(CliRunner(), src, db)
+    exe = Path(sys.executable).with_name("routermon")
+    args = [str(exe), "judge", "--stand-in", "--stand-in-latency", "0.5", "--concurrency", "1"]
+    args += ["--db", str(db), "--inputs", str(src)]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # a verdict is committed: the run is under way
+        time.sleep(0.2)
+        with LogReader(db) as reader:
+            if reader.judge_rows():
+                break
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, (out, err)
+    assert "Traceback" not in err and "run again to finish" in err
+    with LogReader(db) as reader:
+        kept = len(reader.judge_rows())
+    assert 0 < kept < 20 and f"Judged {kept} pair" in out

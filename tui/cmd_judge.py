@@ -40,10 +40,20 @@ from .text import literal
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
 )
+@click.option(
+    "--stand-in-latency",
+    "stand_in_latency",
+    type=click.FloatRange(0, 10),
+    default=0.0,
+    show_default=True,
+    help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run and the judge's figures as JSON.")
 @db_option
 @click.pass_context
-def judge_command(ctx, task, limit, judge_model, inputs_file, concurrency, stand_in, seed, as_json, db):
+def judge_command(
+    ctx, task, limit, judge_model, inputs_file, concurrency, stand_in, seed, stand_in_latency, as_json, db
+):
     """Judge the free-text pairs nobody judged yet (resumable: judged pairs are skipped)."""
     from routermon.core.errors import DatabaseError
     from routermon.core.judge import Judge, judge_pairs, pairs_to_judge, read_judge_figures
@@ -67,7 +77,11 @@ def judge_command(ctx, task, limit, judge_model, inputs_file, concurrency, stand
     ws.prices.rates(model)  # an unpriced judge model is refused before anything runs
     inputs = {item.sha256: item.text for item in read_inputs(inputs_file)} if inputs_file else None
     work, no_input = pairs_to_judge(db_path, task=task, limit=limit, inputs=inputs)
-    router = ws.router(source="judge", stand_in=stand_in, seed=seed) if work else None
+    router = (
+        ws.router(source="judge", stand_in=stand_in, seed=seed, stand_in_latency=stand_in_latency)
+        if work
+        else None
+    )
     judge = Judge(router, model, source="judge") if router else None
     console = console_for(stderr=True)
     stop = threading.Event()
