@@ -8,14 +8,14 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
     store_answers = "full"            # full | none: summaries and extractions as keyed digests
     audit_share = 0.02
     labeller = "alice"                # who labels pairs on the Review screen (default: $USER)
-
-    [thresholds]                      # the routing policy per task (the cheap tier's threshold);
-    classify = 0.82                   # `routermon thresholds --apply` writes it
-
+    judge_model = "claude-sonnet-4-6" # the LLM judge of free-text pairs (default: the strong model)
     max_loss = 0.01                   # what the policy tolerates against always-strong, with
     confidence = 0.95                 # this confidence, over the last drift_window audits (or
     drift_window = 500                # drift_days); routermon check alerts when it stops holding
     monthly_budget_usd = 2000         # optional: alert when the projected month exceeds it
+
+    [thresholds]                      # the routing policy per task (the cheap tier's threshold);
+    classify = 0.82                   # `routermon thresholds --apply` writes it
 
     [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
     input_mtok = 1.0
@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     db: Path | None = None
     cheap_model: str | None = None
     strong_model: str | None = None
+    judge_model: str | None = None  # ROUTERMON_JUDGE_MODEL; None: the strong model
     threshold: float = Field(0.7, ge=0.0, le=1.0)
     store_inputs: Literal["full", "preview", "none"] = "preview"
     store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
