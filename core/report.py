@@ -445,7 +445,7 @@ def _per_task_md(a: SweepResult) -> list[str]:
         out += _table(
             ["field", "agree", "95% interval"],
             [
-                [f.field, f"{pct(f.share)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
+                [f.field, f"{pct(f.agreement)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
                 for f in s.quality.fields
             ],
         )
