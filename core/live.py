@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .clock import SYSTEM_CLOCK, Clock
-from .reader import Bucket, GroupStats, LogReader, Tally, is_traffic, percentile
+from .reader import Bucket, GroupStats, LogReader, Tally, is_traffic, percentile, ratio
 from .records import CallRow
 
 Window = Literal["hour", "day", "week", "all"]
@@ -43,6 +43,10 @@ class LiveFigures(BaseModel):
     calls: int
     errors: int
     spend_usd: float
+    cascade_requests: int
+    cascade_escalated: int
+    shadow_requests: int
+    shadow_escalated: int  # shadow requests the policy would have escalated
     requests_today: int
     spend_today_usd: float
     spend_month_usd: float
@@ -52,8 +56,9 @@ class LiveFigures(BaseModel):
     latency_window: int  # how many calls the percentiles are over
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
 
     @property
     def error_share(self) -> float:
@@ -81,9 +86,17 @@ class Series(BaseModel):
         return self.cumulative_spend_usd[-1] if self.cumulative_spend_usd else 0.0
 
     @property
-    def escalation_share(self) -> float:
-        requests = self.requests
-        return self.escalated / requests if requests else 0.0
+    def cascade_requests(self) -> int:
+        return sum(b.cascade_requests for b in self.buckets)
+
+    @property
+    def shadow_requests(self) -> int:
+        return sum(b.shadow_requests for b in self.buckets)
+
+    @property
+    def escalation_share(self) -> float | None:
+        """Over the window's cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(sum(b.cascade_escalated for b in self.buckets), self.cascade_requests)
 
 
 _EMPTY = Tally()
@@ -284,6 +297,10 @@ class LiveMonitor:
                 calls=totals.calls,
                 errors=totals.errors,
                 spend_usd=totals.spend_usd,
+                cascade_requests=totals.cascade_requests,
+                cascade_escalated=totals.cascade_escalated,
+                shadow_requests=totals.shadow_requests,
+                shadow_escalated=totals.shadow_escalated,
                 requests_today=self._today.requests,
                 spend_today_usd=self._today.spend_usd,
                 spend_month_usd=self._month.spend_usd,

@@ -1,7 +1,9 @@
 """The documented reader API over the call log; everything that shows or analyses the log uses it.
 
 Traffic aggregates count *requests* as rows with ``tier = 0`` (each routed request logs exactly
-one), leave out imported pairs (``mode = 'import'``) and count spend over every call. That
+one), leave out imported pairs (``mode = 'import'``) and count spend over every call. The
+escalation share is over *cascade* requests: a shadow request calls both models whatever the
+policy says, so its would-be escalations are counted apart (``shadow_escalated``). That
 definition is written once, as ``Tally``: its ``add_row`` folds one row in Python, and
 ``TALLY_SQL`` is the same tally as SQL aggregates; the reader's queries, the live monitor and the
 simulator's summary all tally through it.
@@ -29,6 +31,14 @@ IMPORT_MODE = "import"
 # Imported pairs and judge calls are not traffic: nobody was served by them.
 _TRAFFIC_SQL = f"mode NOT IN ('{IMPORT_MODE}', '{JUDGE_MODE}')"
 _REQUEST_SQL = "tier = 0"  # each routed request logs exactly one tier-0 row
+CASCADE_MODE, SHADOW_MODE = "cascade", "shadow"
+_CASCADE_SQL = f"{_REQUEST_SQL} AND mode = '{CASCADE_MODE}'"
+_SHADOW_SQL = f"{_REQUEST_SQL} AND mode = '{SHADOW_MODE}'"
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """``part / whole``, or ``None`` when there is nothing to divide by (shown as a dash or a gap, not 0%)."""
+    return part / whole if whole else None
 
 
 def is_traffic(row: CallRow) -> bool:
@@ -41,6 +51,10 @@ class Tally:
     """Running figures of a set of calls: requests (tier-0 rows), escalated requests, calls, errors,
     spend (unpriced calls add nothing), tokens, the cheap model's judged and correct answers and
     the first and last timestamp.
+
+    ``requests`` and ``escalated`` count every mode; ``cascade_requests`` / ``cascade_escalated``
+    are the cascade's own (what ``escalation_share`` is over) and ``shadow_requests`` /
+    ``shadow_escalated`` the shadow runs' (requests the policy would have escalated).
 
     The one definition of those figures: ``add_row`` folds a row in, ``TALLY_SQL`` computes the
     same from the log and ``from_sql`` reads its values back. Slotted, as the live monitor folds
@@ -62,10 +76,15 @@ class Tally:
         "first_ts",
         "last_ts",
         "thinking_tokens",
+        "cascade_requests",
+        "cascade_escalated",
+        "shadow_requests",
+        "shadow_escalated",
     )
 
     def __init__(self) -> None:
         self.requests = self.escalated = self.calls = self.errors = 0
+        self.cascade_requests = self.cascade_escalated = self.shadow_requests = self.shadow_escalated = 0
         self.cheap_correct = self.cheap_judged = 0
         self.input_tokens = self.output_tokens = self.cache_read_tokens = self.cache_write_tokens = 0
         self.thinking_tokens = 0  # part of output_tokens
@@ -77,13 +96,14 @@ class Tally:
     def from_sql(cls, values: Iterable) -> Tally:
         """The tally from the values of the ``TALLY_SQL`` columns, in their order."""
         t = cls()
-        (req, esc, calls, err, spend, cc, cj, tin, tout, tcr, tcw, first, last, think) = values
+        (req, esc, calls, err, spend, cc, cj, tin, tout, tcr, tcw, first, last, think, *modes) = values
         t.requests, t.escalated, t.calls, t.errors = int(req), int(esc), int(calls), int(err)
         t.spend_usd, t.cheap_correct, t.cheap_judged = float(spend), int(cc), int(cj)
         t.input_tokens, t.output_tokens = int(tin), int(tout)
         t.cache_read_tokens, t.cache_write_tokens = int(tcr), int(tcw)
         t.first_ts, t.last_ts = first, last
         t.thinking_tokens = int(think)
+        t.cascade_requests, t.cascade_escalated, t.shadow_requests, t.shadow_escalated = map(int, modes)
         return t
 
     def add_row(self, row: CallRow) -> None:
@@ -93,6 +113,12 @@ class Tally:
             self.requests += 1
             if row.escalated:
                 self.escalated += 1
+            if row.mode == CASCADE_MODE:
+                self.cascade_requests += 1
+                self.cascade_escalated += row.escalated
+            elif row.mode == SHADOW_MODE:
+                self.shadow_requests += 1
+                self.shadow_escalated += row.escalated
             if row.correct is not None:
                 self.cheap_judged += 1
                 self.cheap_correct += bool(row.correct)
@@ -125,6 +151,10 @@ class Tally:
         self.cache_read_tokens += other.cache_read_tokens
         self.cache_write_tokens += other.cache_write_tokens
         self.thinking_tokens += other.thinking_tokens
+        self.cascade_requests += other.cascade_requests
+        self.cascade_escalated += other.cascade_escalated
+        self.shadow_requests += other.shadow_requests
+        self.shadow_escalated += other.shadow_escalated
         if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
         if other.last_ts is not None and (self.last_ts is None or other.last_ts > self.last_ts):
@@ -148,6 +178,10 @@ TALLY_SQL = ", ".join(
         "MIN(ts)",
         "MAX(ts)",
         "TOTAL(thinking_tokens)",
+        f"TOTAL({_CASCADE_SQL})",
+        f"TOTAL({_CASCADE_SQL} AND escalated)",
+        f"TOTAL({_SHADOW_SQL})",
+        f"TOTAL({_SHADOW_SQL} AND escalated)",
     )
 )
 
@@ -175,6 +209,10 @@ class Bucket(BaseModel):
     calls: int
     errors: int
     spend_usd: float
+    cascade_requests: int = 0
+    cascade_escalated: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
 
@@ -184,8 +222,9 @@ class Bucket(BaseModel):
         return cls(start=start, **_figures(cls, tally))
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
 
 
 class Summary(BaseModel):
@@ -199,6 +238,10 @@ class Summary(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     thinking_tokens: int = 0  # part of output_tokens
+    cascade_requests: int = 0
+    cascade_escalated: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
     first_ts: float | None = None
     last_ts: float | None = None
 
@@ -208,8 +251,9 @@ class Summary(BaseModel):
         return cls(**_figures(cls, tally))
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
 
 
 class GroupStats(BaseModel):
@@ -222,6 +266,10 @@ class GroupStats(BaseModel):
     spend_usd: float
     cheap_correct: int = 0
     cheap_judged: int = 0  # cheap calls whose correctness is known
+    cascade_requests: int = 0
+    cascade_escalated: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
 
     @classmethod
     def of(cls, key: str, tally: Tally) -> GroupStats:
@@ -229,8 +277,9 @@ class GroupStats(BaseModel):
         return cls(key=key, **_figures(cls, tally))
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
 
     @property
     def cheap_accuracy(self) -> float | None:
@@ -509,9 +558,10 @@ class LogReader:
         return [r[0] for r in self._query("SELECT DISTINCT model FROM calls ORDER BY model")]
 
     def escalation_reasons(self, since: float | None = None, until: float | None = None) -> dict[str, int]:
-        """Escalated requests per first escalation reason (the tier-0 row's), most frequent first."""
+        """Escalated cascade requests per first escalation reason (the tier-0 row's), most frequent
+        first (shadow requests' would-be escalations are not escalations)."""
         where, params = _window(since, until, include_imports=False)
-        where += (" AND" if where else " WHERE") + " tier = 0 AND escalated"
+        where += (" AND" if where else " WHERE") + f" {_CASCADE_SQL} AND escalated"
         rows = self._query(
             f"SELECT COALESCE(escalation_reason, 'unknown'), COUNT(*) FROM calls{where}"
             " GROUP BY 1 ORDER BY 2 DESC, 1",

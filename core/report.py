@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
-from .formatting import DASH, count, json_text, pct, usd
+from .formatting import DASH, count, escalation_basis, json_text, pct, usd
 from .pairs import NoPairsError, load_pairs
 from .reader import LogReader
 
@@ -29,8 +29,10 @@ class TaskTraffic(BaseModel):
 
     task: str
     requests: int
-    escalated: int
-    escalation_share: float
+    cascade_requests: int = 0
+    shadow_requests: int = 0
+    escalated: int  # cascade requests escalated
+    escalation_share: float | None  # over cascade requests
     spend_usd: float
     spend_share: float | None
     cheap_accuracy: float | None  # where the log knows correctness
@@ -41,8 +43,8 @@ class Traffic(BaseModel):
 
     requests: int
     calls: int
-    escalated: int
-    escalation_share: float
+    escalated: int  # cascade requests escalated
+    escalation_share: float | None  # over cascade requests; shadow requests apart
     errors: int
     spend_usd: float
     input_tokens: int
@@ -52,6 +54,9 @@ class Traffic(BaseModel):
     escalation_reasons: dict[str, int]
     per_task: list[TaskTraffic]
     thinking_tokens: int = 0  # part of output_tokens, billed as output (so inside spend_usd)
+    cascade_requests: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
 
 
 class AuditReport(BaseModel):
@@ -78,8 +83,11 @@ def _traffic(reader: LogReader) -> Traffic:
     return Traffic(
         requests=summary.requests,
         calls=summary.calls,
-        escalated=summary.escalated,
+        escalated=summary.cascade_escalated,
         escalation_share=summary.escalation_share,
+        cascade_requests=summary.cascade_requests,
+        shadow_requests=summary.shadow_requests,
+        shadow_escalated=summary.shadow_escalated,
         errors=summary.errors,
         spend_usd=summary.spend_usd,
         input_tokens=summary.input_tokens,
@@ -92,7 +100,9 @@ def _traffic(reader: LogReader) -> Traffic:
             TaskTraffic(
                 task=t.key,
                 requests=t.requests,
-                escalated=t.escalated,
+                cascade_requests=t.cascade_requests,
+                shadow_requests=t.shadow_requests,
+                escalated=t.cascade_escalated,
                 escalation_share=t.escalation_share,
                 spend_usd=t.spend_usd,
                 spend_share=t.spend_usd / total if total else None,
@@ -207,10 +217,11 @@ def _traffic_md(t: Traffic) -> list[str]:
     if t.requests == 0:
         return out + ["No routed traffic in the log yet (imported pairs are not traffic).", ""]
     out += _table(
-        ["requests", "calls", "spend", "escalated", "errors", "from", "to"],
+        ["requests", "shadow", "calls", "spend", "escalated (of cascade)", "errors", "from", "to"],
         [
             [
                 f"{t.requests:,}",
+                f"{t.shadow_requests:,}",
                 f"{t.calls:,}",
                 usd(t.spend_usd),
                 f"{t.escalated:,} ({pct(t.escalation_share)})",
@@ -220,7 +231,10 @@ def _traffic_md(t: Traffic) -> list[str]:
             ]
         ],
     )
-    out.append("")
+    out += [
+        f"Escalated {pct(t.escalation_share)} {escalation_basis(t.cascade_requests, t.shadow_requests)}.",
+        "",
+    ]
     if t.thinking_tokens:
         share = pct(t.thinking_tokens / t.output_tokens if t.output_tokens else None)
         out += [
@@ -240,11 +254,12 @@ def _traffic_md(t: Traffic) -> list[str]:
         out.append("")
     if t.per_task:
         out += _table(
-            ["task", "requests", "escalated", "spend", "share of spend", "cheap accuracy"],
+            ["task", "cascade", "shadow", "escalated", "spend", "share of spend", "cheap accuracy"],
             [
                 [
                     s.task,
-                    f"{s.requests:,}",
+                    f"{s.cascade_requests:,}",
+                    f"{s.shadow_requests:,}",
                     pct(s.escalation_share),
                     usd(s.spend_usd),
                     pct(s.spend_share),

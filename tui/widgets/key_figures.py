@@ -55,7 +55,7 @@ class KeyFigures(HorizontalGroup):
             f = figures
             cards = {
                 "requests": (count(f.requests), "all time"),
-                "escalated": (pct(f.escalation_share), f"{count_short(f.escalated)} req"),
+                "escalated": (pct(f.escalation_share), f"of {count_short(f.cascade_requests)}"),
                 "today": (usd(f.spend_today_usd), f"{count_short(f.requests_today)} req"),
                 "month": (usd(f.spend_month_usd), "UTC month"),
                 "projected": (usd(f.projected_month_usd), "month end"),

@@ -1,0 +1,125 @@
+"""Figures as a user reads them: each definition against a log of known contents, with the figure
+the old definition gave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_helpers import FIXED_NOW, fixed_clock
+
+from routermon.core.live import HOUR, LiveMonitor
+from routermon.core.reader import LogReader
+from routermon.core.records import CallRecord
+from routermon.core.report import build_report, render_markdown
+from routermon.core.store import CallLog
+
+
+def call(ts, rid, *, mode="cascade", role="cheap", tier=0, latency=100.0, escalated=False, final=False, **kw):
+    """One logged call; the defaults are a cheap call of a cascade request."""
+    return CallRecord(
+        ts=ts,
+        request_id=rid,
+        task=kw.pop("task", "classify"),
+        mode=mode,
+        model="claude-sonnet-5-5" if tier else "claude-haiku-5-5",
+        role=role,
+        tier=tier,
+        latency_ms=latency,
+        escalated=escalated,
+        escalation_reason="low_confidence" if escalated else None,
+        final=final,
+        cost_usd=0.001,
+        **kw,
+    )
+
+
+def cascade(ts, rid, *, escalated=False, latency=(100.0, 900.0), **kw) -> list[CallRecord]:
+    """A cascade request: the cheap call, and the strong one when it escalated."""
+    if not escalated:
+        return [call(ts, rid, latency=latency[0], final=True, **kw)]
+    return [
+        call(ts, rid, latency=latency[0], escalated=True, **kw),
+        call(ts + 0.1, rid, role="strong", tier=1, latency=latency[1], final=True, **kw),
+    ]
+
+
+def shadow(ts, rid, *, escalated=False, latency=(100.0, 900.0)) -> list[CallRecord]:
+    """A shadow request: both models called at once; ``escalated``: the policy would have escalated."""
+    return [
+        call(ts, rid, mode="shadow", latency=latency[0], escalated=escalated, final=not escalated),
+        call(ts, rid, mode="shadow", role="shadow", tier=1, latency=latency[1], final=escalated),
+    ]
+
+
+def write(path: Path, records: list[CallRecord]) -> Path:
+    with CallLog(path) as log:
+        log.log_many(records)
+    return path
+
+
+@pytest.fixture()
+def mixed_log(tmp_path) -> Path:
+    """100 cascade requests (5 escalated) and 100 shadow requests (30 the policy would escalate),
+    over the last 10 hours: a mixed share of 35 / 200 = 17.5%, the cascade's own 5 / 100 = 5.0%."""
+    records: list[CallRecord] = []
+    start = FIXED_NOW - 10 * HOUR
+    for n in range(100):
+        records += cascade(start + n * 180, f"c{n:03}", escalated=n % 20 == 0)
+        records += shadow(start + n * 180 + 60, f"s{n:03}", escalated=n % 10 < 3)
+    return write(tmp_path / "calls.db", records)
+
+
+class TestEscalationShare:
+    """The escalation share is over cascade requests; shadow requests are counted apart."""
+
+    def test_reader_summary_and_tasks(self, mixed_log):
+        with LogReader(mixed_log) as reader:
+            summary = reader.summary()
+            # Was 35 / 200 = 17.5%: the shadow requests' would-be escalations mixed in.
+            assert summary.escalation_share == pytest.approx(0.05)
+            assert (summary.requests, summary.cascade_requests, summary.shadow_requests) == (200, 100, 100)
+            assert (summary.cascade_escalated, summary.shadow_escalated) == (5, 30)
+            assert [(t.key, t.escalation_share) for t in reader.per_task()] == [("classify", 0.05)]
+            assert reader.escalation_reasons() == {"low_confidence": 5}
+
+    def test_monitor_figures_series_and_tasks_agree(self, mixed_log):
+        monitor = LiveMonitor.open(mixed_log, clock=fixed_clock())
+        figures = monitor.figures()
+        assert figures.escalation_share == pytest.approx(0.05)
+        assert (figures.cascade_requests, figures.shadow_requests) == (100, 100)
+        assert monitor.series("day").escalation_share == pytest.approx(0.05)
+        assert monitor.per_task()[0].escalation_share == pytest.approx(0.05)
+        # The same definition folded row by row: new rows give the same figure as a fresh read.
+        write(mixed_log, cascade(FIXED_NOW - 30, "c-new", escalated=True) + shadow(FIXED_NOW - 20, "s-new"))
+        monitor.refresh()
+        assert monitor.figures().escalation_share == pytest.approx(6 / 101)
+        assert monitor.figures().shadow_requests == 101
+        assert LiveMonitor.open(mixed_log, clock=fixed_clock()).figures().escalation_share == pytest.approx(
+            6 / 101
+        )
+
+    def test_report_says_what_the_share_rests_on(self, mixed_log):
+        with LogReader(mixed_log) as reader:
+            report = build_report(reader)
+        assert report.traffic.escalation_share == pytest.approx(0.05)
+        md = render_markdown(report)
+        assert "Escalated 5.0% of 100 cascade requests; 100 shadow requests apart." in md
+
+    def test_no_cascade_request_has_no_share(self, tmp_path):
+        path = write(tmp_path / "calls.db", shadow(FIXED_NOW - 60, "s1", escalated=True))
+        with LogReader(path) as reader:
+            assert reader.summary().escalation_share is None  # was 100%
+
+
+class TestEscalationChart:
+    """An hour without cascade requests has no escalation share: a gap, not 0%."""
+
+    def test_empty_hours_have_no_share(self, tmp_path):
+        records = cascade(FIXED_NOW - 5 * HOUR, "a", escalated=True) + cascade(FIXED_NOW - 60, "b")
+        monitor = LiveMonitor.open(write(tmp_path / "calls.db", records), clock=fixed_clock())
+        shares = [b.escalation_share for b in monitor.series("day").buckets]
+        assert shares[-2] == 0.0 and shares[-6] == 1.0
+        assert shares.count(None) == 22  # these hours used to read 0%
+        with LogReader(tmp_path / "calls.db") as reader:
+            assert all(b.escalation_share is not None for b in reader.buckets(HOUR))
