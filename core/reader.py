@@ -546,6 +546,11 @@ class LogReader:
         """Calls and spend per model, costliest first (``requests`` counts requests it was first for)."""
         return self._grouped("model", since, until)
 
+    def first_traffic_ts(self) -> float | None:
+        """When the log's first routed request was logged (``None`` without any); an index walk."""
+        rows = self._query(f"SELECT ts FROM calls WHERE {_TRAFFIC_SQL} ORDER BY ts LIMIT 1")
+        return rows[0][0] if rows else None
+
     def latencies(self, since: float | None = None, until: float | None = None) -> list[float]:
         """Every call latency in the window, ascending (for percentiles)."""
         where, params = _window(since, until, include_imports=False)

@@ -3,6 +3,7 @@ the old definition gave."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,62 @@ class TestEscalationChart:
         assert shares.count(None) == 22  # these hours used to read 0%
         with LogReader(tmp_path / "calls.db") as reader:
             assert all(b.escalation_share is not None for b in reader.buckets(HOUR))
+
+
+NOW = float(int(time.time()))  # the command reads the system clock
+
+
+@pytest.fixture()
+def three_day_log(tmp_path) -> Path:
+    """Three days of log: 300 cascade requests (30 escalated, 30 of the 270 kept audited) and 100
+    shadow requests (50 the policy would escalate), the first exactly three days before now."""
+    records: list[CallRecord] = []
+    start = NOW - 3 * 86400
+    step = 3 * 86400 / 400
+    k = 0  # cascade requests so far
+    for n in range(400):
+        ts, rid = start + n * step, f"r{n:03}"
+        if n % 4 == 3:
+            records += shadow(ts, rid, escalated=n % 8 == 3)
+            continue
+        records += cascade(ts, rid, escalated=k % 10 == 0)
+        if k % 10 == 1:
+            records.append(call(ts + 1, rid, role="audit", tier=1))
+        k += 1
+    return write(tmp_path / "calls.db", records)
+
+
+class TestWhatIfFromLog:
+    """Observed traffic: the rate over the span the log covers, the cascade's own shares."""
+
+    def test_volume_is_over_the_span_the_log_covers(self, three_day_log):
+        from routermon.core.whatif import from_log
+
+        with LogReader(three_day_log) as reader:
+            inputs = from_log(reader, days=30, now=NOW)
+            week = from_log(reader, days=7, now=NOW)
+        # Was 400 / 30 days × 30 = 400 a month: the log is three days old.
+        assert inputs.monthly_requests == pytest.approx(400 / 3 * 30)
+        assert week.monthly_requests == pytest.approx(inputs.monthly_requests)
+        assert inputs.observed.covered_days == pytest.approx(3.0)
+        assert (inputs.observed.cascade_requests, inputs.observed.shadow_requests) == (300, 100)
+        assert inputs.observed.describe() == "400 requests (100 shadow) in the 3.0 logged of the last 30 days"
+
+    def test_shadow_requests_are_not_priced_as_escalations(self, three_day_log):
+        from routermon.core.whatif import from_log
+
+        with LogReader(three_day_log) as reader:
+            inputs = from_log(reader, days=30, now=NOW)
+        assert inputs.cheap_share == pytest.approx(0.9)  # was 1 - 80 / 400 = 0.8
+        assert inputs.audit_share == pytest.approx(30 / 270)  # was 30 / 320: shadow requests in the base
+
+    def test_the_command_says_what_it_rests_on(self, three_day_log):
+        from click.testing import CliRunner
+
+        from routermon.tui.cli import main
+
+        result = CliRunner().invoke(
+            main, ["whatif", "--from-log", "--days", "30", "--db", str(three_day_log)]
+        )
+        assert result.exit_code == 0, result.output
+        assert "in the 3.0 logged of the last 30 days" in result.output

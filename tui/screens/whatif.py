@@ -268,5 +268,6 @@ class WhatIfScreen(MonitorScreen):
             select = self.query_one(f"#{select_id}", Select)
             select.set_options(_model_options([model]))
             select.value = model
-        self.notify(f"Filled from the last {OBSERVED_DAYS} days of the log.", title="Observed traffic")
+        basis = inputs.observed.describe() if inputs.observed else f"the last {OBSERVED_DAYS} days of the log"
+        self.notify(f"Filled from {basis}.", title="Observed traffic", markup=False)
         self.recompute()
