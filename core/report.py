@@ -17,9 +17,9 @@ from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
-from .formatting import DASH, count, escalation_basis, json_text, pct, usd
+from .formatting import DASH, count, escalation_basis, json_text, ms, pct, usd
 from .pairs import NoPairsError, load_pairs
-from .reader import LogReader
+from .reader import LogReader, percentile
 
 EXAMPLES_SHOWN = 10
 
@@ -57,6 +57,10 @@ class Traffic(BaseModel):
     cascade_requests: int = 0
     shadow_requests: int = 0
     shadow_escalated: int = 0  # shadow requests the policy would have escalated
+    failed_requests: int = 0  # requests that got no answer
+    recovered: int = 0  # failed calls that escalated, in requests then answered
+    latency_p50_ms: float | None = None  # per answered request, first call to answer
+    latency_p95_ms: float | None = None
 
 
 class AuditReport(BaseModel):
@@ -79,6 +83,7 @@ def condensed_rows(result: SweepResult) -> list[SweepRow]:
 def _traffic(reader: LogReader) -> Traffic:
     summary = reader.summary()
     tasks = reader.per_task()
+    latencies = reader.latencies()
     total = sum(t.spend_usd for t in tasks)
     return Traffic(
         requests=summary.requests,
@@ -88,6 +93,10 @@ def _traffic(reader: LogReader) -> Traffic:
         cascade_requests=summary.cascade_requests,
         shadow_requests=summary.shadow_requests,
         shadow_escalated=summary.shadow_escalated,
+        failed_requests=summary.failed_requests,
+        recovered=summary.recovered,
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
         errors=summary.errors,
         spend_usd=summary.spend_usd,
         input_tokens=summary.input_tokens,
@@ -217,7 +226,7 @@ def _traffic_md(t: Traffic) -> list[str]:
     if t.requests == 0:
         return out + ["No routed traffic in the log yet (imported pairs are not traffic).", ""]
     out += _table(
-        ["requests", "shadow", "calls", "spend", "escalated (of cascade)", "errors", "from", "to"],
+        ["requests", "shadow", "calls", "spend", "escalated (of cascade)", "failed calls", "from", "to"],
         [
             [
                 f"{t.requests:,}",
@@ -232,7 +241,13 @@ def _traffic_md(t: Traffic) -> list[str]:
         ],
     )
     out += [
+        "",
         f"Escalated {pct(t.escalation_share)} {escalation_basis(t.cascade_requests, t.shadow_requests)}.",
+        "",
+        f"Latency per request (first call to answer): p50 {ms(t.latency_p50_ms)}, p95 {ms(t.latency_p95_ms)}.",
+        "",
+        f"Errors: {count(t.failed_requests)} of {count(t.requests)} requests got no answer;"
+        f" {count(t.recovered)} of the {count(t.errors)} failed calls escalated and the request was answered.",
         "",
     ]
     if t.thinking_tokens:

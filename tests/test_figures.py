@@ -183,3 +183,113 @@ class TestWhatIfFromLog:
         )
         assert result.exit_code == 0, result.output
         assert "in the 3.0 logged of the last 30 days" in result.output
+
+
+class TestLatency:
+    """p50/p95 latency is per request (first call to answer), not per call."""
+
+    @staticmethod
+    def _cascade_with_audits(start: float) -> list[CallRecord]:
+        """100 cascade requests: 80 kept at 300 ms, 20 escalated at 300 + 2,000 ms, 50 of the kept
+        audited at 2,500 ms; and one request that failed on both tiers."""
+        records: list[CallRecord] = []
+        for n in range(100):
+            ts, rid = start + n * 10, f"c{n:03}"
+            records += cascade(ts, rid, escalated=n >= 80, latency=(300.0, 2000.0))
+            if n < 50:
+                records.append(call(ts + 5, rid, role="audit", tier=1, latency=2500.0))
+        records.append(call(start + 1001, "failed", latency=50.0, escalated=True, error_type="server_error"))
+        records.append(
+            call(start + 1002, "failed", role="strong", tier=1, latency=50.0, error_type="server_error")
+        )
+        return records
+
+    def test_audit_calls_and_split_calls_no_longer_shape_the_figure(self, tmp_path):
+        path = write(tmp_path / "calls.db", self._cascade_with_audits(FIXED_NOW - 3600))
+        with LogReader(path) as reader:
+            latencies = reader.latencies()
+        assert latencies == [300.0] * 80 + [2300.0] * 20  # one per answered request
+        monitor = LiveMonitor.open(path, clock=fixed_clock())
+        figures = monitor.figures()
+        # Per call it was p50 300 ms and p95 2,500 ms (an audit call, which no caller waits for).
+        assert (figures.latency_p50_ms, figures.latency_p95_ms, figures.latency_window) == (
+            300.0,
+            2300.0,
+            100,
+        )
+
+    def test_a_shadow_request_waits_for_the_slower_call(self, tmp_path):
+        path = write(tmp_path / "calls.db", self._cascade_with_audits(FIXED_NOW - 3600))
+        monitor = LiveMonitor.open(path, clock=fixed_clock())
+        batch: list[CallRecord] = []
+        for n in range(50):
+            batch += shadow(FIXED_NOW - 600 + n, f"s{n:03}", latency=(300.0, 1000.0))
+        write(path, batch)
+        monitor.refresh()
+        figures = monitor.figures()
+        # 80 × 300, 50 × 1,000, 20 × 2,300 ms: per call it was 150 × 300, 50 × 1,000, 20 × 2,000, 50 × 2,500.
+        assert (figures.latency_p50_ms, figures.latency_p95_ms, figures.latency_window) == (
+            300.0,
+            2300.0,
+            150,
+        )
+        with LogReader(path) as reader:
+            assert reader.latencies() == [300.0] * 80 + [1000.0] * 50 + [2300.0] * 20
+            assert [round(b.latency_p95_ms) for b in reader.buckets(1200, latency=True)] == [2300, 1000]
+
+    def test_a_request_split_across_refreshes_is_timed_whole(self, tmp_path):
+        path = write(tmp_path / "calls.db", cascade(FIXED_NOW - 100, "a"))
+        monitor = LiveMonitor.open(path, clock=fixed_clock())
+        write(path, [call(FIXED_NOW - 50, "b", latency=300.0, escalated=True)])
+        monitor.refresh()
+        write(path, [call(FIXED_NOW - 49, "b", role="strong", tier=1, latency=2000.0, final=True)])
+        monitor.refresh()
+        assert monitor.figures().latency_p95_ms == 2300.0
+
+
+class TestErrors:
+    """ "Errors" separates requests that got no answer from failed calls that escalated and were answered."""
+
+    @staticmethod
+    def _log(start: float) -> list[CallRecord]:
+        err = {"error_type": "server_error"}
+        return [
+            # The cheap call failed, the strong one answered: recovered.
+            call(start, "rescued", escalated=True, **err),
+            call(start + 1, "rescued", role="strong", tier=1, final=True),
+            # Both tiers failed: a failed request (its escalated cheap failure recovered nothing).
+            call(start + 2, "failed", escalated=True, **err),
+            call(start + 3, "failed", role="strong", tier=1, **err),
+            # Unsure cheap answer, strong call failed: answered (degraded) by the cheap model.
+            call(start + 4, "degraded", escalated=True, final=True),
+            call(start + 5, "degraded", role="strong", tier=1, **err),
+            # A kept answer whose audit failed.
+            call(start + 6, "audited", final=True),
+            call(start + 7, "audited", role="audit", tier=1, **err),
+            # Shadow: the cheap call failed, the strong one's answer was returned.
+            call(start + 8, "shadowed", mode="shadow", escalated=True, **err),
+            call(start + 8, "shadowed", mode="shadow", role="shadow", tier=1, final=True),
+        ]
+
+    def test_failed_requests_and_recovered_calls(self, tmp_path):
+        path = write(tmp_path / "calls.db", self._log(FIXED_NOW - 600))
+        with LogReader(path) as reader:
+            s = reader.summary()
+        # The card used to show 6 errors (every failed call) as if they were lost requests.
+        assert (s.errors, s.requests, s.failed_requests, s.recovered) == (6, 5, 1, 2)
+        f = LiveMonitor.open(path, clock=fixed_clock()).figures()
+        assert (f.errors, f.failed_requests, f.recovered) == (6, 1, 2)
+
+    def test_refresh_matches_a_fresh_read_even_when_a_request_is_split(self, tmp_path):
+        path = write(tmp_path / "calls.db", cascade(FIXED_NOW - 900, "first"))
+        monitor = LiveMonitor.open(path, clock=fixed_clock())
+        rows = self._log(FIXED_NOW - 600)
+        write(path, rows[:1])  # the rescued request's failed cheap call, its answer not yet logged
+        monitor.refresh()
+        assert monitor.figures().recovered == 0
+        write(path, rows[1:])
+        monitor.refresh()
+        f = monitor.figures()
+        assert (f.errors, f.failed_requests, f.recovered) == (6, 1, 2)
+        assert monitor.series("hour").buckets[-11].recovered == 2  # the minute of the failed calls
+        assert sum(b.recovered for b in monitor.series("day").buckets) == 2

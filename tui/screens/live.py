@@ -13,7 +13,7 @@ from routermon.core.formatting import count
 from ..text import plain
 from ..widgets.calls_table import CallsTable
 from ..widgets.empty_state import EmptyState
-from ..widgets.key_figures import KeyFigures
+from ..widgets.key_figures import KeyFigures, basis
 from .base import MonitorScreen
 
 EMPTY_LOG = (
@@ -38,6 +38,7 @@ class LiveScreen(MonitorScreen):
 
     def compose_body(self) -> ComposeResult:
         yield KeyFigures()
+        yield Static("", id="live-basis", markup=False)
         with HorizontalGroup(id="live-filters"):
             yield Select[str]([], prompt="All tasks", id="task-filter", compact=True)
             yield Select[str]([], prompt="All models", id="model-filter", compact=True)
@@ -141,7 +142,9 @@ class LiveScreen(MonitorScreen):
         if self.paused:
             self._show_state()
             return
-        self.query_one(KeyFigures).show(monitor.figures())
+        figures = monitor.figures()
+        self.query_one(KeyFigures).show(figures)
+        self.query_one("#live-basis", Static).update(basis(figures))
         self._update_filter_options(monitor)
         if not self._table_filled:
             self._reload_table()
