@@ -86,6 +86,10 @@ class ObservedTraffic(BaseModel):
             return text + f" in the {self.covered_days:.1f} logged of the last {self.days_asked:g} days"
         return text + f" in the last {self.days_asked:g} {'day' if self.days_asked == 1 else 'days'}"
 
+    def short(self) -> str:
+        """At most 30 cells, for a panel's border: "2,400 req in 3.0 of 7 days"."""
+        return f"{count(self.requests)} req in {self.covered_days:.1f} of {self.days_asked:g} days"
+
 
 class WhatIfInputs(BaseModel):
     """What a projection needs; bad values raise ``ConfigError`` with one sentence.

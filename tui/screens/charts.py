@@ -60,7 +60,11 @@ class ChartsScreen(MonitorScreen):
                 parts.append(f"[@click=screen.window('{key}')] {key[0]} {title} [/]")
         line = "".join(parts)
         if series is not None:
-            shadow = f" [dim]+{count(series.shadow_requests)} shadow[/]" if series.shadow_requests else ""
+            shadow = (
+                f" [dim]·[/] [b]{count(series.shadow_requests)}[/] [dim]shadow[/]"
+                if series.shadow_requests
+                else ""
+            )
             line += (
                 f"  [b]{pct(series.escalation_share)}[/] [dim]of[/] [b]{count(series.cascade_requests)}[/]"
                 f" [dim]escalated[/]{shadow} [dim]·[/] [b]{usd(series.spend_usd)}[/]"

@@ -19,7 +19,7 @@ from .base import MonitorScreen
 from .live import EMPTY_LOG
 
 NOTE = (
-    "Escalated: share of cascade requests (shadow requests call both models; apart).\n"
+    "Escalated: of cascade requests; shadow requests (both models called) apart.\n"
     "Cheap accuracy: the paired outcomes (shadow runs, audits, imports) where a task has them."
 )
 QUALITY_EVERY_S = 10.0  # the pairs are read again at most this often while the screen is shown

@@ -260,6 +260,8 @@ class WhatIfScreen(MonitorScreen):
     def fill(self, inputs: whatif.WhatIfInputs) -> None:
         """Put ``inputs`` in the form (the numbers recompute from there)."""
         self._observed, self._observed_text = inputs, {}
+        if inputs.observed is not None:
+            self.query_one("#whatif-form").border_subtitle = f"observed: {inputs.observed.short()}"
         for f in FIELDS:
             text = f.shown.format(getattr(inputs, f.key) * f.unit)
             self._observed_text[f.id] = text

@@ -65,4 +65,7 @@ class EscalationChart(FittedPlot):
         plt.yticks(*share_ticks(self.fit_y()))
         positions, labels = time_ticks(series, self.fit_x(label_width=8))
         plt.xticks(positions, labels)
-        self.set_titles(f"Escalation share per {width_name(series.bucket_seconds)}", "Escalation share")
+        self.set_titles(
+            f"Escalation share of cascade requests per {width_name(series.bucket_seconds)}",
+            "Escalation share",
+        )
