@@ -144,7 +144,9 @@ class LiveScreen(MonitorScreen):
             return
         figures = monitor.figures()
         self.query_one(KeyFigures).show(figures)
-        self.query_one("#live-basis", Static).update(basis(figures))
+        basis_line = self.query_one("#live-basis", Static)
+        basis_line.display = figures.requests > 0  # an empty log has nothing to explain
+        basis_line.update(basis(figures))
         self._update_filter_options(monitor)
         if not self._table_filled:
             self._reload_table()
