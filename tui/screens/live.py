@@ -17,7 +17,7 @@ from routermon.core.watch import check
 from ..text import literal, plain
 from ..widgets.calls_table import CallsTable
 from ..widgets.empty_state import EmptyState
-from ..widgets.key_figures import KeyFigures
+from ..widgets.key_figures import KeyFigures, basis
 from .base import MonitorScreen
 
 CHECK_EVERY_S = 30.0  # how often the policy's alerts are checked again while the screen is shown
@@ -52,6 +52,7 @@ class LiveScreen(MonitorScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="live-alerts", markup=False)
         yield KeyFigures()
+        yield Static("", id="live-basis", markup=False)
         with HorizontalGroup(id="live-filters"):
             yield Select[str]([], prompt="All tasks", id="task-filter", compact=True)
             yield Select[str]([], prompt="All models", id="model-filter", compact=True)
@@ -195,7 +196,11 @@ class LiveScreen(MonitorScreen):
         if self.paused:
             self._show_state()
             return
-        self.query_one(KeyFigures).show(monitor.figures())
+        figures = monitor.figures()
+        self.query_one(KeyFigures).show(figures)
+        basis_line = self.query_one("#live-basis", Static)
+        basis_line.display = figures.requests > 0  # an empty log has nothing to explain
+        basis_line.update(basis(figures))
         self._update_filter_options(monitor)
         if not self._table_filled:
             self._reload_table()
