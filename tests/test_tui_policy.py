@@ -104,3 +104,29 @@ async def test_the_live_screen_shows_the_policy_s_alerts(tmp_path, monkeypatch):
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
         assert not app.screen.query_one("#live-alerts", Static).display
+
+
+async def test_charts_drift_view_shows_each_task_s_audit_loss_bound(tmp_path):
+    from routermon.tui.widgets.drift_chart import DriftChart
+
+    db = tmp_path / "calls.db"
+    with CallLog(db) as log:
+        for n in range(400):  # good for 300 audits, then one in five wrong
+            log.log_many(
+                _request(n, 1000.0 + 60 * n, share=1.0, kept=True, right=n < 300 or n % 5 != 0, audited=True)
+            )
+    app = make_app(db)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        summary = str(app.screen.query_one("#drift-summary", Static).render())
+        assert summary.startswith("⚠ classify: loss at most") and "over the policy's 1.0 point" in summary
+        chart = app.screen.query_one(DriftChart)
+        assert chart.display and chart._figures[0][0].alert
+        rendered = str(chart.render())
+        assert "Audit loss bound" in rendered
+        await pilot.press("v")
+        await settle(pilot)
+        assert not chart.display and app.screen.query_one("#escalation-chart").display
