@@ -11,7 +11,8 @@ from textual.reactive import reactive
 from textual.widgets import Select, Static
 
 from routermon.core.errors import RoutermonError
-from routermon.core.formatting import count
+from routermon.core.formatting import count, pct, plural
+from routermon.core.production import ProductionAccuracy, production_accuracy
 from routermon.core.watch import check
 
 from ..text import literal, plain
@@ -53,6 +54,7 @@ class LiveScreen(MonitorScreen):
         yield Static("", id="live-alerts", markup=False)
         yield KeyFigures()
         yield Static("", id="live-basis", markup=False)
+        yield Static("", id="live-production", markup=False)
         with HorizontalGroup(id="live-filters"):
             yield Select[str]([], prompt="All tasks", id="task-filter", compact=True)
             yield Select[str]([], prompt="All models", id="model-filter", compact=True)
@@ -68,6 +70,7 @@ class LiveScreen(MonitorScreen):
         self._table_filled = False
         self.query_one("#live-empty").display = False
         self.query_one("#live-alerts").display = False
+        self.query_one("#live-production").display = False
         self._checked_at: float | None = None
         self.query_one(CallsTable).loading = True
 
@@ -79,22 +82,25 @@ class LiveScreen(MonitorScreen):
         self._checked_at = time.monotonic()
         settings = self.app.workspace.settings
 
+        def read(reader):
+            result = check(
+                reader,
+                max_loss=settings.max_loss,
+                confidence=settings.confidence,
+                budget_usd=settings.monthly_budget_usd,
+                window=settings.drift_window,
+                days=settings.drift_days,
+                clock=self.app.clock,
+            )
+            return result, production_accuracy(reader)
+
         def run() -> None:
             try:
-                result = self.app.query_log(
-                    lambda reader: check(
-                        reader,
-                        max_loss=settings.max_loss,
-                        confidence=settings.confidence,
-                        budget_usd=settings.monthly_budget_usd,
-                        window=settings.drift_window,
-                        days=settings.drift_days,
-                        clock=self.app.clock,
-                    )
-                )
+                result, production = self.app.query_log(read)
             except RoutermonError:
                 return  # the app reports log errors where it reads the log
             self.app.call_from_thread(self._show_alerts, result.alerts)
+            self.app.call_from_thread(self._show_production, production)
 
         self.run_worker(run, thread=True, exclusive=True, group="live-alerts", name="policy check")
 
@@ -105,6 +111,16 @@ class LiveScreen(MonitorScreen):
             text = literal("⚠ ", "bold")
             text.append("\n⚠ ".join(alerts))  # what the check says, literally (task names are data)
             banner.update(text)
+
+    def _show_production(self, production: ProductionAccuracy) -> None:
+        line = self.query_one("#live-production", Static)
+        line.display = production.accuracy is not None
+        if production.accuracy is not None:
+            line.update(
+                f"Right in production {pct(production.accuracy)} ({pct(production.low)}–"
+                f"{pct(production.high)}), from {plural(production.audits, 'audit')} of "
+                f"{count(production.kept)} kept answers"
+            )
 
     # -- filters -------------------------------------------------------------------------------
 
