@@ -94,7 +94,10 @@ async def test_the_live_screen_shows_the_policy_s_alerts(tmp_path, monkeypatch):
         banner = app.screen.query_one("#live-alerts", Static)
         assert banner.display
         production = str(app.screen.query_one("#live-production", Static).render())
-        assert production.startswith("Right in production 80.0% (") and "from 300 audits of 300 kept" in production
+        assert (
+            production.startswith("Right in production 80.0% (")
+            and "from 300 audits of 300 kept" in production
+        )
         assert "⚠ classify: loss at most" in str(banner.render()) and "over the policy's 1.0 point" in str(
             banner.render()
         )
