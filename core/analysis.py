@@ -205,7 +205,8 @@ def candidate_thresholds(pairs: list[Pair]) -> list[float]:
 
 def _check_share(name: str, value: float | None) -> None:
     if value is not None and not (0.0 <= value <= 1.0 and math.isfinite(value)):
-        raise ConfigError(f"{name} must be a share between 0 and 1 (e.g. 0.9 for 90%); got {value}.")
+        shown = f"{value * 100:g}%" if math.isfinite(value) else str(value)
+        raise ConfigError(f"{name} must be between 0% and 100% (e.g. 90% or 0.9); got {shown}.")
 
 
 # -- the sweep -------------------------------------------------------------------------------------

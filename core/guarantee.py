@@ -181,13 +181,14 @@ class Guarantee(BaseModel):
 
 
 def check_guarantee_options(max_loss: float, confidence: float) -> None:
-    """``ConfigError`` unless both are shares strictly between 0 and 1."""
+    """``ConfigError`` unless both are shares strictly between 0 and 1 (0% and 100%)."""
     for name, value, example in (
-        ("The maximum loss", max_loss, "0.01 for one point"),
-        ("The confidence", confidence, "0.95 for 95%"),
+        ("The maximum loss", max_loss, "1% or 0.01 for one point"),
+        ("The confidence", confidence, "95% or 0.95"),
     ):
         if not (math.isfinite(value) and 0.0 < value < 1.0):
-            raise ConfigError(f"{name} must be a share between 0 and 1 (e.g. {example}); got {value}.")
+            shown = f"{value * 100:g}%" if math.isfinite(value) else str(value)
+            raise ConfigError(f"{name} must be above 0% and below 100% (e.g. {example}); got {shown}.")
 
 
 def small_sample_flag(n: int) -> str:

@@ -225,10 +225,10 @@ def test_unknown_model_is_a_config_error():
 @pytest.mark.parametrize(
     ("change", "sentence"),
     [
-        ({"cheap_share": 1.5}, "The cheap share must be between 0 and 1; got 1.5."),
-        ({"cheap_share": -0.1}, "The cheap share must be between 0 and 1; got -0.1."),
-        ({"cached_input_share": 2}, "The cached input share must be between 0 and 1; got 2."),
-        ({"audit_share": 1.2}, "The audit share must be between 0 and 1; got 1.2."),
+        ({"cheap_share": 1.5}, "The cheap share must be between 0% and 100%; got 1.5."),
+        ({"cheap_share": -0.1}, "The cheap share must be between 0% and 100%; got -0.1."),
+        ({"cached_input_share": 2}, "The cached input share must be between 0% and 100%; got 2."),
+        ({"audit_share": 1.2}, "The audit share must be between 0% and 100%; got 1.2."),
         (
             {"audit_output_tokens": -3},
             "The audit calls' output token count must be a finite number of at least 0; got -3.",

@@ -9,7 +9,7 @@ import click
 
 from routermon.core.formatting import DASH, json_text, usd
 
-from .options import db_option, parse_labels, stand_in_option, workspace
+from .options import THRESHOLD_HELP, db_option, parse_labels, stand_in_option, workspace
 from .text import console as console_for
 
 
@@ -27,9 +27,7 @@ from .text import console as console_for
 )
 @click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
 @click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
-@click.option(
-    "--threshold", type=float, default=None, help="Keep the cheap answer at or above this confidence."
-)
+@click.option("--threshold", type=float, default=None, help=THRESHOLD_HELP)
 @click.option("--mode", type=click.Choice(["cascade", "shadow"]), default="cascade", show_default=True)
 @stand_in_option
 @click.option(

@@ -21,7 +21,12 @@ from .text import literal
 @click.option("--labels", default=None, help="Comma-separated labels for classify.")
 @click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
 @click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
-@click.option("--threshold", type=float, default=None, help="The policy threshold recorded with each pair.")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="The policy threshold recorded with each pair: a confidence score from 0 to 1, not a percent.",
+)
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests in flight."
 )

@@ -13,7 +13,7 @@ import click
 from routermon.core.formatting import json_text, pct, plural, usd
 from routermon.core.records import MODES
 
-from .options import db_option, spend_progress, workspace
+from .options import SHARE, SHARE_HELP, THRESHOLD_HELP, db_option, spend_progress, workspace
 from .text import console as console_for
 from .text import literal
 
@@ -33,16 +33,17 @@ LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
     default=None,
     help="Scenario TOML file (default: the built-in field-report scenario).",
 )
-@click.option(
-    "--threshold", type=float, default=None, help="Keep the cheap answer at or above this confidence."
-)
+@click.option("--threshold", type=float, default=None, help=THRESHOLD_HELP)
 @click.option("--mode", type=click.Choice(MODES), default="cascade", show_default=True)
 @click.option(
     "--days", type=float, default=7.0, show_default=True, help="Spread the timestamps over the last D days."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the traffic and the stand-in.")
 @click.option(
-    "--audit-share", type=float, default=None, help="Share of cheap answers also sent to the strong model."
+    "--audit-share",
+    type=SHARE,
+    default=None,
+    help=f"Share of cheap answers also sent to the strong model ({SHARE_HELP.replace('80', '2')}).",
 )
 @click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
 @click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")

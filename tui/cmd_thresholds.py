@@ -9,7 +9,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, plural, usd
 
-from .options import db_option, workspace
+from .options import SHARE, SHARE_HELP, db_option, workspace
 from .text import console as console_for
 
 DEFAULT_MAX_LOSS = 0.01  # as routermon.core.guarantee's; repeated so `--help` does not import core
@@ -158,32 +158,37 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
 @click.option("--task", default=None, help="Only the pairs of this task.")
 @click.option(
     "--target-accuracy",
-    type=float,
+    type=SHARE,
     default=None,
-    help="Accuracy to reach, 0 to 1 (default: always-strong accuracy minus one point).",
+    help=f"Accuracy to reach, a percent ({SHARE_HELP}; default: always-strong accuracy minus one point).",
 )
 @click.option(
-    "--max-escalation", type=float, default=None, help="Largest share of requests to escalate, 0 to 1."
+    "--max-escalation",
+    type=SHARE,
+    default=None,
+    help=f"Largest share of requests to escalate ({SHARE_HELP}).",
 )
 @click.option(
     "--threshold",
     type=float,
     default=None,
-    help="Threshold for calibration and the per-task view (default: the recommendation, else the settings').",
+    help="Threshold for calibration and the per-task view, a confidence score from 0 to 1, not a percent "
+    "(default: the recommendation, else the settings').",
 )
 @click.option(
     "--max-loss",
-    type=float,
+    type=SHARE,
     default=DEFAULT_MAX_LOSS,
-    show_default=True,
-    help="Accuracy the guarantee may lose against always-strong, as a share (0.01 is one point).",
+    show_default="1%",
+    help="Accuracy the guarantee may lose against always-strong (1% or 0.01 is one point; a number above 1 "
+    "is a percent).",
 )
 @click.option(
     "--confidence",
-    type=float,
+    type=SHARE,
     default=DEFAULT_CONFIDENCE,
-    show_default=True,
-    help="Confidence of the guarantee, as a share (0.95 is 95%).",
+    show_default="95%",
+    help=f"Confidence of the guarantee ({SHARE_HELP.replace('80', '95')}).",
 )
 @click.option("--all", "show_all", is_flag=True, help="List every threshold tried.")
 @click.option(

@@ -8,7 +8,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, usd
 
-from .options import db_option, workspace
+from .options import SHARE, SHARE_HELP, db_option, workspace
 from .text import console as console_for
 
 if TYPE_CHECKING:
@@ -129,20 +129,26 @@ def result_table(result: WhatIfResult) -> Table:
 @click.command("whatif")
 @click.option("--volume", type=float, default=None, help="Requests per month.")
 @click.option(
-    "--cheap-share", type=float, default=None, help="Share of requests the cheap model finishes (0-1)."
+    "--cheap-share",
+    type=SHARE,
+    default=None,
+    help=f"Share of requests the cheap model finishes ({SHARE_HELP}).",
 )
 @click.option("--input-tokens", type=float, default=None, help="Average input tokens per call.")
 @click.option("--output-tokens", type=float, default=None, help="Average output tokens per call.")
 @click.option("--cheap", default=None, help="Cheap model (default: the newest Haiku with a price).")
 @click.option("--strong", default=None, help="Strong model (default: the newest Sonnet with a price).")
 @click.option(
-    "--cached-share", type=float, default=None, help="Share of input tokens read from the prompt cache (0-1)."
+    "--cached-share",
+    type=SHARE,
+    default=None,
+    help=f"Share of input tokens read from the prompt cache ({SHARE_HELP}).",
 )
 @click.option(
     "--audit-share",
-    type=float,
+    type=SHARE,
     default=None,
-    help="Share of the cheap model's answers also sent to the strong model to check (0-1; default 0).",
+    help=f"Share of the cheap model's answers also sent to the strong model to check ({SHARE_HELP}; default 0).",
 )
 @click.option("--batch", is_flag=True, help="Use Batch API prices where genai-prices has them.")
 @click.option(
@@ -180,7 +186,7 @@ def whatif(
 ) -> None:
     """Project monthly cost and savings of a cheap-first cascade against always calling the strong model.
 
-    Example: routermon whatif --volume 1000000 --cheap-share 0.95 --input-tokens 200 --output-tokens 0
+    Example: routermon whatif --volume 1000000 --cheap-share 95% --input-tokens 200 --output-tokens 0
     """
     flags = {
         "volume": volume,
