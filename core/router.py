@@ -226,6 +226,8 @@ class Router:
         self.request_prefix = request_prefix
         self._rng = random.Random(seed)
         self._seeded = seed is not None
+        # Cost of every call made so far (audits and failed requests' calls too): what was spent.
+        self.spent_usd = 0.0
         if client is None:
             from .client import real_client
 
@@ -501,6 +503,7 @@ class Router:
             else:
                 # Thinking tokens are part of output_tokens (billed as output), so the cost holds them.
                 cost_usd = self._rates[model].cost(*tokens)
+                self.spent_usd += cost_usd
                 try:
                     answer, confidence = self._parse(spec, message, request.answer_mode)
                 except _Refusal as exc:

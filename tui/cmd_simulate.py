@@ -129,7 +129,10 @@ def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSumm
         def advance(p: SimulationProgress) -> None:
             bar.update(handle, completed=p.done, spend=p.spend_usd)
 
-        return simulate(scenario, requests=requests, db_path=db, days=days, progress=advance, **common)
+        summary = simulate(scenario, requests=requests, db_path=db, days=days, progress=advance, **common)
+        # The bar ends on the summary's spend (every logged call, audits included), so the two agree.
+        bar.update(handle, spend=summary.tally.spend_usd)
+        return summary
 
 
 def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
