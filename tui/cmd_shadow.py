@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from routermon.core.formatting import pct, plural, usd
+from routermon.core.formatting import count, json_text, pct, plural, usd
 
 from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
 from .text import console as console_for
@@ -44,6 +44,7 @@ from .text import literal
     show_default=True,
     help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (progress stays on stderr).")
 @db_option
 @click.pass_context
 def shadow_command(
@@ -59,6 +60,7 @@ def shadow_command(
     stand_in,
     seed,
     stand_in_latency,
+    as_json,
     db,
 ):
     """Run cheap and strong models side by side on every input of a file."""
@@ -135,12 +137,23 @@ def shadow_command(
 
     progress = asyncio.run(run())
     share = progress.escalated / progress.done if progress.done else 0.0
+    left = progress.total - progress.done - progress.failed - progress.skipped
+    if as_json:
+        summary = {
+            "db_path": str(db_path),
+            "task": task,
+            **progress.model_dump(),
+            "escalation_share": share,
+            "interrupted": stop.is_set(),
+            "left": left,
+        }
+        click.echo(json_text(summary))
+        return
     click.echo(
-        f"{progress.done} pairs logged to {db_path}, {progress.skipped} skipped as already done, "
-        f"{progress.failed} failed on both models; {usd(progress.spend_usd)} spent; "
+        f"{plural(progress.done, 'pair')} logged to {db_path}, {count(progress.skipped)} skipped as already "
+        f"done, {count(progress.failed)} failed on both models; {usd(progress.spend_usd)} spent; "
         f"the policy would escalate {pct(share)}."
     )
     if stop.is_set():
-        left = progress.total - progress.done - progress.failed - progress.skipped
-        click.echo(f"Interrupted with {left} inputs left; run again with --resume to finish.")
+        click.echo(f"Interrupted with {plural(left, 'input')} left; run again with --resume to finish.")
     click.echo("Next: routermon thresholds --task " + task)
