@@ -77,9 +77,10 @@ def build_inputs(
     return whatif.typed_over_observed(None, given)
 
 
-def result_table(result: WhatIfResult) -> Table:
-    """The projection as a two-column table of monthly figures."""
-    from rich.table import Table
+def result_table(result: WhatIfResult, width: int = 80) -> Table:
+    """The projection as a two-column table of monthly figures, at most ``width`` cells wide."""
+    from .tables import Column, fitted_table
+    from .text import literal
 
     inputs = result.inputs
     title = (
@@ -100,30 +101,28 @@ def result_table(result: WhatIfResult) -> Table:
         title += f" · {pct(inputs.cached_input_share, 0)} of input cached"
     if inputs.batch:
         title += " · Batch API"
-    table = Table(title=title, show_header=True)
-    table.add_column("Monthly (USD)")
-    table.add_column("Amount", justify="right")
-    table.add_row(f"Always strong ({inputs.strong_model})", usd(result.always_strong_usd))
-    table.add_row(f"Always cheap ({inputs.cheap_model})", usd(result.always_cheap_usd))
-    table.add_row("Cascade (cheap call on every request, strong on escalated)", usd(result.cascade_usd))
+    rows = [
+        [f"Always strong ({inputs.strong_model})", usd(result.always_strong_usd)],
+        [f"Always cheap ({inputs.cheap_model})", usd(result.always_cheap_usd)],
+        ["Cascade (cheap call on every request, strong on escalated)", usd(result.cascade_usd)],
+    ]
     if inputs.audit_share:
-        table.add_row("  of which audits (strong call on audited cheap answers)", usd(result.audit_usd))
-    table.add_row(
-        "Simple split (ignores the wasted cheap call on escalated requests)", usd(result.simple_split_usd)
-    )
-    table.add_row(
-        "Cascade savings vs always strong", f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)"
-    )
-    table.add_row("Simple-split savings (as usually quoted)", usd(result.simple_split_savings_usd))
-    table.add_row("Break-even cheap share (cascade costs more below it)", pct(result.break_even_cheap_share))
+        rows.append(["  of which audits (strong call on audited cheap answers)", usd(result.audit_usd)])
+    rows += [
+        ["Simple split (ignores the wasted cheap call on escalated requests)", usd(result.simple_split_usd)],
+        ["Cascade savings vs always strong", f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)"],
+        ["Simple-split savings (as usually quoted)", usd(result.simple_split_savings_usd)],
+        ["Break-even cheap share (cascade costs more below it)", pct(result.break_even_cheap_share)],
+    ]
     if inputs.monthly_overhead_usd:
-        table.add_row("Router overhead", usd(inputs.monthly_overhead_usd))
-        table.add_row("Net savings (after overhead)", usd(result.net_savings_usd))
         volume = result.break_even_monthly_requests
-        table.add_row(
-            "Break-even volume (requests/month)", "never pays off" if volume is None else f"{volume:,.0f}"
-        )
-    return table
+        rows += [
+            ["Router overhead", usd(inputs.monthly_overhead_usd)],
+            ["Net savings (after overhead)", usd(result.net_savings_usd)],
+            ["Break-even volume (requests/month)", "never pays off" if volume is None else count(volume)],
+        ]
+    columns = [Column("Monthly (USD)", keep=False), Column("Amount", justify="right")]
+    return fitted_table(columns, [[literal(label), amount] for label, amount in rows], width, title=title)[0]
 
 
 @click.command("whatif")
@@ -208,6 +207,6 @@ def whatif(
         click.echo(json_text(result.to_json()))
         return
     console = console_for()
-    console.print(result_table(result))
+    console.print(result_table(result, console.width))
     for note in result.notes:
         console.print(f"Note: {note}")
