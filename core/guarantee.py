@@ -403,7 +403,7 @@ def _statement(g: Guarantee) -> str:
             if g.more_pairs is None:
                 text += f" No number of pairs at the current rates would let {worth}."
             else:
-                text += f" About {count(g.more_pairs)} more pairs at the current rates would let {worth}."
+                text += f" About {plural(g.more_pairs, 'more pair')} at the current rates would let {worth}."
         return text
     cost = "" if g.cost_vs_strong is None else f", at {pct(g.cost_vs_strong, 0)} of the always-strong cost"
     return (

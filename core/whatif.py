@@ -411,7 +411,7 @@ def from_log(
     summary = reader.summary(since, until)
     if summary.requests == 0:
         raise ConfigError(
-            f"The call log {reader.path} has no routed requests in the last {days:g} days; "
+            f"The call log {reader.path} has no routed requests in the last {days:g} day{'' if days == 1 else 's'}; "
             f"route some traffic first or {instead}."
         )
     return inputs_from_usage(

@@ -198,7 +198,7 @@ def _live_line(p: SimulationProgress) -> str:
     stamp = datetime.now().strftime("%H:%M:%S")
     share = p.escalated / max(1, p.done - p.failed)
     return (
-        f"{stamp}  {p.done} requests ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
+        f"{stamp}  {plural(p.done, 'request')} ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
         f"{pct(share)} escalated, {p.failed} failed, {usd(p.spend_usd)}"
     )
 
@@ -211,7 +211,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     window = (
         f"{summary.wall_seconds:.0f} s of live traffic"
         if live
-        else f"{summary.days:g} days ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
+        else f"{summary.days:g} day{'' if summary.days == 1 else 's'} ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
     )
     width = console.width
     run_rows = [

@@ -204,7 +204,7 @@ class ThresholdsScreen(MonitorScreen):
                 self.app.notify(str(exc), severity="error", markup=False)
                 return
             n = len(plan.changes)
-            self.app.notify(f"Wrote {n} threshold{'s' if n != 1 else ''} to {plan.path}.", markup=False)
+            self.app.notify(f"Wrote {plural(n, 'threshold')} to {plan.path}.", markup=False)
 
         self.app.push_screen(ApplyScreen(plan, chosen.missing), answered)
 
@@ -326,7 +326,7 @@ class ThresholdsScreen(MonitorScreen):
         self.result = result
         empty.display, body.display = False, True
         sources = ", ".join(f"{count(n)} {source}" for source, n in result.sources.items())
-        self.query_one("#pairs-summary", Static).update(f"[dim]{count(result.pairs)} pairs[/]")
+        self.query_one("#pairs-summary", Static).update(f"[dim]{plural(result.pairs, 'pair')}[/]")
         field = self.query_one("#target-accuracy", Input)
         if result.target_accuracy is not None:
             field.placeholder = pct(result.target_accuracy)
