@@ -562,3 +562,18 @@ ISSUE_ARGS = [
 
 def _run(args):
     return CliRunner().invoke(main, args)
+
+
+def test_an_empty_window_says_what_the_caller_can_do_instead(tmp_path):
+    """The command names its options; the What-if screen passes its fields' names instead."""
+    from routermon.tui.screens.whatif import TYPE_INSTEAD
+
+    CallLog(tmp_path / "calls.db").close()
+    with LogReader(tmp_path / "calls.db") as reader:
+        with pytest.raises(ConfigError, match="as options"):
+            from_log(reader, days=1)
+        with pytest.raises(
+            ConfigError, match="in the last 7 days; route some traffic first or type Requests"
+        ) as exc:
+            from_log(reader, days=7, instead=TYPE_INSTEAD)
+    assert "--" not in str(exc.value) and "option" not in str(exc.value)
