@@ -177,7 +177,9 @@ class Router:
         self.prices = prices or PriceBook()
         if tiers is None:
             if not 0.0 <= threshold <= 1.0:
-                raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+                raise ConfigError(
+                    f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+                )
             cheap_model, strong_model = default_models(cheap_model, strong_model, self.prices)
             tiers = (Tier(cheap_model, threshold), Tier(strong_model))
         self.tiers: tuple[Tier, ...] = tuple(tiers)

@@ -239,7 +239,9 @@ def check_inputs(
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise ConfigError(f"The duration must be a positive number of seconds; got {duration!r}.")
     if not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
-        raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+        raise ConfigError(
+            f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+        )
     if mode not in MODES:
         raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
     if not 0.0 <= audit_share <= 1.0:

@@ -13,7 +13,7 @@ import click
 from routermon.core.formatting import count, json_text, pct, plural, short_model, usd
 from routermon.core.records import MODES
 
-from .options import SHARE, SHARE_HELP, THRESHOLD_HELP, db_option, spend_progress, workspace
+from .options import SHARE, THRESHOLD_HELP, db_option, share_help, spend_progress, workspace
 from .text import console as console_for
 from .text import literal
 
@@ -43,7 +43,7 @@ LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
     "--audit-share",
     type=SHARE,
     default=None,
-    help=f"Share of cheap answers also sent to the strong model ({SHARE_HELP.replace('80', '2')}).",
+    help=f"Share of cheap answers also sent to the strong model ({share_help(2)}).",
 )
 @click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
 @click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")

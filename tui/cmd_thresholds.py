@@ -9,7 +9,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, plural, usd
 
-from .options import SHARE, SHARE_HELP, db_option, workspace
+from .options import SHARE, SHARE_HELP, db_option, share_help, workspace
 from .text import console as console_for
 
 DEFAULT_MAX_LOSS = 0.01  # as routermon.core.guarantee's; repeated so `--help` does not import core
@@ -237,7 +237,7 @@ def _note_left_out(console: Console, headers: list[str]) -> None:
     type=SHARE,
     default=DEFAULT_CONFIDENCE,
     show_default="95%",
-    help=f"Confidence of the guarantee ({SHARE_HELP.replace('80', '95')}).",
+    help=f"Confidence of the guarantee ({share_help(95)}).",
 )
 @click.option("--all", "show_all", is_flag=True, help="List every threshold tried.")
 @click.option(

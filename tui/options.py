@@ -71,7 +71,14 @@ class ShareType(click.ParamType):
 
 
 SHARE = ShareType()
-SHARE_HELP = "80, 80% and 0.8 all mean 80%"  # as routermon.core.formatting's; `--help` does not import core
+
+
+def share_help(percent: int = 80) -> str:
+    """The rule of ``formatting.parse_share`` for a help text (repeated so `--help` does not import core)."""
+    return f"{percent}, {percent}% and {percent / 100:g} all mean {percent}%"
+
+
+SHARE_HELP = share_help()
 THRESHOLD_HELP = "Keep the cheap answer at or above this confidence score (0 to 1, not a percent)."
 
 
