@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
-from .formatting import DASH, count, escalation_basis, json_text, ms, pct, usd
+from .formatting import DASH, count, escalation_basis, json_text, ms, pct, plural, usd
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
 from .judge import JudgeFigures, judge_figures
 from .judge_check import JudgeCheck, judge_checks
@@ -358,7 +358,7 @@ def _traffic_md(t: Traffic) -> list[str]:
 def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
     out = ["## Threshold sweep", ""]
     out.append(
-        f"Escalate when the cheap model's confidence is below the threshold. {a.pairs:,} paired outcomes; "
+        f"Escalate when the cheap model's confidence is below the threshold. {plural(a.pairs, 'paired outcome')}; "
         f"cheap: {md_text(', '.join(a.cheap_models))}; strong: {md_text(', '.join(a.strong_models))}. "
         "Accuracy with its 95% Wilson interval; costs per 1,000 requests."
     )
@@ -403,7 +403,7 @@ def _calibration_md(a: SweepResult) -> list[str]:
     out.append(
         f"Expected calibration error: {ece} (0 means the confidence is the chance of being right). "
         f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {c.confidently_wrong:,} of "
-        f"{c.judged:,} pairs ({pct(c.confidently_wrong_share)}; {pct(c.confidently_wrong_share_of_kept)} of "
+        f"{plural(c.judged, 'pair')} ({pct(c.confidently_wrong_share)}; {pct(c.confidently_wrong_share_of_kept)} of "
         "the answers it keeps): no threshold at or below this one catches them."
     )
     out.append("")

@@ -226,7 +226,9 @@ class Router:
         self.prices = prices or PriceBook()
         if tiers is None:
             if not 0.0 <= threshold <= 1.0:
-                raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+                raise ConfigError(
+                    f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+                )
             cheap_model, strong_model = default_models(cheap_model, strong_model, self.prices)
             tiers = (Tier(cheap_model, threshold), Tier(strong_model))
         self.tiers: tuple[Tier, ...] = tuple(tiers)
@@ -276,6 +278,8 @@ class Router:
         self.request_prefix = request_prefix
         self._rng = random.Random(seed)
         self._seeded = seed is not None
+        # Cost of every call made so far (audits and failed requests' calls too): what was spent.
+        self.spent_usd = 0.0
         if client is None:
             from .client import real_client
 
@@ -626,6 +630,7 @@ class Router:
             else:
                 # Thinking tokens are part of output_tokens (billed as output), so the cost holds them.
                 cost_usd = self._rates[model].cost(*tokens)
+                self.spent_usd += cost_usd
                 try:
                     answer, confidence = self._parse(spec, message, request.answer_mode)
                 except _Refusal as exc:

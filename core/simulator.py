@@ -60,7 +60,7 @@ class SimulationProgress(BaseModel):
     total: int | None
     failed: int
     escalated: int
-    spend_usd: float  # of answered requests (a failed request's calls are counted at the end)
+    spend_usd: float  # every call so far: answers, escalations, audits and failed requests' calls
     elapsed_s: float
 
 
@@ -239,7 +239,9 @@ def check_inputs(
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise ConfigError(f"The duration must be a positive number of seconds; got {duration!r}.")
     if not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
-        raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+        raise ConfigError(
+            f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+        )
     if mode not in MODES:
         raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
     if not 0.0 <= audit_share <= 1.0:
@@ -497,7 +499,6 @@ async def _run_batch(
     )
     arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
     done = failed = escalated = 0
-    spend = 0.0
     try:
         for arrival, request in zip(arrivals, traffic(scenario, seed), strict=False):
             # A request waits for the one before it (one caller, sequential): time never runs back.
@@ -508,7 +509,6 @@ async def _run_batch(
                 failed += 1
             else:
                 escalated += result.escalated
-                spend += result.cost_usd
             if audit_share or judge_model:
                 # Audits and verdicts finish before the next request, so the clock stays ordered.
                 await router.drain()
@@ -520,7 +520,7 @@ async def _run_batch(
                         total=requests,
                         failed=failed,
                         escalated=escalated,
-                        spend_usd=spend,
+                        spend_usd=router.spent_usd,
                         elapsed_s=time.perf_counter() - started,
                     )
                 )
@@ -643,7 +643,6 @@ async def _live_loop(
     stream = traffic(scenario, seed)
     in_flight: set[asyncio.Task] = set()
     counts = {"done": 0, "failed": 0, "escalated": 0}
-    spend = [0.0]
 
     async def one(request: SimRequest) -> None:
         try:
@@ -652,12 +651,11 @@ async def _live_loop(
             counts["failed"] += 1
         else:
             counts["escalated"] += result.escalated
-            spend[0] += result.cost_usd
         counts["done"] += 1
         if progress is not None:
             progress(
                 SimulationProgress.model_construct(
-                    **counts, total=None, spend_usd=spend[0], elapsed_s=time.perf_counter() - started
+                    **counts, total=None, spend_usd=router.spent_usd, elapsed_s=time.perf_counter() - started
                 )
             )
 

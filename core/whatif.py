@@ -150,7 +150,7 @@ def _error_sentence(exc: ValidationError) -> str:
     if error["type"] == "extra_forbidden":
         return f"{label} is not a what-if input."
     if field in _SHARE_FIELDS:
-        return f"{label} must be between 0 and 1; got {value!r}."
+        return f"{label} must be between 0% and 100%; got {value!r}."
     if field in ("cheap_model", "strong_model"):
         return f"{label} must be a model name; got {value!r}."
     if field == "batch":
@@ -427,10 +427,12 @@ def from_log(
     cheap_model: str | None = None,
     strong_model: str | None = None,
     prices: PriceBook | None = None,
+    instead: str = "give the volume, share and tokens as options",
 ) -> WhatIfInputs:
     """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month
     (see ``inputs_from_usage``); imported pairs are left out. Raises ``ConfigError`` when the
-    window holds no routed request.
+    window holds no routed request, ending with ``instead`` (what the caller's user can do instead:
+    the command names its options, the screen its fields).
 
     The rate is over the span of the window the log covers: from the window's start, or the log's
     first request if it came later, to ``now`` (at least an hour), so a 3-day log read with
@@ -444,8 +446,8 @@ def from_log(
     summary = reader.summary(since, until)
     if summary.requests == 0:
         raise ConfigError(
-            f"The call log {reader.path} has no routed requests in the last {days:g} days; "
-            "route some traffic first or give the volume, share and tokens as options."
+            f"The call log {reader.path} has no routed requests in the last {days:g} day{'' if days == 1 else 's'}; "
+            f"route some traffic first or {instead}."
         )
     first = reader.first_traffic_ts()
     start = since if first is None else max(since, first)

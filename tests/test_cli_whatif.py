@@ -85,14 +85,15 @@ def test_cli_cached_share_and_overhead_reach_the_projection():
     [
         ("--cheap", "claude-nonexistent-9", "has no price"),
         ("--strong", "gpt-nonexistent", "has no price"),
-        ("--cheap-share", "1.5", "The cheap share must be between 0 and 1"),
-        ("--cheap-share", "-0.5", "The cheap share must be between 0 and 1"),
+        ("--cheap-share", "150", "--cheap-share must be between 0% and 100%"),
+        ("--cheap-share", "-0.5", "--cheap-share must be between 0% and 100%"),
+        ("--cheap-share", "most", "--cheap-share must be a percent or a share"),
         ("--volume", "-10", "The monthly request volume must be"),
         ("--input-tokens", "-1", "The input token count must be"),
         ("--output-tokens", "-1", "The output token count must be"),
-        ("--cached-share", "3", "The cached input share must be between 0 and 1"),
+        ("--cached-share", "300", "--cached-share must be between 0% and 100%"),
         ("--overhead", "-5", "The monthly overhead must be"),
-        ("--audit-share", "2", "The audit share must be between 0 and 1"),
+        ("--audit-share", "101%", "--audit-share must be between 0% and 100%"),
     ],
 )
 def test_cli_bad_input_is_one_sentence_and_exit_2(flag, value, message):

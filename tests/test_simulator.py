@@ -317,3 +317,13 @@ def test_live_needs_a_positive_rate_and_a_way_to_stop(tmp_path):
         simulate_live(rate=0, db_path=tmp_path / "a.db", duration=1)
     with pytest.raises(ConfigError, match="stop event or a duration"):
         simulate_live(rate=1, db_path=tmp_path / "a.db")
+
+
+def test_progress_spend_counts_audits_and_ends_on_the_summary_spend(tmp_path):
+    """The progress bar's spend is every call's (audits included), so it ends where the summary does."""
+    seen = []
+    summary = simulate(
+        requests=120, db_path=tmp_path / "calls.db", audit_share=0.3, seed=4, progress=seen.append
+    )
+    assert summary.projection.audit_usd > 0
+    assert seen[-1].spend_usd == pytest.approx(summary.tally.spend_usd, rel=1e-9)

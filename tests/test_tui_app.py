@@ -275,7 +275,7 @@ async def test_whatif_observed_traffic_prices_the_month_as_the_command_does(audi
         assert screen.result.inputs == expected.inputs
         assert screen.result.cascade_usd == pytest.approx(expected.cascade_usd, rel=1e-12)
         audit_field = screen.query_one("#audit-share", Input)
-        assert audit_field.value == f"{expected.inputs.audit_share * 100:.1f}"
+        assert audit_field.value == f"{expected.inputs.audit_share:.1%}"
         assert "of which audits" in _plain(screen.query_one(WhatIfResults).content)
         # A typed input size applies to every call; the observed output sizes still apply.
         screen.query_one("#input-tokens", Input).value = "500"

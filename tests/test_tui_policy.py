@@ -63,7 +63,7 @@ async def test_a_bad_confidence_is_said_in_the_screen_s_own_words(tmp_path):
         await pilot.press("4")
         await settle(pilot)
         await _set(pilot, "guarantee-confidence", "150")
-        assert "The confidence must be between 1 and 99.99." in str(
+        assert "The confidence must be between 1% and 99.99%" in str(
             app.screen.query_one("#recommendation", Static).render()
         )
 

@@ -225,10 +225,10 @@ def test_unknown_model_is_a_config_error():
 @pytest.mark.parametrize(
     ("change", "sentence"),
     [
-        ({"cheap_share": 1.5}, "The cheap share must be between 0 and 1; got 1.5."),
-        ({"cheap_share": -0.1}, "The cheap share must be between 0 and 1; got -0.1."),
-        ({"cached_input_share": 2}, "The cached input share must be between 0 and 1; got 2."),
-        ({"audit_share": 1.2}, "The audit share must be between 0 and 1; got 1.2."),
+        ({"cheap_share": 1.5}, "The cheap share must be between 0% and 100%; got 1.5."),
+        ({"cheap_share": -0.1}, "The cheap share must be between 0% and 100%; got -0.1."),
+        ({"cached_input_share": 2}, "The cached input share must be between 0% and 100%; got 2."),
+        ({"audit_share": 1.2}, "The audit share must be between 0% and 100%; got 1.2."),
         (
             {"audit_output_tokens": -3},
             "The audit calls' output token count must be a finite number of at least 0; got -3.",
@@ -563,3 +563,18 @@ ISSUE_ARGS = [
 
 def _run(args):
     return CliRunner().invoke(main, args)
+
+
+def test_an_empty_window_says_what_the_caller_can_do_instead(tmp_path):
+    """The command names its options; the What-if screen passes its fields' names instead."""
+    from routermon.tui.screens.whatif import TYPE_INSTEAD
+
+    CallLog(tmp_path / "calls.db").close()
+    with LogReader(tmp_path / "calls.db") as reader:
+        with pytest.raises(ConfigError, match="as options"):
+            from_log(reader, days=1)
+        with pytest.raises(
+            ConfigError, match="in the last 7 days; route some traffic first or type Requests"
+        ) as exc:
+            from_log(reader, days=7, instead=TYPE_INSTEAD)
+    assert "--" not in str(exc.value) and "option" not in str(exc.value)
