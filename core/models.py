@@ -268,6 +268,11 @@ class ModelTable:
 BUNDLED = ModelTable()
 
 
+def bundled_models() -> tuple[str, ...]:
+    """The model ids the bundled table describes, in its order."""
+    return tuple(_TABLE)
+
+
 def capabilities(model: str) -> ModelCapabilities:
     """The bundled table's entry for ``model`` (``known=False`` for a model it does not list)."""
     return BUNDLED.get(model)
