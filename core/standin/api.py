@@ -26,7 +26,9 @@ from .wire import Response, error, render
 # Thinking tokens a thinking model spends on one short task, by effort: the stand-in's model of
 # "effort controls thinking depth" (https://platform.claude.com/docs/en/build-with-claude/effort),
 # not a measurement.
-RECORD_LIMIT = 1000  # request bodies kept when recording: at most ~100 MB of 100 KB bodies
+RECORD_LIMIT = (
+    200  # request bodies kept when recording: 2,000 bodies of 100 KB held 101 MB at 1,000, 20 MB at 200
+)
 
 THINKING_TOKENS = {"low": 40, "medium": 120, "high": 320, "xhigh": 700, "max": 1500}
 
