@@ -77,6 +77,7 @@ def test_every_response_has_a_request_id_and_rate_limit_headers():
     with pytest.raises(anthropic.NotFoundError) as refused:
         client.messages.create(model="claude-made-up-1", max_tokens=20, messages=USER)
     assert refused.value.response.headers["request-id"] != raw.headers["request-id"]
+    assert refused.value.body["request_id"] == refused.value.response.headers["request-id"]
     assert int(refused.value.response.headers["anthropic-ratelimit-requests-remaining"]) == first
 
 

@@ -111,6 +111,10 @@ class StandInAPI:
         # request-id and the rate-limit headers are on every real response:
         # https://platform.claude.com/docs/en/api/rate-limits (response headers).
         out_headers = {**out_headers, "request-id": request_id, **self.rate_limits.headers(self._now())}
+        if status >= 400 and payload[:1] == b"{":
+            # An error body names the request too: {"type": "error", "error": {...}, "request_id": ...},
+            # https://platform.claude.com/docs/en/api/errors
+            payload = payload[:-1] + f', "request_id": "{request_id}"}}'.encode()
         return status, out_headers, payload, latency
 
     def _now(self) -> float:
