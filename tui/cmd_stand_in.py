@@ -33,7 +33,11 @@ import click
     help="Keep the last N request bodies in memory (off by default).",
 )
 def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
-    """Serve the stand-in Messages API on loopback (``fake-api`` is the old name of this command)."""
+    """Serve the stand-in Messages API on loopback (``fake-api`` is the old name of this command).
+
+    It answers POST /v1/messages (streamed as server-sent events with "stream": true) and the
+    Models API (GET /v1/models, GET /v1/models/{id}); request bodies are not kept unless --record.
+    """
     from collections import deque
 
     from routermon.core.errors import ConfigError
