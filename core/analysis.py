@@ -593,7 +593,7 @@ def analyse(
 ) -> SweepResult:
     """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are none."""
     everything = load_pairs(reader, task, unjudged=True)
-    pairs = [p for p in everything if p.judged]
+    pairs, left_out = sweep_pairs([p for p in everything if p.judged])
     unjudged = len(everything) - len(pairs)
     if not pairs:
         if unjudged:
@@ -613,12 +613,30 @@ def analyse(
         confidence=confidence,
         task=task,
     )
+    if left_out:
+        result.notes.append(left_out)
     if unjudged:
         result.unjudged = unjudged
         result.notes.append(unjudged_note(unjudged))
         for stats in result.per_task:
             stats.quality.unjudged = sum(not p.judged and p.task == stats.task for p in everything)
     return result
+
+
+def sweep_pairs(pairs: list[Pair]) -> tuple[list[Pair], str | None]:
+    """The pairs a sweep may use, and a note on what was left out. Audit pairs sample only the
+    answers the cheap model kept, so mixed with shadow or imported pairs (which sample every
+    request) they would over-weight confident answers: with any of those, audits are left to the
+    accuracy in production (``production.py``); alone, they are swept, with the sweep's note."""
+    audits = [p for p in pairs if p.source == "audit"]
+    others = [p for p in pairs if p.source != "audit"]
+    if audits and others:
+        return others, (
+            f"{plural(len(audits), 'audit pair')} {'is' if len(audits) == 1 else 'are'} left out of the "
+            "sweep (audits sample only the answers the cheap model kept); they measure the accuracy in "
+            "production instead."
+        )
+    return pairs, None
 
 
 def unjudged_note(unjudged: int) -> str:

@@ -127,6 +127,14 @@ def count_short(value: float | int | None) -> str:
     return f"{value / 1_000_000:.1f}M"
 
 
+def escalation_basis(cascade_requests: int, shadow_requests: int) -> str:
+    """What an escalation share rests on: "of 1,234 cascade requests; 310 shadow requests apart"."""
+    text = f"of {count(cascade_requests)} cascade {'request' if cascade_requests == 1 else 'requests'}"
+    if shadow_requests:
+        text += f"; {count(shadow_requests)} shadow {'request' if shadow_requests == 1 else 'requests'} apart"
+    return text
+
+
 def ms(value: float | None) -> str:
     """Milliseconds, switching to seconds above ten seconds."""
     if value is None:

@@ -236,13 +236,7 @@ def _check_side(obj: dict, name: str, problems: list[str]) -> PairSide | None:
         problems.append(f"{name}.confidence must be a number between 0 and 1, not {confidence!r}")
     elif not 0.0 <= confidence <= 1.0:
         problems.append(f"{name}.confidence {confidence!r} is outside [0, 1]")
-    for field in ("input_tokens", "output_tokens"):
-        value = side.get(field)
-        # Bounded: SQLite stores at most 64-bit integers, and no call uses a trillion tokens.
-        if value is not None and (
-            not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12
-        ):
-            problems.append(f"{name}.{field} must be a whole number of tokens, not {value!r}")
+    _check_tokens(side, name, problems)
     latency = side.get("latency_ms")
     if latency is not None and (not _is_number(latency) or latency < 0):
         problems.append(f"{name}.latency_ms must be a non-negative number, not {latency!r}")
@@ -303,6 +297,17 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
     )
 
 
+def _check_tokens(obj: dict, name: str, problems: list[str]) -> None:
+    """``input_tokens`` and ``output_tokens``, where given, are whole numbers of tokens."""
+    for field in ("input_tokens", "output_tokens"):
+        value = obj.get(field)
+        # Bounded: SQLite stores at most 64-bit integers, and no call uses a trillion tokens.
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12
+        ):
+            problems.append(f"{name}.{field} must be a whole number of tokens, not {value!r}")
+
+
 def _check_judge(judge: Any, problems: list[str]) -> PairJudge | None:
     if judge is None:
         return None
@@ -321,10 +326,7 @@ def _check_judge(judge: Any, problems: list[str]) -> PairJudge | None:
     cheap_first = judge.get("cheap_first")
     if cheap_first is not None and not isinstance(cheap_first, bool):
         problems.append(f"judge.cheap_first must be true, false or null, not {cheap_first!r}")
-    for field in ("input_tokens", "output_tokens"):
-        value = judge.get(field, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12:
-            problems.append(f"judge.{field} must be a whole number of tokens, not {value!r}")
+    _check_tokens(judge, "judge", problems)
     if problems:
         return None
     return PairJudge.model_validate({k: judge[k] for k in PairJudge.model_fields if k in judge})

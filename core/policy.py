@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from tomlkit.exceptions import TOMLKitError
 
 from .errors import ConfigError
+from .formatting import pct, plural, points
+from .guarantee import Guarantee
 
 
 class ThresholdPlan(BaseModel):
@@ -41,6 +43,27 @@ class ThresholdPlan(BaseModel):
             tofile=self.path,
         )
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+class Guaranteed(BaseModel):
+    """The thresholds to apply, the tasks that have none and why, and a note for each applied one."""
+
+    thresholds: dict[str, float]
+    missing: dict[str, str]
+    notes: dict[str, str]
+
+
+def guaranteed(guarantees: dict[str, Guarantee]) -> Guaranteed:
+    """From each task's guarantee: its threshold (where one passes), and what it promises."""
+    found = {task: g.threshold for task, g in guarantees.items() if g.threshold is not None}
+    notes = {
+        task: f"loses at most {points(g.max_loss)} against always-strong with {pct(g.confidence, 0)} "
+        f"confidence (observed {points(g.loss)}; {plural(g.n, 'pair')})"
+        for task, g in guarantees.items()
+        if task in found
+    }
+    missing = {task: g.statement for task, g in guarantees.items() if g.threshold is None}
+    return Guaranteed(thresholds=found, missing=missing, notes=notes)  # type: ignore[arg-type]
 
 
 def plan_thresholds(

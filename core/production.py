@@ -120,18 +120,30 @@ def estimate(
     )
 
 
+def from_pairs(
+    pairs: list[Pair], outcomes: tuple[int, int, int], task: str | None = None
+) -> ProductionAccuracy:
+    """``estimate`` from pairs already read (one task's, or all) and that scope's cascade outcomes
+    (``LogReader.cascade_outcomes``)."""
+    audits = [p for p in pairs if p.source == "audit"]
+    others = [p for p in pairs if p.source != "audit" and not p.strong_assumed]
+    strong = sum(p.strong_correct for p in others) / len(others) if others else 1.0
+    return estimate(audits, *outcomes, strong_accuracy=strong, strong_pairs=len(others), task=task)
+
+
+def outcomes_by_task(reader: LogReader, tasks: list[str]) -> dict[str | None, tuple[int, int, int]]:
+    """Cascade outcomes for each task and for all of them (key ``None``)."""
+    out: dict[str | None, tuple[int, int, int]] = {t: reader.cascade_outcomes(t) for t in tasks}
+    out[None] = reader.cascade_outcomes()
+    return out
+
+
 def production_accuracy(
     reader: LogReader, task: str | None = None, since: float | None = None, until: float | None = None
 ) -> ProductionAccuracy:
     """``estimate`` over the log's audits and cascade requests (one task, or all)."""
-    pairs = load_pairs(reader, task)
-    audits = [p for p in pairs if p.source == "audit" and _within(p, since, until)]
-    others = [p for p in pairs if p.source != "audit" and not p.strong_assumed]
-    strong = sum(p.strong_correct for p in others) / len(others) if others else 1.0
-    kept, escalated, failed = reader.cascade_outcomes(task, since, until)
-    return estimate(
-        audits, kept, escalated, failed, strong_accuracy=strong, strong_pairs=len(others), task=task
-    )
+    pairs = [p for p in load_pairs(reader, task) if p.source != "audit" or _within(p, since, until)]
+    return from_pairs(pairs, reader.cascade_outcomes(task, since, until), task)
 
 
 def _within(p: Pair, since: float | None, until: float | None) -> bool:

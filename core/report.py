@@ -17,12 +17,13 @@ from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
-from .formatting import DASH, count, json_text, pct, usd
+from .formatting import DASH, count, escalation_basis, json_text, ms, pct, usd
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
+from .judge import JudgeFigures, judge_figures
 from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
 from .production import ProductionAccuracy, production_accuracy
-from .reader import LogReader
+from .reader import LogReader, percentile
 from .watch import DEFAULT_WINDOW, CheckResult, check
 
 EXAMPLES_SHOWN = 10
@@ -33,8 +34,10 @@ class TaskTraffic(BaseModel):
 
     task: str
     requests: int
-    escalated: int
-    escalation_share: float
+    cascade_requests: int = 0
+    shadow_requests: int = 0
+    escalated: int  # cascade requests escalated
+    escalation_share: float | None  # over cascade requests
     spend_usd: float
     spend_share: float | None
     cheap_accuracy: float | None  # where the log knows correctness
@@ -45,8 +48,8 @@ class Traffic(BaseModel):
 
     requests: int
     calls: int
-    escalated: int
-    escalation_share: float
+    escalated: int  # cascade requests escalated
+    escalation_share: float | None  # over cascade requests; shadow requests apart
     errors: int
     spend_usd: float
     input_tokens: int
@@ -56,6 +59,13 @@ class Traffic(BaseModel):
     escalation_reasons: dict[str, int]
     per_task: list[TaskTraffic]
     thinking_tokens: int = 0  # part of output_tokens, billed as output (so inside spend_usd)
+    cascade_requests: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
+    failed_requests: int = 0  # requests that got no answer
+    recovered: int = 0  # failed calls that escalated, in requests then answered
+    latency_p50_ms: float | None = None  # per answered request, first call to answer
+    latency_p95_ms: float | None = None
 
 
 class AuditReport(BaseModel):
@@ -71,6 +81,8 @@ class AuditReport(BaseModel):
     production: ProductionAccuracy | None = None  # from the audits (cascade traffic only)
     watch: CheckResult | None = None  # drift per task and the budget, as ``routermon check``
     judge_checks: list[JudgeCheck] = []  # the judge against human labels, per task (and overall)
+    # The LLM judge's verdicts, position bias and spend: the cost of measuring, not in traffic spend.
+    judge: JudgeFigures | None = None
 
 
 def condensed_rows(result: SweepResult) -> list[SweepRow]:
@@ -81,12 +93,20 @@ def condensed_rows(result: SweepResult) -> list[SweepRow]:
 def _traffic(reader: LogReader) -> Traffic:
     summary = reader.summary()
     tasks = reader.per_task()
+    latencies = reader.latencies()
     total = sum(t.spend_usd for t in tasks)
     return Traffic(
         requests=summary.requests,
         calls=summary.calls,
-        escalated=summary.escalated,
+        escalated=summary.cascade_escalated,
         escalation_share=summary.escalation_share,
+        cascade_requests=summary.cascade_requests,
+        shadow_requests=summary.shadow_requests,
+        shadow_escalated=summary.shadow_escalated,
+        failed_requests=summary.failed_requests,
+        recovered=summary.recovered,
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
         errors=summary.errors,
         spend_usd=summary.spend_usd,
         input_tokens=summary.input_tokens,
@@ -99,7 +119,9 @@ def _traffic(reader: LogReader) -> Traffic:
             TaskTraffic(
                 task=t.key,
                 requests=t.requests,
-                escalated=t.escalated,
+                cascade_requests=t.cascade_requests,
+                shadow_requests=t.shadow_requests,
+                escalated=t.cascade_escalated,
                 escalation_share=t.escalation_share,
                 spend_usd=t.spend_usd,
                 spend_share=t.spend_usd / total if total else None,
@@ -173,7 +195,40 @@ def build_report(
         sweep=condensed_rows(result) if result else [],
         no_pairs=missing,
         judge_checks=checks,
+        judge=_judge(reader, task),
     )
+
+
+def _judge(reader: LogReader, task: str | None) -> JudgeFigures | None:
+    rows = reader.judge_rows(task)
+    return judge_figures(rows) if rows else None
+
+
+def _judge_md(j: JudgeFigures) -> list[str]:
+    low, high = j.first_interval
+    bias = {
+        "first": "the judge favours the answer shown first",
+        "second": "the judge favours the answer shown second",
+        None: "no position bias shown",
+    }[j.favours]
+    out = [
+        "## The LLM judge (cost of measuring)",
+        "",
+        f"{count(j.calls)} judge calls by {md_text(', '.join(j.models) or DASH)} cost {usd(j.spend_usd)}: "
+        "the cost of measuring, not part of the serving spend above.",
+        "",
+        f"Cheap answer acceptable in {pct(j.cheap_acceptable_share)} of {count(j.verdicts)} verdicts; "
+        f"balanced over the order shown {pct(j.balanced_accuracy)} (cheap shown first "
+        f"{pct(j.accuracy_cheap_first)}, second {pct(j.accuracy_cheap_second)}).",
+        "",
+    ]
+    if j.decisive:
+        out += [
+            f"Position bias: {pct(j.first_share)} of {count(j.decisive)} decisive verdicts chose the "
+            f"answer shown first (95% CI {pct(low)} to {pct(high)}): {bias}.",
+            "",
+        ]
+    return out
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -239,10 +294,11 @@ def _traffic_md(t: Traffic) -> list[str]:
     if t.requests == 0:
         return out + ["No routed traffic in the log yet (imported pairs are not traffic).", ""]
     out += _table(
-        ["requests", "calls", "spend", "escalated", "errors", "from", "to"],
+        ["requests", "shadow", "calls", "spend", "escalated (of cascade)", "failed calls", "from", "to"],
         [
             [
                 f"{t.requests:,}",
+                f"{t.shadow_requests:,}",
                 f"{t.calls:,}",
                 usd(t.spend_usd),
                 f"{t.escalated:,} ({pct(t.escalation_share)})",
@@ -252,7 +308,16 @@ def _traffic_md(t: Traffic) -> list[str]:
             ]
         ],
     )
-    out.append("")
+    out += [
+        "",
+        f"Escalated {pct(t.escalation_share)} {escalation_basis(t.cascade_requests, t.shadow_requests)}.",
+        "",
+        f"Latency per request (first call to answer): p50 {ms(t.latency_p50_ms)}, p95 {ms(t.latency_p95_ms)}.",
+        "",
+        f"Errors: {count(t.failed_requests)} of {count(t.requests)} requests got no answer;"
+        f" {count(t.recovered)} of the {count(t.errors)} failed calls escalated and the request was answered.",
+        "",
+    ]
     if t.thinking_tokens:
         share = pct(t.thinking_tokens / t.output_tokens if t.output_tokens else None)
         out += [
@@ -272,11 +337,12 @@ def _traffic_md(t: Traffic) -> list[str]:
         out.append("")
     if t.per_task:
         out += _table(
-            ["task", "requests", "escalated", "spend", "share of spend", "cheap accuracy"],
+            ["task", "cascade", "shadow", "escalated", "spend", "share of spend", "cheap accuracy"],
             [
                 [
                     s.task,
-                    f"{s.requests:,}",
+                    f"{s.cascade_requests:,}",
+                    f"{s.shadow_requests:,}",
                     pct(s.escalation_share),
                     usd(s.spend_usd),
                     pct(s.spend_share),
@@ -409,7 +475,7 @@ def _per_task_md(a: SweepResult) -> list[str]:
         out += _table(
             ["field", "agree", "95% interval"],
             [
-                [f.field, f"{pct(f.share)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
+                [f.field, f"{pct(f.agreement)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
                 for f in s.quality.fields
             ],
         )
@@ -459,7 +525,7 @@ def _production_md(report: AuditReport) -> list[str]:
     return out
 
 
-def _judge_md(checks: list[JudgeCheck]) -> list[str]:
+def _judge_check_md(checks: list[JudgeCheck]) -> list[str]:
     if not checks:
         return []
     out = [
@@ -491,6 +557,8 @@ def render_markdown(report: AuditReport) -> str:
     ]
     out += _traffic_md(report.traffic)
     out += _production_md(report)
+    if report.judge is not None:
+        out += _judge_md(report.judge)
     a = report.analysis
     if a is None:
         out += ["## Threshold analysis", "", md_text(report.no_pairs or ""), ""]
@@ -506,7 +574,7 @@ def render_markdown(report: AuditReport) -> str:
     out += _calibration_md(a)
     out += _per_task_md(a)
     out += _disagreements_md(a)
-    out += _judge_md(report.judge_checks)
+    out += _judge_check_md(report.judge_checks)
     out += ["## What these figures assume", ""]
     out += [f"- {md_text(note)}" for note in a.notes]
     return "\n".join(out).rstrip() + "\n"

@@ -378,18 +378,20 @@ def simulate(
     prices: PriceBook | None = None,
     store_inputs: str = "preview",
     progress: Callable[[SimulationProgress], None] | None = None,
+    judge_model: str | None = None,
 ) -> SimulationSummary:
     """Route ``requests`` requests of ``scenario`` traffic (default: the built-in field report)
-    through the real router and the stand-in API, one after another, logging every call.
+        through the real router and the stand-in API, one after another, logging every call.
 
-    Timestamps are spread over the ``days`` days ending at ``now`` (default: the current time) on a
-    virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
-    (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
-    A request every tier fails on is counted, not raised. Returns this run's totals, read back from
-    the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
+        Timestamps are spread over the ``days`` days ending at ``now`` (default: the current time) on a
+        virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
+        (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
+    With ``judge_model``, free-text pairs (shadow requests, audits) are judged as they are made.
+        A request every tier fails on is counted, not raised. Returns this run's totals, read back from
+        the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
 
-    It runs its own event loop: call it from synchronous code or a worker thread, not from a
-    coroutine (a TUI runs it in a thread worker).
+        It runs its own event loop: call it from synchronous code or a worker thread, not from a
+        coroutine (a TUI runs it in a thread worker).
     """
     check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, requests=requests, days=days)
     if (db_path is None) == (log is None):
@@ -426,6 +428,7 @@ def simulate(
                 store_inputs=store_inputs,
                 progress=progress,
                 started=started,
+                judge_model=judge_model,
             )
         )
         call_log.flush(timeout=None)
@@ -472,6 +475,7 @@ async def _run_batch(
     store_inputs: str,
     progress: Callable[[SimulationProgress], None] | None,
     started: float,
+    judge_model: str | None = None,
 ) -> None:
     clock = VirtualClock(since)
     api = StandInAPI(scenario=scenario, seed=seed, clock=clock, record_requests=False)
@@ -489,6 +493,7 @@ async def _run_batch(
         seed=router_seed,
         source=SOURCE,
         request_prefix=run_prefix(router_seed),
+        judge_model=judge_model,
     )
     arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
     done = failed = escalated = 0
@@ -504,8 +509,9 @@ async def _run_batch(
             else:
                 escalated += result.escalated
                 spend += result.cost_usd
-            if audit_share:
-                await router.drain()  # audits finish before the next request, so the clock stays ordered
+            if audit_share or judge_model:
+                # Audits and verdicts finish before the next request, so the clock stays ordered.
+                await router.drain()
             done += 1
             if progress is not None:
                 progress(

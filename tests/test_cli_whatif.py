@@ -122,7 +122,9 @@ def test_cli_from_log_uses_observed_traffic_and_flags_override(tmp_path):
     result = _run(["whatif", "--from-log", "--days", "1", "--db", str(path), "--json"])
     assert result.exit_code == 0, result.output
     inputs = json.loads(result.stdout)["inputs"]
-    assert inputs["monthly_requests"] == pytest.approx(12 * 30)
+    # The log is three hours old: 12 requests in 3 hours, not in the day asked for.
+    assert inputs["observed"]["covered_days"] == pytest.approx(3 / 24, rel=1e-3)
+    assert inputs["monthly_requests"] == pytest.approx(12 / inputs["observed"]["covered_days"] * 30)
     assert inputs["cheap_share"] == pytest.approx(0.75)
     assert (inputs["cheap_model"], inputs["strong_model"]) == (HAIKU, SONNET)
     result = _run(
@@ -130,7 +132,7 @@ def test_cli_from_log_uses_observed_traffic_and_flags_override(tmp_path):
     )
     assert result.exit_code == 0, result.output
     inputs = json.loads(result.stdout)["inputs"]
-    assert inputs["cheap_share"] == 0.5 and inputs["monthly_requests"] == pytest.approx(12 * 30)
+    assert inputs["cheap_share"] == 0.5 and inputs["monthly_requests"] == pytest.approx(2880, rel=1e-3)
 
 
 def test_cli_audit_share_from_the_flag_and_from_the_log(tmp_path):

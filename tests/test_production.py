@@ -123,3 +123,26 @@ def test_the_report_shows_accuracy_in_production_and_the_drift_check(tmp_path):
     # The audited half (even requests) holds all the wrong answers: 40 of 200.
     assert "## In production" in text and "Accuracy in production: 80.0%" in text
     assert "- **Alert:** classify: loss at most" in text  # one in ten kept answers wrong: over 5 points
+
+
+def test_the_sweep_leaves_audits_out_when_shadow_pairs_exist(tmp_path):
+    from routermon.core.analysis import analyse
+
+    db = tmp_path / "calls.db"
+    with CallLog(db) as log:
+        for n in range(100):
+            log.log_many(_request(n, 1000.0 + n, share=0.5, kept=True, right=True, audited=True))
+        for n in range(100, 160):  # shadow pairs: every request, kept or not
+            rows = _request(n, 1000.0 + n, share=0.0, kept=True, right=n % 2 == 0, audited=True)
+            log.log_many(
+                [
+                    r.model_copy(update={"mode": "shadow", "role": "shadow" if r.role == "audit" else r.role})
+                    for r in rows
+                ]
+            )
+    with LogReader(db) as reader:
+        result = analyse(reader)
+        alone = production_accuracy(reader)
+    assert result.pairs == 60 and result.sources == {"shadow": 60}
+    assert any("100 audit pairs are left out of the sweep" in n for n in result.notes)
+    assert alone.audits == 100

@@ -260,7 +260,7 @@ def test_recording_is_bounded_and_off_in_the_stand_in_command(monkeypatch):
     assert CliRunner().invoke(main, ["stand-in", "--port", "0"]).exit_code == 0
     assert CliRunner().invoke(main, ["stand-in", "--port", "0", "--record", "5"]).exit_code == 0
     assert built[0].record_requests is False
-    assert built[1].record_requests is True and built[1].requests.maxlen == 5
+    assert built[1].record_requests is True and built[1].record_limit == 5
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,7 @@ async def test_tasks_screen_matches_the_reader(fixture_log):
             expected = reader.per_task()
         assert [k.value for k in table.rows] == [s.key for s in expected] + ["__total__"]
         first = expected[0]
-        assert str(table.get_cell(first.key, "requests")) == f"{first.requests:,}"
+        assert str(table.get_cell(first.key, "requests")) == f"{first.cascade_requests:,}"
         # The cheap accuracy is the paired outcomes' (imports and shadow traffic), with their count.
         with LogReader(fixture_log) as reader:
             quality = {q.task: q for q in load_task_quality(reader)}[first.key]
@@ -236,7 +236,10 @@ async def test_whatif_uses_observed_traffic(fixture_log):
             summary = reader.summary(FIXED_NOW - 7 * 86400, FIXED_NOW)
         assert result.inputs.cheap_model == "claude-haiku-4-5"
         assert result.inputs.strong_model == "claude-sonnet-4-5"
-        assert result.inputs.monthly_requests == pytest.approx(summary.requests / 7 * 30, rel=1e-3)
+        # Over the days the log covers of the seven (it is younger than a week).
+        covered = result.inputs.observed.covered_days
+        assert covered < 7
+        assert result.inputs.monthly_requests == pytest.approx(summary.requests / covered * 30, rel=1e-3)
         assert result.inputs.cheap_share == pytest.approx(1 - summary.escalation_share, abs=1e-3)
 
 
@@ -439,3 +442,19 @@ def test_run_app_reports_a_locked_log(tmp_path, capsys, monkeypatch):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_modes_keys_nav_bar_and_help_all_come_from_the_one_list_of_screens():
+    from routermon.tui.app import RoutermonApp
+    from routermon.tui.screens import SCREENS
+    from routermon.tui.screens.help import help_text
+
+    assert list(RoutermonApp.MODES) == [s.MODE for s in SCREENS]
+    digits = [b for b in RoutermonApp.BINDINGS if b.key.isdigit()]
+    assert [(b.key, b.description) for b in digits] == [(str(n), s.TITLE) for n, s in enumerate(SCREENS, 1)]
+    assert RoutermonApp.SCREEN_TITLES == tuple((s.MODE, s.TITLE) for s in SCREENS)
+    page = help_text(SCREENS)
+    assert f"`1`–`{len(SCREENS)}`" in page
+    for n, screen in enumerate(SCREENS, start=1):
+        assert screen.TITLE and screen.HELP
+        assert f"**{n} {screen.TITLE}**: {screen.HELP}" in page

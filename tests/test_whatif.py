@@ -489,9 +489,10 @@ def test_from_log_prices_audits_and_leaves_shadow_calls_out(tmp_path):
     _write(path, records)
     with LogReader(path) as reader:
         inputs = from_log(reader, days=1, now=NOW)
-    # 12 requests, 2 escalated: 10 kept, 4 of them audited.
-    assert inputs.cheap_share == pytest.approx(10 / 12)
-    assert inputs.audit_share == pytest.approx(0.4)
+    # 10 cascade requests, 2 escalated: 8 kept, 4 of them audited; the 2 shadow requests are volume,
+    # not part of the cascade's shares (they used to make these 10 / 12 and 4 / 10).
+    assert inputs.cheap_share == pytest.approx(8 / 10)
+    assert inputs.audit_share == pytest.approx(0.5)
     assert (inputs.audit_input_tokens, inputs.audit_output_tokens) == pytest.approx((400, 50))
     # The escalated requests' strong calls alone: neither the audits nor the shadow calls.
     assert (inputs.escalated_input_tokens, inputs.escalated_output_tokens) == pytest.approx((200, 30))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .options import db_option, workspace
+from .options import db_option, skip_invalid_option, workspace
 
 LABEL_HELP = "cheap (only the cheap answer is right), strong (only the strong one), both, neither."
 BY_HELP = "Who is labelling (default: the settings' labeller, else $USER)."
@@ -54,11 +54,7 @@ def label_command(
     default=None,
     help="Who labelled the lines that name nobody (default: the settings' labeller, else $USER).",
 )
-@click.option(
-    "--skip-invalid",
-    is_flag=True,
-    help="Store the good lines and list the bad ones (default: all or nothing).",
-)
+@skip_invalid_option("Store")
 @click.option("--json", "as_json", is_flag=True, help="Print what was stored as JSON.")
 @db_option
 @click.pass_context

@@ -38,8 +38,6 @@ def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
     It answers POST /v1/messages (streamed as server-sent events with "stream": true) and the
     Models API (GET /v1/models, GET /v1/models/{id}); request bodies are not kept unless --record.
     """
-    from collections import deque
-
     from routermon.core.errors import ConfigError
     from routermon.core.scenario import load_scenario
     from routermon.core.standin import StandInAPI, make_server
@@ -49,7 +47,7 @@ def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
         seed=seed,
         time_scale=time_scale,
         record_requests=record > 0,
-        requests=deque(maxlen=max(record, 1)),
+        record_limit=record,
     )
     try:
         server = make_server(api, port=port, verbose=verbose)

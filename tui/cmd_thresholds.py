@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import count, json_text, pct, plural, points, usd
+from routermon.core.formatting import count, json_text, pct, plural, usd
 
 from .options import db_option, workspace
 from .text import console as console_for
@@ -237,15 +237,11 @@ def thresholds_command(
         apply_guarantees(result, yes=yes, as_json=as_json)
 
 
-def guaranteed_thresholds(result: SweepResult) -> tuple[dict[str, float], dict[str, str]]:
-    """``(task: guaranteed threshold, task: why none)`` for the analysed task, or for every task."""
+def task_guarantees(result: SweepResult) -> dict:
+    """The analysed task's guarantee, or every task's own."""
     if result.task is not None:
-        scoped = [(result.task, result.guarantee)]
-    else:
-        scoped = [(s.task, s.guarantee) for s in result.per_task]
-    found = {task: g.threshold for task, g in scoped if g.threshold is not None}
-    missing = {task: g.statement for task, g in scoped if g.threshold is None}
-    return found, missing
+        return {result.task: result.guarantee}
+    return {s.task: s.guarantee for s in result.per_task}
 
 
 def apply_guarantees(result: SweepResult, *, yes: bool, as_json: bool) -> None:
@@ -253,20 +249,12 @@ def apply_guarantees(result: SweepResult, *, yes: bool, as_json: bool) -> None:
     import sys
 
     from routermon.core.errors import ConfigError
-    from routermon.core.policy import plan_thresholds, write_settings
+    from routermon.core.policy import guaranteed, plan_thresholds, write_settings
     from routermon.core.settings import config_path
 
-    found, missing = guaranteed_thresholds(result)
-    guarantees = (
-        {result.task: result.guarantee} if result.task else {s.task: s.guarantee for s in result.per_task}
-    )
-    notes = {
-        task: f"loses at most {points(g.max_loss)} against always-strong with {pct(g.confidence, 0)} "
-        f"confidence (observed {points(g.loss)}; {plural(g.n, 'pair')})"
-        for task, g in guarantees.items()
-        if task in found and g.loss_upper is not None
-    }
-    plan = plan_thresholds(config_path(), found, notes)
+    chosen = guaranteed(task_guarantees(result))
+    found, missing = chosen.thresholds, chosen.missing
+    plan = plan_thresholds(config_path(), found, chosen.notes)
     for task, why in missing.items():
         click.echo(f"{task}: not applied: {why}", err=True)
     if not found:

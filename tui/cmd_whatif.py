@@ -202,6 +202,8 @@ def whatif(
         click.echo(json_text(result.to_json()))
         return
     console = console_for()
+    if inputs.observed is not None:
+        console.print(f"From the log: {inputs.observed.describe()}.", markup=False, highlight=False)
     console.print(result_table(result))
     for note in result.notes:
         console.print(f"Note: {note}")

@@ -44,7 +44,7 @@ class StandInAPI:
         time_scale: real sleeps are ``latency * time_scale`` (0 answers at once).
         timeout_s: how long a simulated timeout takes.
         models: the model table it answers from (the router's table); a model it lacks gets a 404.
-        record_requests: keep each request body in ``requests`` (the last ``RECORD_LIMIT`` only,
+        record_requests: keep each request body in ``requests`` (the last ``record_limit`` only,
             so a long run stays bounded); ``routermon stand-in`` turns it off unless ``--record``.
     """
 
@@ -53,9 +53,10 @@ class StandInAPI:
     clock: Clock | None = None
     time_scale: float = 0.0
     timeout_s: float = 60.0
-    requests: deque = field(default_factory=lambda: deque(maxlen=RECORD_LIMIT))
+    requests: list[dict] = field(default_factory=list)
     internal_errors: list[BaseException] = field(default_factory=list)
     record_requests: bool = True
+    record_limit: int = RECORD_LIMIT
     models: ModelTable = field(default_factory=lambda: BUNDLED)
     _queue: deque = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -143,6 +144,8 @@ class StandInAPI:
         if self.record_requests:
             with self._lock:
                 self.requests.append(request)
+                if len(self.requests) > self.record_limit:  # the oldest goes: ~1 µs at 200 kept
+                    del self.requests[0]
         try:
             check(request, self.models)
         except Refused as refused:

@@ -24,6 +24,11 @@ class ChartsScreen(MonitorScreen):
     """Two plots over the chosen window; the buckets come from the monitor's running aggregates."""
 
     MODE = "charts"
+    TITLE = "Charts"
+    HELP = (
+        "escalation share and spend per bucket with the running total. `h` last hour by minute · "
+        "`d` last day by hour · `w` last week by 6 h · `a` everything."
+    )
     BINDINGS = [
         Binding("h", "window('hour')", "Hour"),
         Binding("d", "window('day')", "Day"),
@@ -60,9 +65,14 @@ class ChartsScreen(MonitorScreen):
                 parts.append(f"[@click=screen.window('{key}')] {key[0]} {title} [/]")
         line = "".join(parts)
         if series is not None:
+            shadow = (
+                f" [dim]·[/] [b]{count(series.shadow_requests)}[/] [dim]shadow[/]"
+                if series.shadow_requests
+                else ""
+            )
             line += (
-                f"  [b]{count(series.requests)}[/] [dim]req ·[/] [b]{pct(series.escalation_share)}[/]"
-                f" [dim]escalated ·[/] [b]{usd(series.spend_usd)}[/] [dim]spent[/]"
+                f"  [b]{pct(series.escalation_share)}[/] [dim]of[/] [b]{count(series.cascade_requests)}[/]"
+                f" [dim]escalated[/]{shadow} [dim]·[/] [b]{usd(series.spend_usd)}[/]"
             )
         self.query_one("#charts-window", Static).update(line)
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup
 from textual.reactive import reactive
 from textual.widgets import Select, Static
 
+from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count
+from routermon.core.watch import check
 
-from ..text import plain
+from ..text import literal, plain
 from ..widgets.calls_table import CallsTable
 from ..widgets.empty_state import EmptyState
-from ..widgets.key_figures import KeyFigures
+from ..widgets.key_figures import KeyFigures, basis
 from .base import MonitorScreen
 
+CHECK_EVERY_S = 30.0  # how often the policy's alerts are checked again while the screen is shown
 EMPTY_LOG = (
     "No calls in this log yet.\n\n"
     "Route requests with `routermon route`, import paired outcomes with `routermon import`, "
@@ -27,6 +32,14 @@ class LiveScreen(MonitorScreen):
     """Key figures, a task and model filter, and the newest calls (newest on top)."""
 
     MODE = "live"
+    TITLE = "Live"
+    HELP = (
+        "key figures over the newest calls. Days and months are UTC; the projection is this month "
+        "so far plus the last 24 h's rate until month end. `p` pauses and resumes the table, `t` "
+        "/ `m` choose a task or model filter, `escape` clears them. A red banner on top says when "
+        "the policy stops holding (a task's audit loss over max_loss, the month over the budget), "
+        "as `routermon check` does."
+    )
     BINDINGS = [
         Binding("p", "pause", "Pause/resume"),
         Binding("t", "focus_filter('task-filter')", "Task"),
@@ -37,7 +50,9 @@ class LiveScreen(MonitorScreen):
     paused: reactive[bool] = reactive(False)
 
     def compose_body(self) -> ComposeResult:
+        yield Static("", id="live-alerts", markup=False)
         yield KeyFigures()
+        yield Static("", id="live-basis", markup=False)
         with HorizontalGroup(id="live-filters"):
             yield Select[str]([], prompt="All tasks", id="task-filter", compact=True)
             yield Select[str]([], prompt="All models", id="model-filter", compact=True)
@@ -52,7 +67,44 @@ class LiveScreen(MonitorScreen):
         self._calls_at_pause = 0
         self._table_filled = False
         self.query_one("#live-empty").display = False
+        self.query_one("#live-alerts").display = False
+        self._checked_at: float | None = None
         self.query_one(CallsTable).loading = True
+
+    # -- alerts --------------------------------------------------------------------------------
+
+    def check_policy(self) -> None:
+        """Whether the policy holds (``routermon check``: audit loss per task, the budget), in a
+        worker: it reads the log's audits."""
+        self._checked_at = time.monotonic()
+        settings = self.app.workspace.settings
+
+        def run() -> None:
+            try:
+                result = self.app.query_log(
+                    lambda reader: check(
+                        reader,
+                        max_loss=settings.max_loss,
+                        confidence=settings.confidence,
+                        budget_usd=settings.monthly_budget_usd,
+                        window=settings.drift_window,
+                        days=settings.drift_days,
+                        clock=self.app.clock,
+                    )
+                )
+            except RoutermonError:
+                return  # the app reports log errors where it reads the log
+            self.app.call_from_thread(self._show_alerts, result.alerts)
+
+        self.run_worker(run, thread=True, exclusive=True, group="live-alerts", name="policy check")
+
+    def _show_alerts(self, alerts: list[str]) -> None:
+        banner = self.query_one("#live-alerts", Static)
+        banner.display = bool(alerts)
+        if alerts:
+            text = literal("⚠ ", "bold")
+            text.append("\n⚠ ".join(alerts))  # what the check says, literally (task names are data)
+            banner.update(text)
 
     # -- filters -------------------------------------------------------------------------------
 
@@ -129,6 +181,9 @@ class LiveScreen(MonitorScreen):
     # -- drawing -------------------------------------------------------------------------------
 
     def update_view(self) -> None:
+        checked = self._checked_at
+        if self.app.monitor is not None and (checked is None or time.monotonic() - checked >= CHECK_EVERY_S):
+            self.check_policy()
         monitor = self.app.monitor
         empty = self.query_one("#live-empty", EmptyState)
         table = self.query_one(CallsTable)
@@ -141,7 +196,11 @@ class LiveScreen(MonitorScreen):
         if self.paused:
             self._show_state()
             return
-        self.query_one(KeyFigures).show(monitor.figures())
+        figures = monitor.figures()
+        self.query_one(KeyFigures).show(figures)
+        basis_line = self.query_one("#live-basis", Static)
+        basis_line.display = figures.requests > 0  # an empty log has nothing to explain
+        basis_line.update(basis(figures))
         self._update_filter_options(monitor)
         if not self._table_filled:
             self._reload_table()

@@ -68,6 +68,14 @@ class ReviewScreen(MonitorScreen):
     """Where the pair stands in the queue and why, its input, both answers and the judge's verdict."""
 
     MODE = "review"
+    TITLE = "Review"
+    HELP = (
+        "one pair at a time from the pairs worth a human look (the answers disagree, free text "
+        "nobody judged, the judge is unsure, the cheap model is confident and wrong), with its "
+        "input, both answers and the judge's verdict. `c` cheap right · `s` strong right · `b` "
+        "both fine · `n` neither; the label is stored at once and the next pair shown. `space` / "
+        "`→` skip · `←` back · `l` reads the queue again."
+    )
     BINDINGS = [
         Binding("c", "label('cheap')", "Cheap right"),
         Binding("s", "label('strong')", "Strong right"),

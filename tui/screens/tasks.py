@@ -18,7 +18,10 @@ from ..widgets.tasks_table import TasksTable
 from .base import MonitorScreen
 from .live import EMPTY_LOG
 
-NOTE = "Cheap accuracy: the paired outcomes (shadow runs, audits, imports) where a task has them."
+NOTE = (
+    "Escalated: of cascade requests; shadow requests (both models called) apart.\n"
+    "Cheap accuracy: the paired outcomes (shadow runs, audits, imports) where a task has them."
+)
 QUALITY_EVERY_S = 10.0  # the pairs are read again at most this often while the screen is shown
 FIELDS_SHOWN = 4
 
@@ -36,9 +39,9 @@ def quality_lines(quality: list[TaskQuality]) -> list[str]:
             )
         if q.unjudged:
             parts.append(f"{plural(q.unjudged, 'pair')} to judge (routermon judge)")
-        weak = [f for f in q.fields if f.share < 1.0][:FIELDS_SHOWN]
+        weak = [f for f in q.fields if f.agreement < 1.0][:FIELDS_SHOWN]
         if weak:
-            parts.append("fields agreeing: " + ", ".join(f"{f.field} {pct(f.share, 0)}" for f in weak))
+            parts.append("fields agreeing: " + ", ".join(f"{f.field} {pct(f.agreement, 0)}" for f in weak))
         if parts:
             lines.append(f"{q.task}: " + "; ".join(parts))
     return lines
@@ -48,6 +51,8 @@ class TasksScreen(MonitorScreen):
     """A table per task and a bar chart of spend per task, from the monitor's running per-task figures."""
 
     MODE = "tasks"
+    TITLE = "Tasks"
+    HELP = "requests, escalation share, cheap accuracy and spend per task."
 
     def compose_body(self) -> ComposeResult:
         yield EmptyState(EMPTY_LOG, id="tasks-empty")

@@ -109,6 +109,12 @@ class WhatIfScreen(MonitorScreen):
     """Inputs on the left, the month priced on the right, the cost curve below."""
 
     MODE = "whatif"
+    TITLE = "What-if"
+    HELP = (
+        "a month priced as always-strong, always-cheap, the cascade and the simple split for the "
+        "volume, cheap share and tokens you type. `o` fills the fields from the last 7 days of "
+        "the log; `escape` leaves a field."
+    )
     AUTO_FOCUS = "#observed"  # not a field: digits switch screens until a field is chosen
     BINDINGS = [
         Binding("o", "observed", "Observed traffic"),
@@ -260,6 +266,8 @@ class WhatIfScreen(MonitorScreen):
     def fill(self, inputs: whatif.WhatIfInputs) -> None:
         """Put ``inputs`` in the form (the numbers recompute from there)."""
         self._observed, self._observed_text = inputs, {}
+        if inputs.observed is not None:
+            self.query_one("#whatif-form").border_subtitle = f"observed: {inputs.observed.short()}"
         for f in FIELDS:
             text = f.shown.format(getattr(inputs, f.key) * f.unit)
             self._observed_text[f.id] = text
@@ -268,5 +276,6 @@ class WhatIfScreen(MonitorScreen):
             select = self.query_one(f"#{select_id}", Select)
             select.set_options(_model_options([model]))
             select.value = model
-        self.notify(f"Filled from the last {OBSERVED_DAYS} days of the log.", title="Observed traffic")
+        basis = inputs.observed.describe() if inputs.observed else f"the last {OBSERVED_DAYS} days of the log"
+        self.notify(f"Filled from {basis}.", title="Observed traffic", markup=False)
         self.recompute()

@@ -8,16 +8,6 @@ from textual.widgets import Static
 
 from ..text import plain
 
-# Mode name and title, in the order the digit keys switch to them.
-SCREENS: tuple[tuple[str, str], ...] = (
-    ("live", "Live"),
-    ("charts", "Charts"),
-    ("whatif", "What-if"),
-    ("thresholds", "Thresholds"),
-    ("tasks", "Tasks"),
-    ("review", "Review"),
-)
-
 
 class NavBar(Horizontal):
     """``routermon 1 Live 2 Charts …`` with the current screen highlighted; click a name to switch."""
@@ -44,7 +34,8 @@ class NavBar(Horizontal):
         # One space between names, the current one padded in its highlight: six screens and the
         # log's name fit in 80 columns.
         parts = ["[b]routermon[/b]"]
-        for number, (mode, title) in enumerate(SCREENS, start=1):
+        # The app's one list of screens (``screens.SCREENS``), as (mode, title).
+        for number, (mode, title) in enumerate(getattr(self.app, "SCREEN_TITLES", ()), start=1):
             if mode == self.current:
                 parts.append(f"[reverse $accent] {number} {title} [/]")
             else:
