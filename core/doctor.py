@@ -59,6 +59,7 @@ class DoctorReport(BaseModel):
     """Every check, the rate limits the API reported, and the totals."""
 
     api: str
+    facts: dict[str, list[str]]  # per model, where its capability facts came from
     checks: list[Check]
     rate_limits: dict[str, str]
     total_cost_usd: float
@@ -149,8 +150,21 @@ async def run_doctor(router: Router, api: str) -> DoctorReport:
             checks.append(check)
             limits = {k: v for k, v in headers.items() if k.lower().startswith("anthropic-ratelimit-")}
             rate_limits = limits or rate_limits  # the latest response that carried them
+    facts = {}
+    for tier in router.tiers:
+        sources = router.models.get(tier.model).sources
+        facts[tier.model] = [
+            label
+            for label, present in (
+                ("bundled table", any(src.startswith("http") for src in sources)),
+                ("Models API", "models-api" in sources),
+                ("settings", "settings" in sources),
+            )
+            if present
+        ]
     return DoctorReport(
         api=api,
+        facts=facts,
         checks=checks,
         rate_limits=dict(sorted(rate_limits.items())),
         total_cost_usd=sum(c.cost_usd for c in checks),

@@ -32,7 +32,12 @@ def _wrapped(prefix: str, text: str) -> list[str]:
 
 def render(report) -> list[str]:
     """The report as lines of at most 79 characters."""
-    lines = [f"routermon doctor: {report.api}", ""]
+    lines = [f"routermon doctor: {report.api}"]
+    for model, facts in report.facts.items():
+        lines += _wrapped(
+            "  ", f"{model}: requests built from {', '.join(facts) or 'defaults for an unknown model'}"
+        )
+    lines.append("")
     lines.append(_row("tier", "model", "task", "result", "latency", "in/out (think)", "cost"))
     for check in report.checks:
         result = "accepted" if check.accepted else ("refused" if (check.status or 0) < 500 else "failed")
