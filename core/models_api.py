@@ -22,6 +22,7 @@ from typing import Any
 from .models import EFFORT_LEVELS, THINKING_TYPES
 
 CACHE_FILE = "models_api.json"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
 MAX_AGE_S = 7 * 86_400  # a cached entry is read again after a week (a model's capabilities can change)
 
 
@@ -68,15 +69,24 @@ class ModelsAPICache:
         tmp.replace(self.path)  # atomic: a reader sees the old file or the new one
 
     def reported(
-        self, models: Iterable[str], client: Any = None, *, now: float | None = None
+        self,
+        models: Iterable[str],
+        client: Any = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        now: float | None = None,
     ) -> dict[str, dict]:
         """Table fields per model: from the cache, reading a model the cache lacks (or holds for
         longer than ``MAX_AGE_S``) with ``client.models.retrieve`` when a sync ``client`` is given.
 
         A model the API cannot tell about (an error, no network) is left out, and asked again next time.
+        Entries are kept per ``base_url``, so a stand-in's answers never stand for the real API's.
         """
         now = time.time() if now is None else now
-        data = self._load()
+        everything = self._load()
+        data = everything.setdefault(base_url, {})
+        if not isinstance(data, dict):
+            data = everything[base_url] = {}
         changed = False
         for model in models:
             entry = data.get(model)
@@ -90,7 +100,7 @@ class ModelsAPICache:
             data[model] = {"fetched_at": now, "info": info.model_dump(mode="json")}
             changed = True
         if changed:
-            self._save(data)
+            self._save(everything)
         return {
             model: fields_from_info(entry.get("info") or {})
             for model, entry in data.items()

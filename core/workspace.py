@@ -130,7 +130,7 @@ class Workspace:
         cache in the data folder, else read once with ``client`` (default: a real client, when
         ``ANTHROPIC_API_KEY`` is set; ``ANTHROPIC_BASE_URL`` is honoured). Returns what was laid."""
         from .models import ModelTable
-        from .models_api import CACHE_FILE, ModelsAPICache
+        from .models_api import CACHE_FILE, DEFAULT_BASE_URL, ModelsAPICache
         from .settings import data_dir
 
         if client is None and os.environ.get("ANTHROPIC_API_KEY"):
@@ -138,7 +138,8 @@ class Workspace:
 
             # One quick try per model: a Models API that does not answer leaves the bundled facts.
             client = anthropic.Anthropic(max_retries=0, timeout=5.0)
-        reported = ModelsAPICache(data_dir() / CACHE_FILE).reported(models, client)
+        base_url = os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+        reported = ModelsAPICache(data_dir() / CACHE_FILE).reported(models, client, base_url=base_url)
         self._models = ModelTable(self.settings.models, reported=reported)
         return reported
 

@@ -62,7 +62,9 @@ def test_a_key_reads_the_models_api_once_and_caches_it_in_the_data_folder(tmp_pa
         stop()
     assert sorted(gets) == [f"/v1/models/{CHEAP}", f"/v1/models/{STRONG}"]  # once, not per router
     cached = json.loads((data_dir() / CACHE_FILE).read_text())
-    assert set(cached) == {CHEAP, STRONG} and cached[STRONG]["info"]["type"] == "model"
+    (base_url,) = cached  # kept per API address: a stand-in's facts never stand for the real API's
+    assert base_url.startswith("http://127.0.0.1:")
+    assert set(cached[base_url]) == {CHEAP, STRONG} and cached[base_url][STRONG]["info"]["type"] == "model"
 
 
 def test_the_router_builds_its_request_from_what_the_api_reports_and_the_settings_win(tmp_path, monkeypatch):
@@ -102,3 +104,28 @@ def test_an_unreachable_models_api_leaves_the_bundled_table(tmp_path, monkeypatc
     assert router.models.get(STRONG) == BUNDLED.get(STRONG)
     assert not (data_dir() / CACHE_FILE).exists()
     router.close()
+
+
+def test_the_cache_is_read_without_the_network_and_read_again_after_a_week(tmp_path):
+    from routermon.core.models_api import MAX_AGE_S, ModelsAPICache
+
+    class Client:  # a sync client's models.retrieve, counting its calls
+        def __init__(self):
+            self.calls = 0
+            self.models = self
+
+        def retrieve(self, model):
+            self.calls += 1
+            import anthropic
+
+            return anthropic.types.ModelInfo.model_validate(model_info(BUNDLED.get(model)))
+
+    cache, client = ModelsAPICache(tmp_path / CACHE_FILE), Client()
+    first = cache.reported([STRONG], client, now=1000.0)
+    assert client.calls == 1 and first[STRONG]["structured_outputs"] is True
+    assert cache.reported([STRONG], None, now=2000.0) == first  # offline: the cache answers
+    cache.reported([STRONG], client, now=1000.0 + MAX_AGE_S - 1)
+    assert client.calls == 1
+    cache.reported([STRONG], client, now=1000.0 + MAX_AGE_S + 1)
+    assert client.calls == 2
+    assert cache.reported([STRONG], None, base_url="http://elsewhere") == {}
