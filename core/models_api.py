@@ -2,7 +2,7 @@
 folder, as a layer of the capability table between the bundled facts and the settings.
 
 ``GET /v1/models/{model_id}`` (``client.models.retrieve``) answers a ``ModelInfo``
-(https://platform.claude.com/docs/en/api/models/retrieve): ``max_input_tokens`` and
+(https://platform.claude.com/docs/en/api/cli/models/retrieve): ``max_input_tokens`` and
 ``capabilities`` whose entries each say ``supported``: ``structured_outputs``, ``effort`` (with
 ``low`` .. ``max``), ``thinking.types`` (``adaptive``, ``enabled``, ``disabled``,
 ``between_tools``). Those become ``structured_outputs``, ``effort_levels``, ``thinking_types`` and

@@ -110,7 +110,7 @@ class StandInAPI:
             self._counter += 1
             request_id = f"req_standin_{self._counter:012d}"
         # request-id and the rate-limit headers are on every real response:
-        # https://platform.claude.com/docs/en/api/rate-limits (response headers).
+        # https://docs.anthropic.com/en/api/rate-limits (response headers).
         out_headers = {**out_headers, "request-id": request_id, **self.rate_limits.headers(self._now())}
         if status >= 400 and payload[:1] == b"{":
             # An error body names the request too: {"type": "error", "error": {...}, "request_id": ...},

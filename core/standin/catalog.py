@@ -1,8 +1,8 @@
 """The stand-in's Models API: ``GET /v1/models/{model_id}`` and ``GET /v1/models``, answered from
 the capability table, in the real response shape.
 
-Shape (https://platform.claude.com/docs/en/api/models/retrieve and
-https://platform.claude.com/docs/en/api/models/list; ``ModelInfo`` in the SDK's types):
+Shape (https://platform.claude.com/docs/en/api/cli/models/retrieve and
+https://platform.claude.com/docs/en/api/cli/models (list); ``ModelInfo`` in the SDK's types):
 ``{"type": "model", "id", "display_name", "created_at", "lifecycle", "line", "max_input_tokens",
 "max_tokens", "capabilities": {...}}``, each capability an object with ``supported``;
 ``thinking.types`` names ``adaptive``, ``enabled``, ``disabled``, ``between_tools``; ``effort``

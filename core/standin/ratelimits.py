@@ -1,5 +1,5 @@
 """The stand-in's rate-limit headers: a per-minute window of requests and tokens, reported as the
-real API reports it (https://platform.claude.com/docs/en/api/rate-limits, "Response headers"):
+real API reports it (https://docs.anthropic.com/en/api/rate-limits, "Response headers"):
 ``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}``,
 the reset as an RFC 3339 time, token counts remaining rounded down to the thousand.
 

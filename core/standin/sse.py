@@ -2,7 +2,7 @@
 ``"stream": true``.
 
 The event order is the one the streaming page gives
-(https://platform.claude.com/docs/en/build-with-claude/streaming): ``message_start`` (the message
+(https://docs.anthropic.com/en/api/messages-streaming): ``message_start`` (the message
 with empty ``content``), then per content block ``content_block_start``, one or more
 ``content_block_delta`` (``text_delta``, ``input_json_delta``, or ``thinking_delta`` followed by
 ``signature_delta``) and ``content_block_stop``; a ``ping`` right after the first block starts; then
