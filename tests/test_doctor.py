@@ -114,6 +114,8 @@ def test_with_a_key_doctor_says_the_cost_and_asks_first(loopback, monkeypatch):
     assert declined.exit_code == 1 and "Nothing sent." in declined.stderr
     assert "they cost at most $0.0" in declined.stdout  # a fraction of a cent... or a few
     assert len(loopback.requests) == 0  # no message was sent
+    no_answer = doctor(input="")
+    assert no_answer.exit_code == 1 and "Nothing sent" in no_answer.stderr and len(loopback.requests) == 0
     sent = doctor("--yes")
     assert sent.exit_code == 0, sent.output
     assert len(loopback.requests) == 6 and "Every tier accepts" in sent.stdout

@@ -86,6 +86,13 @@ def render(report) -> list[str]:
     return lines
 
 
+def _confirmed(err: bool) -> bool:
+    try:
+        return click.confirm("Send them?", default=False, err=err)
+    except click.Abort:  # no answer (stdin closed): nothing is sent
+        return False
+
+
 @click.command("doctor")
 @stand_in_option
 @click.option("--yes", "-y", is_flag=True, help="With a real key, send without asking first.")
@@ -123,8 +130,8 @@ def doctor_command(ctx, stand_in, yes, cheap_model, strong_model, as_json, db):
                 f"{usd(estimated_cost_usd(router))} in all.",
                 err=as_json,
             )
-            if not yes and not click.confirm("Send them?", default=False, err=as_json):
-                click.echo("Nothing sent.", err=True)
+            if not yes and not _confirmed(as_json):
+                click.echo("Nothing sent (--yes sends without asking).", err=True)
                 ctx.exit(1)
 
         async def run():
