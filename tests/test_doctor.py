@@ -111,7 +111,7 @@ def test_doctor_user_errors_exit_2_in_one_sentence(tmp_path, monkeypatch):
 def test_with_a_key_doctor_says_the_cost_and_asks_first(loopback, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
     declined = doctor(input="n\n")
-    assert declined.exit_code == 1 and "Nothing sent." in declined.stderr
+    assert declined.exit_code == 1 and "Nothing sent" in declined.stderr
     assert "they cost at most $0.0" in declined.stdout  # a fraction of a cent... or a few
     assert len(loopback.requests) == 0  # no message was sent
     no_answer = doctor(input="")
