@@ -7,7 +7,9 @@ the stand-in accepts is one the real service accepts too. A model missing from t
 ``UNKNOWN``: no structured outputs, no forced tool, no sampling parameters, no thinking or effort
 parameter. A settings entry (``[models."<id>"]``) overrides any field per model.
 
-Not done yet: reading ``client.models.retrieve(...)`` capabilities when a real key is present.
+With a real key, what the Models API reports (``models_api.py``: structured outputs, thinking
+types, effort levels, context window) is read once, cached in the data folder, and laid over the
+bundled facts; the settings entry is laid over both.
 """
 
 from __future__ import annotations
@@ -219,6 +221,17 @@ UNKNOWN = ModelCapabilities("", known=False)
 _FIELDS = {f.name for f in dataclasses.fields(ModelCapabilities)} - {"model", "known", "sources"}
 
 
+def _typed(fields: Mapping[str, Any]) -> dict[str, Any]:
+    # Lists from TOML or JSON as the dataclass's frozenset and tuples.
+    out = dict(fields)
+    if "thinking_types" in out:
+        out["thinking_types"] = frozenset(out["thinking_types"])
+    for name in ("effort_levels", "effort_when_off"):
+        if name in out:
+            out[name] = tuple(out[name])
+    return out
+
+
 class ModelTable:
     """The bundled table with per-model overrides (the settings' ``[models."<id>"]`` entries).
 
@@ -226,8 +239,15 @@ class ModelTable:
     starts from ``UNKNOWN`` and makes the model known.
     """
 
-    def __init__(self, overrides: Mapping[str, Mapping[str, Any]] | None = None):
+    def __init__(
+        self,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        reported: Mapping[str, Mapping[str, Any]] | None = None,
+    ):
         self._overrides = {name: dict(fields) for name, fields in (overrides or {}).items()}
+        # What the Models API reported (models_api.py): over the bundled facts, under the settings.
+        self._reported = {name: dict(fields) for name, fields in (reported or {}).items()}
         for name, fields in self._overrides.items():
             unknown = set(fields) - _FIELDS
             if unknown:
@@ -244,16 +264,19 @@ class ModelTable:
             return cached
         base = _TABLE.get(_ALIASES.get(model, model))
         override = self._overrides.get(model)
+        reported = self._reported.get(model)
         if base is None:
-            base = dataclasses.replace(UNKNOWN, model=model, known=override is not None)
+            base = dataclasses.replace(
+                UNKNOWN, model=model, known=override is not None or reported is not None
+            )
+        if reported:
+            fields = _typed(reported)
+            # Effort with thinking off: the bundled levels the API still reports.
+            levels = fields.get("effort_levels", base.effort_levels)
+            fields["effort_when_off"] = tuple(level for level in base.effort_when_off if level in levels)
+            base = dataclasses.replace(base, **fields, known=True, sources=(*base.sources, "models-api"))
         if override:
-            fields = dict(override)
-            for name in ("thinking_types",):
-                if name in fields:
-                    fields[name] = frozenset(fields[name])
-            for name in ("effort_levels", "effort_when_off"):
-                if name in fields:
-                    fields[name] = tuple(fields[name])
+            fields = _typed(override)
             try:
                 base = dataclasses.replace(base, **fields, sources=(*base.sources, "settings"))
             except TypeError as exc:
@@ -266,6 +289,11 @@ class ModelTable:
 
 
 BUNDLED = ModelTable()
+
+
+def bundled_models() -> tuple[str, ...]:
+    """The model ids the bundled table describes, in its order."""
+    return tuple(_TABLE)
 
 
 def capabilities(model: str) -> ModelCapabilities:

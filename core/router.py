@@ -65,6 +65,20 @@ _ANSWER_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _json_str = json.encoder.encode_basestring  # what _ANSWER_JSON.encode does with a str
 
 
+def _create_kwargs(
+    spec: TaskSpec, request: TierRequest, params: dict, system: str, user: str
+) -> dict[str, Any]:
+    # messages.create's keyword arguments: one place, for routing, the judge's calls and doctor.
+    return {
+        "model": request.model,
+        "max_tokens": spec.max_tokens,
+        "system": system,
+        "messages": [{"role": "user", "content": user}],
+        "extra_headers": {"x-routermon-task": spec.name},
+        **params,
+    }
+
+
 @dataclass(frozen=True)
 class Tier:
     """One step of the cascade: a model, and the confidence it needs for its answer to be kept.
@@ -563,6 +577,36 @@ class Router:
             cached = self._params_cache[key] = (spec, self._requests[tier].params(spec))
         return cached[1]
 
+    def request_kwargs(self, spec: TaskSpec, text: str, digest: str, tier: int) -> dict[str, Any]:
+        """``messages.create`` keyword arguments of ``tier``'s request for ``text`` (what is sent)."""
+        request = self._requests[tier]
+        user, boundary = task_lib.user_message(text, digest)
+        system = spec.system_prompt(boundary, json_reply=request.answer_mode == "json_schema")
+        return _create_kwargs(spec, request, self._params(spec, tier), system, user)
+
+    def outcome(self, spec: TaskSpec, message: Any, tier: int) -> dict[str, Any]:
+        """What ``tier``'s reply ``message`` amounts to: tokens, thinking tokens, cost, and the
+        answer or why there is none (``error_type``/``error_detail``), as a call row holds them."""
+        return self._outcome(spec, message, self._requests[tier])
+
+    def _outcome(self, spec: TaskSpec, message: Any, request: TierRequest) -> dict[str, Any]:
+        out: dict[str, Any] = {"answer": None, "confidence": None, "error_type": None, "error_detail": None}
+        out["tokens"], out["thinking_tokens"], out["cost_usd"] = (0, 0, 0, 0), 0, 0.0
+        try:
+            tokens = _usage_tokens(message)
+            out["tokens"], out["thinking_tokens"] = tokens, _thinking_tokens(message, tokens[1])
+        except _MalformedReply as exc:
+            out["error_type"], out["error_detail"] = "malformed_response", str(exc)[:200]
+            return out
+        out["cost_usd"] = self._rates[request.model].cost(*tokens)
+        try:
+            out["answer"], out["confidence"] = self._parse(spec, message, request.answer_mode)
+        except _Refusal as exc:
+            out["error_type"], out["error_detail"] = "refusal", str(exc)
+        except InvalidOutput as exc:
+            out["error_type"], out["error_detail"] = "invalid_output", str(exc)[:200]
+        return out
+
     async def _call(self, spec: TaskSpec, text: str, digest: str, *, role: str, tier: int) -> _Call:
         request = self._requests[tier]
         user, boundary = task_lib.user_message(text, digest)
@@ -608,39 +652,25 @@ class Router:
         thinking_tokens = 0
         cost_usd = 0.0
         try:
-            message = await self.client.messages.create(
-                model=model,
-                max_tokens=spec.max_tokens,
-                system=system,
-                messages=[{"role": "user", "content": user}],
-                extra_headers={"x-routermon-task": spec.name},
-                **params,
-            )
+            message = await self.client.messages.create(**_create_kwargs(spec, request, params, system, user))
         except (anthropic.APIError, ValueError, ValidationError) as exc:
             # A body that is not JSON (or not even text) escapes the SDK as a decode error (a ValueError).
             error_type = _error_type(exc)
             error_detail = str(exc)[:200]
             reason = "invalid_output" if error_type == "malformed_response" else "api_error"
         else:
-            try:
-                tokens = _usage_tokens(message)
-                thinking_tokens = _thinking_tokens(message, tokens[1])
-            except _MalformedReply as exc:
-                error_type, error_detail, reason = "malformed_response", str(exc)[:200], "invalid_output"
+            # Thinking tokens are part of output_tokens (billed as output), so the cost holds them.
+            out = self._outcome(spec, message, request)
+            tokens, thinking_tokens, cost_usd = out["tokens"], out["thinking_tokens"], out["cost_usd"]
+            answer, confidence = out["answer"], out["confidence"]
+            error_type, error_detail = out["error_type"], out["error_detail"]
+            if error_type is None:
+                ok = True
+                kept = answer if self.store_answers == "full" else self.keeper.answer(answer, spec.kind)
+                answer_json = _answer_json(kept)
             else:
-                # Thinking tokens are part of output_tokens (billed as output), so the cost holds them.
-                cost_usd = self._rates[model].cost(*tokens)
-                self.spent_usd += cost_usd
-                try:
-                    answer, confidence = self._parse(spec, message, request.answer_mode)
-                except _Refusal as exc:
-                    error_type, error_detail, reason = "refusal", str(exc), "refusal"
-                except InvalidOutput as exc:
-                    error_type, error_detail, reason = "invalid_output", str(exc)[:200], "invalid_output"
-                else:
-                    ok = True
-                    kept = answer if self.store_answers == "full" else self.keeper.answer(answer, spec.kind)
-                    answer_json = _answer_json(kept)
+                reason = "refusal" if error_type == "refusal" else "invalid_output"
+        self.spent_usd += cost_usd  # every call's cost, answered or not (a run's progress counts it)
         return _Call(
             model=model,
             role=role,
@@ -667,7 +697,11 @@ class Router:
         # The SDK builds the message without validating it, so any field may hold anything.
         stop_reason = getattr(message, "stop_reason", None)
         if stop_reason == "refusal":
-            raise _Refusal("the model refused")
+            # stop_details.category names the policy that refused, when the API gives one.
+            category = getattr(getattr(message, "stop_details", None), "category", None)
+            raise _Refusal(
+                f"the model refused ({category})" if isinstance(category, str) else "the model refused"
+            )
         if stop_reason == "max_tokens":
             raise InvalidOutput("the reply was cut off at max_tokens")
         content = getattr(message, "content", None) or []

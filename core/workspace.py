@@ -125,6 +125,24 @@ class Workspace:
             self._models = ModelTable(self.settings.models)
         return self._models
 
+    def read_models_api(self, models: list[str] | tuple[str, ...], client=None) -> dict[str, dict]:
+        """Lay what the Models API reports about ``models`` over the capability table: from the
+        cache in the data folder, else read once with ``client`` (default: a real client, when
+        ``ANTHROPIC_API_KEY`` is set; ``ANTHROPIC_BASE_URL`` is honoured). Returns what was laid."""
+        from .models import ModelTable
+        from .models_api import CACHE_FILE, DEFAULT_BASE_URL, ModelsAPICache
+        from .settings import data_dir
+
+        if client is None and os.environ.get("ANTHROPIC_API_KEY"):
+            import anthropic
+
+            # One quick try per model: a Models API that does not answer leaves the bundled facts.
+            client = anthropic.Anthropic(max_retries=0, timeout=5.0)
+        base_url = os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+        reported = ModelsAPICache(data_dir() / CACHE_FILE).reported(models, client, base_url=base_url)
+        self._models = ModelTable(self.settings.models, reported=reported)
+        return reported
+
     def models(self, cheap_model: str | None = None, strong_model: str | None = None) -> tuple[str, str]:
         """``(cheap, strong)``: as given, else the settings', else the newest priced Haiku / Sonnet."""
         from .catalog import default_models  # lazy: it reads the SDK's model list
@@ -162,20 +180,24 @@ class Workspace:
         stand_in_latency: float = 0.0,
         client=None,
         request_prefix: str = "req_",
+        log: bool = True,
         judge: bool = False,
     ) -> Router:
         """A router on this workspace's log, prices and defaults; options given here win.
 
         ``stand_in`` answers from the built-in stand-in API (``seed``, and ``stand_in_latency``: the
-        share of each simulated latency really slept); otherwise ``client``, else the real API.
+        share of each simulated latency really slept); otherwise ``client``, else the real API
+        (whose Models API is read first: ``read_models_api``). ``log=False``: a router that logs nothing.
         ``judge``: judge free-text shadow pairs and audits as they are made, with ``judge_model()``.
         """
         from .errors import ConfigError
         from .router import Router, Tier
 
+        cheap, strong = self.models(cheap_model, strong_model)
         if stand_in:
             client = self.stand_in_client(seed=seed, latency=stand_in_latency)
-        cheap, strong = self.models(cheap_model, strong_model)
+        elif client is None and os.environ.get("ANTHROPIC_API_KEY"):
+            self.read_models_api((cheap, strong))  # the real API: what it reports, read once
         threshold_given = threshold
         threshold = self.threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
@@ -196,7 +218,7 @@ class Workspace:
             models=self.model_table,
             audit_share=self.audit_share,
             client=client,
-            log=self.db_path,
+            log=self.db_path if log else None,
             prices=self.prices,
             store_inputs=self.store_inputs,
             store_answers=self.store_answers,

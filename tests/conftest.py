@@ -29,12 +29,14 @@ def db(tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, monkeypatch):
-    """Every test reads an empty settings file and no ``ROUTERMON_*`` variable of the machine's user."""
+    """Every test reads an empty settings file and no ``ROUTERMON_*`` variable of the machine's user,
+    and has a data folder of its own."""
     import os
 
     for name in list(os.environ):
         if name.upper().startswith("ROUTERMON_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the data folder (Models API cache)
     empty = tmp_path / "no-settings.toml"
     empty.touch()
     monkeypatch.setenv("ROUTERMON_CONFIG", str(empty))

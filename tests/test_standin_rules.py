@@ -41,7 +41,8 @@ def forced_tool() -> dict:
 def assert_refused(status_body, status, error_type, fragment):
     got_status, body = status_body
     assert got_status == status
-    assert body["type"] == "error" and set(body) == {"type", "error"}
+    assert body["type"] == "error" and set(body) == {"type", "error", "request_id"}
+    assert body["request_id"].startswith("req_")
     assert body["error"]["type"] == error_type
     assert fragment in body["error"]["message"]
 

@@ -58,6 +58,9 @@ COMMANDS = (
         "check", "cmd_check:check_command", "Exit 1 if the policy's loss bound or the budget is exceeded."
     ),
     CommandEntry(
+        "doctor", "cmd_doctor:doctor_command", "Check the cascade against the API: each tier, each task."
+    ),
+    CommandEntry(
         "stand-in",
         "cmd_stand_in:stand_in_command",
         "Serve the stand-in Messages API on loopback.",

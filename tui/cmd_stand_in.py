@@ -25,13 +25,30 @@ import click
     help="Multiply simulated latencies by this (0 answers at once).",
 )
 @click.option("--verbose", is_flag=True, help="Log every request.")
-def stand_in_command(port, scenario_path, seed, time_scale, verbose):
-    """Serve the stand-in Messages API on loopback (``fake-api`` is the old name of this command)."""
+@click.option(
+    "--record",
+    type=click.IntRange(0, 100_000),
+    default=0,
+    show_default=True,
+    help="Keep the last N request bodies in memory (off by default).",
+)
+def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
+    """Serve the stand-in Messages API on loopback (``fake-api`` is the old name of this command).
+
+    It answers POST /v1/messages (streamed as server-sent events with "stream": true) and the
+    Models API (GET /v1/models, GET /v1/models/{id}); request bodies are not kept unless --record.
+    """
     from routermon.core.errors import ConfigError
     from routermon.core.scenario import load_scenario
     from routermon.core.standin import StandInAPI, make_server
 
-    api = StandInAPI(scenario=load_scenario(scenario_path), seed=seed, time_scale=time_scale)
+    api = StandInAPI(
+        scenario=load_scenario(scenario_path),
+        seed=seed,
+        time_scale=time_scale,
+        record_requests=record > 0,
+        record_limit=record,
+    )
     try:
         server = make_server(api, port=port, verbose=verbose)
     except OSError as exc:

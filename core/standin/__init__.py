@@ -13,6 +13,10 @@ Two ways to drive it:
 * **Scenario-driven**: with a ``Scenario``, every other request is answered by a seeded model of the
   task's behaviour (``behaviour.py``).
 
+It also serves the Models API (``GET /v1/models``, ``GET /v1/models/{id}``: ``catalog``) from the
+same table, streams a reply as server-sent events when a request says ``"stream": true`` (``sse``),
+and puts ``request-id`` and the ``anthropic-ratelimit-*`` headers (``ratelimits``) on every response.
+
 Every request is first checked against the model capability table the router also reads
 (``routermon.core.models``): what the real API refuses, the stand-in refuses with the same status and
 error body (``validate``), and an unknown model is a 404.

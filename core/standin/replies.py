@@ -48,9 +48,11 @@ def tool_input(payload: Any, **kw: Any) -> Reply:
     return Reply("tool_input", payload, **kw)
 
 
-def refusal() -> Reply:
-    """A refusal: a short text block and ``stop_reason: refusal``."""
-    return Reply("refusal")
+def refusal(category: str | None = None) -> Reply:
+    """A refusal: a short text block, ``stop_reason: refusal`` and ``stop_details`` naming
+    ``category`` (``cyber``, ``bio``, ``frontier_llm``, ``reasoning_extraction``,
+    ``general_harms``, or None for a refusal that maps to no named category)."""
+    return Reply("refusal", category)
 
 
 def http_error(status: int, error_type: str | None = None, *, retry_after: float | None = None) -> Reply:

@@ -60,6 +60,8 @@ def check_shape(request: Any) -> None:
             isinstance(t, dict) and isinstance(t.get("name"), str) for t in tools
         ):
             raise _bad("tools: Input should be a list of tool definitions, each with a name")
+    if "stream" in request and not isinstance(request["stream"], bool):
+        raise _bad("stream: Input should be a valid boolean")
     for name in ("tool_choice", "thinking", "output_config"):
         if name in request and not isinstance(request[name], dict):
             raise _bad(f"{name}: Input should be an object")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+from . import sse
 from .replies import Reply
 
 Response = tuple[int, dict[str, str], bytes, float]
@@ -83,6 +84,9 @@ def render(
         "content": content,
         "stop_reason": stop,
         "stop_sequence": None,
+        # stop_details: set on refusals (its category may be null), null otherwise:
+        # https://platform.claude.com/docs/en/api/messages (RefusalStopDetails in the SDK's types).
+        "stop_details": _refusal_details(reply) if stop == "refusal" else None,
         "usage": {
             "input_tokens": in_tokens,
             "output_tokens": out_tokens,
@@ -93,8 +97,15 @@ def render(
     if report_thinking:
         # usage.output_tokens_details.thinking_tokens: part of output_tokens, billed as output.
         message["usage"]["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
-    headers = {"content-type": "application/json", "request-id": f"req_standin_{message_id[12:]}"}
-    return 200, headers, json.dumps(message).encode(), latency
+    if request.get("stream") is True:
+        return 200, {"content-type": sse.CONTENT_TYPE}, sse.stream_body(message), latency
+    return 200, {"content-type": "application/json"}, json.dumps(message).encode(), latency
+
+
+def _refusal_details(reply: Reply) -> dict:
+    category = reply.payload if isinstance(reply.payload, str) else None
+    explanation = "The request was declined under the usage policy." if category else None
+    return {"type": "refusal", "category": category, "explanation": explanation}
 
 
 def reply_shape(request: dict) -> str:

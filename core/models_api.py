@@ -1,0 +1,108 @@
+"""What the Models API reports about a model, read once with a real key and cached in the data
+folder, as a layer of the capability table between the bundled facts and the settings.
+
+``GET /v1/models/{model_id}`` (``client.models.retrieve``) answers a ``ModelInfo``
+(https://platform.claude.com/docs/en/api/cli/models/retrieve): ``max_input_tokens`` and
+``capabilities`` whose entries each say ``supported``: ``structured_outputs``, ``effort`` (with
+``low`` .. ``max``), ``thinking.types`` (``adaptive``, ``enabled``, ``disabled``,
+``between_tools``). Those become ``structured_outputs``, ``effort_levels``, ``thinking_types`` and
+``context_window``; what it does not report (forced tool choice, sampling parameters, the default
+thinking type and effort, the minimum cacheable prompt) stays the bundled table's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .models import EFFORT_LEVELS, THINKING_TYPES
+
+CACHE_FILE = "models_api.json"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+MAX_AGE_S = 7 * 86_400  # a cached entry is read again after a week (a model's capabilities can change)
+
+
+def fields_from_info(info: Mapping[str, Any]) -> dict[str, Any]:
+    """``ModelCapabilities`` fields from one ``ModelInfo`` (as JSON); only what it reports."""
+    fields: dict[str, Any] = {}
+    caps = info.get("capabilities") or {}
+
+    def supported(entry: Any) -> bool | None:
+        return entry.get("supported") if isinstance(entry, Mapping) else None
+
+    if supported(caps.get("structured_outputs")) is not None:
+        fields["structured_outputs"] = bool(supported(caps["structured_outputs"]))
+    effort = caps.get("effort")
+    if supported(effort) is not None:
+        fields["effort_levels"] = (
+            [level for level in EFFORT_LEVELS if supported(effort.get(level))] if supported(effort) else []
+        )
+    types = (caps.get("thinking") or {}).get("types")
+    if isinstance(types, Mapping):
+        fields["thinking_types"] = [kind for kind in THINKING_TYPES if supported(types.get(kind))]
+    if isinstance(info.get("max_input_tokens"), int):
+        fields["context_window"] = info["max_input_tokens"]
+    return fields
+
+
+class ModelsAPICache:
+    """``ModelInfo`` per model, as the Models API last reported it, in one JSON file."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}  # no cache yet, or a damaged one: read the API again
+        return data if isinstance(data, dict) else {}
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(self.path)  # atomic: a reader sees the old file or the new one
+
+    def reported(
+        self,
+        models: Iterable[str],
+        client: Any = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        now: float | None = None,
+    ) -> dict[str, dict]:
+        """Table fields per model: from the cache, reading a model the cache lacks (or holds for
+        longer than ``MAX_AGE_S``) with ``client.models.retrieve`` when a sync ``client`` is given.
+
+        A model the API cannot tell about (an error, no network) is left out, and asked again next time.
+        Entries are kept per ``base_url``, so a stand-in's answers never stand for the real API's.
+        """
+        now = time.time() if now is None else now
+        everything = self._load()
+        data = everything.setdefault(base_url, {})
+        if not isinstance(data, dict):
+            data = everything[base_url] = {}
+        changed = False
+        for model in models:
+            entry = data.get(model)
+            fresh = isinstance(entry, dict) and now - entry.get("fetched_at", 0) < MAX_AGE_S
+            if fresh or client is None:
+                continue
+            try:
+                info = client.models.retrieve(model)
+            except Exception:  # noqa: BLE001 - any failure leaves the bundled facts in force
+                continue
+            data[model] = {"fetched_at": now, "info": info.model_dump(mode="json")}
+            changed = True
+        if changed:
+            self._save(everything)
+        return {
+            model: fields_from_info(entry.get("info") or {})
+            for model, entry in data.items()
+            if isinstance(entry, dict)
+        }

@@ -1,0 +1,326 @@
+"""What real replies carry and the stand-in now emits too: stop_details on refusals, request-id and
+the rate-limit headers, retry-after, the Models API, streaming (in-process and over loopback HTTP),
+and a server that holds up (bounded recording, backlog, socket timeout)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+
+import anthropic
+import pytest
+
+from routermon.core import tasks
+from routermon.core.router import Router, Tier
+from routermon.core.standin import StandInAPI, answer, http_error, refusal, serve_in_thread
+from routermon.core.standin.api import RECORD_LIMIT
+from routermon.core.standin.server import make_server
+
+CHEAP, STRONG = "claude-haiku-4-5", "claude-sonnet-4-6"
+USER = [{"role": "user", "content": "hello"}]
+SPEC = tasks.classify(["safe", "unsafe"])
+
+
+def sync_client(api: StandInAPI) -> anthropic.Anthropic:
+    import httpx2
+
+    return anthropic.Anthropic(
+        api_key="sk-test", http_client=httpx2.Client(transport=api.transport()), max_retries=0
+    )
+
+
+@pytest.fixture
+def loopback():
+    """A stand-in served over loopback HTTP; yields ``(api, base_url)``."""
+    api = StandInAPI()
+    server, stop = serve_in_thread(api)
+    try:
+        yield api, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        stop()
+
+
+# -- stop_details, request-id, rate-limit headers, retry-after -------------------------------------
+
+
+def test_a_refusal_carries_stop_details_and_the_router_logs_its_category():
+    api = StandInAPI()
+    api.enqueue(refusal("cyber"), refusal())
+    message = sync_client(api).messages.create(model=CHEAP, max_tokens=20, messages=USER)
+    assert message.stop_reason == "refusal"
+    assert message.stop_details.type == "refusal" and message.stop_details.category == "cyber"
+    plain = sync_client(api).messages.create(model=CHEAP, max_tokens=20, messages=USER)
+    assert plain.stop_details.category is None
+
+    api.enqueue(refusal("bio"), model=CHEAP)
+    api.enqueue(answer("safe", 0.95), model=STRONG)
+    router = Router(tiers=[Tier(CHEAP, 0.8), Tier(STRONG)], client=api.client())
+    result = router.route_sync("classify", "text", labels=["safe", "unsafe"])
+    cheap_call = result.calls[0]
+    assert cheap_call.escalation_reason == "refusal" and cheap_call.error_detail == "the model refused (bio)"
+
+
+def test_every_response_has_a_request_id_and_rate_limit_headers():
+    api = StandInAPI()
+    api.enqueue(answer("safe", 0.9))
+    client = sync_client(api)
+    raw = client.messages.with_raw_response.create(model=CHEAP, max_tokens=20, messages=USER)
+    assert raw.headers["request-id"].startswith("req_")
+    for name in ("requests", "tokens", "input-tokens", "output-tokens"):
+        assert int(raw.headers[f"anthropic-ratelimit-{name}-limit"]) > 0
+        assert int(raw.headers[f"anthropic-ratelimit-{name}-remaining"]) >= 0
+        assert raw.headers[f"anthropic-ratelimit-{name}-reset"].endswith("Z")
+    first = int(raw.headers["anthropic-ratelimit-requests-remaining"])
+    with pytest.raises(anthropic.NotFoundError) as refused:
+        client.messages.create(model="claude-made-up-1", max_tokens=20, messages=USER)
+    assert refused.value.response.headers["request-id"] != raw.headers["request-id"]
+    assert refused.value.body["request_id"] == refused.value.response.headers["request-id"]
+    assert int(refused.value.response.headers["anthropic-ratelimit-requests-remaining"]) == first
+
+
+@pytest.mark.parametrize("status", [429, 529])
+def test_429_and_529_carry_retry_after(status):
+    api = StandInAPI()
+    api.enqueue(http_error(status, retry_after=1.5))
+    with pytest.raises(anthropic.APIStatusError) as failed:
+        sync_client(api).messages.create(model=CHEAP, max_tokens=20, messages=USER)
+    assert failed.value.status_code == status
+    assert failed.value.response.headers["retry-after"] == "2"
+    assert failed.value.response.headers["retry-after-ms"] == "1500"
+
+
+# -- the Models API ----------------------------------------------------------------------------------
+
+
+def test_models_api_retrieve_and_list_in_the_real_shape_in_process_and_over_http(loopback):
+    _, base_url = loopback
+    for client in (
+        sync_client(StandInAPI()),
+        anthropic.Anthropic(api_key="k", base_url=base_url, max_retries=0),
+    ):
+        info = client.models.retrieve("claude-sonnet-5-5")
+        assert (
+            info.type == "model"
+            and info.id == "claude-sonnet-5-5"
+            and info.display_name == "Claude Sonnet 5.5"
+        )
+        assert info.max_input_tokens == 1_000_000 and info.line == "sonnet"
+        caps = info.capabilities
+        assert caps.structured_outputs.supported is True
+        assert caps.thinking.types.adaptive.supported and caps.thinking.types.between_tools.supported
+        assert caps.thinking.types.disabled.supported is False
+        assert caps.effort.supported and caps.effort.max.supported
+        old = client.models.retrieve("claude-sonnet-4-5").capabilities
+        assert old.thinking.types.adaptive.supported is False and old.effort.supported is False
+        listed = [m.id for m in client.models.list()]
+        assert "claude-haiku-5-5" in listed and "claude-sonnet-5-5" in listed
+        with pytest.raises(anthropic.NotFoundError):
+            client.models.retrieve("claude-made-up-1")
+
+
+# -- streaming ---------------------------------------------------------------------------------------
+
+
+def _event_types(client, **request) -> tuple[list[str], object]:
+    with client.messages.stream(**request) as stream:
+        kinds = [event.type for event in stream]
+        return kinds, stream.get_final_message()
+
+
+def test_streaming_follows_the_real_event_order_with_text_tool_and_thinking_deltas(loopback):
+    api, base_url = loopback
+    over_http = anthropic.Anthropic(api_key="k", base_url=base_url, max_retries=0)
+    for client in (sync_client(api), over_http):
+        api.enqueue(answer("safe", 0.9), answer("unsafe", 0.8), answer("safe", 0.7))
+        # a plain prompt: a text reply, not a submit_answer tool call
+        raw_events, message = _event_types(client, model=CHEAP, max_tokens=50, messages=USER)
+        assert [e for e in raw_events if e not in ("text",)] == [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop",
+        ]
+        assert [b.type for b in message.content] == ["text"] and message.content[0].text == "safe"
+        assert message.stop_reason == "end_turn" and message.usage.output_tokens > 1
+        # tools offered: the input arrives as input_json_delta and parses once joined
+        kinds, message = _event_types(
+            client,
+            model=CHEAP,
+            max_tokens=50,
+            messages=USER,
+            tools=[SPEC.tool()],
+            tool_choice={"type": "auto"},
+        )
+        assert "input_json" in kinds and message.stop_reason == "tool_use"
+        assert message.content[0].input == {"answer": "unsafe", "confidence": 0.8}
+        # a model thinking by default: a thinking block streamed first, its tokens in the final usage
+        kinds, message = _event_types(client, model="claude-sonnet-5-5", max_tokens=500, messages=USER)
+        assert [b.type for b in message.content] == ["thinking", "text"]
+        assert "thinking" in kinds and "signature" in kinds
+        assert message.usage.output_tokens_details.thinking_tokens > 0
+
+
+def test_the_raw_event_stream_over_http_names_each_event_and_pings(loopback):
+    api, base_url = loopback
+    api.enqueue(answer("safe", 0.9))
+    port = int(base_url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    body = {"model": CHEAP, "max_tokens": 5, "messages": USER, "stream": True}
+    conn.request("POST", "/v1/messages", body=json.dumps(body).encode())
+    response = conn.getresponse()
+    assert response.getheader("content-type").startswith("text/event-stream")
+    text = response.read().decode()
+    conn.close()
+    blocks = [b for b in text.split("\n\n") if b]
+    names = [b.split("\n")[0].removeprefix("event: ") for b in blocks]
+    assert names == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    for block, name in zip(blocks, names, strict=True):
+        assert json.loads(block.split("\n")[1].removeprefix("data: "))["type"] == name
+
+
+def test_streaming_a_refusal_carries_stop_details_and_a_refused_stream_is_a_json_error():
+    api = StandInAPI()
+    api.enqueue(refusal("cyber"))
+    client = sync_client(api)
+    _, message = _event_types(client, model=CHEAP, max_tokens=50, messages=USER)
+    assert message.stop_reason == "refusal" and message.stop_details.category == "cyber"
+    with pytest.raises(anthropic.BadRequestError):
+        _event_types(
+            client,
+            model="claude-sonnet-5-5",
+            max_tokens=50,
+            messages=USER,
+            tools=[SPEC.tool()],
+            tool_choice={"type": "tool", "name": tasks.TOOL_NAME},
+        )
+    status, _, body, _ = api.handle(
+        "POST",
+        "/v1/messages",
+        json.dumps({"model": CHEAP, "max_tokens": 5, "messages": USER, "stream": "yes"}).encode(),
+    )
+    assert status == 400 and b"stream" in body
+
+
+async def test_async_stream_through_the_in_process_transport_with_a_scenario():
+    from routermon.core.scenario import load_scenario
+
+    client = StandInAPI(scenario=load_scenario()).client()
+    async with client.messages.stream(model=CHEAP, max_tokens=50, messages=USER) as stream:
+        text = await stream.get_final_text()
+    assert text and not text.startswith("{")  # a plain prompt gets prose, not a tool call
+
+
+# -- the server holds up -----------------------------------------------------------------------------
+
+
+def test_recording_is_bounded_and_off_in_the_stand_in_command(monkeypatch):
+    api = StandInAPI()
+    body = json.dumps({"model": "x", "messages": USER}).encode()
+    for _ in range(RECORD_LIMIT + 20):
+        api.handle("POST", "/v1/messages", body)
+    assert len(api.requests) == RECORD_LIMIT
+    quiet = StandInAPI(record_requests=False)
+    quiet.handle("POST", "/v1/messages", body)
+    assert len(quiet.requests) == 0
+
+    from click.testing import CliRunner
+
+    import routermon.core.standin as standin
+    from routermon.tui.cli import main
+
+    built = []
+
+    class _Server:
+        server_address = ("127.0.0.1", 1)
+
+        def serve_forever(self):
+            pass
+
+        def server_close(self):
+            pass
+
+    def fake_make_server(api, **kw):
+        built.append(api)
+        return _Server()
+
+    monkeypatch.setattr(standin, "make_server", fake_make_server)
+    assert CliRunner().invoke(main, ["stand-in", "--port", "0"]).exit_code == 0
+    assert CliRunner().invoke(main, ["stand-in", "--port", "0", "--record", "5"]).exit_code == 0
+    assert built[0].record_requests is False
+    assert built[1].record_requests is True and built[1].record_limit == 5
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": CHEAP, "max_tokens": 5, "messages": [5]},
+        {"model": CHEAP, "max_tokens": 5, "messages": USER, "tools": "zz"},
+        b"{not json",
+    ],
+)
+def test_malformed_bodies_over_http_get_a_400_json_error(loopback, body):
+    _, base_url = loopback
+    port = int(base_url.rsplit(":", 1)[1])
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("POST", "/v1/messages", body=raw, headers={"content-type": "application/json"})
+    response = conn.getresponse()
+    payload = json.loads(response.read())
+    conn.close()
+    assert response.status == 400 and payload["error"]["type"] == "invalid_request_error"
+
+
+def test_fifty_concurrent_clients_get_no_connection_reset(loopback):
+    api, base_url = loopback
+    port = int(base_url.rsplit(":", 1)[1])
+    api.enqueue(*[answer("safe", 0.9)] * 50)
+    body = json.dumps({"model": CHEAP, "max_tokens": 5, "messages": USER}).encode()
+    statuses, errors = [], []
+    start = threading.Barrier(50)
+
+    def one():
+        try:
+            start.wait()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", "/v1/messages", body=body)
+            statuses.append(conn.getresponse().status)
+            conn.close()
+        except OSError as exc:  # ConnectionResetError, refused, timeout
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and statuses == [200] * 50
+
+
+@pytest.mark.parametrize("sent", [b"", b"POST /v1/messages HTTP/1.1\r\ncontent-length: 100\r\n\r\n{"])
+def test_a_slow_client_is_cut_off_by_the_socket_timeout(sent):
+    server = make_server(StandInAPI(), socket_timeout=0.3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sock = socket.create_connection(server.server_address[:2], timeout=5)
+        sock.sendall(sent)
+        started = time.monotonic()
+        assert sock.recv(1024) == b""  # the server closed the connection
+        assert time.monotonic() - started < 3
+        sock.close()
+    finally:
+        server.shutdown()
+        server.server_close()
