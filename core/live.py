@@ -60,6 +60,7 @@ class LiveFigures(BaseModel):
     answered: int  # requests that got an answer
     recovered: int  # failed calls that escalated, in requests then answered
     requests_today: int
+    degraded: int = 0  # cascade requests answered by a lower tier because the tier above failed
     spend_today_usd: float
     spend_month_usd: float
     projected_month_usd: float | None  # this month's spend plus the last 24 h rate until month end
@@ -333,6 +334,7 @@ class LiveMonitor:
                 shadow_escalated=totals.shadow_escalated,
                 answered=totals.answered,
                 recovered=totals.recovered,
+                degraded=totals.degraded,
                 requests_today=self._today.requests,
                 spend_today_usd=self._today.spend_usd,
                 spend_month_usd=self._month.spend_usd,

@@ -70,7 +70,9 @@ class Tally:
 
     ``requests`` and ``escalated`` count every mode; ``cascade_requests`` / ``cascade_escalated``
     are the cascade's own (what ``escalation_share`` is over) and ``shadow_requests`` /
-    ``shadow_escalated`` the shadow runs' (requests the policy would have escalated).
+    ``shadow_escalated`` the shadow runs' (requests the policy would have escalated). ``degraded``
+    counts cascade requests whose first answer was escalated and then returned anyway, because the
+    tier it escalated to failed (``RouteResult.degraded``).
 
     The one definition of those figures: ``add_row`` folds a row in, ``TALLY_SQL`` computes the
     same from the log and ``from_sql`` reads its values back. Slotted, as the live monitor folds
@@ -98,12 +100,13 @@ class Tally:
         "shadow_escalated",
         "answered",
         "recovered",
+        "degraded",
     )
 
     def __init__(self) -> None:
         self.requests = self.escalated = self.calls = self.errors = 0
         self.cascade_requests = self.cascade_escalated = self.shadow_requests = self.shadow_escalated = 0
-        self.answered = self.recovered = 0
+        self.answered = self.recovered = self.degraded = 0
         self.cheap_correct = self.cheap_judged = 0
         self.input_tokens = self.output_tokens = self.cache_read_tokens = self.cache_write_tokens = 0
         self.thinking_tokens = 0  # part of output_tokens
@@ -123,7 +126,7 @@ class Tally:
         t.first_ts, t.last_ts = first, last
         t.thinking_tokens = int(think)
         (t.cascade_requests, t.cascade_escalated, t.shadow_requests, t.shadow_escalated) = map(int, modes[:4])
-        t.answered, t.recovered = int(modes[4]), int(modes[5])
+        t.answered, t.recovered, t.degraded = int(modes[4]), int(modes[5]), int(modes[6])
         return t
 
     def add_row(self, row: CallRow) -> None:
@@ -146,6 +149,9 @@ class Tally:
             self.errors += 1
         if row.final:
             self.answered += 1
+            # Escalated, yet this answer is the one returned: the tier above it failed.
+            if row.escalated and row.mode == CASCADE_MODE:
+                self.degraded += 1
         if row.cost_usd is not None:
             self.spend_usd += row.cost_usd
         self.input_tokens += row.input_tokens
@@ -179,6 +185,7 @@ class Tally:
         self.shadow_escalated += other.shadow_escalated
         self.answered += other.answered
         self.recovered += other.recovered
+        self.degraded += other.degraded
         if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
         if other.last_ts is not None and (self.last_ts is None or other.last_ts > self.last_ts):
@@ -269,6 +276,7 @@ TALLY_SQL = ", ".join(
         f"TOTAL({_SHADOW_SQL} AND escalated)",
         "TOTAL(final)",
         f"TOTAL({_RECOVERED_SQL})",
+        f"TOTAL(mode = '{CASCADE_MODE}' AND escalated AND final)",
     )
 )
 
@@ -338,6 +346,7 @@ class Summary(BaseModel):
     shadow_escalated: int = 0  # shadow requests the policy would have escalated
     answered: int = 0  # requests that got an answer
     recovered: int = 0  # failed calls that escalated, in requests then answered
+    degraded: int = 0  # cascade answers from a lower tier because the tier above failed
     first_ts: float | None = None
     last_ts: float | None = None
 

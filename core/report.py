@@ -64,6 +64,7 @@ class Traffic(BaseModel):
     shadow_escalated: int = 0  # shadow requests the policy would have escalated
     failed_requests: int = 0  # requests that got no answer
     recovered: int = 0  # failed calls that escalated, in requests then answered
+    degraded: int = 0  # cascade answers from a lower tier because the tier above failed
     latency_p50_ms: float | None = None  # per answered request, first call to answer
     latency_p95_ms: float | None = None
 
@@ -105,6 +106,7 @@ def _traffic(reader: LogReader) -> Traffic:
         shadow_escalated=summary.shadow_escalated,
         failed_requests=summary.failed_requests,
         recovered=summary.recovered,
+        degraded=summary.degraded,
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         errors=summary.errors,
@@ -315,7 +317,13 @@ def _traffic_md(t: Traffic) -> list[str]:
         f"Latency per request (first call to answer): p50 {ms(t.latency_p50_ms)}, p95 {ms(t.latency_p95_ms)}.",
         "",
         f"Errors: {count(t.failed_requests)} of {count(t.requests)} requests got no answer;"
-        f" {count(t.recovered)} of the {count(t.errors)} failed calls escalated and the request was answered.",
+        f" {count(t.recovered)} of the {count(t.errors)} failed calls escalated and the request was answered"
+        + (
+            f"; {plural(t.degraded, 'answer')} {'was' if t.degraded == 1 else 'were'} degraded (a lower"
+            " tier's, because the tier it escalated to failed)."
+            if t.degraded
+            else "."
+        ),
         "",
     ]
     if t.thinking_tokens:

@@ -293,3 +293,39 @@ class TestErrors:
         assert (f.errors, f.failed_requests, f.recovered) == (6, 1, 2)
         assert monitor.series("hour").buckets[-11].recovered == 2  # the minute of the failed calls
         assert sum(b.recovered for b in monitor.series("day").buckets) == 2
+
+
+def test_degraded_requests_are_counted_where_the_tier_above_failed(tmp_path):
+    """A cheap answer escalated and then returned because the strong call failed is degraded: the
+    live figures, the reader's summary and the report count it (a row alone says so: escalated and
+    final)."""
+    import asyncio
+
+    from routermon.core.report import build_report, render_markdown
+    from routermon.core.router import Router
+    from routermon.core.standin import StandInAPI, answer, http_error
+
+    db = tmp_path / "calls.db"
+    api = StandInAPI()
+    api.enqueue(answer("a", 0.2), answer("a", 0.9), model="claude-haiku-4-5")
+    api.enqueue(http_error(500), model="claude-sonnet-4-5")
+
+    async def run():
+        router = Router(
+            "claude-haiku-4-5", "claude-sonnet-4-5", 0.7, client=api.client(max_retries=0), log=db
+        )
+        try:
+            first = await router.route("classify", "one", labels=["a", "b"])
+            second = await router.route("classify", "two", labels=["a", "b"])
+            return first, second
+        finally:
+            await router.aclose()
+
+    first, second = asyncio.run(run())
+    assert first.degraded and not second.degraded
+    with LogReader(db) as reader:
+        assert reader.summary().degraded == 1
+        text = render_markdown(build_report(reader))
+    monitor = LiveMonitor.open(db)
+    assert monitor.figures().degraded == 1
+    assert "1 answer was degraded" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from routermon.core.formatting import pct, points
 from routermon.core.watch import TaskDrift, audits_needed
 
 from .fitted_plot import FittedPlot, padded
@@ -53,17 +54,15 @@ class DriftChart(FittedPlot):
             )
             for d in shown
         }
-        times = [p.ts for points in drawn.values() for p in points]
+        times = [p.ts for run in drawn.values() for p in run]
         first, last = min(times), max(times)
-        top = max(
-            [max_loss * 100 * 2] + [p.loss_upper * 100 * 1.1 for points in drawn.values() for p in points]
-        )
+        top = max([max_loss * 100 * 2] + [p.loss_upper * 100 * 1.1 for run in drawn.values() for p in run])
         for i, d in enumerate(shown):
-            points = drawn[d.task]
+            line = drawn[d.task]
             color = COLORS[i % len(COLORS)]
             plt.plot(
-                [p.ts for p in points],
-                [p.loss_upper * 100 for p in points],
+                [p.ts for p in line],
+                [p.loss_upper * 100 for p in line],
                 marker="braille",
                 color=color,
                 label=d.task,
@@ -77,7 +76,8 @@ class DriftChart(FittedPlot):
         ys = [top * k / 4 for k in range(5)]
         plt.yticks(ys, [f"{y:.1f}" for y in ys])
         self.set_titles(
-            f"Audit loss bound per task, points ({confidence:.0%} confidence); red: the policy's max {max_loss * 100:.1f}",
+            f"Audit loss bound per task, points ({pct(confidence, 0)} confidence); red: the policy's max "
+            f"{points(max_loss)}",
             "Audit loss bound, points (red: max loss)",
             "Audit loss bound",
         )

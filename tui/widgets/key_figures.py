@@ -30,6 +30,8 @@ def basis(f: LiveFigures) -> str:
         f" · p50/p95 of {count_short(f.latency_window)} req\n"
         f"{count_short(f.failed_requests)} req unanswered · {count_short(f.recovered)}"
         f" of {count_short(f.errors)} failed calls escalated and answered"
+        # Degraded: a lower tier's answer came back because the tier it escalated to failed.
+        + (f" · {count_short(f.degraded)} degraded" if f.degraded else "")
     )
 
 
