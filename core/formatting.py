@@ -166,6 +166,11 @@ def clock_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M:%S")
 
 
+def local_time(ts: float) -> str:
+    """Epoch seconds as local time with its UTC offset: ``2026-03-18 13:00:00+01:00``."""
+    return datetime.fromtimestamp(ts).astimezone().isoformat(sep=" ", timespec="seconds")
+
+
 def bucket_label(ts: float, bucket_seconds: int) -> str:
     """A chart axis label for a bucket start: the time for short buckets, the date for long ones."""
     d = datetime.fromtimestamp(ts, tz=UTC)

@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
-from .db import connect, translate
+from .db import FTS_TABLE, connect, is_lock, translate
 from .errors import DatabaseError
+from .logquery import CallFilters, QueryError
 from .records import CALL_COLUMNS, JUDGE_MODE, CallRow, HumanLabel
 
 _SELECT = f"SELECT id, {', '.join(CALL_COLUMNS)} FROM calls"
@@ -387,6 +388,52 @@ class LogReader:
             row_to_call(r)
             for r in self._query(_SELECT + " WHERE request_id = ? ORDER BY tier, id", [request_id])
         ]
+
+    def search_calls(self, filters: CallFilters, limit: int | None = 20) -> list[CallRow]:
+        """Calls matching ``filters``, newest first by time (then by id), at most ``limit``.
+
+        ``filters.search`` goes through the FTS5 index of input previews and answers; a search FTS5
+        rejects (only possible with ``search_syntax``) is a ``QueryError``.
+        """
+        clauses, params = [], []
+        for column, value in (
+            ("task", filters.task),
+            ("model", filters.model),
+            ("role", filters.role),
+            ("escalation_reason", filters.reason),
+            ("request_id", filters.request_id),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if filters.since is not None:
+            clauses.append("ts >= ?")
+            params.append(filters.since)
+        if filters.until is not None:
+            clauses.append("ts < ?")
+            params.append(filters.until)
+        match = filters.fts_query()
+        if match is not None:
+            clauses.append(f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)")
+            params.append(match)
+        sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY ts DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self.lock:
+            if self._closed:
+                raise DatabaseError(f"The reader of {self.path} is closed.")
+            try:
+                rows = self.conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if filters.search_syntax and match is not None and not is_lock(exc):
+                    raise QueryError(
+                        f"The search {filters.search!r} is not valid FTS5 syntax ({exc})."
+                    ) from None
+                raise translate(self.path, exc) from None
+            except sqlite3.Error as exc:
+                raise translate(self.path, exc) from None
+        return [row_to_call(r) for r in rows]
 
     def iter_calls(self, *, include_imports: bool = True, batch: int = 5000) -> Iterator[CallRow]:
         """Every call in id order, fetched in batches."""

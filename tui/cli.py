@@ -44,6 +44,7 @@ COMMANDS = (
         "cmd_thresholds:thresholds_command",
         "Sweep thresholds over paired outcomes; recommend one.",
     ),
+    CommandEntry("logs", "cmd_logs:logs_command", "List logged calls, newest first; search them."),
     CommandEntry("report", "cmd_report:report_command", "Write the audit report (Markdown or JSON)."),
     CommandEntry(
         "simulate",
