@@ -52,6 +52,7 @@ COMMANDS = (
         "Simulate traffic through the router (no API key needed).",
     ),
     CommandEntry("whatif", "cmd_whatif:whatif", "Project monthly cost and savings of the cascade."),
+    CommandEntry("config", "cmd_config:config_command", "Show where the settings live and what they are."),
     CommandEntry(
         "stand-in",
         "cmd_stand_in:stand_in_command",
