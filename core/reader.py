@@ -605,6 +605,18 @@ class LogReader:
             )
         return labels
 
+    def request_label(self, request_id: str) -> HumanLabel | None:
+        """The latest human label of one request, if it has one (``human_labels`` for many)."""
+        rows = self._query(
+            "SELECT request_id, label, labeller, ts, source FROM labels WHERE request_id = ?"
+            " ORDER BY ts DESC, id DESC LIMIT 1",
+            [request_id],
+        )
+        if not rows:
+            return None
+        request_id, label, labeller, ts, source = rows[0]
+        return HumanLabel(request_id=request_id, label=label, labeller=labeller, ts=ts, source=source)
+
     def existing_dedup_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` some row already carries as its ``dedup_key`` (asked in chunks of 500)."""
         keys = list(keys)

@@ -15,8 +15,10 @@ HELP = """\
 (`escape` closes it) · `r` read new rows now · `q` quit · `tab` moves between fields.
 
 **1 Live**: key figures over the newest calls. Days and months are UTC; the projection is this
-month so far plus the last 24 h's rate until month end. `p` pauses and resumes the table,
-`t` / `m` choose a task or model filter, `escape` clears them.
+month so far plus the last 24 h's rate until month end. Newest calls first by time; from 120
+columns with the request id, the full reason and the input. `enter` opens the row's request
+(its calls, input, answers side by side, judge verdict and label; `escape` returns).
+`p` pauses and resumes the table, `t` / `m` choose a task or model filter, `escape` clears them.
 
 **2 Charts**: escalation share and spend per bucket with the running total.
 `h` last hour by minute · `d` last day by hour · `w` last week by 6 h · `a` everything.

@@ -27,11 +27,13 @@ class LiveScreen(MonitorScreen):
     """Key figures, a task and model filter, and the newest calls (newest on top)."""
 
     MODE = "live"
+    AUTO_FOCUS = "#calls"  # Enter opens the row under the cursor from the start
     BINDINGS = [
         Binding("p", "pause", "Pause/resume"),
         Binding("t", "focus_filter('task-filter')", "Task"),
         Binding("m", "focus_filter('model-filter')", "Model"),
         Binding("escape", "clear_filters", "Clear filters", show=False),
+        Binding("enter", "open_row", "Details", show=False),
     ]
 
     paused: reactive[bool] = reactive(False)
@@ -101,6 +103,15 @@ class LiveScreen(MonitorScreen):
         table.loading = False
         self._table_filled = True
         self._show_state()
+
+    def action_open_row(self) -> None:
+        """Enter with the table not focused: open the row under its cursor."""
+        self.query_one(CallsTable).action_select_cursor()
+
+    def on_calls_table_opened(self, event: CallsTable.Opened) -> None:
+        from .detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(event.request_id))
 
     # -- pause ---------------------------------------------------------------------------------
 

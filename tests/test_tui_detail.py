@@ -1,0 +1,100 @@
+"""The request detail view (Enter on a Live row, Escape back) and the Live table's order by time
+and its wide columns."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static
+from tui_helpers import DETAIL_REQUEST, FIXED_NOW, add_detail_request, build_log, make_app, settle
+
+from routermon.core.records import CallRecord
+from routermon.core.store import CallLog
+from routermon.tui.screens.detail import DetailScreen
+from routermon.tui.screens.live import LiveScreen
+from routermon.tui.widgets.calls_table import CallsTable
+from routermon.tui.widgets.literal_table import LiteralTable
+
+
+@pytest.fixture(scope="module")
+def detail_log(tmp_path_factory):
+    path = build_log(tmp_path_factory.mktemp("detail") / "calls.db", requests=80, seed=3)
+    add_detail_request(path)
+    return path
+
+
+def _text(widget) -> str:
+    return str(widget.render())
+
+
+async def test_enter_opens_the_request_and_escape_returns(detail_log):
+    app = make_app(detail_log)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CallsTable)
+        assert table.has_focus
+        # The judge call is the newest row; Enter on it opens the request it judged.
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.request_id == DETAIL_REQUEST
+        calls = screen.query_one("#detail-calls", LiteralTable)
+        cells = [[str(c).strip() for c in calls.get_row_at(i)] for i in range(calls.row_count)]
+        assert [row[1] for row in cells] == ["cheap", "strong"]  # the judge call is not a call of it
+        assert cells[1][5] == "320" and cells[0][9] == "low_confidence"
+        assert cells[1][7] == "1.84s" and cells[0][8] == "0.41"
+        assert "[b]refund[/b]" in _text(screen.query_one("#detail-input"))  # literal, not bold
+        answers = [_text(w) for w in screen.query(".detail-answer")]
+        assert '"label": "[red]review-needed[/red]"' in answers[0] and "unsafe" in answers[1]
+        verdicts = _text(screen.query_one("#detail-verdicts", Static))
+        assert "the strong answer is better" in verdicts and "by ana" in verdicts
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, LiveScreen)
+
+
+async def test_a_request_without_judge_or_label_says_so(detail_log):
+    app = make_app(detail_log)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(DetailScreen("req_00000005"))
+        await settle(pilot)
+        verdicts = _text(app.screen.query_one("#detail-verdicts"))
+        assert "not judged" in verdicts and "Human label: none" in verdicts
+        app.push_screen(DetailScreen("req_nope"))
+        await settle(pilot)
+        assert "has no calls of request req_nope" in _text(app.screen.query_one("#detail-summary"))
+
+
+async def test_live_table_is_newest_first_by_time_not_id(tmp_path):
+    path = build_log(tmp_path / "calls.db", requests=20, seed=5)
+    # Three rows logged in id order but not in time order, as concurrent writers do.
+    with CallLog(path) as log:
+        for n, ts in enumerate((FIXED_NOW - 2, FIXED_NOW - 1, FIXED_NOW - 3)):
+            log.log(
+                CallRecord(
+                    ts=ts, request_id=f"late_{n}", task="classify", model="claude-haiku-4-5", role="cheap"
+                )
+            )
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CallsTable)
+        times = [table._calls[row.key.value].ts for row in table.ordered_rows]
+        assert times == sorted(times, reverse=True)
+        top = [table._calls[row.key.value].request_id for row in table.ordered_rows[:3]]
+        assert top == ["late_1", "late_0", "late_2"]
+
+
+async def test_wide_table_adds_request_reason_and_input(detail_log):
+    app = make_app(detail_log)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CallsTable)
+        keys = [c.value for c in table.columns]
+        assert keys[1] == "request" and keys[-1] == "input"
+        row = {k.value: str(v) for k, v in zip(table.columns, table.get_row_at(2), strict=True)}
+        assert row["request"].strip() == DETAIL_REQUEST and "low_confidence" in row["escalated"]
+        assert "[b]refund[/b]" in row["input"]
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert "request" not in [c.value for c in table.columns]
