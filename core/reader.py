@@ -413,18 +413,18 @@ class LogReader:
             clauses.append("ts < ?")
             params.append(filters.until)
         match = filters.fts_query()
-        if match is not None:
-            clauses.append(f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)")
-            params.append(match)
-        sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY ts DESC, id DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
         with self.lock:
             if self._closed:
                 raise DatabaseError(f"The reader of {self.path} is closed.")
             try:
-                rows = self.conn.execute(sql, params).fetchall()
+                if match is None:
+                    return self._newest(clauses, params, limit)
+                if limit is not None:
+                    found = self._newest_matches(match, clauses, params, limit)
+                    if found is not None:
+                        return found
+                subquery = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
+                return self._newest([*clauses, subquery], [*params, match], limit)
             except sqlite3.OperationalError as exc:
                 if filters.search_syntax and match is not None and not is_lock(exc):
                     raise QueryError(
@@ -433,7 +433,47 @@ class LogReader:
                 raise translate(self.path, exc) from None
             except sqlite3.Error as exc:
                 raise translate(self.path, exc) from None
-        return [row_to_call(r) for r in rows]
+
+    def _newest(self, clauses: list[str], params: list, limit: int | None) -> list[CallRow]:
+        sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY ts DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = [*params, limit]
+        return [row_to_call(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def _newest_matches(
+        self, match: str, clauses: list[str], params: list, limit: int
+    ) -> list[CallRow] | None:
+        """The newest ``limit`` matches from the newest matches by id, when that is provably the
+        answer; ``None`` when it is not (the caller then asks every match).
+
+        Why: ``id IN (every match)`` reads the whole doclist, 280 ms for a word in a fifth of
+        1,000,000 rows (bench/search.py); FTS5 streams matches newest id first in under a
+        millisecond. Ids follow time except for rows logged late or imported, so the answer is
+        exact only if no row older by id than the window is newer by time than the last row kept.
+        """
+        window = max(200, limit * 10)
+        if window > 5000:
+            return None  # a long listing: bound the ids bound into one statement
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?",
+                [match, window],
+            ).fetchall()
+        ]
+        if not ids:
+            return []
+        floor = ids[-1]
+        rows = self._newest([*clauses, f"id IN ({', '.join('?' * len(ids))})"], [*params, *ids], limit)
+        if len(ids) < window:
+            return rows  # every match was in the window
+        if len(rows) < limit:
+            return None
+        stray = self.conn.execute(
+            "SELECT 1 FROM calls WHERE ts > ? AND id < ? LIMIT 1", [rows[-1].ts, floor]
+        ).fetchone()
+        return None if stray else rows
 
     def iter_calls(self, *, include_imports: bool = True, batch: int = 5000) -> Iterator[CallRow]:
         """Every call in id order, fetched in batches."""

@@ -294,3 +294,34 @@ def test_logs_path(tmp_path, monkeypatch):
     assert run("logs", "--db", str(db), "path").stdout.strip() == str(db)
     monkeypatch.setenv("ROUTERMON_DB", str(tmp_path / "env.db"))
     assert run("logs", "path").stdout.strip() == str(tmp_path / "env.db")
+
+
+def _many(path, rows):
+    with CallLog(path) as writer:
+        writer.log_many(rows)
+
+
+def _call(n: int, ts: float, text: str) -> CallRecord:
+    return CallRecord(
+        ts=ts, request_id=f"q{n}", task="classify", model="claude-haiku-4-5", role="cheap", input_preview=text
+    )
+
+
+@pytest.mark.parametrize("case", ["in_order", "imported_late", "logged_early_with_a_late_time"])
+def test_search_newest_by_time_whatever_the_id_order(tmp_path, case):
+    """Many matches: the newest by time come first even where ids and times disagree."""
+    path = tmp_path / "calls.db"
+    rows = [_call(n, T0 + n, f"alpha {n}") for n in range(400)]
+    if case == "logged_early_with_a_late_time":
+        rows.insert(0, _call(9999, T0 + 10_000, "alpha future"))  # the smallest id, the newest time
+    if case == "imported_late":
+        rows.append(_call(8888, T0 - 40 * 86400, "alpha imported"))  # the largest id, an old time
+    _many(path, rows)
+    with LogReader(path) as reader:
+        every = reader.search_calls(CallFilters(search="alpha"), None)
+        for limit in (1, 20, 150):
+            assert reader.search_calls(CallFilters(search="alpha"), limit) == every[:limit]
+        assert reader.search_calls(CallFilters(search="alpha", task="classify"), 5) == every[:5]
+    assert [r.ts for r in every] == sorted((r.ts for r in every), reverse=True)
+    if case == "logged_early_with_a_late_time":
+        assert every[0].request_id == "q9999"
