@@ -114,6 +114,7 @@ def test_newest_first_by_time_not_id(log):
         (["-n", "0"], ["r2:cheap", "r3:cheap", "r1:strong", "r1:cheap"]),
         (["--task", "summarize"], ["r3:cheap"]),
         (["--model", "claude-sonnet-4-5"], ["r1:strong"]),
+        (["--model", "sonnet-4-5"], ["r1:strong"]),  # as the table shows it
         (["--role", "strong"], ["r1:strong"]),
         (["--reason", "low_confidence"], ["r1:cheap"]),
         (["--request", "r1"], ["r1:strong", "r1:cheap"]),
@@ -247,6 +248,7 @@ def test_nl_and_csv(log, paris):
         (["--role", "boss"], "There is no role 'boss'"),
         (["--reason", "bored"], "There is no escalation reason 'bored'"),
         (["--task", "translate"], "No call in this log has the task 'translate'"),
+        (["--model", "gpt-9"], "No call in this log has the model 'gpt-9'"),
         (["-q", "NEAR(", "--fts"], "is not valid FTS5 syntax"),
         (["-q", '"open', "--fts"], "is not valid FTS5 syntax"),
         (["-q", "   "], "The search text is empty"),

@@ -46,7 +46,11 @@ def _check_reason(ctx, param, value):
     "-n", "--count", "limit", type=int, default=20, show_default=True, help="Calls to list (0: all)."
 )
 @click.option("--task", default=None, help="Only calls of this task.")
-@click.option("--model", default=None, help="Only calls to this model (its full id).")
+@click.option(
+    "--model",
+    default=None,
+    help="Only calls to this model (claude-haiku-4-5, or haiku-4-5 as the table shows it).",
+)
 @click.option(
     "--role",
     default=None,
@@ -119,7 +123,11 @@ def logs_command(
 
     with open_log(workspace(ctx, db)) as reader:
         rows = reader.search_calls(filters, limit or None)
-        if not rows:
+        if not rows and model is not None and f"claude-{model}" in reader.models():
+            # The name as the table shows it (haiku-4-5): the model it abbreviates.
+            filters = filters.model_copy(update={"model": f"claude-{model}"})
+            rows = reader.search_calls(filters, limit or None)
+        elif not rows:
             _say_unknown(reader, task, model)
     if fmt is None:
         print_table(rows)
