@@ -98,3 +98,25 @@ async def test_wide_table_adds_request_reason_and_input(detail_log):
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert "request" not in [c.value for c in table.columns]
+
+
+async def test_names_that_look_like_markup_stay_literal(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallLog(path) as log:
+        log.log(
+            CallRecord(
+                ts=FIXED_NOW, request_id="r[/]x", task="t[b]", model="m[/]odel", role="cheap",
+                answer='"[/]"', input_preview="[link=x]y", final=True,
+            )
+        )  # fmt: skip
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        box = screen.query_one(".detail-answer")
+        assert "m[/]odel" in str(box._border_title) and "[/]" in _text(box)
+        assert "r[/]x" in _text(screen.query_one("#detail-title"))
+        assert "[link=x]y" in _text(screen.query_one("#detail-input"))

@@ -107,7 +107,7 @@ class DetailScreen(Screen):
         answers = self.query_one("#detail-answers", Horizontal)
         for call in detail.answered:
             box = Static(plain(answer_text(call.answer)), classes="detail-box detail-answer")
-            box.border_title = f"{call.role} · {short_model(call.model)}"
+            box.border_title = plain(f"{call.role} · {short_model(call.model)}")  # a str is markup
             if call.final:
                 box.border_subtitle = "returned"
             answers.mount(box)
