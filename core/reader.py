@@ -418,13 +418,13 @@ class LogReader:
                 raise DatabaseError(f"The reader of {self.path} is closed.")
             try:
                 if match is None:
-                    return self._newest(clauses, params, limit)
+                    return self._by_time(clauses, params, limit)
                 if limit is not None:
-                    found = self._newest_matches(match, clauses, params, limit)
+                    found = self._recent_matches(match, clauses, params, limit)
                     if found is not None:
                         return found
                 subquery = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
-                return self._newest([*clauses, subquery], [*params, match], limit)
+                return self._by_time([*clauses, subquery], [*params, match], limit)
             except sqlite3.OperationalError as exc:
                 if filters.search_syntax and match is not None and not is_lock(exc):
                     raise QueryError(
@@ -434,14 +434,14 @@ class LogReader:
             except sqlite3.Error as exc:
                 raise translate(self.path, exc) from None
 
-    def _newest(self, clauses: list[str], params: list, limit: int | None) -> list[CallRow]:
+    def _by_time(self, clauses: list[str], params: list, limit: int | None) -> list[CallRow]:
         sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY ts DESC, id DESC"
         if limit is not None:
             sql += " LIMIT ?"
             params = [*params, limit]
         return [row_to_call(r) for r in self.conn.execute(sql, params).fetchall()]
 
-    def _newest_matches(
+    def _recent_matches(
         self, match: str, clauses: list[str], params: list, limit: int
     ) -> list[CallRow] | None:
         """The newest ``limit`` matches from the newest matches by id, when that is provably the
@@ -465,7 +465,7 @@ class LogReader:
         if not ids:
             return []
         floor = ids[-1]
-        rows = self._newest([*clauses, f"id IN ({', '.join('?' * len(ids))})"], [*params, *ids], limit)
+        rows = self._by_time([*clauses, f"id IN ({', '.join('?' * len(ids))})"], [*params, *ids], limit)
         if len(ids) < window:
             return rows  # every match was in the window
         if len(rows) < limit:
