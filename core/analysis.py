@@ -26,7 +26,9 @@ Costs are averaged over the pairs whose two models both have a price.
 Recommendation: the cheapest threshold whose accuracy reaches ``target_accuracy`` (default: the
 strong model's accuracy minus one point); with ``max_escalation`` alone, the most accurate
 threshold escalating at most that share; with both, the cheapest meeting both. When none does,
-``recommended.threshold`` is ``None`` and ``recommended.message`` says so. ``chosen_threshold``
+``recommended.threshold`` is ``None`` and ``recommended.message`` says so; so it is, too, when the
+threshold found would cost more than always-strong or be less accurate than both models alone
+(routing would not pay). ``chosen_threshold``
 (used by calibration and the per-task view) is ``threshold`` if given, else the recommendation,
 else ``default_threshold`` (the settings' threshold, 0.7 unless changed).
 """
@@ -40,7 +42,7 @@ from collections import Counter
 from pydantic import BaseModel
 
 from .errors import ConfigError
-from .formatting import pct
+from .formatting import pct, plural
 from .guarantee import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_LOSS,
@@ -50,9 +52,10 @@ from .guarantee import (
     small_sample_flag,
 )
 from .pairs import NoPairsError, Pair, load_pairs
+from .quality import TaskQuality, task_quality
 from .reader import LogReader
+from .stats import wilson_interval
 
-Z_95 = 1.959963984540054
 GRID_STEP = 0.05
 DEFAULT_THRESHOLD = 0.7  # the settings' default threshold, used when nothing else chooses one
 DEFAULT_TARGET_MARGIN = 0.01  # default target: within one point of always-strong
@@ -155,6 +158,7 @@ class TaskStats(BaseModel):
     spend_share: float | None  # of the spend over every task
     recommended_threshold: float | None  # this task's own recommendation
     guarantee: Guarantee  # this task's own guaranteed threshold
+    quality: TaskQuality  # the cheap accuracy's interval, its sources, agreement per field
 
 
 class SweepResult(BaseModel):
@@ -179,6 +183,7 @@ class SweepResult(BaseModel):
     per_task: list[TaskStats]
     disagreements: list[PairExample]
     notes: list[str]
+    unjudged: int = 0  # free-text pairs left out: no judge verdict, no human label yet
 
     def row_at(self, threshold: float) -> SweepRow | None:
         """The sweep row for ``threshold`` (to within 1e-9), if it was tried."""
@@ -186,17 +191,6 @@ class SweepResult(BaseModel):
 
 
 # -- statistics ----------------------------------------------------------------------------------
-
-
-def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval for a proportion (95% by default); ``(0, 1)`` when ``n == 0``."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def candidate_thresholds(pairs: list[Pair]) -> list[float]:
@@ -284,12 +278,42 @@ def _describe(row: SweepRow) -> str:
 
 
 def recommend(
-    rows: list[SweepRow], target_accuracy: float | None, max_escalation: float | None
+    rows: list[SweepRow],
+    target_accuracy: float | None,
+    max_escalation: float | None,
+    *,
+    floor_accuracy: float | None = None,
 ) -> Recommendation:
-    """Pick a threshold from sweep rows (see the module docstring for the rule)."""
+    """Pick a threshold from sweep rows (see the module docstring for the rule). Never one that
+    costs more than sending everything to the strong model, nor one less accurate than
+    ``floor_accuracy`` (the worse of the two baselines): routing there is worse than not routing."""
     accurate = [r for r in rows if target_accuracy is None or r.accuracy >= target_accuracy - _EPS]
     fits = [r for r in accurate if max_escalation is None or r.escalation_share <= max_escalation + _EPS]
     common = {"target_accuracy": target_accuracy, "max_escalation": max_escalation}
+    worth = [
+        r
+        for r in fits
+        if (r.cost_vs_strong is None or r.cost_vs_strong <= 1 + _EPS)
+        and (floor_accuracy is None or r.accuracy >= floor_accuracy - _EPS)
+    ]
+    if fits and not worth:
+        best = min(fits, key=lambda r: (_cost_key(r), -r.accuracy, r.threshold))
+        why = (
+            f"costs {pct(best.cost_vs_strong, 0)} of sending every request to the strong model"
+            if best.cost_vs_strong is not None and best.cost_vs_strong > 1 + _EPS
+            else f"is less accurate ({pct(best.accuracy)}) than either model alone"
+        )
+        return Recommendation(
+            threshold=None,
+            met=False,
+            row=None,
+            message=(
+                f"Routing does not pay here: the cheapest threshold meeting the goal, {best.threshold:.2f}, "
+                f"{why}; send these requests to the strong model, or improve the cheap model's confidence."
+            ),
+            **common,
+        )
+    fits = worth
     if fits:
         if target_accuracy is None:  # escalation budget only: the most accurate within it
             best = min(fits, key=lambda r: (-r.accuracy, _cost_key(r), r.threshold))
@@ -424,6 +448,7 @@ def _per_task(
                 spend_share=None,
                 recommended_threshold=own.recommended.threshold,
                 guarantee=own.guarantee,
+                quality=task_quality(group)[0],
             )
         )
     total = sum(s.spend_usd for s in stats if s.spend_usd is not None)
@@ -447,6 +472,12 @@ def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dic
     failed = sum(p.confidence is None for p in pairs)
     if failed:
         notes.append(f"{failed} cheap calls failed (no valid answer); they are escalated at every threshold.")
+    failed_kept = sum(p.correct_source == "failure" and p.confidence is not None for p in pairs)
+    if failed_kept:
+        notes.append(
+            f"{failed_kept} cheap calls gave no answer but a confidence; they count as wrong wherever "
+            "that confidence keeps them."
+        )
     by_agreement = sum(p.cheap_by_agreement for p in pairs)
     if by_agreement:
         notes.append(
@@ -501,7 +532,9 @@ def sweep(
     target = target_accuracy
     if target is None and max_escalation is None:
         target = max(0.0, strong_only.accuracy - DEFAULT_TARGET_MARGIN)
-    recommended = recommend(rows, target, max_escalation)
+    recommended = recommend(
+        rows, target, max_escalation, floor_accuracy=min(cheap_only.accuracy, strong_only.accuracy)
+    )
     if flag := small_sample_flag(len(pairs)):
         recommended.message = recommended.message.removesuffix(".") + flag + "."
     chosen = threshold if threshold is not None else recommended.threshold
@@ -559,10 +592,18 @@ def analyse(
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> SweepResult:
     """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are none."""
-    pairs = load_pairs(reader, task)
+    everything = load_pairs(reader, task, unjudged=True)
+    pairs, left_out = sweep_pairs([p for p in everything if p.judged])
+    unjudged = len(everything) - len(pairs)
     if not pairs:
+        if unjudged:
+            raise NoPairsError(
+                f"The call log {reader.path} has {plural(unjudged, 'free-text pair')}"
+                f"{f' for task {task!r}' if task else ''} and no verdict on any of them: exact match "
+                "cannot compare free text; run `routermon judge` or label them on the Review screen."
+            )
         raise NoPairsError(no_pairs_message(reader, task))
-    return sweep(
+    result = sweep(
         pairs,
         target_accuracy=target_accuracy,
         max_escalation=max_escalation,
@@ -571,6 +612,39 @@ def analyse(
         max_loss=max_loss,
         confidence=confidence,
         task=task,
+    )
+    if left_out:
+        result.notes.append(left_out)
+    if unjudged:
+        result.unjudged = unjudged
+        result.notes.append(unjudged_note(unjudged))
+        for stats in result.per_task:
+            stats.quality.unjudged = sum(not p.judged and p.task == stats.task for p in everything)
+    return result
+
+
+def sweep_pairs(pairs: list[Pair]) -> tuple[list[Pair], str | None]:
+    """The pairs a sweep may use, and a note on what was left out. Audit pairs sample only the
+    answers the cheap model kept, so mixed with shadow or imported pairs (which sample every
+    request) they would over-weight confident answers: with any of those, audits are left to the
+    accuracy in production (``production.py``); alone, they are swept, with the sweep's note."""
+    audits = [p for p in pairs if p.source == "audit"]
+    others = [p for p in pairs if p.source != "audit"]
+    if audits and others:
+        return others, (
+            f"{plural(len(audits), 'audit pair')} {'is' if len(audits) == 1 else 'are'} left out of the "
+            "sweep (audits sample only the answers the cheap model kept); they measure the accuracy in "
+            "production instead."
+        )
+    return pairs, None
+
+
+def unjudged_note(unjudged: int) -> str:
+    """The note for free-text pairs left out of the figures because nobody judged them yet."""
+    has, are = ("has", "is") if unjudged == 1 else ("have", "are")
+    return (
+        f"{plural(unjudged, 'free-text pair')} {has} no verdict yet and {are} left out (exact match "
+        "cannot compare free text); run `routermon judge` or label them on the Review screen."
     )
 
 

@@ -37,6 +37,8 @@ def _normal_text(value: Any) -> str:
 def answer_kind(*answers: Any) -> AnswerKind:
     """What kind of answers these are: ``fields`` if any is a JSON object, ``text`` if any is a
     string of more than ``FREE_TEXT_WORDS`` words, else ``label``."""
+    if any(isinstance(a, dict) and a.get("$kind") == "text" for a in answers):
+        return "text"  # a free-text answer kept only as a digest (``privacy.py``)
     if any(isinstance(a, dict) for a in answers):
         return "fields"
     if any(isinstance(a, str) and len(a.split()) > FREE_TEXT_WORDS for a in answers):

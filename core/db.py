@@ -86,6 +86,13 @@ def m003_labels(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX labels_request ON labels(request_id)")
 
 
+@MIGRATIONS()
+def m004_policy(db: sqlite_utils.Database) -> None:
+    # The policy each request was routed with: its tier's threshold and the audit share in force.
+    db.execute("ALTER TABLE calls ADD COLUMN threshold REAL")
+    db.execute("ALTER TABLE calls ADD COLUMN audit_share REAL")
+
+
 # Full-text search over the stored inputs and answers (``routermon logs -q``): an external-content
 # FTS5 table over ``calls``, kept exact by triggers inside every writer's own transaction.
 FTS_TABLE = "calls_fts"
@@ -93,7 +100,7 @@ FTS_COLUMNS = ("input_preview", "answer")
 
 
 @MIGRATIONS()
-def m004_calls_fts(db: sqlite_utils.Database) -> None:
+def m005_calls_fts(db: sqlite_utils.Database) -> None:
     cols = ", ".join(FTS_COLUMNS)
     new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
     old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)

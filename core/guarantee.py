@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from .errors import ConfigError
 from .formatting import count, level, pct, plural, points
+from .records import CORRECT_SOURCES
 
 if TYPE_CHECKING:
     from .analysis import Baseline, SweepRow
@@ -194,18 +195,52 @@ def small_sample_flag(n: int) -> str:
     return f" (small sample: {plural(n, 'pair')})" if n < SMALL_SAMPLE else ""
 
 
+_SOURCE_WORDS = {
+    "human": "checked by a person",
+    "judge": "by an LLM judge",
+    "fields": "by field-by-field agreement with the strong answer (taken as right)",
+    "exact": "by agreement with the strong answer (taken as right)",
+}
+_SOURCE_TAGS = {"reference": "reference", "judge": "judge", "fields": "field agreement", "exact": "agreement"}
+
+
+def source_counts(pairs: list[Pair]) -> dict[str, int]:
+    """How many pairs rest on each source of correctness (``records.CORRECT_SOURCES`` order)."""
+    counts: dict[str, int] = {}
+    for source in CORRECT_SOURCES:
+        n = sum(p.correct_source == source for p in pairs)
+        if n:
+            counts[source] = n
+    return counts
+
+
 def correctness_basis(pairs: list[Pair]) -> str:
-    """What the pairs' correctness rests on, e.g. "369 against a reference answer"."""
-    judged = [p for p in pairs if not p.cheap_by_agreement and not p.strong_assumed]
-    referenced = sum(p.reference is not None for p in judged)
+    """What the pairs' answers were judged by, e.g. "369 against a reference answer" (failed
+    cheap calls need no judging: they are wrong, and the sweep's notes count them)."""
     parts = []
-    if referenced:
-        parts.append(f"{count(referenced)} against a reference answer")
-    if len(judged) - referenced:
-        parts.append(f"{count(len(judged) - referenced)} as recorded with the pair")
-    agreement = len(pairs) - len(judged)
-    if agreement:
-        parts.append(f"{count(agreement)} by agreement with the strong answer (taken as right)")
+    counts = source_counts(pairs)
+    counts.pop("failure", None)
+    for source, n in counts.items():
+        if source == "reference":
+            referenced = sum(p.correct_source == source and p.reference is not None for p in pairs)
+            if referenced:
+                parts.append(f"{count(referenced)} against a reference answer")
+            if n - referenced:
+                parts.append(f"{count(n - referenced)} as recorded with the pair")
+        else:
+            parts.append(f"{count(n)} {_SOURCE_WORDS[source]}")
+    return ", ".join(parts)
+
+
+def sources_tag(pairs: list[Pair]) -> str:
+    """The short form a figure carries, e.g. "judge, 31 human-checked": the main source of
+    correctness and how many pairs a person checked."""
+    counts = source_counts(pairs)
+    humans = counts.pop("human", 0)
+    counts.pop("failure", None)
+    parts = [_SOURCE_TAGS[max(counts, key=counts.get)]] if counts else []
+    if humans:
+        parts.append(f"{count(humans)} human-checked")
     return ", ".join(parts)
 
 

@@ -48,6 +48,7 @@ from .compare import (
 )
 from .errors import ImportFormatError, RoutermonError, UnknownModelError
 from .prices import PriceBook
+from .privacy import Keeper
 from .reader import IMPORT_MODE, LogReader
 from .records import HUMAN_LABELS, JUDGE_MODE, JUDGE_VERDICTS, CallRecord, CallRow, HumanLabel
 from .store import ExactInserter, add_labels
@@ -190,6 +191,8 @@ class Pair(BaseModel):
     human_label: str | None = None  # records.HUMAN_LABELS
     field_agreement: dict[str, bool] | None = None  # structured answers: per field
     kind: str = "label"  # compare.AnswerKind: label | fields | text
+    audit_share: float | None = None  # audits: the share in force when the request was routed
+    ts: float | None = None  # when the cheap call was made
 
     @property
     def judged(self) -> bool:
@@ -233,13 +236,7 @@ def _check_side(obj: dict, name: str, problems: list[str]) -> PairSide | None:
         problems.append(f"{name}.confidence must be a number between 0 and 1, not {confidence!r}")
     elif not 0.0 <= confidence <= 1.0:
         problems.append(f"{name}.confidence {confidence!r} is outside [0, 1]")
-    for field in ("input_tokens", "output_tokens"):
-        value = side.get(field)
-        # Bounded: SQLite stores at most 64-bit integers, and no call uses a trillion tokens.
-        if value is not None and (
-            not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12
-        ):
-            problems.append(f"{name}.{field} must be a whole number of tokens, not {value!r}")
+    _check_tokens(side, name, problems)
     latency = side.get("latency_ms")
     if latency is not None and (not _is_number(latency) or latency < 0):
         problems.append(f"{name}.latency_ms must be a non-negative number, not {latency!r}")
@@ -300,6 +297,17 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
     )
 
 
+def _check_tokens(obj: dict, name: str, problems: list[str]) -> None:
+    """``input_tokens`` and ``output_tokens``, where given, are whole numbers of tokens."""
+    for field in ("input_tokens", "output_tokens"):
+        value = obj.get(field)
+        # Bounded: SQLite stores at most 64-bit integers, and no call uses a trillion tokens.
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12
+        ):
+            problems.append(f"{name}.{field} must be a whole number of tokens, not {value!r}")
+
+
 def _check_judge(judge: Any, problems: list[str]) -> PairJudge | None:
     if judge is None:
         return None
@@ -318,10 +326,7 @@ def _check_judge(judge: Any, problems: list[str]) -> PairJudge | None:
     cheap_first = judge.get("cheap_first")
     if cheap_first is not None and not isinstance(cheap_first, bool):
         problems.append(f"judge.cheap_first must be true, false or null, not {cheap_first!r}")
-    for field in ("input_tokens", "output_tokens"):
-        value = judge.get(field, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**12:
-            problems.append(f"judge.{field} must be a whole number of tokens, not {value!r}")
+    _check_tokens(judge, "judge", problems)
     if problems:
         return None
     return PairJudge.model_validate({k: judge[k] for k in PairJudge.model_fields if k in judge})
@@ -444,23 +449,37 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace(":", "\\:").replace("\0", "\\0")
 
 
-def _key_part(pair: ImportedPair) -> str:
+def _key_part(pair: ImportedPair, keeper: Keeper | None = None) -> str:
     # An id is escaped (no bare ``:`` left in it); a digest keeps its kind's bare ``:``, so an id
-    # spelled like a digest ("sha256:…") can never meet a pair keyed by its input's digest.
+    # spelled like a digest ("sha256:…") can never meet a pair keyed by its input's digest. When
+    # inputs are not stored, an input's digest is keyed (``privacy.py``): no plain sha256 of it
+    # reaches the log, not even inside a request id.
+    if pair.id is None and pair.input is not None and keeper is not None and keeper.store_inputs == "none":
+        return "hmac:" + keeper.input_digest(pair.input)
     return _escaped(pair.id) if pair.id is not None else pair.key
 
 
-def request_id_for(pair: ImportedPair) -> str:
+def request_id_for(pair: ImportedPair, keeper: Keeper | None = None) -> str:
     """A request id that is the same every time this pair is imported, and differs for any other
     pair (the parts are escaped before they are joined; plain names hash as in earlier versions)."""
-    return "imp_" + sha256_text(f"{_escaped(pair.task)}\0{_key_part(pair)}")[:16]
+    return _request_id(pair.task, _key_part(pair, keeper))
 
 
-def dedup_key_for(pair: ImportedPair, role: str) -> str:
+def imported_request_id(task: str, pair_id: str) -> str:
+    """The request id ``routermon import`` gave the pair with this ``task`` and ``id`` (what
+    ``routermon import-labels`` looks a pair up by)."""
+    return _request_id(task, _escaped(pair_id))
+
+
+def _request_id(task: str, key_part: str) -> str:
+    return "imp_" + sha256_text(f"{_escaped(task)}\0{key_part}")[:16]
+
+
+def dedup_key_for(pair: ImportedPair, role: str, keeper: Keeper | None = None) -> str:
     """``import:{task}:{key}:{role}``, with the task and id escaped so the key is injective (for
     names without ``\\``, ``:`` or NUL it is the key earlier versions wrote, so re-imports still
     deduplicate)."""
-    return f"import:{_escaped(pair.task)}:{_key_part(pair)}:{role}"
+    return f"import:{_escaped(pair.task)}:{_key_part(pair, keeper)}:{role}"
 
 
 def _reference_text(reference: Any) -> str | None:
@@ -491,6 +510,7 @@ def pair_records(
     unpriced: set[str],
     store_inputs: str = "preview",
     preview_chars: int = 80,
+    keeper: Keeper | None = None,
 ) -> tuple[CallRecord, ...]:
     """The call-log rows of one imported pair: cheap, then shadow, then its judge's verdict if it has one."""
     reference = _reference_text(pair.reference)
@@ -507,11 +527,13 @@ def pair_records(
     )
     common = {
         "ts": ts,
-        "request_id": request_id_for(pair),
+        "request_id": request_id_for(pair, keeper),
         "task": pair.task,
         "mode": IMPORT_MODE,
         "source": IMPORT_SOURCE,
-        "input_sha256": sha256_text(pair.input) if pair.input is not None else "",
+        "input_sha256": (keeper.input_digest(pair.input) if keeper else sha256_text(pair.input))
+        if pair.input is not None
+        else "",
         "input_preview": _preview(pair.input, store_inputs, preview_chars),
         "reference": reference,
     }
@@ -537,7 +559,7 @@ def pair_records(
                 error_type=NO_ANSWER if side.answer is None else None,
                 final=side.answer is not None,
                 correct=correct,
-                dedup_key=dedup_key_for(pair, role),
+                dedup_key=dedup_key_for(pair, role, keeper),
             )
         )
     if pair.judge is not None:
@@ -561,7 +583,7 @@ def pair_records(
                     {"verdict": judge.verdict, "cheap_first": judge.cheap_first}, sort_keys=True
                 ),
                 final=True,
-                dedup_key=dedup_key_for(pair, JUDGE_MODE),
+                dedup_key=dedup_key_for(pair, JUDGE_MODE, keeper),
             )
         )
     return tuple(records)
@@ -614,6 +636,7 @@ def import_pairs(
     ts = (clock or SYSTEM_CLOCK).now()
     unpriced: set[str] = set()
     imported = rows_written = handled = labels_written = 0
+    keeper = Keeper.for_log(db_path, store_inputs)
     with ExactInserter(db_path, waiting=waiting) as inserter:
         chunk: list[tuple] = []
         chunk_pairs = 0
@@ -646,6 +669,7 @@ def import_pairs(
                 unpriced=unpriced,
                 store_inputs=store_inputs,
                 preview_chars=preview_chars,
+                keeper=keeper,
             )
             chunk += [r.as_row() for r in records]
             chunk_pairs += 1
@@ -778,6 +802,8 @@ def _pair_from_rows(rows: list[CallRow], label: HumanLabel | None = None) -> Pai
         human_label=label.label if label else None,
         field_agreement=fields,
         kind=kind,
+        audit_share=cheap.audit_share,
+        ts=cheap.ts,
     )
 
 
@@ -796,3 +822,24 @@ def load_pairs(reader: LogReader, task: str | None = None, *, unjudged: bool = F
     ordered = sorted(groups.values(), key=lambda rows: min(r.id for r in rows))
     pairs = (_pair_from_rows(rows, labels.get(rows[0].request_id)) for rows in ordered)
     return [pair for pair in pairs if pair is not None and (unjudged or pair.judged)]
+
+
+def iter_pairs(
+    reader: LogReader, task: str | None = None, *, unjudged: bool = False, page: int = 500
+) -> Iterator[Pair]:
+    """The pairs of ``load_pairs``, in request id order, read ``page`` requests at a time (memory
+    bounded by a page, for a pass that keeps only a few of them, such as the review queue)."""
+    labels = reader.human_labels(task)
+    after = ""
+    while True:
+        rows = reader.pair_rows_page(PAIR_ROLES, task, after=after, limit=page)
+        if not rows:
+            return
+        groups: dict[str, list[CallRow]] = {}
+        for row in rows:
+            groups.setdefault(row.request_id, []).append(row)
+        for request_id in sorted(groups):
+            pair = _pair_from_rows(groups[request_id], labels.get(request_id))
+            if pair is not None and (unjudged or pair.judged):
+                yield pair
+        after = max(groups)

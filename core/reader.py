@@ -630,6 +630,58 @@ class LogReader:
         sql += " AND task = ?) ORDER BY tier, id" if task else ") ORDER BY tier, id"
         return [row_to_call(r) for r in self._query(sql, [*strong_roles, *([task] if task else [])])]
 
+    def judge_spend(self, since: float | None = None, until: float | None = None) -> float:
+        """What judge calls cost in ``[since, until)``: the cost of measuring, apart from serving."""
+        sql, params = f"SELECT TOTAL(cost_usd) FROM calls WHERE mode = '{JUDGE_MODE}'", []
+        if since is not None:
+            sql += " AND ts >= ?"
+            params.append(since)
+        if until is not None:
+            sql += " AND ts < ?"
+            params.append(until)
+        return float(self._query(sql, params)[0][0])
+
+    def cascade_outcomes(
+        self, task: str | None = None, since: float | None = None, until: float | None = None
+    ) -> tuple[int, int, int]:
+        """``(kept, escalated, failed)`` cascade requests in ``[since, until)``: answered by the first
+        tier, answered by a later tier, answered by none (shadow requests and imports apart)."""
+        where, params = _window(since, until, include_imports=False)
+        where += (" AND" if where else " WHERE") + " mode = 'cascade' AND final = 1"
+        if task:
+            where += " AND task = ?"
+            params.append(task)
+        kept, escalated = self._query(f"SELECT TOTAL(tier = 0), TOTAL(tier > 0) FROM calls{where}", params)[0]
+        where2, params2 = _window(since, until, include_imports=False)
+        where2 += (" AND" if where2 else " WHERE") + f" mode = 'cascade' AND {_REQUEST_SQL}"
+        if task:
+            where2 += " AND task = ?"
+            params2.append(task)
+        requests = self._query(f"SELECT COUNT(*) FROM calls{where2}", params2)[0][0]
+        return int(kept), int(escalated), max(0, int(requests) - int(kept) - int(escalated))
+
+    def pair_rows_page(
+        self, strong_roles: Sequence[str], task: str | None = None, *, after: str = "", limit: int = 500
+    ) -> list[CallRow]:
+        """One page of ``pair_rows``: every call of the next ``limit`` paired requests whose id sorts
+        after ``after`` (in request id order; page on with the last request id seen), in tier then
+        id order. Walks the request index, so reading every page reads each row once."""
+        roles = ", ".join("?" for _ in strong_roles)
+        scope = " AND task = ?" if task else ""
+        ids = [
+            r[0]
+            for r in self._query(
+                f"SELECT DISTINCT request_id FROM calls WHERE request_id > ? AND role IN ({roles}){scope}"
+                " ORDER BY request_id LIMIT ?",
+                [after, *strong_roles, *([task] if task else []), limit],
+            )
+        ]
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        sql = f"{_SELECT} WHERE request_id IN ({marks}) ORDER BY tier, id"
+        return [row_to_call(r) for r in self._query(sql, ids)]
+
     def human_labels(self, task: str | None = None) -> dict[str, HumanLabel]:
         """The latest human label of every labelled request (optionally of one task's requests),
         by ``request_id``. A log older than the ``labels`` table has none."""
@@ -656,6 +708,36 @@ class LogReader:
             return None
         request_id, label, labeller, ts, source = rows[0]
         return HumanLabel(request_id=request_id, label=label, labeller=labeller, ts=ts, source=source)
+
+    def paired_requests(self, request_ids: Iterable[str], strong_roles: Sequence[str]) -> dict[str, bool]:
+        """For each of ``request_ids`` the log knows, whether it is a paired outcome (it has a row in
+        one of ``strong_roles``); unknown ids are left out (asked in chunks of 500)."""
+        ids = list(dict.fromkeys(request_ids))
+        roles = ", ".join("?" for _ in strong_roles)
+        found: dict[str, bool] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            sql = (
+                f"SELECT request_id, MAX(role IN ({roles})) FROM calls"
+                f" WHERE request_id IN ({marks}) GROUP BY request_id"
+            )
+            found.update((r, bool(p)) for r, p in self._query(sql, [*strong_roles, *chunk]))
+        return found
+
+    def labels_by_labeller(self, request_ids: Iterable[str]) -> dict[tuple[str, str], str]:
+        """The latest label of each (request, labeller) among ``request_ids`` (asked in chunks of 500)."""
+        ids = list(dict.fromkeys(request_ids))
+        latest: dict[tuple[str, str], str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = (
+                "SELECT request_id, labeller, label FROM labels"
+                f" WHERE request_id IN ({', '.join('?' for _ in chunk)}) ORDER BY ts, id"
+            )
+            for request_id, labeller, label in self._query(sql, chunk):
+                latest[(request_id, labeller)] = label
+        return latest
 
     def existing_dedup_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` some row already carries as its ``dedup_key`` (asked in chunks of 500)."""

@@ -60,6 +60,8 @@ CALL_COLUMNS: tuple[str, ...] = (
     "correct",
     "dedup_key",
     "thinking_tokens",
+    "threshold",
+    "audit_share",
 )
 
 
@@ -100,6 +102,8 @@ class CallRecord(BaseModel):
     correct: bool | None = None
     dedup_key: str | None = None
     thinking_tokens: int | None = 0  # part of output_tokens; None: not reported
+    threshold: float | None = None  # the confidence this tier's answer had to meet (the routing policy)
+    audit_share: float | None = None  # the audit share in force (cascade requests)
 
     def as_row(self) -> tuple:
         """The record as a tuple in ``CALL_COLUMNS`` order."""

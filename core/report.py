@@ -18,8 +18,12 @@ from pydantic import BaseModel
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
 from .formatting import DASH, count, json_text, pct, usd
+from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
+from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
+from .production import ProductionAccuracy, production_accuracy
 from .reader import LogReader
+from .watch import DEFAULT_WINDOW, CheckResult, check
 
 EXAMPLES_SHOWN = 10
 
@@ -64,6 +68,9 @@ class AuditReport(BaseModel):
     analysis: SweepResult | None
     sweep: list[SweepRow]  # condensed rows of ``analysis.rows``
     no_pairs: str | None  # why there is no analysis, and how to get one
+    production: ProductionAccuracy | None = None  # from the audits (cascade traffic only)
+    watch: CheckResult | None = None  # drift per task and the budget, as ``routermon check``
+    judge_checks: list[JudgeCheck] = []  # the judge against human labels, per task (and overall)
 
 
 def condensed_rows(result: SweepResult) -> list[SweepRow]:
@@ -112,6 +119,11 @@ def build_report(
     threshold: float | None = None,
     default_threshold: float = DEFAULT_THRESHOLD,
     clock: Clock | None = None,
+    max_loss: float = DEFAULT_MAX_LOSS,
+    confidence: float = DEFAULT_CONFIDENCE,
+    budget_usd: float | None = None,
+    drift_window: int = DEFAULT_WINDOW,
+    drift_days: float | None = None,
 ) -> AuditReport:
     """The audit of the log behind ``reader``; ``NoPairsError`` when it has neither traffic nor pairs."""
     traffic = _traffic(reader)
@@ -123,6 +135,8 @@ def build_report(
             max_escalation=max_escalation,
             threshold=threshold,
             default_threshold=default_threshold,
+            max_loss=max_loss,
+            confidence=confidence,
         )
     except NoPairsError as exc:
         if traffic.requests == 0 and not load_pairs(reader):
@@ -133,7 +147,24 @@ def build_report(
         result, missing = None, str(exc)
     else:
         missing = None
+    cascade = sum(reader.cascade_outcomes(task))
+    production = production_accuracy(reader, task) if cascade else None
+    watch = check(
+        reader,
+        max_loss=max_loss,
+        confidence=confidence,
+        budget_usd=budget_usd,
+        window=drift_window,
+        days=drift_days,
+        task=task,
+        clock=clock,
+    )
+    # Only pairs with a judge verdict and a human label count; a second read of the pairs, kept
+    # apart from the sweep so the sweep stays one pure function.
+    checks = judge_checks(load_pairs(reader, task)) if result is not None else []
     return AuditReport(
+        production=production,
+        watch=watch,
         generated_at=(clock or SYSTEM_CLOCK).now(),
         db_path=str(reader.path),
         task=task,
@@ -141,6 +172,7 @@ def build_report(
         analysis=result,
         sweep=condensed_rows(result) if result else [],
         no_pairs=missing,
+        judge_checks=checks,
     )
 
 
@@ -341,12 +373,20 @@ def _calibration_md(a: SweepResult) -> list[str]:
 def _per_task_md(a: SweepResult) -> list[str]:
     out = [f"## Where complexity lives (per task, at threshold {a.chosen_threshold:.2f})", ""]
     out += _table(
-        ["task", "pairs", "cheap accuracy", "escalated", "accuracy", "share of spend", "own recommendation"],
+        [
+            "task",
+            "pairs",
+            "cheap accuracy (95% interval, correctness from)",
+            "escalated",
+            "accuracy",
+            "share of spend",
+            "own recommendation",
+        ],
         [
             [
                 s.task,
-                f"{s.pairs:,}",
-                pct(s.cheap_accuracy),
+                f"{s.pairs:,}" + (f" (+{s.quality.unjudged:,} unjudged)" if s.quality.unjudged else ""),
+                f"{pct(s.cheap_accuracy)} ({pct(s.quality.low)}–{pct(s.quality.high)}; {s.quality.sources})",
                 pct(s.escalation_share),
                 pct(s.accuracy),
                 pct(s.spend_share),
@@ -357,7 +397,24 @@ def _per_task_md(a: SweepResult) -> list[str]:
             for s in a.per_task
         ],
     )
-    return out + [""]
+    out.append("")
+    for s in a.per_task:
+        if not s.quality.fields:
+            continue
+        out += [
+            f"Fields of `{s.task}`: how often the cheap answer's field agrees with the strong answer's "
+            "(weakest first; strings compared without case and spacing, numbers, amounts and dates by value):",
+            "",
+        ]
+        out += _table(
+            ["field", "agree", "95% interval"],
+            [
+                [f.field, f"{pct(f.share)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
+                for f in s.quality.fields
+            ],
+        )
+        out.append("")
+    return out
 
 
 def _disagreements_md(a: SweepResult) -> list[str]:
@@ -382,6 +439,47 @@ def _disagreements_md(a: SweepResult) -> list[str]:
     return out + [""]
 
 
+def _production_md(report: AuditReport) -> list[str]:
+    if report.production is None and (
+        report.watch is None or (not report.watch.drift and not report.watch.budget)
+    ):
+        return []
+    out = ["## In production", ""]
+    if report.production is not None:
+        out += [md_text(report.production.message()), ""]
+    if report.watch is not None:
+        for d in report.watch.drift:
+            flag = "**Alert:** " if d.alert else ""
+            out.append(f"- {flag}{md_text(d.message())}")
+        if report.watch.budget is not None:
+            flag = "**Alert:** " if report.watch.budget.alert else ""
+            out.append(f"- {flag}{md_text(report.watch.budget.message())}")
+        if report.watch.drift or report.watch.budget:
+            out.append("")
+    return out
+
+
+def _judge_md(checks: list[JudgeCheck]) -> list[str]:
+    if not checks:
+        return []
+    out = [
+        "## The judge against people",
+        "",
+        "Where a pair has both a judge verdict and a human label: how often they agree on whether the "
+        "cheap answer is right (95% Wilson interval; Cohen's kappa on the same yes/no), and the cheap "
+        "accuracy from the judge on every judged pair corrected by the labelled ones "
+        "(prediction-powered inference, 95% interval).",
+        "",
+    ]
+    for jc in checks:
+        scope = md_text(jc.task) if jc.task is not None else "all tasks"
+        out.append(
+            f"- **{scope}**: judge and people {md_text(jc.agreement_text)}; {md_text(jc.estimate_text)}"
+            f" — {md_text(jc.footing)}."
+        )
+    return out + [""]
+
+
 def render_markdown(report: AuditReport) -> str:
     """The report as a Markdown document."""
     scope = f" for task {md_text(report.task)}" if report.task else ""
@@ -392,6 +490,7 @@ def render_markdown(report: AuditReport) -> str:
         "",
     ]
     out += _traffic_md(report.traffic)
+    out += _production_md(report)
     a = report.analysis
     if a is None:
         out += ["## Threshold analysis", "", md_text(report.no_pairs or ""), ""]
@@ -407,6 +506,7 @@ def render_markdown(report: AuditReport) -> str:
     out += _calibration_md(a)
     out += _per_task_md(a)
     out += _disagreements_md(a)
+    out += _judge_md(report.judge_checks)
     out += ["## What these figures assume", ""]
     out += [f"- {md_text(note)}" for note in a.notes]
     return "\n".join(out).rstrip() + "\n"

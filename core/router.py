@@ -22,7 +22,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from .compare import correct_against_reference, loads_answer
 from .errors import ConfigError, DegradedAnswerError, RouteFailedError
 from .models import ModelTable
 from .prices import PriceBook
+from .privacy import Keeper
 from .records import CALL_COLUMNS, MODES, RouteResult
 from .requests import TierRequest, resolve
 from .store import CallLog
@@ -47,13 +48,14 @@ from .text import sha256_text, valid_utf8
 _ID_RNG = random.Random()
 os.register_at_fork(after_in_child=_ID_RNG.seed)
 STORE_INPUTS = ("full", "preview", "none")
+STORE_ANSWERS = ("full", "none")
 ON_DEGRADED = ("return", "raise")
 # The order Router._row writes its tuple in; it must be the writer's column order.
 _ROW_ORDER = (
     "ts", "request_id", "task", "mode", "source", "model", "role", "tier", "input_tokens",
     "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "latency_ms", "confidence",
     "answer", "escalated", "escalation_reason", "error_type", "final", "input_sha256", "input_preview",
-    "reference", "correct", "dedup_key", "thinking_tokens",
+    "reference", "correct", "dedup_key", "thinking_tokens", "threshold", "audit_share",
 )  # fmt: skip
 if _ROW_ORDER != CALL_COLUMNS:
     raise ImportError("routermon.core.router's row order no longer matches records.CALL_COLUMNS")
@@ -83,6 +85,23 @@ class _Call:
     ok: bool  # produced a schema-valid answer
     ts: float
     answer_json: str | None
+
+
+def _task_thresholds(
+    task: str, value: float | Sequence[float], defaults: tuple[float, ...]
+) -> tuple[float, ...]:
+    """A task's thresholds as one per tier but the last; a single number is the first tier's and
+    later tiers keep the cascade's own (``defaults``)."""
+    count = len(defaults)
+    values = [value] if isinstance(value, int | float) else list(value)
+    if not 1 <= len(values) <= count:
+        raise ConfigError(
+            f"Task {task!r} needs 1 to {count} thresholds (one per tier but the last); got {len(values)}."
+        )
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+            raise ConfigError(f"The threshold for task {task!r} must be between 0 and 1; got {v!r}.")
+    return tuple(float(v) for v in values) + defaults[len(values) :]
 
 
 def _error_type(exc: BaseException) -> str:
@@ -118,10 +137,15 @@ class Router:
         client: an ``anthropic.AsyncAnthropic``; default: the real API (needs ``ANTHROPIC_API_KEY``).
         log: a ``CallLog``, a database path (the router opens and closes it), or ``None``.
         prices: a ``PriceBook`` (settings overrides live there).
-        store_inputs: ``"full"``, ``"preview"`` (first ``preview_chars``) or ``"none"``.
+        store_inputs: ``"full"``, ``"preview"`` (first ``preview_chars``) or ``"none"`` (nothing
+            of the input, and its digest keyed with the log's secret: ``privacy.py``).
+        store_answers: ``"full"``, or ``"none"``: free-text and structured answers are logged as
+            keyed digests (``privacy.py``); labels are logged as they are.
         clock: where timestamps and latencies come from (a ``VirtualClock`` in simulations).
         seed: makes audit sampling and request ids reproducible.
         source: written to each row (``live``, ``simulate``, ``shadow-run``...).
+        task_thresholds: a threshold per task name (the ``[thresholds]`` settings table), for the
+            first tier, or a sequence of one per tier but the last; a task without one uses the tiers'.
         models: the capability table each tier's request is built from (settings overrides live there).
         on_degraded: ``"return"`` a degraded answer (flagged in the result) or ``"raise"``
             ``DegradedAnswerError``.
@@ -141,12 +165,14 @@ class Router:
         prices: PriceBook | None = None,
         store_inputs: str = "preview",
         preview_chars: int = 80,
+        store_answers: str = "full",
         clock: Clock | None = None,
         seed: int | None = None,
         source: str = "live",
         request_prefix: str = "req_",
         models: ModelTable | None = None,
         on_degraded: str = "return",
+        task_thresholds: Mapping[str, float | Sequence[float]] | None = None,
     ):
         self.prices = prices or PriceBook()
         if tiers is None:
@@ -162,6 +188,11 @@ class Router:
                 raise ConfigError(
                     f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}."
                 )
+        self._default_thresholds = tuple(float(t.threshold or 0.0) for t in self.tiers[:-1])
+        self.task_thresholds = {
+            name: _task_thresholds(name, value, self._default_thresholds)
+            for name, value in (task_thresholds or {}).items()
+        }
         # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
         self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
         self.models = models or ModelTable()
@@ -179,9 +210,14 @@ class Router:
             raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
         if store_inputs not in STORE_INPUTS:
             raise ConfigError(f"store_inputs must be one of {', '.join(STORE_INPUTS)}; got {store_inputs!r}.")
+        if store_answers not in STORE_ANSWERS:
+            raise ConfigError(
+                f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}."
+            )
         self.mode = mode
         self.audit_share = audit_share
         self.store_inputs = store_inputs
+        self.store_answers = store_answers
         self.preview_chars = preview_chars
         self.clock = clock or SYSTEM_CLOCK
         self.source = source
@@ -197,6 +233,10 @@ class Router:
         self.client = client
         self._owns_log = not isinstance(log, CallLog) and log is not None
         self.log: CallLog | None = CallLog(log) if self._owns_log else log  # type: ignore[arg-type]
+        # What the log keeps of inputs and answers; the key (when needed) sits beside the log.
+        self.keeper = Keeper.for_log(
+            self.log.path if self.log is not None else None, store_inputs, store_answers
+        )
         self._task_cache: dict[Any, TaskSpec] = {}
         # Building a schema costs ~0.2 ms; it never changes for a spec and tier, so build it once
         # (keyed by id: hashing a spec costs too).
@@ -217,6 +257,10 @@ class Router:
     @property
     def threshold(self) -> float:
         return float(self.tiers[0].threshold or 0.0)
+
+    def thresholds_for(self, task: str) -> tuple[float, ...]:
+        """The thresholds ``task`` is routed with, one per tier but the last (its own, else the tiers')."""
+        return self.task_thresholds.get(task, self._default_thresholds)
 
     def task(
         self,
@@ -302,6 +346,12 @@ class Router:
             self._runner.close()
             self._runner = None
 
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     async def __aenter__(self) -> Router:
         return self
 
@@ -322,7 +372,8 @@ class Router:
         reasons: list[str] = []
         final_index: int | None = None
         last = len(self.tiers) - 1
-        for index, tier in enumerate(self.tiers):
+        thresholds = self.thresholds_for(spec.name)
+        for index, _tier in enumerate(self.tiers):
             try:
                 call = await self._call(
                     spec, text, digest, role="cheap" if index == 0 else "strong", tier=index
@@ -338,7 +389,7 @@ class Router:
             calls.append(call)
             if call.ok:
                 final_index = index
-                if index == last or call.fields["confidence"] >= (tier.threshold or 0.0):
+                if index == last or call.fields["confidence"] >= thresholds[index]:
                     break
                 call.fields["escalation_reason"] = "low_confidence"
             elif index == last:
@@ -378,7 +429,7 @@ class Router:
             )
             raise
         reasons: list[str] = []
-        if cheap.ok and cheap.fields["confidence"] >= (self.tiers[0].threshold or 0.0):
+        if cheap.ok and cheap.fields["confidence"] >= self.thresholds_for(spec.name)[0]:
             final_index = 0
         else:
             if cheap.ok:
@@ -400,8 +451,9 @@ class Router:
     ) -> None:
         call = await self._in_lane(self._call(spec, text, digest, role="audit", tier=len(self.tiers) - 1))
         if self.log is not None:
+            stored = self.keeper.input_digest(text, digest)
             row = self._row(
-                spec, self._preview(text), digest, request_id, "cascade", call, False, False, reference
+                spec, self._preview(text), stored, request_id, "cascade", call, False, False, reference
             )
             self.log.log_rows((row,))
 
@@ -457,7 +509,8 @@ class Router:
                     error_type, error_detail, reason = "invalid_output", str(exc)[:200], "invalid_output"
                 else:
                     ok = True
-                    answer_json = _answer_json(answer)
+                    kept = answer if self.store_answers == "full" else self.keeper.answer(answer, spec.kind)
+                    answer_json = _answer_json(kept)
         # CallOutcome's fields, in one dict: RouteResult validates them once, with the result.
         fields = {
             "model": model,
@@ -523,10 +576,11 @@ class Router:
         if self.log is None or not calls:
             return
         preview = self._preview(text)
+        stored = self.keeper.input_digest(text, digest)
         self.log.log_rows(
             [
                 self._row(
-                    spec, preview, digest, request_id, mode, call, escalated[i], i == final_index, reference
+                    spec, preview, stored, request_id, mode, call, escalated[i], i == final_index, reference
                 )
                 for i, call in enumerate(calls)
             ]
@@ -656,6 +710,13 @@ class Router:
             correct,
             None,  # dedup_key: only imports need one
             f["thinking_tokens"],
+            # The policy the request was routed with: the threshold this tier's answer had to meet
+            # (none for the last tier, which is always kept, or a shadow or audit call), and the
+            # audit share in force (cascade requests; what an audit pair's sampling weight rests on).
+            self.thresholds_for(spec.name)[f["tier"]]
+            if f["tier"] < len(self.tiers) - 1 and f["role"] in ("cheap", "strong")
+            else None,
+            self.audit_share if mode == "cascade" else None,
         )
 
     def _preview(self, text: str) -> str | None:

@@ -4,8 +4,18 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
 
     db = "/var/lib/routermon/calls.db"
     threshold = 0.7
-    store_inputs = "preview"          # full | preview | none
+    store_inputs = "preview"          # full | preview | none (see core/privacy.py)
+    store_answers = "full"            # full | none: summaries and extractions as keyed digests
     audit_share = 0.02
+    labeller = "alice"                # who labels pairs on the Review screen (default: $USER)
+
+    [thresholds]                      # the routing policy per task (the cheap tier's threshold);
+    classify = 0.82                   # `routermon thresholds --apply` writes it
+
+    max_loss = 0.01                   # what the policy tolerates against always-strong, with
+    confidence = 0.95                 # this confidence, over the last drift_window audits (or
+    drift_window = 500                # drift_days); routermon check alerts when it stops holding
+    monthly_budget_usd = 2000         # optional: alert when the projected month exceeds it
 
     [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
     input_mtok = 1.0
@@ -78,13 +88,27 @@ class Settings(BaseSettings):
     strong_model: str | None = None
     threshold: float = Field(0.7, ge=0.0, le=1.0)
     store_inputs: Literal["full", "preview", "none"] = "preview"
+    store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
     preview_chars: int = Field(80, ge=0)
     audit_share: float = Field(0.0, ge=0.0, le=1.0)
+    labeller: str | None = None  # who a human label is from (default: the OS user)
     # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
     # makes every cost unknown).
     prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
         default_factory=dict
     )
+    # The routing policy per task: ``[thresholds]`` ``classify = 0.82`` (the cheap tier's threshold);
+    # a task without an entry uses ``threshold``.
+    thresholds: dict[str, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
+    # What the policy promises and watches (``routermon check``, the Live screen's alerts): the loss
+    # against always-strong it tolerates, with what confidence, over which window of audits.
+    max_loss: float = Field(0.01, gt=0.0, lt=1.0)
+    confidence: float = Field(0.95, gt=0.0, lt=1.0)
+    drift_window: int = Field(500, ge=1)  # the last N audits of a task
+    drift_days: float | None = Field(None, gt=0.0)  # or the audits of the last D days
+    monthly_budget_usd: float | None = Field(None, ge=0.0, allow_inf_nan=False)
     tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

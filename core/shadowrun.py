@@ -184,8 +184,9 @@ async def run_shadow(
     seen: set[str] = set()
     for item in items:
         digest = item.sha256
-        if digest in skip or digest in seen:  # a repeated input is paired once
-            progress.skipped += 1
+        # The log's digest of the input: keyed when inputs are not stored (``privacy.py``).
+        if router.keeper.input_digest(item.text, digest) in skip or digest in seen:
+            progress.skipped += 1  # done in an earlier run, or repeated here (paired once)
         else:
             seen.add(digest)
             todo.append(item)

@@ -53,6 +53,16 @@ class TaskSpec:
         )
         object.__setattr__(self, "output_model", model)
 
+    @property
+    def kind(self) -> str:
+        """What comparing two answers takes (``compare.AnswerKind``): ``label`` for labels and
+        short typed values, ``fields`` for a pydantic model, ``text`` for free text (``str``)."""
+        if self.labels:
+            return "label"
+        if isinstance(self.answer_type, type) and issubclass(self.answer_type, BaseModel):
+            return "fields"
+        return "text" if self.answer_type is str else "label"
+
     def tool(self) -> dict:
         """The ``submit_answer`` tool definition whose input schema is this task's output."""
         schema = self.output_model.model_json_schema()

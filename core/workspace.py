@@ -96,8 +96,19 @@ class Workspace:
         return self.settings.audit_share
 
     @property
+    def labeller(self) -> str:
+        """Who a human label is from: the settings' ``labeller``, else the OS user."""
+        from .review import default_labeller
+
+        return self.settings.labeller or default_labeller()
+
+    @property
     def store_inputs(self) -> str:
         return self.settings.store_inputs
+
+    @property
+    def store_answers(self) -> str:
+        return self.settings.store_answers
 
     @property
     def preview_chars(self) -> int:
@@ -163,6 +174,7 @@ class Workspace:
         if stand_in:
             client = self.stand_in_client(seed=seed, latency=stand_in_latency)
         cheap, strong = self.models(cheap_model, strong_model)
+        threshold_given = threshold
         threshold = self.threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
             raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
@@ -173,6 +185,8 @@ class Workspace:
         )
         return Router(
             tiers=tiers,
+            # A threshold given for this run wins over the per-task policy, as every option does.
+            task_thresholds=self.settings.thresholds if threshold_given is None else None,
             mode=mode,
             models=self.model_table,
             audit_share=self.audit_share,
@@ -180,6 +194,7 @@ class Workspace:
             log=self.db_path,
             prices=self.prices,
             store_inputs=self.store_inputs,
+            store_answers=self.store_answers,
             preview_chars=self.preview_chars,
             source=source,
             request_prefix=request_prefix,

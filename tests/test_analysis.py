@@ -313,3 +313,27 @@ def test_analyse_without_pairs_says_how_to_get_them(tmp_path, date_db):
         pytest.raises(NoPairsError, match=r"task 'nope' \(tasks with pairs: date\)"),
     ):
         analyse(reader, "nope")
+
+
+def test_the_observed_recommendation_never_costs_more_than_always_strong():
+    import random
+
+    rng = random.Random(3)
+    # Confidence is noise: reaching the strong model's accuracy means escalating nearly everything,
+    # and paying the cheap call on top of the strong one.
+    pairs = [
+        make_pair(i, round(rng.random(), 3), rng.random() < 0.6, rng.random() < 0.95, cheap_cost=2.0)
+        for i in range(400)
+    ]
+    result = sweep(pairs)
+    cheapest_meeting = min(
+        (r for r in result.rows if r.accuracy >= result.strong_only.accuracy - 0.01 - 1e-9),
+        key=lambda r: r.cost_vs_strong,
+    )
+    assert cheapest_meeting.cost_vs_strong > 1  # what the rule used to recommend
+    assert result.recommended.threshold is None and not result.recommended.met
+    assert result.recommended.message.startswith("Routing does not pay here")
+    assert "of sending every request to the strong model" in result.recommended.message
+    # With cheap calls worth making, a threshold is recommended as before.
+    cheap = [make_pair(i, 0.9 if i % 10 else 0.1, i % 10 != 0, cheap_cost=0.5) for i in range(200)]
+    assert sweep(cheap).recommended.threshold is not None

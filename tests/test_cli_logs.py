@@ -187,7 +187,7 @@ def test_migration_builds_index_for_existing_log(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     sdb = dbmod.sqlite_utils.Database(conn)
-    dbmod.MIGRATIONS.apply(sdb, stop_before="m004_calls_fts")
+    dbmod.MIGRATIONS.apply(sdb, stop_before="m005_calls_fts")
     from routermon.core.store import INSERT_SQL
 
     conn.executemany(INSERT_SQL, [r.as_row() for r in _rows()])

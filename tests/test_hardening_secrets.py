@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -18,10 +19,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from routermon.core.client import real_client
 from routermon.core.errors import RouteFailedError
 from routermon.core.pairs import import_pairs
+from routermon.core.privacy import key_path, log_key
 from routermon.core.reader import LogReader
 from routermon.core.report import build_report, render_json, render_markdown
 from routermon.core.router import Router
@@ -210,8 +213,15 @@ def test_routed_inputs_are_stored_as_the_setting_says(tmp_path, store_inputs):
     during = asyncio.run(run())
     after = stored(db, HEAD), stored(db, TAIL)
     assert during == after == EXPECTED[store_inputs]
-    # Whatever the setting, the hash is kept (so duplicates can be found) and every call is logged.
-    assert stored(db, hashlib.sha256(PRIVATE_TEXT.encode()).hexdigest())
+    # Whatever the setting, a digest is kept (so duplicates can be found) and every call is logged;
+    # with nothing of the input stored, it is keyed with the log's secret, never the plain sha256
+    # (which a guess at a short input would find).
+    plain = hashlib.sha256(PRIVATE_TEXT.encode()).hexdigest()
+    assert stored(db, plain) is (store_inputs != "none")
+    if store_inputs == "none":
+        keyed = hmac.new(log_key(db), PRIVATE_TEXT.encode(), hashlib.sha256).hexdigest()
+        assert stored(db, keyed)
+        assert (key_path(db).stat().st_mode & 0o777) == 0o600
     with LogReader(db) as reader:
         rows = reader.calls_after(0)
     assert len(rows) == 3
@@ -258,3 +268,106 @@ def test_the_cli_honours_the_store_inputs_setting(tmp_path):
     assert not stored(db, HEAD) and not stored(db, TAIL)
     with LogReader(db) as reader:
         assert reader.summary().requests == 1
+
+
+class Invoice(BaseModel):
+    vendor: str | None = None
+    total: str | None = None
+
+
+SUMMARY = f"{HEAD} asks for a refund of 4111 1111 1111 1111 charges made at 12 Elm St last week {TAIL}"
+
+
+def test_store_answers_none_keeps_summaries_and_extractions_as_keyed_digests(tmp_path):
+    from routermon.core.pairs import load_pairs
+
+    db = tmp_path / "calls.db"
+    api = StandInAPI()
+    # A shadow pair per task: the cheap and the strong model write the same summary and extract
+    # the same fields in different spellings; one field slips.
+    api.enqueue(answer(SUMMARY, 0.9), model=CHEAP)
+    api.enqueue(answer(SUMMARY.upper(), 0.9), model=STRONG)
+    api.enqueue(answer({"vendor": f"{HEAD} GmbH", "total": "1,234.50"}, 0.9), model=CHEAP)
+    api.enqueue(answer({"vendor": f"{HEAD.lower()}  gmbh", "total": "1243.5"}, 0.9), model=STRONG)
+    api.enqueue(answer("safe", 0.9), model=CHEAP)
+    api.enqueue(answer("safe", 0.9), model=STRONG)
+
+    async def run():
+        router = Router(
+            CHEAP,
+            STRONG,
+            0.7,
+            mode="shadow",
+            client=api.client(max_retries=0),
+            log=db,
+            store_inputs="none",
+            store_answers="none",
+        )
+        try:
+            summary = await router.route("summarize", PRIVATE_TEXT)
+            extraction = await router.route(router.task("extract", fields=Invoice), PRIVATE_TEXT)
+            label = await router.route("classify", PRIVATE_TEXT, labels=LABELS)
+            router.log.flush()
+            return summary, extraction, label
+        finally:
+            await router.aclose()
+
+    summary, extraction, label = asyncio.run(run())
+    assert summary.answer == SUMMARY  # the caller gets the answer; the log keeps a digest of it
+    assert extraction.answer["vendor"] == f"{HEAD} GmbH"
+    assert not stored(db, HEAD) and not stored(db, HEAD.lower()) and not stored(db, "4111")
+    assert stored(db, '"safe"')  # a label is one of the task's own: kept
+    with LogReader(db) as reader:
+        pairs = {p.task: p for p in load_pairs(reader, unjudged=True)}
+    # The extraction is still compared field by field, on digests of the normalised values.
+    assert pairs["extract"].field_agreement == {"vendor": True, "total": False}
+    # The summary is free text kept only as a digest: it waits for a judge (run inline).
+    assert pairs["summarize"].kind == "text" and not pairs["summarize"].judged
+    assert pairs["classify"].cheap_correct and pairs["classify"].correct_source == "exact"
+
+
+def test_store_inputs_none_keeps_imports_and_shadow_resume_keyed(tmp_path):
+    from routermon.core.shadowrun import ShadowInput, done_inputs, run_shadow
+
+    db = tmp_path / "calls.db"
+    src = tmp_path / "pairs.jsonl"
+    line = {
+        "task": "t",
+        "input": "yes",  # short enough to guess: its plain sha256 must not be in the log
+        "cheap": {"model": CHEAP, "answer": "a", "confidence": 0.9, "input_tokens": 1, "output_tokens": 1},
+        "strong": {"model": STRONG, "answer": "a", "input_tokens": 1, "output_tokens": 1},
+    }
+    src.write_text(json.dumps(line) + "\n")
+    assert import_pairs(src, db, store_inputs="none").imported == 1
+    assert import_pairs(src, db, store_inputs="none").imported == 0  # the keyed key deduplicates
+    assert not stored(db, hashlib.sha256(b"yes").hexdigest())
+    # A shadow run resumed on a keyed log skips what it already paired.
+    from routermon.core.scenario import load_scenario
+
+    api = StandInAPI(scenario=load_scenario(), seed=1)
+    items = [ShadowInput(line=1, text="first text"), ShadowInput(line=2, text="second text")]
+
+    def shadow(skip):
+        router = Router(
+            CHEAP,
+            STRONG,
+            0.7,
+            mode="shadow",
+            client=api.client(),
+            log=db,
+            store_inputs="none",
+            source="shadow-run",
+        )
+
+        async def go():
+            try:
+                return await run_shadow(router, "classify", items, labels=LABELS, skip=skip)
+            finally:
+                await router.aclose()
+
+        return asyncio.run(go())
+
+    first = shadow(set())
+    assert first.done == 2
+    again = shadow(done_inputs(db, "classify"))
+    assert (again.done, again.skipped) == (0, 2)

@@ -183,11 +183,16 @@ def test_shadow_mode_logs_linked_pairs(tmp_path):
     summary = simulate(requests=120, db_path=path, mode="shadow", seed=4, now=NOW, days=1)
     with LogReader(path) as reader:
         rows = list(reader.iter_calls())
-        pairs = load_pairs(reader)
+        pairs = load_pairs(reader, unjudged=True)
+        judged = load_pairs(reader)
     by_request: dict[str, list] = {}
     for row in rows:
         by_request.setdefault(row.request_id, []).append(row)
     assert len(by_request) == 120 == summary.tally.requests
+    # Summaries are free text: until a judge or a person says which answer was right, they are
+    # pairs without a verdict, left out of the figures.
+    assert {p.task for p in pairs if not p.judged} == {"summarize"}
+    assert {p.request_id for p in judged} == {p.request_id for p in pairs if p.task != "summarize"}
     for calls in by_request.values():
         assert sorted((c.role, c.tier, c.mode) for c in calls) == [
             ("cheap", 0, "shadow"),

@@ -14,12 +14,14 @@ from textual.widgets import Input, Select
 from tui_helpers import FIXED_NOW, append_requests, build_log, make_app, request_records, settle
 
 from routermon.core import whatif
+from routermon.core.quality import load_task_quality
 from routermon.core.reader import LogReader
 from routermon.core.simulator import simulate
 from routermon.core.store import CallLog
 from routermon.tui.screens.charts import ChartsScreen
 from routermon.tui.screens.help import HelpScreen
 from routermon.tui.screens.live import LiveScreen
+from routermon.tui.screens.review import ReviewScreen
 from routermon.tui.screens.tasks import TasksScreen
 from routermon.tui.screens.thresholds import ThresholdsScreen
 from routermon.tui.screens.whatif import WhatIfScreen
@@ -58,6 +60,7 @@ async def test_digit_keys_switch_screens_and_help_opens(fixture_log):
             ("3", WhatIfScreen),
             ("4", ThresholdsScreen),
             ("5", TasksScreen),
+            ("6", ReviewScreen),
             ("1", LiveScreen),
         ):
             await pilot.press(key)
@@ -177,8 +180,14 @@ async def test_tasks_screen_matches_the_reader(fixture_log):
         assert [k.value for k in table.rows] == [s.key for s in expected] + ["__total__"]
         first = expected[0]
         assert str(table.get_cell(first.key, "requests")) == f"{first.requests:,}"
-        assert first.cheap_judged > 0  # shadow traffic gives judged cheap answers
-        assert str(table.get_cell(first.key, "accuracy")).startswith(f"{first.cheap_accuracy * 100:.1f}%")
+        # The cheap accuracy is the paired outcomes' (imports and shadow traffic), with their count.
+        with LogReader(fixture_log) as reader:
+            quality = {q.task: q for q in load_task_quality(reader)}[first.key]
+        assert quality.pairs > first.cheap_judged > 0
+        cell = str(table.get_cell(first.key, "accuracy"))
+        assert cell == f"{quality.cheap_accuracy * 100:.1f}% of {quality.pairs}"
+        note = str(app.screen.query_one("#tasks-note").render())
+        assert f"{first.key}: {quality.cheap_accuracy * 100:.1f}% right (95% CI" in note
 
 
 async def test_whatif_recomputes_as_you_type_and_marks_bad_input(fixture_log):
@@ -319,7 +328,7 @@ async def test_sweep_table_scrollbar_follows_a_scroll_made_before_it_appeared(fi
         table.vertical_scrollbar.position = 0  # where Textual leaves it when it was hidden
         table.show_vertical_scrollbar = True
         await pilot.pause()
-        assert table.vertical_scrollbar.position == table.scroll_y == table.max_scroll_y
+        assert table.vertical_scrollbar.position == table.scroll_y > 0
 
 
 async def test_empty_log_and_no_pairs_say_what_to_do(tmp_path):
@@ -430,3 +439,19 @@ def test_run_app_reports_a_locked_log(tmp_path, capsys, monkeypatch):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_modes_keys_nav_bar_and_help_all_come_from_the_one_list_of_screens():
+    from routermon.tui.app import RoutermonApp
+    from routermon.tui.screens import SCREENS
+    from routermon.tui.screens.help import help_text
+
+    assert list(RoutermonApp.MODES) == [s.MODE for s in SCREENS]
+    digits = [b for b in RoutermonApp.BINDINGS if b.key.isdigit()]
+    assert [(b.key, b.description) for b in digits] == [(str(n), s.TITLE) for n, s in enumerate(SCREENS, 1)]
+    assert RoutermonApp.SCREEN_TITLES == tuple((s.MODE, s.TITLE) for s in SCREENS)
+    page = help_text(SCREENS)
+    assert f"`1`–`{len(SCREENS)}`" in page
+    for n, screen in enumerate(SCREENS, start=1):
+        assert screen.TITLE and screen.HELP
+        assert f"**{n} {screen.TITLE}**: {screen.HELP}" in page

@@ -1,4 +1,4 @@
-"""The routermon terminal app: five screens over the call log, kept current by tailing it by id.
+"""The routermon terminal app: six screens over the call log, kept current by tailing it by id.
 
 One ``LiveMonitor`` (core) holds the figures. A thread worker asks it for new rows and, when it
 finishes, schedules the next poll with ``set_timer`` — polls never overlap, and a refresh reads only
@@ -24,13 +24,8 @@ from routermon.core.live import LiveMonitor
 from routermon.core.reader import LogReader
 from routermon.core.workspace import Workspace
 
-from .screens.charts import ChartsScreen
+from .screens import SCREENS
 from .screens.help import HelpScreen
-from .screens.live import LiveScreen
-from .screens.tasks import TasksScreen
-from .screens.thresholds import ThresholdsScreen
-from .screens.whatif import WhatIfScreen
-from .widgets.nav_bar import SCREENS
 
 Traffic = Callable[[threading.Event], Any]
 _SWITCH = Binding.Group("Screens", compact=True)
@@ -51,18 +46,13 @@ class RoutermonApp(App[None]):
 
     CSS_PATH = "routermon.tcss"
     TITLE = "routermon"
-    MODES = {
-        "live": LiveScreen,
-        "charts": ChartsScreen,
-        "whatif": WhatIfScreen,
-        "thresholds": ThresholdsScreen,
-        "tasks": TasksScreen,
-    }
+    MODES = {screen.MODE: screen for screen in SCREENS}
+    SCREEN_TITLES = tuple((screen.MODE, screen.TITLE) for screen in SCREENS)
     DEFAULT_MODE = "live"
     BINDINGS = [
         *(
             Binding(str(number), f"switch_mode('{mode}')", title, group=_SWITCH)
-            for number, (mode, title) in enumerate(SCREENS, start=1)
+            for number, (mode, title) in enumerate(SCREEN_TITLES, start=1)
         ),
         Binding("question_mark", "help", "Help"),
         Binding("r", "refresh", "Refresh", show=False),

@@ -39,6 +39,8 @@ COMMANDS = (
     CommandEntry(
         "import", "cmd_import:import_command", "Import paired outcomes of a cheap and a strong model."
     ),
+    CommandEntry("label", "cmd_label:label_command", "Say which answer of a pair was right (a human label)."),
+    CommandEntry("import-labels", "cmd_label:import_labels_command", "Store human labels from a JSONL file."),
     CommandEntry(
         "thresholds",
         "cmd_thresholds:thresholds_command",
@@ -53,6 +55,9 @@ COMMANDS = (
     ),
     CommandEntry("whatif", "cmd_whatif:whatif", "Project monthly cost and savings of the cascade."),
     CommandEntry("config", "cmd_config:config_command", "Show where the settings live and what they are."),
+    CommandEntry(
+        "check", "cmd_check:check_command", "Exit 1 if the policy's loss bound or the budget is exceeded."
+    ),
     CommandEntry(
         "stand-in",
         "cmd_stand_in:stand_in_command",
@@ -91,7 +96,11 @@ class RoutermonGroup(click.Group):
         from routermon.core.errors import RoutermonError
 
         try:
-            return super().main(*args, **{**kwargs, "standalone_mode": False})
+            result = super().main(*args, **{**kwargs, "standalone_mode": False})
+            # Without standalone mode click returns ``ctx.exit(code)``'s code instead of exiting.
+            if isinstance(result, int) and not isinstance(result, bool):
+                sys.exit(result)
+            return result
         except RoutermonError as exc:
             click.echo(f"routermon: {exc}", err=True)
             sys.exit(2)

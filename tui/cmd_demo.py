@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .options import seed_option
 from .text import console as console_for
 
 
@@ -24,7 +25,7 @@ from .text import console as console_for
     help="Live requests a second (0: none).",
 )
 @click.option("--fresh", is_flag=True, help="Start the demo log over.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@seed_option
 @click.option("--no-app", is_flag=True, help="Only prepare the demo log, then exit.")
 @click.pass_context
 def demo_command(ctx, db, rate, fresh, seed, no_app):

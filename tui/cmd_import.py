@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import click
 
-from .options import db_option, workspace
+from .options import db_option, skip_invalid_option, workspace
 
 
 @click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
-@click.option(
-    "--skip-invalid",
-    is_flag=True,
-    help="Import the good lines and list the bad ones (default: all or nothing).",
-)
+@skip_invalid_option("Import")
 @click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON.")
 @db_option
 @click.pass_context

@@ -13,7 +13,7 @@ import click
 from routermon.core.formatting import json_text, pct, plural, usd
 from routermon.core.records import MODES
 
-from .options import db_option, spend_progress, workspace
+from .options import db_option, seed_option, spend_progress, workspace
 from .text import console as console_for
 from .text import literal
 
@@ -40,7 +40,7 @@ LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
 @click.option(
     "--days", type=float, default=7.0, show_default=True, help="Spread the timestamps over the last D days."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the traffic and the stand-in.")
+@seed_option
 @click.option(
     "--audit-share", type=float, default=None, help="Share of cheap answers also sent to the strong model."
 )
@@ -93,7 +93,7 @@ def simulate_command(
     common["cheap_model"], common["strong_model"] = resolve_models(
         *ws.models(cheap_model, strong_model), ws.prices
     )
-    db = ws.db_path
+    log_path = ws.db_path
     if live:
         if requests is not None:
             raise ConfigError(
@@ -101,14 +101,14 @@ def simulate_command(
             )
         rate = 2.0 if rate is None else rate
         check_inputs(**check, rate=rate, duration=duration)
-        summary = _run_live(scenario, common, rate=rate, duration=duration, db=db)
+        summary = _run_live(scenario, common, rate=rate, duration=duration, db=log_path)
     else:
         if requests is None:
             raise ConfigError("Say how many requests to simulate with --requests N (or use --live --rate R).")
         if rate is not None or duration is not None:
             raise ConfigError("--rate and --duration go with --live.")
         check_inputs(**check, requests=requests, days=days)
-        summary = _run_batch(scenario, common, requests=requests, days=days, db=db, quiet=as_json)
+        summary = _run_batch(scenario, common, requests=requests, days=days, db=log_path, quiet=as_json)
     if as_json:
         data = summary.model_dump(mode="json")
         data["escalation_share"] = summary.tally.escalation_share

@@ -186,11 +186,29 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     help="Confidence of the guarantee, as a share (0.95 is 95%).",
 )
 @click.option("--all", "show_all", is_flag=True, help="List every threshold tried.")
+@click.option(
+    "--apply",
+    "apply_policy",
+    is_flag=True,
+    help="Write the guaranteed threshold of each task (or of --task) into the settings file's [thresholds].",
+)
+@click.option("--yes", "-y", is_flag=True, help="With --apply: write without asking.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole analysis as JSON.")
 @db_option
 @click.pass_context
 def thresholds_command(
-    ctx, task, target_accuracy, max_escalation, threshold, max_loss, confidence, show_all, as_json, db
+    ctx,
+    task,
+    target_accuracy,
+    max_escalation,
+    threshold,
+    max_loss,
+    confidence,
+    show_all,
+    apply_policy,
+    yes,
+    as_json,
+    db,
 ) -> None:
     """Sweep confidence thresholds over the paired outcomes; recommend the cheapest whose loss against
     always-strong is at most --max-loss with --confidence, and the one observed to meet a target."""
@@ -210,7 +228,66 @@ def thresholds_command(
             max_loss=max_loss,
             confidence=confidence,
         )
-    if as_json:
+    if as_json and not apply_policy:
         click.echo(json_text(result.model_dump(mode="json")))
         return
-    print_result(console_for(), result, show_all)
+    if not as_json:
+        print_result(console_for(), result, show_all)
+    if apply_policy:
+        apply_guarantees(result, yes=yes, as_json=as_json)
+
+
+def task_guarantees(result: SweepResult) -> dict:
+    """The analysed task's guarantee, or every task's own."""
+    if result.task is not None:
+        return {result.task: result.guarantee}
+    return {s.task: s.guarantee for s in result.per_task}
+
+
+def apply_guarantees(result: SweepResult, *, yes: bool, as_json: bool) -> None:
+    """Show the settings file's diff for the guaranteed thresholds, ask, and write it."""
+    import sys
+
+    from routermon.core.errors import ConfigError
+    from routermon.core.policy import guaranteed, plan_thresholds, write_settings
+    from routermon.core.settings import config_path
+
+    chosen = guaranteed(task_guarantees(result))
+    found, missing = chosen.thresholds, chosen.missing
+    plan = plan_thresholds(config_path(), found, chosen.notes)
+    for task, why in missing.items():
+        click.echo(f"{task}: not applied: {why}", err=True)
+    if not found:
+        raise ConfigError("No task has a guaranteed threshold, so nothing was written to the settings file.")
+    if not plan.changed:
+        click.echo(
+            f"The settings file {plan.path} already routes with these thresholds; nothing to write.", err=True
+        )
+    else:
+        click.echo(plan.diff(), err=True, nl=False)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise ConfigError("Pass --yes to write the settings file without being asked.")
+            if not click.confirm(f"Write {plural(len(plan.changes), 'threshold')} to {plan.path}?", err=True):
+                click.echo("Nothing written.", err=True)
+                if as_json:
+                    click.echo(json_text({"written": False, "path": plan.path, "thresholds": found}))
+                return
+        write_settings(plan)
+        click.echo(
+            f"Wrote {plural(len(plan.changes), 'threshold')} to {plan.path}; routers started from now on "
+            "route with them.",
+            err=True,
+        )
+    if as_json:
+        click.echo(
+            json_text(
+                {
+                    "written": plan.changed,
+                    "path": plan.path,
+                    "thresholds": found,
+                    "changes": {t: {"before": b, "after": a} for t, (b, a) in plan.changes.items()},
+                    "not_applied": missing,
+                }
+            )
+        )

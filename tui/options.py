@@ -94,3 +94,19 @@ def spend_progress(name: str, console, *, failed: bool = False, disable: bool = 
         TimeRemainingColumn(),
     ]
     return Progress(*columns, console=console, transient=False, disable=disable)
+
+
+# The simulated traffic's seed (``simulate``, ``demo``): the same seed gives the same log.
+seed_option = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the simulated traffic and the stand-in."
+)
+
+
+def skip_invalid_option(verb: str):
+    """``--skip-invalid`` for the commands that read a file of lines all or nothing (``import``,
+    ``import-labels``): ``verb`` is what happens to the good lines ("Import", "Store")."""
+    return click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help=f"{verb} the good lines and list the bad ones (default: all or nothing).",
+    )

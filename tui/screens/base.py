@@ -14,11 +14,14 @@ from ..widgets.nav_bar import NavBar
 class MonitorScreen(Screen):
     """A screen that redraws from the app's monitor when ``app.revision`` moves.
 
-    Subclasses give ``MODE``, ``compose_body()`` and ``update_view()``. A hidden screen only
+    Subclasses give ``MODE``, ``TITLE``, ``HELP``, ``compose_body()`` and ``update_view()``; the
+    app's modes, digit keys, nav bar and help all come from ``screens.SCREENS``. A hidden screen only
     notes that it is stale and redraws when it is shown again.
     """
 
-    MODE: ClassVar[str] = ""
+    MODE: ClassVar[str] = ""  # the app's mode name
+    TITLE: ClassVar[str] = ""  # in the nav bar, the footer and the help
+    HELP: ClassVar[str] = ""  # the help screen's paragraph (Markdown): what it shows, its keys
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)

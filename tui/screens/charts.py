@@ -24,6 +24,11 @@ class ChartsScreen(MonitorScreen):
     """Two plots over the chosen window; the buckets come from the monitor's running aggregates."""
 
     MODE = "charts"
+    TITLE = "Charts"
+    HELP = (
+        "escalation share and spend per bucket with the running total. `h` last hour by minute · "
+        "`d` last day by hour · `w` last week by 6 h · `a` everything."
+    )
     BINDINGS = [
         Binding("h", "window('hour')", "Hour"),
         Binding("d", "window('day')", "Day"),

@@ -27,6 +27,15 @@ class LiveScreen(MonitorScreen):
     """Key figures, a task and model filter, and the newest calls (newest on top)."""
 
     MODE = "live"
+    TITLE = "Live"
+    HELP = (
+        "key figures over the newest calls. Days and months are UTC; the projection is this month "
+        "so far plus the last 24 h's rate until month end. Newest calls first by time; from 120 "
+        "columns with the request id, the full reason and the input. `enter` opens the row's "
+        "request (its calls, input, answers side by side, judge verdict and label; `escape` "
+        "returns). `p` pauses and resumes the table, `t` / `m` choose a task or model filter, "
+        "`escape` clears them."
+    )
     AUTO_FOCUS = "#calls"  # Enter opens the row under the cursor from the start
     BINDINGS = [
         Binding("p", "pause", "Pause/resume"),

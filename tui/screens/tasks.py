@@ -2,37 +2,84 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from ..text import plain
+from routermon.core.errors import RoutermonError
+from routermon.core.formatting import pct, plural
+from routermon.core.quality import TaskQuality, load_task_quality
+
+from ..text import literal, plain
 from ..widgets.empty_state import EmptyState
 from ..widgets.task_spend_chart import TaskSpendChart
 from ..widgets.tasks_table import TasksTable
 from .base import MonitorScreen
 from .live import EMPTY_LOG
 
-NOTE = (
-    "[dim]Cheap accuracy counts the cheap calls whose answer was judged (shadow runs, audits); "
-    "imported pairs are analysed on the Thresholds screen.[/]"
-)
+NOTE = "Cheap accuracy: the paired outcomes (shadow runs, audits, imports) where a task has them."
+QUALITY_EVERY_S = 10.0  # the pairs are read again at most this often while the screen is shown
+FIELDS_SHOWN = 4
+
+
+def quality_lines(quality: list[TaskQuality]) -> list[str]:
+    """One line per task with pairs: its cheap accuracy with its interval and what it rests on,
+    the weakest fields of a structured answer, and what is left to judge."""
+    lines = []
+    for q in quality:
+        parts = []
+        if q.pairs:
+            parts.append(
+                f"{pct(q.cheap_accuracy)} right (95% CI {pct(q.low)}–{pct(q.high)}; from {q.sources})"
+                + (", small sample" if q.small_sample else "")
+            )
+        if q.unjudged:
+            parts.append(f"{plural(q.unjudged, 'pair')} to judge (routermon judge)")
+        weak = [f for f in q.fields if f.share < 1.0][:FIELDS_SHOWN]
+        if weak:
+            parts.append("fields agreeing: " + ", ".join(f"{f.field} {pct(f.share, 0)}" for f in weak))
+        if parts:
+            lines.append(f"{q.task}: " + "; ".join(parts))
+    return lines
 
 
 class TasksScreen(MonitorScreen):
     """A table per task and a bar chart of spend per task, from the monitor's running per-task figures."""
 
     MODE = "tasks"
+    TITLE = "Tasks"
+    HELP = "requests, escalation share, cheap accuracy and spend per task."
 
     def compose_body(self) -> ComposeResult:
         yield EmptyState(EMPTY_LOG, id="tasks-empty")
         yield TasksTable(id="tasks-table")
-        yield Static(NOTE, id="tasks-note")
+        yield Static("", id="tasks-note", markup=False)
         yield TaskSpendChart(id="tasks-chart")
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.quality: list[TaskQuality] | None = None
+        self._quality_read_at: float | None = None
         self.query_one("#tasks-empty").display = False
         self.query_one(TasksTable).loading = True
+
+    def load_quality(self) -> None:
+        """Read the paired outcomes' per-task accuracy (in a worker: it reads every pair)."""
+        self._quality_read_at = time.monotonic()
+
+        def load() -> None:
+            try:
+                quality = self.app.query_log(load_task_quality)
+            except RoutermonError:
+                return  # the table still shows the log's own figures; the app reports log errors
+            self.app.call_from_thread(self._quality_loaded, quality)
+
+        self.run_worker(load, thread=True, exclusive=True, group="quality", name="task quality")
+
+    def _quality_loaded(self, quality: list[TaskQuality]) -> None:
+        self.quality = quality
+        self.update_view()
 
     def update_view(self) -> None:
         monitor = self.app.monitor
@@ -50,6 +97,16 @@ class TasksScreen(MonitorScreen):
         empty.display = not has_data
         for widget in (table, self.query_one("#tasks-note"), self.query_one(TaskSpendChart)):
             widget.display = has_data
+        read_at = self._quality_read_at
+        if read_at is None or time.monotonic() - read_at >= QUALITY_EVERY_S:
+            self.load_quality()
         if has_data:
-            table.show(stats)
+            quality = {q.task: q for q in self.quality or []}
+            table.show(stats, quality)
+            order = {s.key: i for i, s in enumerate(stats)}
+            lines = quality_lines(sorted(self.quality or [], key=lambda q: order.get(q.task, len(order))))
+            note = literal(NOTE, style="dim")
+            for line in lines:
+                note.append("\n" + line)  # Text.append adds text as it is: task names are data
+            self.query_one("#tasks-note", Static).update(note)
             self.query_one(TaskSpendChart).show(stats)

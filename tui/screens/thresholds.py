@@ -1,6 +1,8 @@
 """Screen 4, Thresholds: the confidence-threshold sweep over paired outcomes, the guaranteed threshold
-(the settings' defaults: at most one point lost against always-strong with 95% confidence), the
-observed recommendation for an editable target accuracy, and the calibration view.
+(at most the typed loss against always-strong with the typed confidence; the settings' max_loss
+and confidence at first), the observed recommendation for an editable target accuracy, the
+calibration view, the judge against people and the accuracy in production from audits; `a`
+writes the guaranteed threshold(s) into the settings file.
 
 Pairs are read from the log when the screen is first shown (and on ``l``); changing the target or
 the task re-runs the sweep over the pairs in memory.
@@ -15,14 +17,19 @@ from textual.widgets import Input, Label, Select, Static
 
 from routermon.core import analysis
 from routermon.core.errors import RoutermonError
-from routermon.core.formatting import count, pct
+from routermon.core.formatting import count, pct, plural
+from routermon.core.judge_check import judge_check
 from routermon.core.pairs import Pair, load_pairs
+from routermon.core.policy import guaranteed, plan_thresholds, write_settings
+from routermon.core.production import from_pairs, outcomes_by_task
+from routermon.core.settings import config_path
 
 from ..text import markup, plain
 from ..widgets.calibration_chart import CalibrationChart
 from ..widgets.empty_state import EmptyState
 from ..widgets.sweep_chart import SweepChart
 from ..widgets.sweep_table import SweepTable
+from .apply import ApplyScreen
 from .base import MonitorScreen
 from .whatif import Quantity, parse_quantity
 
@@ -38,23 +45,34 @@ class ThresholdsScreen(MonitorScreen):
     """Task and target controls, the recommendation, the sweep table, and the two plots."""
 
     MODE = "thresholds"
+    TITLE = "Thresholds"
+    HELP = (
+        "accuracy and cost for each confidence threshold, from paired outcomes (`routermon "
+        "shadow`, `routermon import`, audits). `t` edits the target accuracy, `tab` reaches the "
+        "guarantee's maximum loss (points) and confidence (%), `k` picks a task, `l` reads the "
+        "pairs again, `a` writes the guaranteed threshold(s) into the settings file's "
+        "`[thresholds]` (after showing the change; `y` writes it). With audits, the accuracy in "
+        "production is shown too."
+    )
     AUTO_FOCUS = "SweepTable"
     BINDINGS = [
         Binding("t", "edit_target", "Target"),
         Binding("k", "pick_task", "Task"),
         Binding("l", "load_pairs", "Reload pairs"),
+        Binding("a", "apply", "Apply"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.pairs: list[Pair] | None = None
+        self.outcomes: dict[str | None, tuple[int, int, int]] = {}  # cascade outcomes per task
         self.result: analysis.SweepResult | None = None
 
     def compose_body(self) -> ComposeResult:
         with HorizontalGroup(id="thresholds-controls"):
             yield Select[str]([], prompt="All tasks", id="pairs-task", compact=True)
-            yield Label(" Target accuracy % ", classes="field-label")
+            yield Label(" Target % ", classes="field-label")
             yield Input(
                 "",
                 placeholder="default",
@@ -64,9 +82,31 @@ class ThresholdsScreen(MonitorScreen):
                 compact=True,
                 select_on_focus=True,
             )
+            settings = self.app.workspace.settings
+            # What the guarantee promises: at most this many points lost, with this confidence.
+            yield Label(" Loss pt ", classes="field-label")
+            yield Input(
+                f"{settings.max_loss * 100:g}",
+                id="max-loss",
+                validators=[Quantity("The maximum loss in points", 0.001, 99)],
+                compact=True,
+                select_on_focus=True,
+                classes="small",
+            )
+            yield Label(" Conf % ", classes="field-label")
+            yield Input(
+                f"{settings.confidence * 100:g}",
+                id="guarantee-confidence",
+                validators=[Quantity("The confidence", 1, 99.99)],
+                compact=True,
+                select_on_focus=True,
+                classes="small",
+            )
             yield Static("", id="pairs-summary")
         yield Static("", id="guarantee")
         yield Static("", id="recommendation")
+        yield Static("", id="judge-check")
+        yield Static("", id="production")
         yield EmptyState(NO_PAIRS, id="thresholds-empty")
         with Horizontal(id="thresholds-body"):
             yield SweepTable(id="sweep-table")
@@ -78,6 +118,7 @@ class ThresholdsScreen(MonitorScreen):
         super().on_mount()
         self.query_one("#thresholds-empty").display = False
         self.query_one("#thresholds-body").display = False
+        self.query_one("#judge-check").display = False
 
     def update_view(self) -> None:
         # New calls rarely add pairs; reading them all again every poll would rescan the log.
@@ -108,6 +149,22 @@ class ThresholdsScreen(MonitorScreen):
             raise ValueError(" ".join(check.failure_descriptions))
         return parse_quantity(field.value) / 100
 
+    def _percent_field(self, field_id: str) -> float:
+        """A guarantee field as a share; ``ValueError`` with the field's own sentence when invalid."""
+        field = self.query_one(f"#{field_id}", Input)
+        check = field.validate(field.value)
+        if check is not None and not check.is_valid:
+            raise ValueError(" ".join(check.failure_descriptions))
+        return parse_quantity(field.value) / 100
+
+    @property
+    def max_loss(self) -> float:
+        return self._percent_field("max-loss")
+
+    @property
+    def guarantee_confidence(self) -> float:
+        return self._percent_field("guarantee-confidence")
+
     @property
     def task(self) -> str | None:
         value = self.query_one("#pairs-task", Select).value
@@ -125,18 +182,71 @@ class ThresholdsScreen(MonitorScreen):
         event.stop()
         self.run_sweep()
 
+    def action_apply(self) -> None:
+        """Offer to write the guaranteed threshold(s) into the settings file's [thresholds]."""
+        if self.pairs is None or self.result is None:
+            self.app.notify("No sweep to apply yet.", severity="warning")
+            return
+        try:
+            guarantees = self._guarantees()
+            chosen = guaranteed(guarantees)
+            plan = plan_thresholds(config_path(), chosen.thresholds, chosen.notes)
+        except (ValueError, RoutermonError) as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        if not chosen.thresholds:
+            self.app.notify(
+                "No threshold is guaranteed here, so there is nothing to apply.", severity="warning"
+            )
+            return
+        if not plan.changed:
+            self.app.notify(f"The settings already route with these thresholds ({plan.path}).", markup=False)
+            return
+
+        def answered(write: bool | None) -> None:
+            if not write:
+                self.app.notify("Nothing written.")
+                return
+            try:
+                write_settings(plan)
+            except RoutermonError as exc:
+                self.app.notify(str(exc), severity="error", markup=False)
+                return
+            n = len(plan.changes)
+            self.app.notify(f"Wrote {n} threshold{'s' if n != 1 else ''} to {plan.path}.", markup=False)
+
+        self.app.push_screen(ApplyScreen(plan, chosen.missing), answered)
+
+    def _guarantees(self) -> dict:
+        """The chosen task's guarantee, or each task's own over its pairs (All tasks)."""
+        assert self.pairs is not None and self.result is not None
+        if self.task is not None:
+            return {self.task: self.result.guarantee}
+        out = {}
+        for task in sorted({p.task for p in self.pairs}):
+            own, _left_out = analysis.sweep_pairs([p for p in self.pairs if p.task == task])
+            out[task] = analysis.sweep(
+                own, per_task=False, max_loss=self.max_loss, confidence=self.guarantee_confidence
+            ).guarantee
+        return out
+
     # -- pairs and the sweep -------------------------------------------------------------------
 
     def action_load_pairs(self) -> None:
         """Read every paired outcome from the log (in a worker: it reads the whole pair set)."""
         self.query_one("#recommendation", Static).update("[dim]Reading paired outcomes…[/]")
 
+        def read(reader):
+            pairs = load_pairs(reader)
+            return pairs, outcomes_by_task(reader, sorted({p.task for p in pairs}))
+
         def load() -> None:
             try:
-                pairs = self.app.query_log(load_pairs)
+                pairs, outcomes = self.app.query_log(read)
             except RoutermonError as exc:
                 self.app.call_from_thread(self._show_message, str(exc))
                 return
+            self.outcomes = outcomes
             self.app.call_from_thread(self._pairs_loaded, pairs)
 
         self.run_worker(load, thread=True, exclusive=True, group="pairs", name="load pairs")
@@ -156,6 +266,40 @@ class ThresholdsScreen(MonitorScreen):
         self.query_one("#guarantee", Static).update("")
         self.query_one("#recommendation", Static).update(markup("[b $error]$message[/]", message=message))
 
+    def _show_production(self, pairs: list[Pair], task: str | None) -> None:
+        """Accuracy in production from the audits (hidden when there are none)."""
+        line = self.query_one("#production", Static)
+        outcomes = self.outcomes.get(task)
+        result = from_pairs(pairs, outcomes, task) if outcomes and sum(outcomes) else None
+        line.display = result is not None and result.accuracy is not None
+        if result is not None and result.accuracy is not None:
+            line.update(
+                markup(
+                    "[b]In production:[/] $accuracy ($low–$high) [dim]from $audits of $kept kept answers, "
+                    "weighted by audit share[/]",
+                    accuracy=pct(result.accuracy),
+                    low=pct(result.low),
+                    high=pct(result.high),
+                    audits=plural(result.audits, "audit"),
+                    kept=count(result.kept),
+                )
+            )
+
+    def _show_judge_check(self, pairs: list[Pair]) -> None:
+        """The judge against human labels, where pairs have both (hidden otherwise)."""
+        line = self.query_one("#judge-check", Static)
+        check = judge_check(pairs)
+        line.display = check is not None
+        if check is not None:
+            line.update(
+                markup(
+                    "[b]Judge vs people:[/] $agreement · $estimate [dim]— $footing[/]",
+                    agreement=check.agreement_text,
+                    estimate=check.estimate_text,
+                    footing=check.footing,
+                )
+            )
+
     def run_sweep(self) -> None:
         """Sweep the pairs in memory for the current task and target (pure, so no log access)."""
         if self.pairs is None:
@@ -164,6 +308,8 @@ class ThresholdsScreen(MonitorScreen):
         body = self.query_one("#thresholds-body")
         task = self.task
         pairs = [p for p in self.pairs if task is None or p.task == task]
+        self._show_judge_check(pairs)
+        self._show_production(pairs, task)
         if not pairs:
             self.result = None
             empty.display, body.display = True, False
@@ -173,12 +319,15 @@ class ThresholdsScreen(MonitorScreen):
             return
         try:
             target = self.target_accuracy
+            swept, _left_out = analysis.sweep_pairs(pairs)
             result = analysis.sweep(
-                pairs,
+                swept,
                 target_accuracy=target,
                 task=task,
                 per_task=False,
                 default_threshold=self.app.workspace.threshold,
+                max_loss=self.max_loss,
+                confidence=self.guarantee_confidence,
             )
         except (ValueError, RoutermonError) as exc:
             self._show_message(str(exc))

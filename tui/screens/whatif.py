@@ -109,6 +109,12 @@ class WhatIfScreen(MonitorScreen):
     """Inputs on the left, the month priced on the right, the cost curve below."""
 
     MODE = "whatif"
+    TITLE = "What-if"
+    HELP = (
+        "a month priced as always-strong, always-cheap, the cascade and the simple split for the "
+        "volume, cheap share and tokens you type. `o` fills the fields from the last 7 days of "
+        "the log; `escape` leaves a field."
+    )
     AUTO_FOCUS = "#observed"  # not a field: digits switch screens until a field is chosen
     BINDINGS = [
         Binding("o", "observed", "Observed traffic"),

@@ -1,4 +1,4 @@
-"""The top line of every screen: the five screens by number, the current one lit, and the log's status."""
+"""The top line of every screen: the screens by number, the current one lit, and the log's status."""
 
 from __future__ import annotations
 
@@ -8,18 +8,9 @@ from textual.widgets import Static
 
 from ..text import plain
 
-# Mode name and title, in the order the digit keys switch to them.
-SCREENS: tuple[tuple[str, str], ...] = (
-    ("live", "Live"),
-    ("charts", "Charts"),
-    ("whatif", "What-if"),
-    ("thresholds", "Thresholds"),
-    ("tasks", "Tasks"),
-)
-
 
 class NavBar(Horizontal):
-    """``routermon  1 Live  2 Charts …`` with the current screen highlighted; click a name to switch."""
+    """``routermon 1 Live 2 Charts …`` with the current screen highlighted; click a name to switch."""
 
     DEFAULT_CSS = """
     NavBar {
@@ -40,14 +31,16 @@ class NavBar(Horizontal):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        parts = ["[b]routermon[/b] "]
-        for number, (mode, title) in enumerate(SCREENS, start=1):
-            label = f" {number} {title} "
+        # One space between names, the current one padded in its highlight: six screens and the
+        # log's name fit in 80 columns.
+        parts = ["[b]routermon[/b]"]
+        # The app's one list of screens (``screens.SCREENS``), as (mode, title).
+        for number, (mode, title) in enumerate(getattr(self.app, "SCREEN_TITLES", ()), start=1):
             if mode == self.current:
-                parts.append(f"[reverse $accent]{label}[/]")
+                parts.append(f"[reverse $accent] {number} {title} [/]")
             else:
-                parts.append(f"[@click=app.switch_mode('{mode}')]{label}[/]")
-        yield Static("".join(parts), id="nav-tabs", markup=True)
+                parts.append(f"[@click=app.switch_mode('{mode}')]{number} {title}[/]")
+        yield Static(" ".join(parts), id="nav-tabs", markup=True)
         yield Static("", id="nav-status")
 
     def on_mount(self) -> None:

@@ -85,7 +85,8 @@ class SweepTable(LiteralTable):
                 *self._cells(name, row, row.escalation_share, "bold green" if mark else ""),
                 key=f"t{row.threshold!r}",
             )
-            if mark:
+            # The cursor rests on the recommendation, else on the threshold in force (chosen).
+            if mark or (recommended is None and abs(row.threshold - result.chosen_threshold) < 1e-9):
                 cursor = i
         self.add_row(*self._cells("strong", result.strong_only, 1.0, "dim"), key="strong_only")
         self.move_cursor(row=cursor)

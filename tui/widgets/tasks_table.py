@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from routermon.core.formatting import DASH, count, pct, usd
+from routermon.core.quality import TaskQuality
 from routermon.core.reader import GroupStats
 
 from .literal_table import LiteralTable
@@ -46,17 +47,24 @@ class TasksTable(LiteralTable):
         for key, label in COLUMNS:
             self.add_column(label, key=key)
 
-    def show(self, stats: list[GroupStats]) -> None:
-        """Replace the rows with ``stats`` (costliest first) and a total."""
+    def show(self, stats: list[GroupStats], quality: dict[str, TaskQuality] | None = None) -> None:
+        """Replace the rows with ``stats`` (costliest first) and a total. The cheap accuracy is the
+        paired outcomes' (``quality``: judged, field-compared or labelled pairs) where a task has
+        them, else what the log's own ``correct`` says."""
+        quality = quality or {}
         total_spend = sum(s.spend_usd for s in stats)
         self.clear()
         # Header, tasks and total, set now: a height found later would resize the chart below twice.
         self.styles.height = len(stats) + 2
         for s in stats:
             share = s.spend_usd / total_spend if total_spend else 0.0
-            accuracy = pct(s.cheap_accuracy) if s.cheap_accuracy is not None else DASH
-            if s.cheap_judged:
-                accuracy += f" of {count(s.cheap_judged)}"
+            q = quality.get(s.key)
+            if q is not None and q.pairs:
+                accuracy = f"{pct(q.cheap_accuracy)} of {count(q.pairs)}"
+            elif s.cheap_accuracy is not None:
+                accuracy = f"{pct(s.cheap_accuracy)} of {count(s.cheap_judged)}"
+            else:
+                accuracy = "unjudged" if q is not None and q.unjudged else DASH
             self.add_row(
                 s.key,
                 Text(count(s.requests), justify="right"),

@@ -1,0 +1,163 @@
+"""How far the LLM judge can be trusted, from the pairs a person labelled too, and the cheap model's
+accuracy from the judge corrected by those labels (prediction-powered inference).
+
+Both rest on one binary outcome per pair, *the cheap answer is right*:
+
+- the judge's: its verdict is ``cheap_acceptable`` (``strong_better`` and ``both_fail`` say wrong);
+- a person's: the label is ``cheap`` or ``both`` (``strong`` and ``neither`` say wrong).
+
+``judge_check(pairs)`` over the pairs of one task (or all):
+
+- **agreement**: the share of pairs with both a verdict and a label where the two outcomes are the
+  same, with a 95% Wilson interval; **Cohen's kappa** on the same two binary outcomes,
+  ``(p_o - p_e) / (1 - p_e)`` with ``p_e = p_j p_h + (1 - p_j)(1 - p_h)`` (``p_j``, ``p_h``: the share
+  the judge and the person call right); ``None`` when ``p_e`` is 1 (both always say the same thing).
+- **prediction-powered estimate** (Angelopoulos et al., 2023, "Prediction-powered inference"):
+  with ``f`` the judge's outcome on all ``N`` judged pairs and ``r = f - y`` on the ``n`` of them a
+  person labelled (``y`` the person's outcome), ``theta = mean(f over N) - mean(r over n)`` and the
+  95% interval ``theta ± 1.96 sqrt(var(f)/N + var(r)/n)`` (sample variances, ``n - 1`` in the
+  denominator; clipped to [0, 1]). It needs two labelled pairs at least. The N judged pairs include
+  the n labelled ones (the log has no separate unlabelled set); the estimate stays unbiased.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, computed_field
+
+from .analysis import wilson_interval
+from .formatting import count, pct, plural
+from .pairs import Pair
+
+Z_95 = 1.959963984540054
+MIN_LABELS = 2  # a variance needs two
+
+
+def judge_says_cheap_right(verdict: str) -> bool:
+    return verdict == "cheap_acceptable"
+
+
+def human_says_cheap_right(label: str) -> bool:
+    return label in ("cheap", "both")
+
+
+def _variance(values: list[float]) -> float:
+    """Sample variance (``n - 1`` in the denominator); 0 for fewer than two values."""
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+
+def cohens_kappa(first: list[bool], second: list[bool]) -> float | None:
+    """Cohen's kappa of two raters' binary calls on the same items; ``None`` when chance agreement is 1."""
+    n = len(first)
+    if n == 0 or n != len(second):
+        return None
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    p1, p2 = sum(first) / n, sum(second) / n
+    chance = p1 * p2 + (1 - p1) * (1 - p2)
+    if chance >= 1.0:
+        return None
+    return (observed - chance) / (1 - chance)
+
+
+def ppi_mean(
+    predicted_all: list[float], predicted_labelled: list[float], truth_labelled: list[float], z: float = Z_95
+) -> tuple[float, float, float]:
+    """The prediction-powered mean and its interval: ``(theta, low, high)`` (not clipped)."""
+    big_n, n = len(predicted_all), len(truth_labelled)
+    rectifier = [f - y for f, y in zip(predicted_labelled, truth_labelled, strict=True)]
+    theta = sum(predicted_all) / big_n - sum(rectifier) / n
+    half = z * math.sqrt(_variance(predicted_all) / big_n + _variance(rectifier) / n)
+    return theta, theta - half, theta + half
+
+
+class JudgeCheck(BaseModel):
+    """The judge against human labels, and the cheap accuracy it supports (module docstring)."""
+
+    task: str | None
+    judged: int  # N: pairs with a judge verdict
+    labelled: int  # n: pairs with a judge verdict and a human label
+    agreement: float | None  # share of the n where judge and person agree on "cheap right"
+    agreement_low: float | None
+    agreement_high: float | None
+    kappa: float | None
+    judge_accuracy: float | None  # the cheap accuracy the judge alone gives, over the N
+    human_accuracy: float | None  # the cheap accuracy the labels alone give, over the n
+    ppi_accuracy: float | None  # prediction-powered: the judge's figure corrected by the labels
+    ppi_low: float | None
+    ppi_high: float | None
+
+    @computed_field
+    @property
+    def footing(self) -> str:
+        """What the estimate rests on: "judge on 200 pairs, corrected by 31 human labels"."""
+        return f"judge on {plural(self.judged, 'pair')}, corrected by {plural(self.labelled, 'human label')}"
+
+    @property
+    def agreement_text(self) -> str:
+        """The judge and people on "cheap right": "87.1% agree of 31 (71.1%–94.9%), kappa 0.68"."""
+        if self.agreement is None:
+            return "no pair has both a judge verdict and a human label yet"
+        kappa = "kappa —" if self.kappa is None else f"kappa {self.kappa:.2f}"
+        return (
+            f"{pct(self.agreement)} agree of {count(self.labelled)}"
+            f" ({pct(self.agreement_low)}–{pct(self.agreement_high)}), {kappa}"
+        )
+
+    @property
+    def estimate_text(self) -> str:
+        """ "cheap accuracy 88.0% (95% 80.2%–95.8%; judge alone 91.5%)", or why there is none."""
+        if self.ppi_accuracy is None:
+            return f"cheap accuracy needs {MIN_LABELS} human labels on judged pairs at least"
+        return (
+            f"cheap accuracy {pct(self.ppi_accuracy)} (95% {pct(self.ppi_low)}–{pct(self.ppi_high)};"
+            f" judge alone {pct(self.judge_accuracy)})"
+        )
+
+
+def judge_check(pairs: list[Pair], task: str | None = None) -> JudgeCheck | None:
+    """The judge against people over ``pairs`` (of ``task``, if given); ``None`` when no pair has
+    both a judge verdict and a human label."""
+    judged = [p for p in pairs if p.judge_verdict is not None and (task is None or p.task == task)]
+    both = [p for p in judged if p.human_label is not None]
+    if not both:
+        return None
+    judge_all = [float(judge_says_cheap_right(p.judge_verdict)) for p in judged]
+    judge_calls = [judge_says_cheap_right(p.judge_verdict) for p in both]
+    human_calls = [human_says_cheap_right(p.human_label) for p in both]
+    agreed = sum(a == b for a, b in zip(judge_calls, human_calls, strict=True))
+    low, high = wilson_interval(agreed, len(both))
+    theta = theta_low = theta_high = None
+    if len(both) >= MIN_LABELS:
+        theta, theta_low, theta_high = ppi_mean(
+            judge_all, [float(x) for x in judge_calls], [float(x) for x in human_calls]
+        )
+        theta, theta_low, theta_high = (min(1.0, max(0.0, x)) for x in (theta, theta_low, theta_high))
+    return JudgeCheck(
+        task=task,
+        judged=len(judged),
+        labelled=len(both),
+        agreement=agreed / len(both),
+        agreement_low=low,
+        agreement_high=high,
+        kappa=cohens_kappa(judge_calls, human_calls),
+        judge_accuracy=sum(judge_all) / len(judge_all),
+        human_accuracy=sum(human_calls) / len(human_calls),
+        ppi_accuracy=theta,
+        ppi_low=theta_low,
+        ppi_high=theta_high,
+    )
+
+
+def judge_checks(pairs: list[Pair]) -> list[JudgeCheck]:
+    """``judge_check`` of every task that has one, then of all tasks together when there are several."""
+    tasks = sorted({p.task for p in pairs if p.judge_verdict is not None and p.human_label is not None})
+    checks = [c for c in (judge_check(pairs, t) for t in tasks) if c is not None]
+    if len(checks) > 1:
+        overall = judge_check(pairs)
+        if overall is not None:
+            checks.append(overall)
+    return checks

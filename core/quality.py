@@ -1,0 +1,108 @@
+"""How often the cheap model is right, per task, and on which fields it slips.
+
+For every task with paired outcomes: the cheap model's accuracy with a Wilson interval, what that
+figure rests on (``guarantee.sources_tag``: "judge, 31 human-checked"), how many free-text pairs
+nobody judged yet (left out of the figure), and for structured answers the share of pairs in
+which each field of the cheap answer agrees with the strong one (``compare.compare_fields``), so
+a team sees which field the cheap model gets wrong.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from .formatting import pct
+from .guarantee import SMALL_SAMPLE, sources_tag
+from .pairs import Pair, load_pairs
+from .reader import LogReader
+from .stats import wilson_interval
+
+
+class FieldAgreement(BaseModel):
+    """One field of a structured answer: in how many pairs the cheap and the strong answer agree."""
+
+    field: str
+    agree: int
+    pairs: int  # pairs in which both answers are objects (the field is counted missing = null)
+    low: float
+    high: float
+
+    @property
+    def share(self) -> float:
+        return self.agree / self.pairs if self.pairs else 0.0
+
+
+class TaskQuality(BaseModel):
+    """One task's cheap accuracy over its judged pairs, and what it rests on."""
+
+    task: str
+    pairs: int  # pairs whose correctness is known
+    cheap_correct: int
+    low: float  # 95% Wilson interval of the cheap accuracy
+    high: float
+    sources: str  # e.g. "judge, 31 human-checked"
+    human_checked: int
+    unjudged: int  # free-text pairs with no verdict yet (not in ``pairs``)
+    fields: list[FieldAgreement] = []  # structured answers, weakest field first
+
+    @property
+    def cheap_accuracy(self) -> float | None:
+        return self.cheap_correct / self.pairs if self.pairs else None
+
+    @property
+    def small_sample(self) -> bool:
+        return self.pairs < SMALL_SAMPLE
+
+    def label(self) -> str:
+        """``92% (judge, 31 human-checked)``; ``unjudged`` when nothing is known yet."""
+        if not self.pairs:
+            return "unjudged"
+        return f"{pct(self.cheap_accuracy)} ({self.sources})" if self.sources else pct(self.cheap_accuracy)
+
+
+def task_quality(pairs: list[Pair]) -> list[TaskQuality]:
+    """Per task, in order of first appearance: ``pairs`` may include unjudged ones (they are counted)."""
+    by_task: dict[str, list[Pair]] = {}
+    for p in pairs:
+        by_task.setdefault(p.task, []).append(p)
+    return [_one(task, group) for task, group in by_task.items()]
+
+
+def _one(task: str, group: list[Pair]) -> TaskQuality:
+    judged = [p for p in group if p.judged]
+    right = sum(p.cheap_correct for p in judged)
+    low, high = wilson_interval(right, len(judged))
+    return TaskQuality(
+        task=task,
+        pairs=len(judged),
+        cheap_correct=right,
+        low=low,
+        high=high,
+        sources=sources_tag(judged),
+        human_checked=sum(p.correct_source == "human" for p in judged),
+        unjudged=len(group) - len(judged),
+        fields=field_agreement(group),
+    )
+
+
+def field_agreement(pairs: list[Pair]) -> list[FieldAgreement]:
+    """Per field, over the pairs whose two answers are objects: how often they agree; weakest first."""
+    agree: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    structured = [p.field_agreement for p in pairs if p.field_agreement is not None]
+    for fields in structured:
+        for name, same in fields.items():
+            seen[name] = seen.get(name, 0) + 1
+            agree[name] = agree.get(name, 0) + same
+    out = []
+    for name, n in seen.items():
+        # A field missing from both answers of a pair is absent there, and agrees (null = missing).
+        n_all, a_all = len(structured), agree[name] + (len(structured) - n)
+        low, high = wilson_interval(a_all, n_all)
+        out.append(FieldAgreement(field=name, agree=a_all, pairs=n_all, low=low, high=high))
+    return sorted(out, key=lambda f: (f.share, f.field))
+
+
+def load_task_quality(reader: LogReader) -> list[TaskQuality]:
+    """``task_quality`` over every pair in the log, judged or not, sorted by task."""
+    return sorted(task_quality(load_pairs(reader, unjudged=True)), key=lambda q: q.task)

@@ -1,0 +1,83 @@
+"""The Thresholds screen's guarantee fields, its `a` (apply to the settings file) and the accuracy
+in production from audits."""
+
+from __future__ import annotations
+
+from conftest import DATE_FILE
+from test_production import _request
+from textual.widgets import Input, Static
+from tui_helpers import make_app, settle
+
+from routermon.core.pairs import import_pairs
+from routermon.core.settings import load_settings
+from routermon.core.store import CallLog
+from routermon.tui.screens.apply import ApplyScreen
+
+
+async def _set(pilot, field_id: str, text: str) -> None:
+    field = pilot.app.screen.query_one(f"#{field_id}", Input)
+    field.focus()
+    await pilot.pause()
+    field.value = text
+    await settle(pilot)
+    pilot.app.screen.query_one("#sweep-table").focus()
+    await pilot.pause()
+
+
+async def test_loss_field_changes_the_guarantee_and_a_writes_it_to_the_settings(tmp_path, monkeypatch):
+    db = tmp_path / "calls.db"
+    import_pairs(DATE_FILE, db)
+    config = tmp_path / "settings.toml"
+    config.write_text("# ours\nthreshold = 0.7\n")
+    monkeypatch.setenv("ROUTERMON_CONFIG", str(config))
+    app = make_app(db)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.result.guarantee.max_loss == 0.01  # the settings' default
+        await _set(pilot, "max-loss", "10")
+        assert screen.result.guarantee.threshold == 0.85
+        assert "loses at most 10.0 points" in str(screen.query_one("#guarantee", Static).render())
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ApplyScreen)
+        assert "+date = 0.85" in app.screen.plan.diff()
+        await pilot.press("n")
+        await settle(pilot)
+        assert config.read_text() == "# ours\nthreshold = 0.7\n"  # cancelled: nothing written
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+    text = config.read_text()
+    assert text.startswith("# ours\nthreshold = 0.7\n") and "date = 0.85 # loses at most 10.0 points" in text
+    assert load_settings().thresholds == {"date": 0.85}
+
+
+async def test_a_bad_confidence_is_said_in_the_screen_s_own_words(tmp_path):
+    db = tmp_path / "calls.db"
+    import_pairs(DATE_FILE, db)
+    app = make_app(db)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        await _set(pilot, "guarantee-confidence", "150")
+        assert "The confidence must be between 1 and 99.99." in str(
+            app.screen.query_one("#recommendation", Static).render()
+        )
+
+
+async def test_accuracy_in_production_shows_with_audits(tmp_path):
+    db = tmp_path / "calls.db"
+    with CallLog(db) as log:
+        for n in range(400):
+            log.log_many(_request(n, 1000.0 + n, share=0.5, kept=True, right=n % 10 != 0, audited=n % 2 == 0))
+    app = make_app(db)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        line = app.screen.query_one("#production", Static)
+        assert line.display
+        text = str(line.render())
+        assert "In production: 80.0%" in text and "from 200 audits of 400 kept answers" in text
