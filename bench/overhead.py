@@ -115,14 +115,30 @@ async def timed_round(run, count: int, concurrency: int) -> float:
     return time.perf_counter() - start
 
 
-async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, args) -> dict:
+def in_memory_telemetry():
+    """The OpenTelemetry export as a service runs it (a batch processor on its own thread), into
+    memory instead of a collector; ``None`` without the SDK."""
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    except ImportError:
+        return None
+    from routermon.core.telemetry import Telemetry
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
+    return Telemetry(provider.get_tracer("bench"))
+
+
+async def measure(requests: int, concurrency: int, round_size: int, tmp: Path, args, telemetry=None) -> dict:
     spec = task_lib.classify(list(LABELS))
     await check_same_body(spec, tmp)
     api = StandInAPI(record_requests=False)
     # The log commits only when a block's flush() asks (about every 0.5 s of router time, as often as
     # the default max_delay would), so none of the writer's work can land in a bare round.
-    log = CallLog(tmp / "overhead.db", max_delay=3600.0, idle_after=3600.0)
-    router = Router(CHEAP_MODEL, STRONG_MODEL, 0.7, client=sdk_client(api), log=log)
+    log = CallLog(tmp / f"overhead-{id(telemetry)}.db", max_delay=3600.0, idle_after=3600.0)
+    router = Router(CHEAP_MODEL, STRONG_MODEL, 0.7, client=sdk_client(api), log=log, telemetry=telemetry)
     bare = sdk_client(api)
     rng = random.Random(7)
     pairs = max(1, requests // round_size)
@@ -222,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="routermon-bench-") as tmp:
         figures = asyncio.run(measure(requests, args.concurrency, args.round_size, Path(tmp), args))
+        telemetry = in_memory_telemetry()
+        if telemetry is not None:  # the same measure with a span per request and per call
+            say(args, "overhead: again with the OpenTelemetry export on")
+            otel = asyncio.run(
+                measure(requests, args.concurrency, args.round_size, Path(tmp), args, telemetry)
+            )
+            figures["otel_overhead_ratio"] = otel["overhead_ratio"]
+            figures["otel_overhead_us_per_request"] = otel["overhead_us_per_request"]
     figures.update(
         benchmark="overhead",
         mode="quick" if args.quick else "full",

@@ -28,7 +28,7 @@ class FieldAgreement(BaseModel):
     high: float
 
     @property
-    def share(self) -> float:
+    def agreement(self) -> float:
         return self.agree / self.pairs if self.pairs else 0.0
 
 
@@ -100,7 +100,7 @@ def field_agreement(pairs: list[Pair]) -> list[FieldAgreement]:
         n_all, a_all = len(structured), agree[name] + (len(structured) - n)
         low, high = wilson_interval(a_all, n_all)
         out.append(FieldAgreement(field=name, agree=a_all, pairs=n_all, low=low, high=high))
-    return sorted(out, key=lambda f: (f.share, f.field))
+    return sorted(out, key=lambda f: (f.agreement, f.field))
 
 
 def load_task_quality(reader: LogReader) -> list[TaskQuality]:

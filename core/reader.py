@@ -682,6 +682,18 @@ class LogReader:
         sql = f"{_SELECT} WHERE request_id IN ({marks}) ORDER BY tier, id"
         return [row_to_call(r) for r in self._query(sql, ids)]
 
+    def request_inputs(self, task: str | None = None) -> dict[str, tuple[str, str | None]]:
+        """``request_id -> (input_sha256, input as stored)`` of every request's first call
+        (optionally of one task): what a judge run reads the input from."""
+        sql = "SELECT request_id, input_sha256, input_preview FROM calls WHERE tier = 0 AND role = 'cheap'"
+        rows = self._query(sql + (" AND task = ?" if task else ""), [task] if task else [])
+        return {request_id: (digest, stored) for request_id, digest, stored in rows}
+
+    def judge_rows(self, task: str | None = None) -> list[CallRow]:
+        """Every judge call (``records.JUDGE_MODE``), optionally of one task's pairs, in id order."""
+        sql = f"{_SELECT} WHERE mode = ?" + (" AND task = ?" if task else "") + " ORDER BY id"
+        return [row_to_call(r) for r in self._query(sql, [JUDGE_MODE, *([task] if task else [])])]
+
     def human_labels(self, task: str | None = None) -> dict[str, HumanLabel]:
         """The latest human label of every labelled request (optionally of one task's requests),
         by ``request_id``. A log older than the ``labels`` table has none."""

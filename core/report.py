@@ -19,6 +19,7 @@ from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow,
 from .clock import SYSTEM_CLOCK, Clock
 from .formatting import DASH, count, json_text, pct, usd
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
+from .judge import JudgeFigures, judge_figures
 from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
 from .production import ProductionAccuracy, production_accuracy
@@ -71,6 +72,8 @@ class AuditReport(BaseModel):
     production: ProductionAccuracy | None = None  # from the audits (cascade traffic only)
     watch: CheckResult | None = None  # drift per task and the budget, as ``routermon check``
     judge_checks: list[JudgeCheck] = []  # the judge against human labels, per task (and overall)
+    # The LLM judge's verdicts, position bias and spend: the cost of measuring, not in traffic spend.
+    judge: JudgeFigures | None = None
 
 
 def condensed_rows(result: SweepResult) -> list[SweepRow]:
@@ -173,7 +176,40 @@ def build_report(
         sweep=condensed_rows(result) if result else [],
         no_pairs=missing,
         judge_checks=checks,
+        judge=_judge(reader, task),
     )
+
+
+def _judge(reader: LogReader, task: str | None) -> JudgeFigures | None:
+    rows = reader.judge_rows(task)
+    return judge_figures(rows) if rows else None
+
+
+def _judge_md(j: JudgeFigures) -> list[str]:
+    low, high = j.first_interval
+    bias = {
+        "first": "the judge favours the answer shown first",
+        "second": "the judge favours the answer shown second",
+        None: "no position bias shown",
+    }[j.favours]
+    out = [
+        "## The LLM judge (cost of measuring)",
+        "",
+        f"{count(j.calls)} judge calls by {md_text(', '.join(j.models) or DASH)} cost {usd(j.spend_usd)}: "
+        "the cost of measuring, not part of the serving spend above.",
+        "",
+        f"Cheap answer acceptable in {pct(j.cheap_acceptable_share)} of {count(j.verdicts)} verdicts; "
+        f"balanced over the order shown {pct(j.balanced_accuracy)} (cheap shown first "
+        f"{pct(j.accuracy_cheap_first)}, second {pct(j.accuracy_cheap_second)}).",
+        "",
+    ]
+    if j.decisive:
+        out += [
+            f"Position bias: {pct(j.first_share)} of {count(j.decisive)} decisive verdicts chose the "
+            f"answer shown first (95% CI {pct(low)} to {pct(high)}): {bias}.",
+            "",
+        ]
+    return out
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -409,7 +445,7 @@ def _per_task_md(a: SweepResult) -> list[str]:
         out += _table(
             ["field", "agree", "95% interval"],
             [
-                [f.field, f"{pct(f.share)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
+                [f.field, f"{pct(f.agreement)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
                 for f in s.quality.fields
             ],
         )
@@ -459,7 +495,7 @@ def _production_md(report: AuditReport) -> list[str]:
     return out
 
 
-def _judge_md(checks: list[JudgeCheck]) -> list[str]:
+def _judge_check_md(checks: list[JudgeCheck]) -> list[str]:
     if not checks:
         return []
     out = [
@@ -491,6 +527,8 @@ def render_markdown(report: AuditReport) -> str:
     ]
     out += _traffic_md(report.traffic)
     out += _production_md(report)
+    if report.judge is not None:
+        out += _judge_md(report.judge)
     a = report.analysis
     if a is None:
         out += ["## Threshold analysis", "", md_text(report.no_pairs or ""), ""]
@@ -506,7 +544,7 @@ def render_markdown(report: AuditReport) -> str:
     out += _calibration_md(a)
     out += _per_task_md(a)
     out += _disagreements_md(a)
-    out += _judge_md(report.judge_checks)
+    out += _judge_check_md(report.judge_checks)
     out += ["## What these figures assume", ""]
     out += [f"- {md_text(note)}" for note in a.notes]
     return "\n".join(out).rstrip() + "\n"

@@ -22,7 +22,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,11 @@ from .errors import ConfigError, DegradedAnswerError, RouteFailedError
 from .models import ModelTable
 from .prices import PriceBook
 from .privacy import Keeper
-from .records import CALL_COLUMNS, MODES, RouteResult
+from .records import CALL_COLUMNS, MODES, CallOutcome, RouteResult
 from .requests import TierRequest, resolve
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
+from .telemetry import Telemetry
 from .text import sha256_text, valid_utf8
 
 # Random part of unseeded request ids; seeded from os.urandom, and again in every forked child.
@@ -144,11 +145,14 @@ class Router:
         clock: where timestamps and latencies come from (a ``VirtualClock`` in simulations).
         seed: makes audit sampling and request ids reproducible.
         source: written to each row (``live``, ``simulate``, ``shadow-run``...).
+        telemetry: a ``telemetry.Telemetry``: a span per request and per model call (OpenTelemetry).
         task_thresholds: a threshold per task name (the ``[thresholds]`` settings table), for the
             first tier, or a sequence of one per tier but the last; a task without one uses the tiers'.
         models: the capability table each tier's request is built from (settings overrides live there).
         on_degraded: ``"return"`` a degraded answer (flagged in the result) or ``"raise"``
             ``DegradedAnswerError``.
+        judge_model: judge free-text pairs as they are made (shadow requests and audits) with this
+            model, in the background (``core/judge.py``; ``drain`` waits for them); ``None``: no judging.
     """
 
     def __init__(
@@ -173,6 +177,8 @@ class Router:
         models: ModelTable | None = None,
         on_degraded: str = "return",
         task_thresholds: Mapping[str, float | Sequence[float]] | None = None,
+        telemetry: Telemetry | None = None,
+        judge_model: str | None = None,
     ):
         self.prices = prices or PriceBook()
         if tiers is None:
@@ -214,6 +220,7 @@ class Router:
             raise ConfigError(
                 f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}."
             )
+        self.telemetry = telemetry
         self.mode = mode
         self.audit_share = audit_share
         self.store_inputs = store_inputs
@@ -241,8 +248,14 @@ class Router:
         # Building a schema costs ~0.2 ms; it never changes for a spec and tier, so build it once
         # (keyed by id: hashing a spec costs too).
         self._params_cache: dict[tuple[int, int], tuple[TaskSpec, dict]] = {}
+        self._extra_requests: dict[str, TierRequest] = {}  # models called outside the cascade (the judge)
         self._background: set[asyncio.Task] = set()
         self._runner: asyncio.Runner | None = None
+        self.judge = None
+        if judge_model is not None:
+            from .judge import Judge  # the judge calls through this router: imported once it exists
+
+            self.judge = Judge(self, judge_model, seed=seed or 0, source=source)
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -400,12 +413,22 @@ class Router:
             spec, text, digest, request_id, "cascade", calls, final_index, reasons, reference
         )
         if audit:
-            task = asyncio.ensure_future(self._audit(spec, text, digest, request_id, reference))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self._audit(spec, text, digest, request_id, reference, result.calls[0]))
         return result
 
-    async def _in_lane(self, call: Awaitable[_Call]) -> _Call:
+    def _in_background(self, call: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(call)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _judge_pair(
+        self, spec: TaskSpec, text: str, digest: str, request_id: str, cheap: CallOutcome, strong: CallOutcome
+    ) -> None:
+        from .judge import judge_outcomes  # judge.py builds on this module
+
+        await judge_outcomes(self.judge, request_id, spec.name, text, cheap, strong, digest)
+
+    async def _in_lane(self, call: Awaitable[Any]) -> Any:
         # Concurrent calls each measure their own latency on a virtual clock.
         with self.clock.lane():
             return await call
@@ -436,9 +459,14 @@ class Router:
                 cheap.fields["escalation_reason"] = "low_confidence"
             reasons.append(cheap.fields["escalation_reason"])
             final_index = 1 if strong.ok else (0 if cheap.ok else None)
-        return self._finish(
+        result = self._finish(
             spec, text, digest, request_id, "shadow", [cheap, strong], final_index, reasons, reference
         )
+        if self.judge is not None:
+            # In its own lane: on a virtual clock the judge's latency is its own, not the request's.
+            judging = self._judge_pair(spec, text, digest, request_id, result.calls[0], result.calls[1])
+            self._in_background(self._in_lane(judging))
+        return result
 
     def _should_audit(self, final_index: int | None) -> bool:
         # Asked only when audit_share > 0. Only requests the cheap model kept need an extra strong
@@ -447,15 +475,28 @@ class Router:
         return sampled and final_index == 0
 
     async def _audit(
-        self, spec: TaskSpec, text: str, digest: str, request_id: str, reference: str | None
+        self,
+        spec: TaskSpec,
+        text: str,
+        digest: str,
+        request_id: str,
+        reference: str | None,
+        cheap: CallOutcome,
     ) -> None:
         call = await self._in_lane(self._call(spec, text, digest, role="audit", tier=len(self.tiers) - 1))
+        if self.telemetry is not None:
+            self.telemetry.record(
+                spec.name, request_id, "audit", [(call.ts, call.fields)], 0 if call.ok else None
+            )
         if self.log is not None:
             stored = self.keeper.input_digest(text, digest)
             row = self._row(
                 spec, self._preview(text), stored, request_id, "cascade", call, False, False, reference
             )
             self.log.log_rows((row,))
+        if self.judge is not None:
+            strong = CallOutcome.model_validate(call.fields)
+            await self._in_lane(self._judge_pair(spec, text, digest, request_id, cheap, strong))
 
     # -- one model call ------------------------------------------------------------------------
 
@@ -469,8 +510,41 @@ class Router:
 
     async def _call(self, spec: TaskSpec, text: str, digest: str, *, role: str, tier: int) -> _Call:
         request = self._requests[tier]
-        model = request.model
         user, boundary = task_lib.user_message(text, digest)
+        system = spec.system_prompt(boundary, json_reply=request.answer_mode == "json_schema")
+        return await self._send(spec, request, self._params(spec, tier), system, user, role=role, tier=tier)
+
+    async def call_model(
+        self, spec: TaskSpec, model: str, user: str, system: Callable[[bool], str], *, role: str
+    ) -> tuple[CallOutcome, float]:
+        """One call of ``spec`` to ``model`` outside the cascade (the judge's), built like every tier's
+        request (the capability table, thinking off, effort auto) and priced by the price book.
+
+        ``system(json_reply)`` is the system prompt for the answer form the model takes; returns the
+        outcome (``error_type`` None when the answer is valid) and the call's timestamp. Not logged.
+        """
+        request = self._extra_requests.get(model)
+        if request is None:
+            self._rates.setdefault(model, self.prices.rates(model))  # an unpriced model fails here
+            request = self._extra_requests[model] = resolve(self.models.get(model))
+        json_reply = request.answer_mode == "json_schema"
+        call = await self._send(
+            spec, request, request.params(spec), system(json_reply), user, role=role, tier=0
+        )
+        return CallOutcome.model_validate(call.fields), call.ts
+
+    async def _send(
+        self,
+        spec: TaskSpec,
+        request: TierRequest,
+        params: dict,
+        system: str,
+        user: str,
+        *,
+        role: str,
+        tier: int,
+    ) -> _Call:
+        model = request.model
         ts = self.clock.now()
         start = self.clock.perf()
         ok = False
@@ -482,10 +556,10 @@ class Router:
             message = await self.client.messages.create(
                 model=model,
                 max_tokens=spec.max_tokens,
-                system=spec.system_prompt(boundary, json_reply=request.answer_mode == "json_schema"),
+                system=system,
                 messages=[{"role": "user", "content": user}],
                 extra_headers={"x-routermon-task": spec.name},
-                **self._params(spec, tier),
+                **params,
             )
         except (anthropic.APIError, ValueError, ValidationError) as exc:
             # A body that is not JSON (or not even text) escapes the SDK as a decode error (a ValueError).
@@ -573,6 +647,8 @@ class Router:
         reference: str | None,
     ) -> None:
         """Log a request's calls, ``escalated[i]`` saying whether call ``i`` sent it on."""
+        if self.telemetry is not None and calls:
+            self.telemetry.record(spec.name, request_id, mode, [(c.ts, c.fields) for c in calls], final_index)
         if self.log is None or not calls:
             return
         preview = self._preview(text)

@@ -112,6 +112,12 @@ class Scenario(BaseModel):
     name: str = "scenario"
     description: str = ""
     tasks: list[TaskProfile]
+    # The stand-in as LLM judge (``core/judge.py``): how often its verdict is the truth (which of
+    # the two answers keeps the input's key facts), and the share of its decisive verdicts (one
+    # answer acceptable, not the other) that go to the answer shown first (0.5: no position bias).
+    judge_accuracy: float = Field(0.95, ge=0, le=1)
+    judge_first_bias: float = Field(0.5, ge=0, le=1)
+    judge_confidence: Beta = Beta(a=12, b=2)
     models: list[ModelProfile] = Field(
         default_factory=lambda: [
             ModelProfile(match=["haiku"], tier="cheap", latency_ms=LogNormal(median=450, sigma=0.35)),

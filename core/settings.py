@@ -8,14 +8,14 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
     store_answers = "full"            # full | none: summaries and extractions as keyed digests
     audit_share = 0.02
     labeller = "alice"                # who labels pairs on the Review screen (default: $USER)
-
-    [thresholds]                      # the routing policy per task (the cheap tier's threshold);
-    classify = 0.82                   # `routermon thresholds --apply` writes it
-
+    judge_model = "claude-sonnet-4-6" # the LLM judge of free-text pairs (default: the strong model)
     max_loss = 0.01                   # what the policy tolerates against always-strong, with
     confidence = 0.95                 # this confidence, over the last drift_window audits (or
     drift_window = 500                # drift_days); routermon check alerts when it stops holding
     monthly_budget_usd = 2000         # optional: alert when the projected month exceeds it
+
+    [thresholds]                      # the routing policy per task (the cheap tier's threshold);
+    classify = 0.82                   # `routermon thresholds --apply` writes it
 
     [prices."my-finetune"]            # for models genai-prices lacks, USD per million tokens
     input_mtok = 1.0
@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     db: Path | None = None
     cheap_model: str | None = None
     strong_model: str | None = None
+    judge_model: str | None = None  # ROUTERMON_JUDGE_MODEL; None: the strong model
     threshold: float = Field(0.7, ge=0.0, le=1.0)
     store_inputs: Literal["full", "preview", "none"] = "preview"
     store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
@@ -109,6 +110,8 @@ class Settings(BaseSettings):
     drift_window: int = Field(500, ge=1)  # the last N audits of a task
     drift_days: float | None = Field(None, gt=0.0)  # or the audits of the last D days
     monthly_budget_usd: float | None = Field(None, ge=0.0, allow_inf_nan=False)
+    # A span per routed request and per model call (OpenTelemetry; pip install 'routermon[otel]').
+    otel: bool = False
     tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -16,13 +16,18 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from .errors import ImportFormatError, RouteFailedError
 from .reader import LogReader
+from .records import RouteResult
 from .router import Router
 from .text import sha256_text
+
+if TYPE_CHECKING:
+    from .judge import Judge
 
 SOURCE = "shadow-run"
 
@@ -49,6 +54,8 @@ class ShadowProgress(BaseModel):
     skipped: int = 0
     spend_usd: float = 0.0
     escalated: int = 0
+    judged: int = 0  # free-text pairs judged as they were made (``run_shadow(judge=...)``)
+    judge_spend_usd: float = 0.0  # the cost of measuring, apart from ``spend_usd`` (serving)
 
 
 def _row_text(obj: dict, line: int, path: Path) -> ShadowInput:
@@ -170,14 +177,18 @@ async def run_shadow(
     skip: set[str] | None = None,
     stop: threading.Event | None = None,
     on_progress: Callable[[ShadowProgress], None] | None = None,
+    judge: Judge | None = None,
 ) -> ShadowProgress:
     """Route every input through ``router`` (which must be in shadow mode), ``concurrency`` at a time.
 
     Inputs whose sha256 is in ``skip`` are not sent. When ``stop`` is set no new input starts and
-    the ones in flight finish, so every finished pair stays logged.
+    the ones in flight finish, so every finished pair stays logged. With ``judge``, every free-text
+    pair (both answers given) is judged as soon as it is made, its verdict logged with it.
     """
     if router.mode != "shadow":
         raise ValueError("run_shadow needs a Router in shadow mode")
+    if judge is not None and router.judge is not None:
+        raise ValueError("the router already judges its pairs: pass judge=None")
     skip = skip or set()
     progress = ShadowProgress(total=len(items))
     todo: list[ShadowInput] = []
@@ -210,8 +221,23 @@ async def run_shadow(
                 progress.done += 1
                 progress.spend_usd += result.cost_usd
                 progress.escalated += int(result.escalated)
+                if judge is not None:
+                    await _judge_result(judge, task, item, result, progress)
             if on_progress:
                 on_progress(progress)
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     return progress
+
+
+async def _judge_result(
+    judge: Judge, task: str, item: ShadowInput, result: RouteResult, progress: ShadowProgress
+) -> None:
+    from .judge import judge_outcomes
+
+    verdict = await judge_outcomes(
+        judge, result.request_id, task, item.text, result.calls[0], result.calls[-1]
+    )
+    if verdict is not None:
+        progress.judge_spend_usd += verdict.cost_usd
+        progress.judged += verdict.verdict is not None

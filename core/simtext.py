@@ -9,6 +9,7 @@ slice and its true answer from a hash of the text).
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -254,3 +255,175 @@ def _compose(genre: _Genre, target_chars: int, rng: random.Random, serial: str) 
 def make_text(kind: str, tokens: int, rng: random.Random, serial: str) -> str:
     """A text of about ``tokens`` tokens for a task of ``kind`` (classify, summarize, extract)."""
     return _compose(GENRES[kind], max(1, tokens) * CHARS_PER_TOKEN, rng, serial)
+
+
+# -- summaries: what a right one keeps, and how two right ones differ ------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_STRIP = ".,;:()!?\"'"
+MAX_FACTS = 5
+# Words a paraphrase may swap (never a fact: facts hold a digit, a capital or a hyphen).
+_SYNONYMS = {
+    "started": ["began", "started"],
+    "returning": ["returning", "throwing", "serving"],
+    "errors": ["errors", "failures"],
+    "about": ["about", "roughly", "around"],
+    "requests": ["requests", "calls"],
+    "customers": ["customers", "users"],
+    "saw": ["saw", "experienced", "had"],
+    "proposed": ["proposed", "suggested"],
+    "disagreed": ["disagreed", "objected"],
+    "agreed": ["agreed", "decided"],
+    "will": ["will", "is to"],
+    "received": ["received", "got"],
+    "most": ["most", "the majority"],
+    "normal": ["normal", "baseline"],
+    "reported": ["reported", "said"],
+    "noted": ["noted", "pointed out"],
+    "engineer": ["engineer", "responder"],
+    "within": ["within", "in under"],
+    "degradation": ["degradation", "slowdown", "outage"],
+    "owns": ["owns", "takes"],
+}
+_LEADS = ["", "", "Summary: ", "In short, ", "Key points: ", "The notes say that "]
+
+
+def _tokens(text: str) -> list[str]:
+    return [word.strip(_STRIP) for word in text.split()]
+
+
+def _is_fact(word: str, sentence_start: bool) -> bool:
+    if any(c.isdigit() for c in word):
+        return True
+    if "-" in word.strip("-") and any(c.isalpha() for c in word):
+        return True
+    return not sentence_start and any(c.isupper() for c in word)
+
+
+def key_facts(text: str) -> list[str]:
+    """The key facts a faithful summary of ``text`` must keep: the numbers, names, codes and
+    hyphenated identifiers of its first two sentences (at most ``MAX_FACTS``), in order."""
+    facts: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip())[:2]:
+        for index, word in enumerate(_tokens(sentence)):
+            if word and word not in facts and _is_fact(word, index == 0):
+                facts.append(word)
+    return facts[:MAX_FACTS]
+
+
+def keeps_facts(summary: str, facts: list[str]) -> bool:
+    """Whether ``summary`` states every one of ``facts`` as written (a changed number is a miss)."""
+    words = set(_tokens(summary))
+    return all(fact in words for fact in facts)
+
+
+def _paraphrase(sentence: str, rng: random.Random) -> str:
+    words = sentence.split()
+    out = []
+    for word in words:
+        core = word.strip(_STRIP)
+        options = _SYNONYMS.get(core.lower())
+        out.append(word.replace(core, rng.choice(options), 1) if options else word)
+    return " ".join(out)
+
+
+def _changed(fact: str, rng: random.Random, facts: list[str]) -> str:
+    """The fact as a careless summary gets it wrong: a digit changed, or another name or place."""
+    digits = [i for i, c in enumerate(fact) if c.isdigit()]
+    if digits:
+        i = rng.choice(digits)
+        return fact[:i] + rng.choice([d for d in "0123456789" if d != fact[i]]) + fact[i + 1 :]
+    pool = [w for w in _FACT_POOL if w != fact and w not in facts]
+    return rng.choice(pool)
+
+
+def write_summary(text: str, right: bool, rng: random.Random, max_words: int = 60) -> str:
+    """A summary of ``text`` as a stand-in model writes it: a right one paraphrases the first two
+    sentences (which hold the key facts) and maybe a third, with its own words, lead and order; a
+    wrong one is written the same way but loses or changes one key fact."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    if not sentences:
+        return "(empty)"
+    facts = key_facts(text)
+    chosen = sentences[:2]
+    rest = sentences[2:]
+    if rest and rng.random() < 0.6:
+        chosen.append(rest[rng.randrange(len(rest))])
+    if len(chosen) > 2 and rng.random() < 0.5:
+        chosen[1], chosen[2] = chosen[2], chosen[1]
+    summary = _LEADS[rng.randrange(len(_LEADS))] + " ".join(_paraphrase(s, rng) for s in chosen)
+    words = summary.split()
+    if len(words) > max_words:  # the task's word limit: trim the third sentence's tail
+        summary = " ".join(words[:max_words])
+    if right:
+        return summary if keeps_facts(summary, facts) else " ".join([*facts, summary])
+    if not facts:
+        return " ".join(text.split()[-6:]) or "(empty)"
+    fact = facts[rng.randrange(len(facts))]
+    if rng.random() < 0.4:  # missed: the fact's sentence is left out
+        kept = [s for s in chosen if fact not in _tokens(s)]
+        summary = " ".join(_paraphrase(s, rng) for s in kept) or _changed(fact, rng, facts)
+        if not keeps_facts(summary, facts):
+            return summary
+    # changed: the fact is there, but wrong
+    wrong = _changed(fact, rng, facts)
+    return " ".join(w.replace(fact, wrong, 1) if w.strip(_STRIP) == fact else w for w in summary.split())
+
+
+_FACT_POOL = sorted({w for key in ("name", "city", "weekday", "region", "month") for w in _WORDS[key]})
+
+
+# -- invoices: the field values an extraction of the text must give ----------------------------
+
+_DATE = r"(\d{4}-\d{2}-\d{2})"
+_INVOICE_FIELDS = {
+    "invoice_number": re.compile(r"\binvoice (?:no\. )?(INV-[0-9A-Za-z]+)"),
+    "issue_date": re.compile(r"(?:, dated|issued|on) " + _DATE + r"(?: for|[).])"),
+    "due_date": re.compile(r"payable by " + _DATE),
+    "purchase_order": re.compile(r"purchase order (PO-\d+)"),
+}
+_TOTAL = re.compile(r"total due is ([\d,]+\.\d{2}) ([A-Z]{3})")
+_ANY_CURRENCY = re.compile(r"\d ([A-Z]{3})\b")
+
+
+def invoice_fields(text: str) -> dict[str, str | float | None]:
+    """The ``InvoiceRecord`` fields an invoice e-mail of ``make_text("extract", ...)`` states, read
+    back from the text itself (``None`` for a field it does not give); ``{}`` for any other text."""
+    vendor = next((v for v in _WORDS["vendor"] if v in text), None)
+    number = _INVOICE_FIELDS["invoice_number"].search(text)
+    if vendor is None or number is None:
+        return {}
+    fields: dict[str, str | float | None] = {"vendor": vendor}
+    for name, pattern in _INVOICE_FIELDS.items():
+        match = pattern.search(text)
+        fields[name] = match.group(1) if match else None
+    total = _TOTAL.search(text)
+    fields["total"] = float(total.group(1).replace(",", "")) if total else None
+    currency = total or _ANY_CURRENCY.search(text)
+    fields["currency"] = currency.group(currency.lastindex or 1) if currency else None
+    return fields
+
+
+def slip(fields: dict, draws: list[int], nullable: set[str] | frozenset[str] = frozenset()) -> dict:
+    """``fields`` with one realistic extraction slip, chosen by ``draws``: a stated field left out
+    (null, only where the schema allows null), a name cut short, or a digit of a number, date or
+    reference changed."""
+    out = dict(fields)
+    stated = [name for name, value in out.items() if value is not None]
+    if not stated:
+        return out
+    name = stated[draws[0] % len(stated)]
+    value = out[name]
+    text = f"{value:.2f}" if isinstance(value, float) else str(value)
+    digits = [i for i, c in enumerate(text) if c.isdigit()]
+    if name in nullable and (not digits or draws[1 % len(draws)] % 3 == 0):
+        out[name] = None  # missed
+        return out
+    if not digits:
+        words = text.split()
+        out[name] = " ".join(words[:-1]) if len(words) > 1 else text.lower()  # "Acme Office Supply"
+        return out
+    i = digits[draws[2 % len(draws)] % len(digits)]
+    changed = text[:i] + str((int(text[i]) + 1 + draws[-1] % 8) % 10) + text[i + 1 :]
+    out[name] = float(changed) if isinstance(value, float) else changed
+    return out

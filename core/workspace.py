@@ -7,6 +7,7 @@ book or picks a default model on its own. From Python::
     ws = Workspace.load(db="calls.db")
     router = ws.router(stand_in=True)          # or the real API with ANTHROPIC_API_KEY
     cheap, strong = ws.models()                # the settings' models, else the newest priced ones
+    judge = ws.judge_model()                   # the settings' judge_model, else the strong model
 """
 
 from __future__ import annotations
@@ -115,6 +116,15 @@ class Workspace:
         return self.settings.preview_chars
 
     @property
+    def telemetry(self):
+        """The OpenTelemetry exporter when the settings turn it on (``otel = true``), else ``None``."""
+        if not self.settings.otel:
+            return None
+        from .telemetry import Telemetry
+
+        return Telemetry.configured()
+
+    @property
     def prices(self) -> PriceBook:
         """The price book with the settings' ``[prices."model"]`` overrides (built on first use)."""
         if self._prices is None:
@@ -137,6 +147,11 @@ class Workspace:
         return default_models(
             cheap_model or self.settings.cheap_model, strong_model or self.settings.strong_model, self.prices
         )
+
+    def judge_model(self, judge_model: str | None = None, strong_model: str | None = None) -> str:
+        """The judge of free-text pairs: as given, else ``judge_model`` of the settings
+        (``ROUTERMON_JUDGE_MODEL``), else the strong model."""
+        return judge_model or self.settings.judge_model or self.models(None, strong_model)[1]
 
     # -- what it builds ------------------------------------------------------------------------
 
@@ -162,11 +177,13 @@ class Workspace:
         stand_in_latency: float = 0.0,
         client=None,
         request_prefix: str = "req_",
+        judge: bool = False,
     ) -> Router:
         """A router on this workspace's log, prices and defaults; options given here win.
 
         ``stand_in`` answers from the built-in stand-in API (``seed``, and ``stand_in_latency``: the
         share of each simulated latency really slept); otherwise ``client``, else the real API.
+        ``judge``: judge free-text shadow pairs and audits as they are made, with ``judge_model()``.
         """
         from .errors import ConfigError
         from .router import Router, Tier
@@ -187,6 +204,7 @@ class Workspace:
             tiers=tiers,
             # A threshold given for this run wins over the per-task policy, as every option does.
             task_thresholds=self.settings.thresholds if threshold_given is None else None,
+            telemetry=self.telemetry,
             mode=mode,
             models=self.model_table,
             audit_share=self.audit_share,
@@ -198,4 +216,5 @@ class Workspace:
             preview_chars=self.preview_chars,
             source=source,
             request_prefix=request_prefix,
+            judge_model=self.judge_model(strong_model=strong_model) if judge else None,
         )

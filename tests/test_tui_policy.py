@@ -81,3 +81,26 @@ async def test_accuracy_in_production_shows_with_audits(tmp_path):
         assert line.display
         text = str(line.render())
         assert "In production: 80.0%" in text and "from 200 audits of 400 kept answers" in text
+
+
+async def test_the_live_screen_shows_the_policy_s_alerts(tmp_path, monkeypatch):
+    db = tmp_path / "calls.db"
+    with CallLog(db) as log:
+        for n in range(300):  # one kept answer in five wrong, every one audited: over any 1-point policy
+            log.log_many(_request(n, 1000.0 + n, share=1.0, kept=True, right=n % 5 != 0, audited=True))
+    app = make_app(db)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        banner = app.screen.query_one("#live-alerts", Static)
+        assert banner.display
+        assert "⚠ classify: loss at most" in str(banner.render()) and "over the policy's 1.0 point" in str(
+            banner.render()
+        )
+    good = tmp_path / "good.db"
+    with CallLog(good) as log:
+        for n in range(300):
+            log.log_many(_request(n, 1000.0 + n, share=1.0, kept=True, right=True, audited=True))
+    app = make_app(good)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one("#live-alerts", Static).display

@@ -36,6 +36,7 @@ COMMANDS = (
         "route", "cmd_route:route_command", "Route one text through the cascade and print the result."
     ),
     CommandEntry("shadow", "cmd_shadow:shadow_command", "Run both models on every input of a file."),
+    CommandEntry("judge", "cmd_judge:judge_command", "LLM-judge the free-text pairs nobody judged yet."),
     CommandEntry(
         "import", "cmd_import:import_command", "Import paired outcomes of a cheap and a strong model."
     ),

@@ -26,6 +26,13 @@ from .text import literal
     "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests in flight."
 )
 @click.option("--resume", is_flag=True, help="Skip inputs that already have a pair in the log.")
+@click.option(
+    "--judge",
+    "judge",
+    is_flag=True,
+    help="LLM-judge each free-text pair as it is made (the judge model: --judge-model, settings judge_model, else the strong model).",
+)
+@click.option("--judge-model", default=None, help="The judge model for --judge.")
 @stand_in_option
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
@@ -51,6 +58,8 @@ def shadow_command(
     threshold,
     concurrency,
     resume,
+    judge,
+    judge_model,
     stand_in,
     seed,
     stand_in_latency,
@@ -58,6 +67,7 @@ def shadow_command(
 ):
     """Run cheap and strong models side by side on every input of a file."""
     from routermon.core.errors import ConfigError
+    from routermon.core.judge import Judge
     from routermon.core.shadowrun import SOURCE, definition_prefix, done_inputs, read_inputs, run_shadow
 
     label_list = parse_labels(labels, task)
@@ -79,6 +89,7 @@ def shadow_command(
     # Pairs are tagged with their task definition and models: --resume skips only inputs paired
     # under the same ones, and says when a changed definition makes it pair inputs again.
     router.request_prefix = definition_prefix(router, task, label_list)
+    judging = Judge(router, ws.judge_model(judge_model, strong_model), source=SOURCE) if judge else None
     skip: set[str] = set()
     if resume:
         skip = done_inputs(db_path, task, router.request_prefix)
@@ -124,6 +135,7 @@ def shadow_command(
                     skip=skip,
                     stop=stop,
                     on_progress=update,
+                    judge=judging,
                 )
             finally:
                 await router.aclose()
@@ -135,7 +147,17 @@ def shadow_command(
         f"{progress.failed} failed on both models; {usd(progress.spend_usd)} spent; "
         f"the policy would escalate {pct(share)}."
     )
+    if judging is not None:
+        click.echo(
+            f"{plural(progress.judged, 'pair')} judged by {judging.model}; {usd(progress.judge_spend_usd)} "
+            "spent on judging (the cost of measuring, apart from the serving spend above)."
+        )
     if stop.is_set():
         left = progress.total - progress.done - progress.failed - progress.skipped
         click.echo(f"Interrupted with {left} inputs left; run again with --resume to finish.")
-    click.echo("Next: routermon thresholds --task " + task)
+    if task == "summarize" and judging is None:
+        click.echo(
+            "Next: routermon judge --task summarize (free text needs a judge), then routermon thresholds"
+        )
+    else:
+        click.echo("Next: routermon thresholds --task " + task)

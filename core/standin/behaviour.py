@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from ..judge import POSITION_VERDICTS, parse_judge_message
 from ..scenario import ErrorRates, Scenario, TaskProfile, is_ambiguous, item_hash, true_label
+from ..simtext import invoice_fields, keeps_facts, key_facts, slip, write_summary
 from .replies import (
     Reply,
     answer,
@@ -50,6 +52,10 @@ def scenario_reply(scenario: Scenario, request: dict, task_name: str | None, rng
     if failure is not None:
         return failure_reply(failure, rng, latency_ms)
     schema = _answer_schema(request)
+    if schema.get("enum") == list(POSITION_VERDICTS):
+        shown = _judged_texts(request)
+        if shown is not None:
+            return _judge_reply(scenario, *shown, rng, latency_ms)
     text = _user_text(request)
     task = _task_for(scenario, task_name, schema)
     behaviour = task.cheap if profile.tier == "cheap" else task.strong
@@ -60,7 +66,7 @@ def scenario_reply(scenario: Scenario, request: dict, task_name: str | None, rng
         confidence = behaviour.confidence_ambiguous.sample(rng)
     else:
         confidence = (behaviour.confidence_right if right else behaviour.confidence_wrong).sample(rng)
-    value = _make_answer(schema, text, right, rng)
+    value = _make_answer(schema, text, right, rng, wording=f"{request['model']}:{confidence!r}")
     out_tokens = max(1, round(task.output_tokens.sample(rng)))
     return answer(value, round(confidence, 4), output_tokens=out_tokens, latency_ms=latency_ms)
 
@@ -138,7 +144,7 @@ def _task_for(scenario: Scenario, name: str | None, schema: dict) -> TaskProfile
     return task
 
 
-def _make_answer(schema: dict, text: str, right: bool, rng: random.Random) -> Any:
+def _make_answer(schema: dict, text: str, right: bool, rng: random.Random, wording: str = "") -> Any:
     if "enum" in schema:
         labels = list(schema["enum"])
         truth = true_label(text, labels)
@@ -146,14 +152,29 @@ def _make_answer(schema: dict, text: str, right: bool, rng: random.Random) -> An
             return truth
         return rng.choice([label for label in labels if label != truth])
     if schema.get("type") == "object":
-        return {
-            name: _field_value(sub, text, name, right, rng)
-            for name, sub in schema.get("properties", {}).items()
-        }
-    words = text.split()
-    if right:
-        return " ".join(words[:24]) or "(empty)"
-    return " ".join(words[-6:]) or "(empty)"
+        properties = schema.get("properties", {})
+        truth = invoice_fields(text)
+        if truth and set(properties) <= set(truth):
+            # An invoice of the simulator, asked for its fields: the right answer is what the text
+            # states; a wrong one slips on one field. One draw per field, as the generic path takes,
+            # so the scenario's later draws stay where they were.
+            draws = [] if right else [rng.randrange(1, 1000) for _ in properties]
+            fields = {name: truth[name] for name in properties}
+            # Structured outputs constrain the reply to the schema ("JSON outputs (output_config.format)",
+            # https://platform.claude.com/docs/en/build-with-claude/structured-outputs), so a slip
+            # leaves out only a field that may be null.
+            nullable = {
+                name
+                for name, sub in properties.items()
+                if any(o.get("type") == "null" for o in sub.get("anyOf", []))
+            }
+            return fields if right else slip(fields, draws, nullable)
+        return {name: _field_value(sub, text, name, right, rng) for name, sub in properties.items()}
+    # Free text: a paraphrase that keeps the input's key facts, or one that misses or changes one.
+    # Its wording comes from its own generator, seeded by the model and a draw already made (the
+    # confidence), so two models and two runs word it differently and the scenario's draws stay as
+    # they were.
+    return write_summary(text, right, random.Random(f"{wording}:{right}"))
 
 
 def _field_value(schema: dict, text: str, name: str, right: bool, rng: random.Random) -> Any:
@@ -177,3 +198,37 @@ def _field_value(schema: dict, text: str, name: str, right: bool, rng: random.Ra
         return [w for w in text.split()[: 1 + h % 3]]
     words = text.split() or ["unknown"]
     return words[h % len(words)]
+
+
+def _judged_texts(request: dict) -> tuple[str, str, str] | None:
+    # A judge request (core/judge.py): its user turn holds the input and the two answers, delimited.
+    content = request["messages"][-1].get("content", "") if request["messages"] else ""
+    if isinstance(content, list):
+        content = "".join(block.get("text", "") for block in content if isinstance(block, dict))
+    return parse_judge_message(str(content))
+
+
+def _judge_reply(
+    scenario: Scenario, text: str, first: str, second: str, rng: random.Random, latency_ms: float
+) -> Reply:
+    """The stand-in as judge: the truth is which answers keep the input's key facts; it says the
+    truth with ``judge_accuracy`` (else another verdict), then favours the first-shown answer so
+    that ``judge_first_bias`` of its decisive verdicts pick it (the order is random per pair, so
+    its decisive verdicts pick each position equally often before that)."""
+    facts = key_facts(text)
+    first_ok, second_ok = keeps_facts(first, facts), keeps_facts(second, facts)
+    truth = {(True, True): "both", (True, False): "A", (False, True): "B"}.get(
+        (first_ok, second_ok), "neither"
+    )
+    shown = truth
+    if rng.random() >= scenario.judge_accuracy:
+        shown = rng.choice([v for v in POSITION_VERDICTS if v != truth])
+    bias = scenario.judge_first_bias
+    if shown == "B" and bias > 0.5 and rng.random() < 2 * bias - 1:
+        shown = "A"
+    elif shown == "A" and bias < 0.5 and rng.random() < 1 - 2 * bias:
+        shown = "B"
+    confidence = round(scenario.judge_confidence.sample(rng), 4)
+    # Rendered like every answer: one JSON text under output_config.format, else the tool call
+    # (wire.render, from the request).
+    return answer(shown, confidence, output_tokens=12, latency_ms=latency_ms)

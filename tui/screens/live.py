@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup
 from textual.reactive import reactive
 from textual.widgets import Select, Static
 
+from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count
+from routermon.core.watch import check
 
-from ..text import plain
+from ..text import literal, plain
 from ..widgets.calls_table import CallsTable
 from ..widgets.empty_state import EmptyState
 from ..widgets.key_figures import KeyFigures
 from .base import MonitorScreen
 
+CHECK_EVERY_S = 30.0  # how often the policy's alerts are checked again while the screen is shown
 EMPTY_LOG = (
     "No calls in this log yet.\n\n"
     "Route requests with `routermon route`, import paired outcomes with `routermon import`, "
@@ -34,7 +39,8 @@ class LiveScreen(MonitorScreen):
         "columns with the request id, the full reason and the input. `enter` opens the row's "
         "request (its calls, input, answers side by side, judge verdict and label; `escape` "
         "returns). `p` pauses and resumes the table, `t` / `m` choose a task or model filter, "
-        "`escape` clears them."
+        "`escape` clears them. A red banner on top says when the policy stops holding (a task's "
+        "audit loss over max_loss, the month over the budget), as `routermon check` does."
     )
     AUTO_FOCUS = "#calls"  # Enter opens the row under the cursor from the start
     BINDINGS = [
@@ -48,6 +54,7 @@ class LiveScreen(MonitorScreen):
     paused: reactive[bool] = reactive(False)
 
     def compose_body(self) -> ComposeResult:
+        yield Static("", id="live-alerts", markup=False)
         yield KeyFigures()
         with HorizontalGroup(id="live-filters"):
             yield Select[str]([], prompt="All tasks", id="task-filter", compact=True)
@@ -63,7 +70,44 @@ class LiveScreen(MonitorScreen):
         self._calls_at_pause = 0
         self._table_filled = False
         self.query_one("#live-empty").display = False
+        self.query_one("#live-alerts").display = False
+        self._checked_at: float | None = None
         self.query_one(CallsTable).loading = True
+
+    # -- alerts --------------------------------------------------------------------------------
+
+    def check_policy(self) -> None:
+        """Whether the policy holds (``routermon check``: audit loss per task, the budget), in a
+        worker: it reads the log's audits."""
+        self._checked_at = time.monotonic()
+        settings = self.app.workspace.settings
+
+        def run() -> None:
+            try:
+                result = self.app.query_log(
+                    lambda reader: check(
+                        reader,
+                        max_loss=settings.max_loss,
+                        confidence=settings.confidence,
+                        budget_usd=settings.monthly_budget_usd,
+                        window=settings.drift_window,
+                        days=settings.drift_days,
+                        clock=self.app.clock,
+                    )
+                )
+            except RoutermonError:
+                return  # the app reports log errors where it reads the log
+            self.app.call_from_thread(self._show_alerts, result.alerts)
+
+        self.run_worker(run, thread=True, exclusive=True, group="live-alerts", name="policy check")
+
+    def _show_alerts(self, alerts: list[str]) -> None:
+        banner = self.query_one("#live-alerts", Static)
+        banner.display = bool(alerts)
+        if alerts:
+            text = literal("⚠ ", "bold")
+            text.append("\n⚠ ".join(alerts))  # what the check says, literally (task names are data)
+            banner.update(text)
 
     # -- filters -------------------------------------------------------------------------------
 
@@ -149,6 +193,9 @@ class LiveScreen(MonitorScreen):
     # -- drawing -------------------------------------------------------------------------------
 
     def update_view(self) -> None:
+        checked = self._checked_at
+        if self.app.monitor is not None and (checked is None or time.monotonic() - checked >= CHECK_EVERY_S):
+            self.check_policy()
         monitor = self.app.monitor
         empty = self.query_one("#live-empty", EmptyState)
         table = self.query_one(CallsTable)

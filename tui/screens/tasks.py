@@ -36,9 +36,9 @@ def quality_lines(quality: list[TaskQuality]) -> list[str]:
             )
         if q.unjudged:
             parts.append(f"{plural(q.unjudged, 'pair')} to judge (routermon judge)")
-        weak = [f for f in q.fields if f.share < 1.0][:FIELDS_SHOWN]
+        weak = [f for f in q.fields if f.agreement < 1.0][:FIELDS_SHOWN]
         if weak:
-            parts.append("fields agreeing: " + ", ".join(f"{f.field} {pct(f.share, 0)}" for f in weak))
+            parts.append("fields agreeing: " + ", ".join(f"{f.field} {pct(f.agreement, 0)}" for f in weak))
         if parts:
             lines.append(f"{q.task}: " + "; ".join(parts))
     return lines

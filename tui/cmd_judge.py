@@ -1,0 +1,166 @@
+"""``routermon judge``: an LLM judge on the free-text pairs of the log that nobody judged yet."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import threading
+
+import click
+
+from routermon.core.formatting import pct, plural, usd
+
+from .options import db_option, spend_progress, stand_in_option, workspace
+from .text import console as console_for
+from .text import literal
+
+
+@click.command("judge")
+@click.option("--task", default=None, help="Judge only this task's pairs (default: every free-text task).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Judge at most N pairs.")
+@click.option(
+    "--model",
+    "judge_model",
+    default=None,
+    help="Judge model (default: settings judge_model, else the strong model).",
+)
+@click.option(
+    "--inputs",
+    "inputs_file",
+    type=click.Path(path_type=str),
+    default=None,
+    help="The shadow run's JSONL/CSV file: full inputs for pairs whose log keeps only a preview.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Calls in flight."
+)
+@stand_in_option
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
+)
+@click.option(
+    "--stand-in-latency",
+    "stand_in_latency",
+    type=click.FloatRange(0, 10),
+    default=0.0,
+    show_default=True,
+    help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run and the judge's figures as JSON.")
+@db_option
+@click.pass_context
+def judge_command(
+    ctx, task, limit, judge_model, inputs_file, concurrency, stand_in, seed, stand_in_latency, as_json, db
+):
+    """Judge the free-text pairs nobody judged yet (resumable: judged pairs are skipped)."""
+    from routermon.core.errors import DatabaseError
+    from routermon.core.judge import Judge, judge_pairs, pairs_to_judge, read_judge_figures
+    from routermon.core.shadowrun import read_inputs
+
+    ws = workspace(ctx, db)
+    db_path = ws.db_path
+    if not db_path.exists():
+        raise DatabaseError(f"The call log {db_path} does not exist; make pairs first with routermon shadow.")
+    if task is not None:
+        from routermon.core.errors import ConfigError
+        from routermon.core.reader import LogReader
+
+        with LogReader(db_path) as reader:
+            known = reader.tasks()
+        if task not in known:
+            raise ConfigError(
+                f"The call log {db_path} has no task {task!r}; its tasks: {', '.join(known) or 'none'}."
+            )
+    model = ws.judge_model(judge_model)
+    ws.prices.rates(model)  # an unpriced judge model is refused before anything runs
+    inputs = {item.sha256: item.text for item in read_inputs(inputs_file)} if inputs_file else None
+    work, no_input = pairs_to_judge(db_path, task=task, limit=limit, inputs=inputs)
+    router = (
+        ws.router(source="judge", stand_in=stand_in, seed=seed, stand_in_latency=stand_in_latency)
+        if work
+        else None
+    )
+    judge = Judge(router, model, source="judge") if router else None
+    console = console_for(stderr=True)
+    stop = threading.Event()
+
+    async def run():
+        loop = asyncio.get_running_loop()
+
+        def first_interrupt() -> None:
+            stop.set()
+            console.print(
+                literal("Stopping: finishing the calls in flight (Ctrl-C again to abort).", "yellow")
+            )
+            loop.remove_signal_handler(signal.SIGINT)
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, first_interrupt)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            pass
+        with spend_progress("judge", console, failed=True, disable=as_json) as bar:
+            handle = bar.add_task("judge", total=len(work), spend=0.0, failed=0)
+
+            def update(p):
+                bar.update(handle, completed=p.done + p.failed, spend=p.spend_usd, failed=p.failed)
+
+            try:
+                return await judge_pairs(
+                    judge, work, concurrency=concurrency, stop=stop, on_progress=update, no_input=no_input
+                )
+            finally:
+                await router.aclose()
+
+    if judge is not None:
+        progress = asyncio.run(run())
+    else:
+        from routermon.core.judge import JudgeProgress
+
+        progress = JudgeProgress(total=0, no_input=no_input)
+    figures = read_judge_figures(db_path, task)
+    if as_json:
+        click.echo(json.dumps({"run": progress.model_dump(), "judge": figures.model_dump()}, indent=2))
+    else:
+        _print_text(progress, figures, model, task)
+    if stop.is_set():
+        left = progress.total - progress.done - progress.failed
+        click.echo(f"Interrupted with {plural(left, 'pair')} left; run again to finish.", err=True)
+        sys.exit(130)
+
+
+def _print_text(progress, figures, model: str, task: str | None) -> None:
+    scope = f" of task {task}" if task else ""
+    click.echo(
+        f"Judged {plural(progress.done, 'pair')}{scope} with {model} ({progress.failed} failed); "
+        f"{usd(progress.spend_usd)} spent on judging this run."
+    )
+    if progress.no_input:
+        click.echo(
+            f"{plural(progress.no_input, 'pair')} left out: the log keeps only a preview of their input "
+            "(store_inputs); pass the shadow run's file with --inputs."
+        )
+    if not figures.verdicts:
+        click.echo("No judge verdicts in the log yet.")
+        return
+    low, high = figures.first_interval
+    click.echo(
+        f"Cost of measuring: {usd(figures.spend_usd)} over {plural(figures.calls, 'judge call')} "
+        "(not part of serving spend)."
+    )
+    click.echo(
+        f"Cheap answer acceptable: {pct(figures.cheap_acceptable_share)} of {plural(figures.verdicts, 'verdict')}; "
+        f"balanced over the two orders {pct(figures.balanced_accuracy)} "
+        f"(cheap shown first {pct(figures.accuracy_cheap_first)}, second {pct(figures.accuracy_cheap_second)})."
+    )
+    if figures.decisive:
+        bias = {
+            "first": "the judge favours the answer shown first",
+            "second": "the judge favours the answer shown second",
+            None: "no position bias shown",
+        }[figures.favours]
+        click.echo(
+            f"Position bias: {pct(figures.first_share)} of {plural(figures.decisive, 'decisive verdict')} "
+            f"chose the first answer (95% CI {pct(low)}-{pct(high)}): {bias}."
+        )
