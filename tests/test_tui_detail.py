@@ -120,3 +120,30 @@ async def test_names_that_look_like_markup_stay_literal(tmp_path):
         assert "m[/]odel" in str(box._border_title) and "[/]" in _text(box)
         assert "r[/]x" in _text(screen.query_one("#detail-title"))
         assert "[link=x]y" in _text(screen.query_one("#detail-input"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
+async def test_live_table_fits_its_width_with_long_ids_and_tiny_costs(tmp_path, size):
+    """Haiku 5.5 costs ($0.0000492) and 32-character simulated request ids: no side scroll."""
+    path = tmp_path / "calls.db"
+    with CallLog(path) as log:
+        log.log_many(
+            CallRecord(
+                ts=FIXED_NOW - n, request_id=f"simb488ed7aa040_{n:016x}", task="summarize",
+                model="claude-sonnet-5-5", role="strong", cost_usd=0.0000492, latency_ms=1450.0,
+                escalated=True, escalation_reason="invalid_output", input_preview="x" * 80,
+            )
+            for n in range(30)
+        )  # fmt: skip
+    app = make_app(path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CallsTable)
+        await pilot.pause()
+        used = sum(column.get_render_width(table) for column in table.columns.values())
+        assert used + 1 <= size[0]  # 1: the scrollbar
+        row = [str(c) for c in table.get_row_at(0)]
+        assert any("$0.0000492" in c for c in row) and any("1.45s" in c for c in row)
+        if size[0] >= 120:
+            assert any("invalid_output" in c for c in row)
+            assert any(c.strip().endswith("0" * 10) for c in row)  # its tail at least

@@ -17,8 +17,10 @@ from routermon.core.records import CallRow
 from .literal_table import LiteralTable
 
 WIDE = 120  # from this width: the request id, the reason in full and the input preview
+MIN_INPUT = 24  # cells the input keeps before a long request id is shown by its tail
 
-# Cells carry one leading space and no padding, so all nine columns fit in 80 cells.
+# Cells carry one leading space and no padding, so all nine columns fit in 80 cells, costs of
+# $0.0000492 (Haiku 5.5) included: "Lat", as "Latency" would take two cells more.
 COLUMNS = (
     ("time", " Time"),
     ("task", " Task"),
@@ -28,14 +30,15 @@ COLUMNS = (
     ("escalated", " Esc"),  # ↑ reason, ✗ error or —: "Escalated" would cost six cells at 80 columns
     ("tokens", " Tokens"),
     ("cost", " Cost"),
-    ("latency", " Latency"),
+    ("latency", " Lat"),
 )
 WIDE_COLUMNS = (
     COLUMNS[0],
     ("request", " Request"),
     *COLUMNS[1:5],
     ("escalated", " Escalated"),
-    *COLUMNS[6:],
+    *COLUMNS[6:8],
+    ("latency", " Latency"),
     ("input", " Input"),
 )
 
@@ -76,6 +79,7 @@ class CallsTable(LiteralTable):
         self._calls: dict[str, CallRow] = {}  # by row key, to redraw at another width
         self.wide = False
         self._widths: list[int] = []  # widest cell per column so far (wide: the input takes the rest)
+        self.request_cells: int | None = None  # wide: cells for a request id (None: whole ids)
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -87,25 +91,44 @@ class CallsTable(LiteralTable):
             self.add_column(label, key=key)
 
     def _fit_input(self) -> None:
-        """The input preview takes the width the other columns leave (cut with …, no side scroll)."""
-        column = self.columns.get(ColumnKey("input"))
-        if column is None:
+        """Wide: the input preview takes the width the other columns leave (cut with …, no side
+        scroll); a request id too long to leave it ``MIN_INPUT`` cells shows its tail (its random
+        part; the detail view and ``routermon logs`` show it whole)."""
+        if not self.wide:
             return
+        keys = [key for key, _label in WIDE_COLUMNS]
+        request_at, input_at = keys.index("request"), keys.index("input")
+        others = sum(w for i, w in enumerate(self._widths) if i not in (request_at, input_at))
+        free = self.size.width - others - 1  # 1: the scrollbar
+        longest = max((len(row.request_id) for row in self._calls.values()), default=8)
+        cells = None if free - (longest + 1) >= MIN_INPUT else max(12, free - MIN_INPUT - 1)
+        if cells != self.request_cells:
+            self.request_cells = cells
+            self._redraw()
+            return
+        request = self.columns[ColumnKey("request")]
+        request.auto_width = False
+        request.width = 1 + (longest if cells is None else cells)
+        column = self.columns[ColumnKey("input")]
         column.auto_width = False
-        column.width = max(8, self.size.width - sum(self._widths[:-1]) - 1)  # 1: the scrollbar
+        column.width = max(8, free - request.width)
         self._require_update_dimensions = True
         self.refresh()
+
+    def _redraw(self) -> None:
+        """Every row again, for another width (the cells change with it)."""
+        rows = [self._calls[key] for key in self._keys]
+        self.clear(columns=True)
+        self._add_columns()
+        self._keys.clear()
+        self._calls.clear()
+        self.add_calls(rows)
 
     def on_resize(self, event: events.Resize) -> None:
         wide = event.size.width >= WIDE
         if wide != self.wide:
             self.wide = wide
-            rows = [self._calls[key] for key in self._keys]
-            self.clear(columns=True)
-            self._add_columns()
-            self._keys.clear()
-            self._calls.clear()
-            self.add_calls(rows)
+            self._redraw()
         elif wide:
             self._fit_input()
 
@@ -116,7 +139,7 @@ class CallsTable(LiteralTable):
             self.post_message(self.Opened(row.request_id))
 
     @staticmethod
-    def cells(row: CallRow, wide: bool = False) -> tuple:
+    def cells(row: CallRow, wide: bool = False, request_cells: int | None = None) -> tuple:
         time_cell = _TimeCell(" " + clock_time(row.ts))
         time_cell.order = (row.ts, row.id)
         if row.escalated:
@@ -140,7 +163,10 @@ class CallsTable(LiteralTable):
             Text(" " + ms_short(row.latency_ms), justify="right"),
         ]
         if wide:
-            cells.insert(1, " " + row.request_id)
+            request = row.request_id
+            if request_cells is not None and len(request) > request_cells:
+                request = "…" + request[len(request) - request_cells + 1 :]
+            cells.insert(1, " " + request)
             preview = (row.input_preview or "").replace("\n", " ")
             cells.append(
                 Text(
@@ -158,7 +184,7 @@ class CallsTable(LiteralTable):
             key = str(row.id)
             if key in self.rows:
                 continue
-            cells = self.cells(row, self.wide)
+            cells = self.cells(row, self.wide, self.request_cells)
             self.add_row(*cells, key=key)
             self._widths = [
                 max(w, len(c) if isinstance(c, str) else c.cell_len)
@@ -170,8 +196,7 @@ class CallsTable(LiteralTable):
             key = self._keys.popleft()
             self.remove_row(key)
             del self._calls[key]
-        if self.wide:
-            self._fit_input()
+        self._fit_input()
         self.sort(key=_sort_key, reverse=True)
         return len(rows)
 
