@@ -327,3 +327,23 @@ def test_search_newest_by_time_whatever_the_id_order(tmp_path, case):
     assert [r.ts for r in every] == sorted((r.ts for r in every), reverse=True)
     if case == "logged_early_with_a_late_time":
         assert every[0].request_id == "q9999"
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120, 160])
+def test_table_with_long_ids_and_tiny_costs_fits(tmp_path, columns):
+    """32-character request ids and Haiku 5.5 costs: ids, costs and reasons whole; only the input
+    preview is cut (with …) to the width left."""
+    path = tmp_path / "calls.db"
+    request_id = "simb488ed7aa040_4a6c89fb564bb674"
+    row = _rows()[1].model_copy(
+        update={"request_id": request_id, "cost_usd": 0.0000492, "escalation_reason": "invalid_output"}
+    )
+    _many(path, [row.model_copy(update={"input_preview": "word " * 16})])
+    result = run("logs", "--db", str(path), env={"COLUMNS": str(columns)})
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    assert "$0.0000492" in result.stdout and "invalid_output" in result.stdout
+    if columns >= 120:
+        assert request_id in result.stdout  # whole, to paste into --request
+    if columns == 160:
+        assert "word word" in lines[2] and lines[2].endswith("…")  # at 120 no room is left for it

@@ -181,8 +181,9 @@ def write_rows(rows, fmt: str) -> None:
 
 
 def print_table(rows) -> None:
-    """The calls as a table that fits the terminal: nothing cut, long cells wrapped."""
+    """The calls as a table that fits the terminal: nothing cut but the input preview."""
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
 
     from routermon.core.formatting import DASH, ms_short, plural, short_model, tokens, usd
@@ -195,42 +196,36 @@ def print_table(rows) -> None:
         return
     width = out.width
     offsets = {_offset(row.ts) for row in rows}
-    # One space between columns; at 80 columns eight fit with the longest reason whole (79 cells),
-    # tokens join from 100, the request id and the input preview from 120.
-    table = Table(box=box.SIMPLE_HEAD, padding=0, show_edge=False)
-    table.add_column("Time", no_wrap=True)
-    if width >= WIDE:
-        table.add_column("Request", overflow="fold")
-    for name in ("Task", "Model", "Role"):
-        table.add_column(name, overflow="fold")
-    table.add_column("Conf", justify="right", no_wrap=True)
-    table.add_column("Reason", overflow="fold")
-    if width >= TOKENS_WIDTH:
-        table.add_column("Tokens", justify="right", overflow="fold")
-    table.add_column("Cost", justify="right", overflow="fold")
-    table.add_column("Lat", justify="right", no_wrap=True)
-    if width >= WIDE:
-        table.add_column("Input", overflow="fold", ratio=1)
+    wide, with_tokens = width >= WIDE, width >= TOKENS_WIDTH
+    # (header, justify): one space between columns; at 80 columns eight fit with the longest
+    # reason and a cost of $0.0000492 whole (80 cells), tokens join from 100, the request id
+    # (whole, to paste into --request) and the input preview from 120.
+    columns = [("Time", "left"), *([("Request", "left")] if wide else [])]
+    columns += [("Task", "left"), ("Model", "left"), ("Role", "left"), ("Conf", "right"), ("Reason", "left")]
+    columns += [*([("Tokens", "right")] if with_tokens else []), ("Cost", "right"), ("Lat", "right")]
+    body = []
     for row in rows:
         reason = row.escalation_reason or ""
         if row.error_type and row.error_type != reason:
             reason = f"{reason} ✗{row.error_type}".strip()
-        cells = [_clock(row.ts, len(offsets) > 1)]
-        if width >= WIDE:
-            cells.append(literal(row.request_id))
-        cells += [
-            literal(row.task),
-            literal(short_model(row.model)),
-            literal(row.role),
-            DASH if row.confidence is None else f"{row.confidence:.2f}",
-            literal(reason or DASH),
-        ]
-        if width >= TOKENS_WIDTH:
+        cells = [_clock(row.ts, len(offsets) > 1), *([row.request_id] if wide else [])]
+        cells += [row.task, short_model(row.model), row.role]
+        cells += [DASH if row.confidence is None else f"{row.confidence:.2f}", reason or DASH]
+        if with_tokens:
             cells.append(f"{tokens(row.input_tokens)}→{tokens(row.output_tokens)}")
         cells += [usd(row.cost_usd), ms_short(row.latency_ms)]
-        if width >= WIDE:
-            cells.append(literal((row.input_preview or "").replace("\n", " ")))
-        table.add_row(*cells)
+        body.append((cells, (row.input_preview or "").replace("\n", " ")))
+    # The input takes what the other columns leave (one line, cut with …: --json carries it whole).
+    used = sum(max(cell_len(h), *(cell_len(c[i]) for c, _ in body)) for i, (h, _) in enumerate(columns))
+    input_cells = width - used - len(columns)
+    with_input = wide and input_cells >= 10
+    table = Table(box=box.SIMPLE_HEAD, padding=0, show_edge=False)
+    for header, justify in columns:
+        table.add_column(header, justify=justify, overflow="fold")
+    if with_input:
+        table.add_column("Input", no_wrap=True, overflow="ellipsis", max_width=input_cells)
+    for cells, preview in body:
+        table.add_row(*(literal(c) for c in cells), *([literal(preview)] if with_input else []))
     out.print(table)
     shown = plural(len(rows), "call")
     when = f"times in UTC{offsets.pop()}" if len(offsets) == 1 else "times in local time"
