@@ -205,7 +205,8 @@ def candidate_thresholds(pairs: list[Pair]) -> list[float]:
 
 def _check_share(name: str, value: float | None) -> None:
     if value is not None and not (0.0 <= value <= 1.0 and math.isfinite(value)):
-        raise ConfigError(f"{name} must be a share between 0 and 1 (e.g. 0.9 for 90%); got {value}.")
+        shown = f"{value * 100:g}%" if math.isfinite(value) else str(value)
+        raise ConfigError(f"{name} must be between 0% and 100% (e.g. 90% or 0.9); got {shown}.")
 
 
 # -- the sweep -------------------------------------------------------------------------------------
@@ -461,7 +462,7 @@ def _per_task(
 def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dict[str, int]) -> list[str]:
     parts = ", ".join(f"{count} from {source}" for source, count in sorted(sources.items()))
     notes = [
-        f"{len(pairs)} paired outcomes ({parts}). Cascade escalations are not counted as pairs: "
+        f"{plural(len(pairs), 'paired outcome')} ({parts}). Cascade escalations are not counted as pairs: "
         "the strong model saw only the inputs the cheap model was unsure of."
     ]
     if sources.get("audit"):
@@ -471,24 +472,30 @@ def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dic
         )
     failed = sum(p.confidence is None for p in pairs)
     if failed:
-        notes.append(f"{failed} cheap calls failed (no valid answer); they are escalated at every threshold.")
+        notes.append(
+            f"{plural(failed, 'cheap call')} failed (no valid answer); "
+            f"{'it is' if failed == 1 else 'they are'} escalated at every threshold."
+        )
     failed_kept = sum(p.correct_source == "failure" and p.confidence is not None for p in pairs)
     if failed_kept:
         notes.append(
-            f"{failed_kept} cheap calls gave no answer but a confidence; they count as wrong wherever "
-            "that confidence keeps them."
+            f"{plural(failed_kept, 'cheap call')} gave no answer but a confidence; "
+            f"{'it counts' if failed_kept == 1 else 'they count'} as wrong wherever that confidence keeps "
+            f"{'it' if failed_kept == 1 else 'them'}."
         )
     by_agreement = sum(p.cheap_by_agreement for p in pairs)
     if by_agreement:
         notes.append(
-            f"{by_agreement} cheap answers have no known correctness; they count as correct when they agree "
-            "with the strong answer."
+            f"{plural(by_agreement, 'cheap answer')} {'has' if by_agreement == 1 else 'have'} no known "
+            f"correctness; {'it counts' if by_agreement == 1 else 'they count'} as correct when "
+            f"{'it agrees' if by_agreement == 1 else 'they agree'} with the strong answer."
         )
     assumed = sum(p.strong_assumed for p in pairs)
     if assumed:
         notes.append(
-            f"{assumed} strong answers have no known correctness and are assumed correct, so accuracy there "
-            "means agreement with the strong model."
+            f"{plural(assumed, 'strong answer')} {'has' if assumed == 1 else 'have'} no known correctness "
+            f"and {'is' if assumed == 1 else 'are'} assumed correct, so accuracy there means agreement with "
+            "the strong model."
         )
     if unpriced:
         if prefix.priced:

@@ -15,6 +15,9 @@ wherever it appears. The rules, chosen for a reader who thinks in money:
 - **Counts** (``count``): thousands separators; ``count_short`` fits six cells (``10.4k``, ``1.2M``).
   ``plural`` puts the noun in the right number ("1 call", "2 calls").
 - **Missing** figures are an em dash (``DASH``), never ``0``.
+- **Shares typed by a person** (``parse_share``): "80%", "80" and "0.8" all mean 0.8. A number
+  above 1 is a percent, one at or below 1 a share, and a trailing "%" always a percent, so the
+  command line and the app's fields take the same text; figures are shown as percents.
 - **JSON** (``json_text``): numbers are not rounded for display, but money (a key ending in ``_usd``,
   or anything under one) is rounded to 1e-9 USD so a figure exact in cents never prints as
   ``521.9999999999999``; infinities and NaN are refused, since strict JSON parsers reject them.
@@ -74,6 +77,29 @@ def plural(n: float | int, noun: str, plural_noun: str | None = None) -> str:
     return f"{count(n)} {word}"
 
 
+SHARE_HELP = "80, 80% and 0.8 all mean 80%"  # the rule of parse_share, for help texts
+
+
+def parse_share(
+    text: str | float, what: str = "The share", minimum: float = 0.0, maximum: float = 1.0
+) -> float:
+    """A share as a person types it: "80%" or "80" (above 1: a percent) or "0.8" (at or below 1: a
+    share) all give 0.8; "1" is 100% and "1%" one percent. Raises ``ValueError`` with a sentence
+    naming ``what`` when the text is not a number from ``minimum`` to ``maximum`` (shares)."""
+    raw = str(text).strip().replace(",", "")
+    percent = raw.endswith("%")
+    try:
+        number = float(raw.removesuffix("%").strip())
+    except ValueError:
+        raise ValueError(f"{what} must be a percent or a share ({SHARE_HELP}); got {text!r}.") from None
+    share = number / 100 if percent or number > 1 else number
+    if not (math.isfinite(share) and minimum <= share <= maximum):
+        raise ValueError(
+            f"{what} must be between {level(minimum)} and {level(maximum)} ({SHARE_HELP}); got {text!r}."
+        )
+    return share
+
+
 def json_text(data: Any, *, indent: int | None = 2) -> str:
     """``data`` as strict JSON for ``--json``: money rounded to 1e-9 USD, no NaN or infinity."""
     return json.dumps(_money_rounded(data, False), indent=indent, ensure_ascii=False, allow_nan=False)
@@ -125,6 +151,14 @@ def count_short(value: float | int | None) -> str:
     if abs(value) < 1_000_000:
         return f"{value / 1000:.1f}k"
     return f"{value / 1_000_000:.1f}M"
+
+
+def escalation_basis(cascade_requests: int, shadow_requests: int) -> str:
+    """What an escalation share rests on: "of 1,234 cascade requests; 310 shadow requests apart"."""
+    text = f"of {count(cascade_requests)} cascade {'request' if cascade_requests == 1 else 'requests'}"
+    if shadow_requests:
+        text += f"; {count(shadow_requests)} shadow {'request' if shadow_requests == 1 else 'requests'} apart"
+    return text
 
 
 def ms(value: float | None) -> str:

@@ -181,13 +181,14 @@ class Guarantee(BaseModel):
 
 
 def check_guarantee_options(max_loss: float, confidence: float) -> None:
-    """``ConfigError`` unless both are shares strictly between 0 and 1."""
+    """``ConfigError`` unless both are shares strictly between 0 and 1 (0% and 100%)."""
     for name, value, example in (
-        ("The maximum loss", max_loss, "0.01 for one point"),
-        ("The confidence", confidence, "0.95 for 95%"),
+        ("The maximum loss", max_loss, "1% or 0.01 for one point"),
+        ("The confidence", confidence, "95% or 0.95"),
     ):
         if not (math.isfinite(value) and 0.0 < value < 1.0):
-            raise ConfigError(f"{name} must be a share between 0 and 1 (e.g. {example}); got {value}.")
+            shown = f"{value * 100:g}%" if math.isfinite(value) else str(value)
+            raise ConfigError(f"{name} must be above 0% and below 100% (e.g. {example}); got {shown}.")
 
 
 def small_sample_flag(n: int) -> str:
@@ -402,7 +403,7 @@ def _statement(g: Guarantee) -> str:
             if g.more_pairs is None:
                 text += f" No number of pairs at the current rates would let {worth}."
             else:
-                text += f" About {count(g.more_pairs)} more pairs at the current rates would let {worth}."
+                text += f" About {plural(g.more_pairs, 'more pair')} at the current rates would let {worth}."
         return text
     cost = "" if g.cost_vs_strong is None else f", at {pct(g.cost_vs_strong, 0)} of the always-strong cost"
     return (

@@ -12,6 +12,10 @@ Both rest on one binary outcome per pair, *the cheap answer is right*:
   same, with a 95% Wilson interval; **Cohen's kappa** on the same two binary outcomes,
   ``(p_o - p_e) / (1 - p_e)`` with ``p_e = p_j p_h + (1 - p_j)(1 - p_h)`` (``p_j``, ``p_h``: the share
   the judge and the person call right); ``None`` when ``p_e`` is 1 (both always say the same thing).
+Only labels of pairs in the **spot-check sample** count (``in_spot_check``: a tenth of the pairs,
+by a hash of the request id): the review queue offers those first, and a reviewer's labels on
+pairs chosen because they looked wrong are not a random sample.
+
 - **prediction-powered estimate** (Angelopoulos et al., 2023, "Prediction-powered inference"):
   with ``f`` the judge's outcome on all ``N`` judged pairs and ``r = f - y`` on the ``n`` of them a
   person labelled (``y`` the person's outcome), ``theta = mean(f over N) - mean(r over n)`` and the
@@ -22,7 +26,9 @@ Both rest on one binary outcome per pair, *the cheap answer is right*:
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Callable
 
 from pydantic import BaseModel, computed_field
 
@@ -32,6 +38,20 @@ from .pairs import Pair
 
 Z_95 = 1.959963984540054
 MIN_LABELS = 2  # a variance needs two
+# The spot-check sample: a fixed share of pairs, chosen by a hash of the request id alone (so by
+# nothing a person or the judge saw). The estimate and the agreement rest only on labels of pairs in
+# it: labels a reviewer gave pairs chosen *because* they looked wrong are not a random sample, and
+# prediction-powered inference needs one. Those labels still decide their own pairs' correctness.
+SPOT_CHECK_SHARE = 0.1
+
+
+SPOT_CHECKS = "spot checks"  # ``sample``'s default: the spot-check sample (``in_spot_check``)
+
+
+def in_spot_check(request_id: str) -> bool:
+    """Whether the pair of ``request_id`` is in the spot-check sample (``SPOT_CHECK_SHARE`` of pairs)."""
+    digest = hashlib.sha256(b"routermon-spot-check:" + request_id.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8]) < SPOT_CHECK_SHARE * 2**64
 
 
 def judge_says_cheap_right(verdict: str) -> bool:
@@ -79,7 +99,8 @@ class JudgeCheck(BaseModel):
 
     task: str | None
     judged: int  # N: pairs with a judge verdict
-    labelled: int  # n: pairs with a judge verdict and a human label
+    labelled: int  # n: pairs with a judge verdict and a human label, in the spot-check sample
+    chosen_labels: int = 0  # labelled pairs outside the sample: left out of these figures
     agreement: float | None  # share of the n where judge and person agree on "cheap right"
     agreement_low: float | None
     agreement_high: float | None
@@ -94,7 +115,13 @@ class JudgeCheck(BaseModel):
     @property
     def footing(self) -> str:
         """What the estimate rests on: "judge on 200 pairs, corrected by 31 human labels"."""
-        return f"judge on {plural(self.judged, 'pair')}, corrected by {plural(self.labelled, 'human label')}"
+        text = f"judge on {plural(self.judged, 'pair')}, corrected by {plural(self.labelled, 'human label')}"
+        if self.chosen_labels:
+            text += (
+                f" of the random spot checks ({count(self.chosen_labels)} more labels, on pairs chosen for"
+                " review, are not a random sample and are left out)"
+            )
+        return text
 
     @property
     def agreement_text(self) -> str:
@@ -118,11 +145,19 @@ class JudgeCheck(BaseModel):
         )
 
 
-def judge_check(pairs: list[Pair], task: str | None = None) -> JudgeCheck | None:
-    """The judge against people over ``pairs`` (of ``task``, if given); ``None`` when no pair has
-    both a judge verdict and a human label."""
+def judge_check(
+    pairs: list[Pair],
+    task: str | None = None,
+    *,
+    sample: Callable[[str], bool] | str | None = SPOT_CHECKS,
+) -> JudgeCheck | None:
+    """The judge against people over ``pairs`` (of ``task``, if given), on the labels of pairs in
+    ``sample`` (the spot checks; ``None``: every label, when the caller knows they were drawn at
+    random); ``None`` when no pair has both a judge verdict and such a label."""
     judged = [p for p in pairs if p.judge_verdict is not None and (task is None or p.task == task)]
-    both = [p for p in judged if p.human_label is not None]
+    labelled = [p for p in judged if p.human_label is not None]
+    chooser = in_spot_check if sample == SPOT_CHECKS else sample
+    both = [p for p in labelled if chooser is None or chooser(p.request_id)]  # type: ignore[operator]
     if not both:
         return None
     judge_all = [float(judge_says_cheap_right(p.judge_verdict)) for p in judged]
@@ -140,6 +175,7 @@ def judge_check(pairs: list[Pair], task: str | None = None) -> JudgeCheck | None
         task=task,
         judged=len(judged),
         labelled=len(both),
+        chosen_labels=len(labelled) - len(both),
         agreement=agreed / len(both),
         agreement_low=low,
         agreement_high=high,
@@ -152,12 +188,14 @@ def judge_check(pairs: list[Pair], task: str | None = None) -> JudgeCheck | None
     )
 
 
-def judge_checks(pairs: list[Pair]) -> list[JudgeCheck]:
+def judge_checks(
+    pairs: list[Pair], *, sample: Callable[[str], bool] | str | None = SPOT_CHECKS
+) -> list[JudgeCheck]:
     """``judge_check`` of every task that has one, then of all tasks together when there are several."""
     tasks = sorted({p.task for p in pairs if p.judge_verdict is not None and p.human_label is not None})
-    checks = [c for c in (judge_check(pairs, t) for t in tasks) if c is not None]
+    checks = [c for c in (judge_check(pairs, t, sample=sample) for t in tasks) if c is not None]
     if len(checks) > 1:
-        overall = judge_check(pairs)
+        overall = judge_check(pairs, sample=sample)
         if overall is not None:
             checks.append(overall)
     return checks

@@ -21,7 +21,17 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .clock import SYSTEM_CLOCK, Clock
-from .reader import Bucket, GroupStats, LogReader, Tally, is_traffic, percentile
+from .reader import (
+    Bucket,
+    GroupStats,
+    LogReader,
+    Recoveries,
+    RequestLatencies,
+    Tally,
+    is_traffic,
+    percentile,
+    ratio,
+)
 from .records import CallRow
 
 Window = Literal["hour", "day", "week", "all"]
@@ -43,17 +53,29 @@ class LiveFigures(BaseModel):
     calls: int
     errors: int
     spend_usd: float
+    cascade_requests: int
+    cascade_escalated: int
+    shadow_requests: int
+    shadow_escalated: int  # shadow requests the policy would have escalated
+    answered: int  # requests that got an answer
+    recovered: int  # failed calls that escalated, in requests then answered
     requests_today: int
     spend_today_usd: float
     spend_month_usd: float
     projected_month_usd: float | None  # this month's spend plus the last 24 h rate until month end
-    latency_p50_ms: float | None  # over the last ``latency_window`` calls
+    latency_p50_ms: float | None  # per request, first call to answer, over the newest answered ones
     latency_p95_ms: float | None
-    latency_window: int  # how many calls the percentiles are over
+    latency_window: int  # how many answered requests the percentiles are over
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
+
+    @property
+    def failed_requests(self) -> int:
+        """Requests that got no answer (every tier failed, or the caller gave up)."""
+        return self.requests - self.answered
 
     @property
     def error_share(self) -> float:
@@ -81,9 +103,17 @@ class Series(BaseModel):
         return self.cumulative_spend_usd[-1] if self.cumulative_spend_usd else 0.0
 
     @property
-    def escalation_share(self) -> float:
-        requests = self.requests
-        return self.escalated / requests if requests else 0.0
+    def cascade_requests(self) -> int:
+        return sum(b.cascade_requests for b in self.buckets)
+
+    @property
+    def shadow_requests(self) -> int:
+        return sum(b.shadow_requests for b in self.buckets)
+
+    @property
+    def escalation_share(self) -> float | None:
+        """Over the window's cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(sum(b.cascade_escalated for b in self.buckets), self.cascade_requests)
 
 
 _EMPTY = Tally()
@@ -104,7 +134,7 @@ class LiveMonitor:
         reader: an open ``LogReader``; the monitor is its only user while it lives.
         clock: where "now" comes from (today, this month, chart windows); a fixed clock in tests.
         recent_size: how many newest rows are kept in memory for the table.
-        latency_window: how many newest calls the latency percentiles are over.
+        latency_window: how many newest requests the latency percentiles are over (those answered).
         batch_limit: most rows one ``refresh()`` reads; ``behind`` says more are waiting.
 
     ``refresh()``, ``figures()`` and ``series()`` cost what the new rows and the drawn buckets
@@ -146,7 +176,8 @@ class LiveMonitor:
         self._tasks: dict[str, Tally] = {}
         self._task_names: set[str] = set()
         self._model_names: set[str] = set()
-        self._latencies: deque[float] = deque(maxlen=latency_window)
+        self._latencies = RequestLatencies(latency_window)
+        self._recoveries = Recoveries()
         self._base_id = 0  # the newest id at opening: load_groups() reads up to it
         self._groups_loaded = False
         self._groups_lock = threading.Lock()
@@ -176,7 +207,11 @@ class LiveMonitor:
         if self._hours:
             self._first_hour, self._last_hour = min(self._hours), max(self._hours)
         self.recent.extend(recent[-(self.recent.maxlen or 0) :] if self.recent.maxlen else recent)
-        self._latencies.extend(r.latency_ms for r in recent if is_traffic(r))
+        for row in recent:
+            if is_traffic(row):
+                self._latencies.add_row(row)
+                # Failed calls whose answer is not logged yet: the snapshot's figures did not count them.
+                self._recoveries.add_row(row)
         self.last_id = self._base_id = last_id
 
     def load_groups(self) -> None:
@@ -213,39 +248,47 @@ class LiveMonitor:
             return rows
         minute_floor = int(self.clock.now() // 60) - 59
         with self._lock:
-            day_start, day_end, month_start, month_end = self._period
-            step = self._all_step
             for row in rows:
                 self.recent.append(row)
                 self._task_names.add(row.task)
                 self._model_names.add(row.model)
                 if not is_traffic(row):
                     continue
-                self._totals.add_row(row)
-                ts = row.ts
-                hour = int(ts // HOUR)
-                _tally(self._hours, hour).add_row(row)
-                _tally(self._tasks, row.task).add_row(row)
-                if step:
-                    _tally(self._all, hour // step).add_row(row)
+                for tally in self._tallies_of(row, minute_floor):
+                    tally.add_row(row)
+                hour = int(row.ts // HOUR)
                 if self._first_hour is None or hour < self._first_hour:
                     self._first_hour = hour
                 if self._last_hour is None or hour > self._last_hour:
                     self._last_hour = hour
-                if month_start <= ts < month_end:
-                    self._month.add_row(row)
-                    if day_start <= ts < day_end:
-                        self._today.add_row(row)
-                minute = int(ts // 60)
-                if minute >= minute_floor:
-                    _tally(self._minutes, minute).add_row(row)
-                self._latencies.append(row.latency_ms)
+                self._latencies.add_row(row)
+                # An answer recovers the failed calls that escalated to it: they count where they were.
+                for failed in self._recoveries.add_row(row):
+                    for tally in self._tallies_of(failed, minute_floor):
+                        tally.recovered += 1
             self.last_id = rows[-1].id
             if len(self._minutes) > 120:  # keep only the hour the chart can show
                 for key in [k for k in self._minutes if k < minute_floor]:
                     del self._minutes[key]
         self.behind = len(rows) >= self.batch_limit
         return rows
+
+    def _tallies_of(self, row: CallRow, minute_floor: int) -> list[Tally]:
+        # Under self._lock: every running tally a traffic row counts in.
+        day_start, day_end, month_start, month_end = self._period
+        ts = row.ts
+        hour = int(ts // HOUR)
+        tallies = [self._totals, _tally(self._hours, hour), _tally(self._tasks, row.task)]
+        if self._all_step:
+            tallies.append(_tally(self._all, hour // self._all_step))
+        if month_start <= ts < month_end:
+            tallies.append(self._month)
+            if day_start <= ts < day_end:
+                tallies.append(self._today)
+        minute = int(ts // 60)
+        if minute >= minute_floor:
+            tallies.append(_tally(self._minutes, minute))
+        return tallies
 
     # -- what the screens show -----------------------------------------------------------------
 
@@ -275,7 +318,7 @@ class LiveMonitor:
                 last_day.add(self._hours.get(hour, _EMPTY))
             first_hour = self._first_hour if self._first_hour is not None else hour_now
             totals = self._totals
-            latencies = sorted(self._latencies)
+            latencies = self._latencies.answered()
             figures = LiveFigures(
                 now=now,
                 last_id=self.last_id,
@@ -284,6 +327,12 @@ class LiveMonitor:
                 calls=totals.calls,
                 errors=totals.errors,
                 spend_usd=totals.spend_usd,
+                cascade_requests=totals.cascade_requests,
+                cascade_escalated=totals.cascade_escalated,
+                shadow_requests=totals.shadow_requests,
+                shadow_escalated=totals.shadow_escalated,
+                answered=totals.answered,
+                recovered=totals.recovered,
                 requests_today=self._today.requests,
                 spend_today_usd=self._today.spend_usd,
                 spend_month_usd=self._month.spend_usd,

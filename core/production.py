@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from .formatting import count, pct, plural
+from .formatting import pct, plural
 from .pairs import Pair, load_pairs
 from .reader import LogReader
 from .stats import wilson_interval
@@ -64,10 +64,10 @@ class ProductionAccuracy(BaseModel):
         )
         return (
             f"Accuracy in production: {pct(self.accuracy)} ({pct(self.low)}–{pct(self.high)}, 95%) "
-            f"from {plural(self.audits, 'audit')} of {count(self.kept)} kept answers "
+            f"from {plural(self.audits, 'audit')} of {plural(self.kept, 'kept answer')} "
             f"(kept answers {pct(self.kept_accuracy)} right, weighted by audit share); "
-            f"{count(self.escalated)} escalated answers {strong}; "
-            f"{count(self.failed)} failed requests as wrong."
+            f"{plural(self.escalated, 'escalated answer')} {strong}; "
+            f"{plural(self.failed, 'failed request')} as wrong."
         )
 
 

@@ -1,7 +1,9 @@
 """The documented reader API over the call log; everything that shows or analyses the log uses it.
 
 Traffic aggregates count *requests* as rows with ``tier = 0`` (each routed request logs exactly
-one), leave out imported pairs (``mode = 'import'``) and count spend over every call. That
+one), leave out imported pairs (``mode = 'import'``) and count spend over every call. The
+escalation share is over *cascade* requests: a shadow request calls both models whatever the
+policy says, so its would-be escalations are counted apart (``shadow_escalated``). That
 definition is written once, as ``Tally``: its ``add_row`` folds one row in Python, and
 ``TALLY_SQL`` is the same tally as SQL aggregates; the reader's queries, the live monitor and the
 simulator's summary all tally through it.
@@ -30,6 +32,25 @@ IMPORT_MODE = "import"
 # Imported pairs and judge calls are not traffic: nobody was served by them.
 _TRAFFIC_SQL = f"mode NOT IN ('{IMPORT_MODE}', '{JUDGE_MODE}')"
 _REQUEST_SQL = "tier = 0"  # each routed request logs exactly one tier-0 row
+CASCADE_MODE, SHADOW_MODE = "cascade", "shadow"
+_CASCADE_SQL = f"{_REQUEST_SQL} AND mode = '{CASCADE_MODE}'"
+_SHADOW_SQL = f"{_REQUEST_SQL} AND mode = '{SHADOW_MODE}'"
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """``part / whole``, or ``None`` when there is nothing to divide by (shown as a dash or a gap, not 0%)."""
+    return part / whole if whole else None
+
+
+# A request's latency is what its caller waited, from the first call to the answer: a cascade's calls
+# run one after another (their sum), a shadow request's two at once (the slower one). Audit calls run
+# after the answer was returned and are left out; a request with no answer has no latency.
+# ``RequestLatencies`` is the same, folded row by row.
+AUDIT_ROLE = "audit"
+_REQUEST_LATENCY_SQL = (
+    f"CASE WHEN MAX(mode) = '{SHADOW_MODE}' THEN MAX(latency_ms) ELSE TOTAL(latency_ms) END"
+)
+_LATENCY_ROWS_SQL = f"{_TRAFFIC_SQL} AND role != '{AUDIT_ROLE}'"
 
 
 def is_traffic(row: CallRow) -> bool:
@@ -42,6 +63,15 @@ class Tally:
     """Running figures of a set of calls: requests (tier-0 rows), escalated requests, calls, errors,
     spend (unpriced calls add nothing), tokens, the cheap model's judged and correct answers and
     the first and last timestamp.
+
+    ``errors`` counts failed calls; ``answered`` the requests that got an answer (their one
+    ``final`` row), so ``requests - answered`` failed outright; ``recovered`` the failed calls that
+    escalated and whose request was then answered (``Recoveries`` matches them row by row; a row
+    alone cannot tell, so ``add_row`` leaves it to the caller).
+
+    ``requests`` and ``escalated`` count every mode; ``cascade_requests`` / ``cascade_escalated``
+    are the cascade's own (what ``escalation_share`` is over) and ``shadow_requests`` /
+    ``shadow_escalated`` the shadow runs' (requests the policy would have escalated).
 
     The one definition of those figures: ``add_row`` folds a row in, ``TALLY_SQL`` computes the
     same from the log and ``from_sql`` reads its values back. Slotted, as the live monitor folds
@@ -63,10 +93,18 @@ class Tally:
         "first_ts",
         "last_ts",
         "thinking_tokens",
+        "cascade_requests",
+        "cascade_escalated",
+        "shadow_requests",
+        "shadow_escalated",
+        "answered",
+        "recovered",
     )
 
     def __init__(self) -> None:
         self.requests = self.escalated = self.calls = self.errors = 0
+        self.cascade_requests = self.cascade_escalated = self.shadow_requests = self.shadow_escalated = 0
+        self.answered = self.recovered = 0
         self.cheap_correct = self.cheap_judged = 0
         self.input_tokens = self.output_tokens = self.cache_read_tokens = self.cache_write_tokens = 0
         self.thinking_tokens = 0  # part of output_tokens
@@ -78,13 +116,15 @@ class Tally:
     def from_sql(cls, values: Iterable) -> Tally:
         """The tally from the values of the ``TALLY_SQL`` columns, in their order."""
         t = cls()
-        (req, esc, calls, err, spend, cc, cj, tin, tout, tcr, tcw, first, last, think) = values
+        (req, esc, calls, err, spend, cc, cj, tin, tout, tcr, tcw, first, last, think, *modes) = values
         t.requests, t.escalated, t.calls, t.errors = int(req), int(esc), int(calls), int(err)
         t.spend_usd, t.cheap_correct, t.cheap_judged = float(spend), int(cc), int(cj)
         t.input_tokens, t.output_tokens = int(tin), int(tout)
         t.cache_read_tokens, t.cache_write_tokens = int(tcr), int(tcw)
         t.first_ts, t.last_ts = first, last
         t.thinking_tokens = int(think)
+        (t.cascade_requests, t.cascade_escalated, t.shadow_requests, t.shadow_escalated) = map(int, modes[:4])
+        t.answered, t.recovered = int(modes[4]), int(modes[5])
         return t
 
     def add_row(self, row: CallRow) -> None:
@@ -94,11 +134,19 @@ class Tally:
             self.requests += 1
             if row.escalated:
                 self.escalated += 1
+            if row.mode == CASCADE_MODE:
+                self.cascade_requests += 1
+                self.cascade_escalated += row.escalated
+            elif row.mode == SHADOW_MODE:
+                self.shadow_requests += 1
+                self.shadow_escalated += row.escalated
             if row.correct is not None:
                 self.cheap_judged += 1
                 self.cheap_correct += bool(row.correct)
         if row.error_type is not None:
             self.errors += 1
+        if row.final:
+            self.answered += 1
         if row.cost_usd is not None:
             self.spend_usd += row.cost_usd
         self.input_tokens += row.input_tokens
@@ -126,11 +174,78 @@ class Tally:
         self.cache_read_tokens += other.cache_read_tokens
         self.cache_write_tokens += other.cache_write_tokens
         self.thinking_tokens += other.thinking_tokens
+        self.cascade_requests += other.cascade_requests
+        self.cascade_escalated += other.cascade_escalated
+        self.shadow_requests += other.shadow_requests
+        self.shadow_escalated += other.shadow_escalated
+        self.answered += other.answered
+        self.recovered += other.recovered
         if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
         if other.last_ts is not None and (self.last_ts is None or other.last_ts > self.last_ts):
             self.last_ts = other.last_ts
 
+
+class RequestLatencies:
+    """The latency of the newest ``size`` requests, folded call by call as rows arrive in id order
+    (``_REQUEST_LATENCY_SQL`` in Python). A request is followed from its tier-0 row on, so one whose
+    first row was never seen is left out rather than timed from its middle."""
+
+    __slots__ = ("size", "_requests")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        # request_id -> [shadow?, latency so far, answered?], oldest first
+        self._requests: dict[str, list] = {}
+
+    def add_row(self, row: CallRow) -> None:
+        """Fold one call in (every row may be given: non-traffic and audit rows are skipped)."""
+        if row.role == AUDIT_ROLE or not is_traffic(row):
+            return
+        entry = self._requests.get(row.request_id)
+        if entry is None:
+            if row.tier != 0:
+                return
+            entry = self._requests[row.request_id] = [row.mode == SHADOW_MODE, 0.0, False]
+            if len(self._requests) > self.size:
+                del self._requests[next(iter(self._requests))]
+        entry[1] = max(entry[1], row.latency_ms) if entry[0] else entry[1] + row.latency_ms
+        if row.final:
+            entry[2] = True
+
+    def answered(self) -> list[float]:
+        """The answered requests' latencies, ascending (for percentiles)."""
+        return sorted(latency for _, latency, answered in self._requests.values() if answered)
+
+
+class Recoveries:
+    """Failed calls that escalated, waiting for their request's answer (``_RECOVERED_SQL`` row by
+    row). Rows come in id order and a request's answer is logged after its failed calls, but a
+    refresh may end between them, so they wait here (the newest ``size``; a request that failed
+    outright never gets an answer)."""
+
+    __slots__ = ("size", "_waiting")
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._waiting: dict[str, list[CallRow]] = {}
+
+    def add_row(self, row: CallRow) -> list[CallRow]:
+        """Take one traffic row; returns the failed calls its answer recovered (usually none)."""
+        if row.final:
+            return self._waiting.pop(row.request_id, []) if self._waiting else []
+        if row.error_type is not None and row.escalated:
+            self._waiting.setdefault(row.request_id, []).append(row)
+            if len(self._waiting) > self.size:
+                del self._waiting[next(iter(self._waiting))]
+        return []
+
+
+# A failed call that escalated, in a request that was answered (an index lookup per such call).
+_RECOVERED_SQL = (
+    "CASE WHEN error_type IS NOT NULL AND escalated THEN EXISTS (SELECT 1 FROM calls AS answer"
+    " WHERE answer.request_id = calls.request_id AND answer.final = 1) ELSE 0 END"
+)
 
 # ``Tally.add_row`` as SQL aggregates, in ``Tally.from_sql`` order.
 TALLY_SQL = ", ".join(
@@ -149,6 +264,12 @@ TALLY_SQL = ", ".join(
         "MIN(ts)",
         "MAX(ts)",
         "TOTAL(thinking_tokens)",
+        f"TOTAL({_CASCADE_SQL})",
+        f"TOTAL({_CASCADE_SQL} AND escalated)",
+        f"TOTAL({_SHADOW_SQL})",
+        f"TOTAL({_SHADOW_SQL} AND escalated)",
+        "TOTAL(final)",
+        f"TOTAL({_RECOVERED_SQL})",
     )
 )
 
@@ -176,6 +297,12 @@ class Bucket(BaseModel):
     calls: int
     errors: int
     spend_usd: float
+    cascade_requests: int = 0
+    cascade_escalated: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
+    answered: int = 0  # requests that got an answer
+    recovered: int = 0  # failed calls that escalated, in requests then answered
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
 
@@ -185,8 +312,14 @@ class Bucket(BaseModel):
         return cls(start=start, **_figures(cls, tally))
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
+
+    @property
+    def failed_requests(self) -> int:
+        """Requests that got no answer (every tier failed, or the caller gave up)."""
+        return self.requests - self.answered
 
 
 class Summary(BaseModel):
@@ -200,6 +333,12 @@ class Summary(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     thinking_tokens: int = 0  # part of output_tokens
+    cascade_requests: int = 0
+    cascade_escalated: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
+    answered: int = 0  # requests that got an answer
+    recovered: int = 0  # failed calls that escalated, in requests then answered
     first_ts: float | None = None
     last_ts: float | None = None
 
@@ -209,8 +348,14 @@ class Summary(BaseModel):
         return cls(**_figures(cls, tally))
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
+
+    @property
+    def failed_requests(self) -> int:
+        """Requests that got no answer (every tier failed, or the caller gave up)."""
+        return self.requests - self.answered
 
 
 class GroupStats(BaseModel):
@@ -223,6 +368,12 @@ class GroupStats(BaseModel):
     spend_usd: float
     cheap_correct: int = 0
     cheap_judged: int = 0  # cheap calls whose correctness is known
+    cascade_requests: int = 0
+    cascade_escalated: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
+    answered: int = 0  # requests that got an answer
+    recovered: int = 0  # failed calls that escalated, in requests then answered
 
     @classmethod
     def of(cls, key: str, tally: Tally) -> GroupStats:
@@ -230,8 +381,14 @@ class GroupStats(BaseModel):
         return cls(key=key, **_figures(cls, tally))
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
+    def escalation_share(self) -> float | None:
+        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
+        return ratio(self.cascade_escalated, self.cascade_requests)
+
+    @property
+    def failed_requests(self) -> int:
+        """Requests that got no answer (every tier failed, or the caller gave up)."""
+        return self.requests - self.answered
 
     @property
     def cheap_accuracy(self) -> float | None:
@@ -534,7 +691,8 @@ class LogReader:
     ) -> list[Bucket]:
         """Traffic per time bucket (buckets aligned to multiples of ``bucket_seconds`` since the epoch).
 
-        With ``latency=True`` each bucket also carries p50/p95 call latency (reads every latency in the window).
+        With ``latency=True`` each bucket also carries p50/p95 request latency (of the requests whose
+        first call falls in it; reads every request of the window).
         """
         b = float(bucket_seconds)
         tallies = self.bucket_tallies(b, since, until, task=task)
@@ -546,7 +704,9 @@ class LogReader:
                 params.append(task)
             by_key: dict[int, list[float]] = {}
             for k, lat in self._query(
-                f"SELECT CAST(ts / {b!r} AS INTEGER), latency_ms FROM calls{where}", params
+                f"SELECT CAST(MIN(ts) / {b!r} AS INTEGER), {_REQUEST_LATENCY_SQL} FROM calls{where}"
+                f" AND {_LATENCY_ROWS_SQL} GROUP BY request_id HAVING MAX(final) = 1",
+                params,
             ):
                 by_key.setdefault(k, []).append(lat)
             for bucket in out:
@@ -584,10 +744,24 @@ class LogReader:
         """Calls and spend per model, costliest first (``requests`` counts requests it was first for)."""
         return self._grouped("model", since, until)
 
+    def first_traffic_ts(self) -> float | None:
+        """When the log's first routed request was logged (``None`` without any); an index walk."""
+        rows = self._query(f"SELECT ts FROM calls WHERE {_TRAFFIC_SQL} ORDER BY ts LIMIT 1")
+        return rows[0][0] if rows else None
+
     def latencies(self, since: float | None = None, until: float | None = None) -> list[float]:
-        """Every call latency in the window, ascending (for percentiles)."""
+        """The latency of every answered request in the window, ascending (for percentiles): what
+        its caller waited, first call to answer (see ``_REQUEST_LATENCY_SQL``), not each call's."""
         where, params = _window(since, until, include_imports=False)
-        return [r[0] for r in self._query(f"SELECT latency_ms FROM calls{where} ORDER BY latency_ms", params)]
+        where += (" AND" if where else " WHERE") + f" {_LATENCY_ROWS_SQL}"
+        return [
+            r[0]
+            for r in self._query(
+                f"SELECT {_REQUEST_LATENCY_SQL} AS latency FROM calls{where}"
+                " GROUP BY request_id HAVING MAX(final) = 1 ORDER BY latency",
+                params,
+            )
+        ]
 
     def tasks(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT task FROM calls ORDER BY task")]
@@ -596,9 +770,10 @@ class LogReader:
         return [r[0] for r in self._query("SELECT DISTINCT model FROM calls ORDER BY model")]
 
     def escalation_reasons(self, since: float | None = None, until: float | None = None) -> dict[str, int]:
-        """Escalated requests per first escalation reason (the tier-0 row's), most frequent first."""
+        """Escalated cascade requests per first escalation reason (the tier-0 row's), most frequent
+        first (shadow requests' would-be escalations are not escalations)."""
         where, params = _window(since, until, include_imports=False)
-        where += (" AND" if where else " WHERE") + " tier = 0 AND escalated"
+        where += (" AND" if where else " WHERE") + f" {_CASCADE_SQL} AND escalated"
         rows = self._query(
             f"SELECT COALESCE(escalation_reason, 'unknown'), COUNT(*) FROM calls{where}"
             " GROUP BY 1 ORDER BY 2 DESC, 1",

@@ -17,13 +17,13 @@ from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .clock import SYSTEM_CLOCK, Clock
-from .formatting import DASH, count, json_text, pct, usd
+from .formatting import DASH, count, escalation_basis, json_text, ms, pct, plural, usd
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
 from .judge import JudgeFigures, judge_figures
 from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
 from .production import ProductionAccuracy, production_accuracy
-from .reader import LogReader
+from .reader import LogReader, percentile
 from .watch import DEFAULT_WINDOW, CheckResult, check
 
 EXAMPLES_SHOWN = 10
@@ -34,8 +34,10 @@ class TaskTraffic(BaseModel):
 
     task: str
     requests: int
-    escalated: int
-    escalation_share: float
+    cascade_requests: int = 0
+    shadow_requests: int = 0
+    escalated: int  # cascade requests escalated
+    escalation_share: float | None  # over cascade requests
     spend_usd: float
     spend_share: float | None
     cheap_accuracy: float | None  # where the log knows correctness
@@ -46,8 +48,8 @@ class Traffic(BaseModel):
 
     requests: int
     calls: int
-    escalated: int
-    escalation_share: float
+    escalated: int  # cascade requests escalated
+    escalation_share: float | None  # over cascade requests; shadow requests apart
     errors: int
     spend_usd: float
     input_tokens: int
@@ -57,6 +59,13 @@ class Traffic(BaseModel):
     escalation_reasons: dict[str, int]
     per_task: list[TaskTraffic]
     thinking_tokens: int = 0  # part of output_tokens, billed as output (so inside spend_usd)
+    cascade_requests: int = 0
+    shadow_requests: int = 0
+    shadow_escalated: int = 0  # shadow requests the policy would have escalated
+    failed_requests: int = 0  # requests that got no answer
+    recovered: int = 0  # failed calls that escalated, in requests then answered
+    latency_p50_ms: float | None = None  # per answered request, first call to answer
+    latency_p95_ms: float | None = None
 
 
 class AuditReport(BaseModel):
@@ -84,12 +93,20 @@ def condensed_rows(result: SweepResult) -> list[SweepRow]:
 def _traffic(reader: LogReader) -> Traffic:
     summary = reader.summary()
     tasks = reader.per_task()
+    latencies = reader.latencies()
     total = sum(t.spend_usd for t in tasks)
     return Traffic(
         requests=summary.requests,
         calls=summary.calls,
-        escalated=summary.escalated,
+        escalated=summary.cascade_escalated,
         escalation_share=summary.escalation_share,
+        cascade_requests=summary.cascade_requests,
+        shadow_requests=summary.shadow_requests,
+        shadow_escalated=summary.shadow_escalated,
+        failed_requests=summary.failed_requests,
+        recovered=summary.recovered,
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
         errors=summary.errors,
         spend_usd=summary.spend_usd,
         input_tokens=summary.input_tokens,
@@ -102,7 +119,9 @@ def _traffic(reader: LogReader) -> Traffic:
             TaskTraffic(
                 task=t.key,
                 requests=t.requests,
-                escalated=t.escalated,
+                cascade_requests=t.cascade_requests,
+                shadow_requests=t.shadow_requests,
+                escalated=t.cascade_escalated,
                 escalation_share=t.escalation_share,
                 spend_usd=t.spend_usd,
                 spend_share=t.spend_usd / total if total else None,
@@ -275,10 +294,11 @@ def _traffic_md(t: Traffic) -> list[str]:
     if t.requests == 0:
         return out + ["No routed traffic in the log yet (imported pairs are not traffic).", ""]
     out += _table(
-        ["requests", "calls", "spend", "escalated", "errors", "from", "to"],
+        ["requests", "shadow", "calls", "spend", "escalated (of cascade)", "failed calls", "from", "to"],
         [
             [
                 f"{t.requests:,}",
+                f"{t.shadow_requests:,}",
                 f"{t.calls:,}",
                 usd(t.spend_usd),
                 f"{t.escalated:,} ({pct(t.escalation_share)})",
@@ -288,7 +308,16 @@ def _traffic_md(t: Traffic) -> list[str]:
             ]
         ],
     )
-    out.append("")
+    out += [
+        "",
+        f"Escalated {pct(t.escalation_share)} {escalation_basis(t.cascade_requests, t.shadow_requests)}.",
+        "",
+        f"Latency per request (first call to answer): p50 {ms(t.latency_p50_ms)}, p95 {ms(t.latency_p95_ms)}.",
+        "",
+        f"Errors: {count(t.failed_requests)} of {count(t.requests)} requests got no answer;"
+        f" {count(t.recovered)} of the {count(t.errors)} failed calls escalated and the request was answered.",
+        "",
+    ]
     if t.thinking_tokens:
         share = pct(t.thinking_tokens / t.output_tokens if t.output_tokens else None)
         out += [
@@ -308,11 +337,12 @@ def _traffic_md(t: Traffic) -> list[str]:
         out.append("")
     if t.per_task:
         out += _table(
-            ["task", "requests", "escalated", "spend", "share of spend", "cheap accuracy"],
+            ["task", "cascade", "shadow", "escalated", "spend", "share of spend", "cheap accuracy"],
             [
                 [
                     s.task,
-                    f"{s.requests:,}",
+                    f"{s.cascade_requests:,}",
+                    f"{s.shadow_requests:,}",
                     pct(s.escalation_share),
                     usd(s.spend_usd),
                     pct(s.spend_share),
@@ -328,7 +358,7 @@ def _traffic_md(t: Traffic) -> list[str]:
 def _sweep_md(report: AuditReport, a: SweepResult) -> list[str]:
     out = ["## Threshold sweep", ""]
     out.append(
-        f"Escalate when the cheap model's confidence is below the threshold. {a.pairs:,} paired outcomes; "
+        f"Escalate when the cheap model's confidence is below the threshold. {plural(a.pairs, 'paired outcome')}; "
         f"cheap: {md_text(', '.join(a.cheap_models))}; strong: {md_text(', '.join(a.strong_models))}. "
         "Accuracy with its 95% Wilson interval; costs per 1,000 requests."
     )
@@ -373,7 +403,7 @@ def _calibration_md(a: SweepResult) -> list[str]:
     out.append(
         f"Expected calibration error: {ece} (0 means the confidence is the chance of being right). "
         f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {c.confidently_wrong:,} of "
-        f"{c.judged:,} pairs ({pct(c.confidently_wrong_share)}; {pct(c.confidently_wrong_share_of_kept)} of "
+        f"{plural(c.judged, 'pair')} ({pct(c.confidently_wrong_share)}; {pct(c.confidently_wrong_share_of_kept)} of "
         "the answers it keeps): no threshold at or below this one catches them."
     )
     out.append("")

@@ -29,6 +29,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from . import judge_check
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import ImportFormatError, RoutermonError
 from .pairs import (
@@ -255,8 +256,9 @@ def import_labels(
 # -- the review queue ------------------------------------------------------------------------------
 
 # Why a pair is in the queue, in the order the queue takes them.
-REVIEW_REASONS: tuple[str, ...] = ("disagree", "unjudged", "judge_unsure", "confidently_wrong")
+REVIEW_REASONS: tuple[str, ...] = ("spot_check", "disagree", "unjudged", "judge_unsure", "confidently_wrong")
 REASON_TEXT = {
+    "spot_check": "a random spot check of the judge",
     "disagree": "the answers disagree",
     "unjudged": "free text nobody judged",
     "judge_unsure": "judge unsure",
@@ -291,6 +293,10 @@ def review_reasons(
     if pair.correct_source == "failure":
         return []
     reasons = []
+    # First the judged pairs of the random spot-check sample: their labels, and only theirs, let the
+    # judge's figures be corrected (``judge_check``).
+    if pair.judge_verdict is not None and judge_check.in_spot_check(pair.request_id):
+        reasons.append("spot_check")
     # Free text never matches word for word: there the judge stands in for the comparison (the
     # pair disagrees when it found the strong answer better), and a pair it never saw needs a person.
     if pair.kind == "text":

@@ -82,10 +82,53 @@ class Tier:
 
 @dataclass(slots=True)
 class _Call:
-    fields: dict[str, Any]  # every CallOutcome field; validated once, inside the RouteResult
+    """One model call: ``CallOutcome``'s fields, typed, and what the log needs besides."""
+
+    model: str
+    role: str
+    tier: int
+    answer: Any
+    confidence: float | None
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    thinking_tokens: int
+    cost_usd: float
+    latency_ms: float
+    escalation_reason: str | None
+    error_type: str | None
+    error_detail: str | None
     ok: bool  # produced a schema-valid answer
     ts: float
-    answer_json: str | None
+    answer_json: str | None  # the answer as the log stores it
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """``CallOutcome``'s fields as a dict: the RouteResult validates them once, with the result.
+        (A literal: this runs for every call; a test checks it names every field.)"""
+        return {
+            "model": self.model,
+            "role": self.role,
+            "tier": self.tier,
+            "answer": self.answer,
+            "confidence": self.confidence,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "thinking_tokens": self.thinking_tokens,
+            "cost_usd": self.cost_usd,
+            "latency_ms": self.latency_ms,
+            "escalation_reason": self.escalation_reason,
+            "error_type": self.error_type,
+            "error_detail": self.error_detail,
+        }
+
+
+_OUTCOME_FIELDS = tuple(CallOutcome.model_fields)
+if set(_OUTCOME_FIELDS) - set(_Call.__slots__):  # type: ignore[attr-defined]
+    raise ImportError("routermon.core.router's _Call no longer carries every CallOutcome field")
 
 
 def _task_thresholds(
@@ -183,7 +226,9 @@ class Router:
         self.prices = prices or PriceBook()
         if tiers is None:
             if not 0.0 <= threshold <= 1.0:
-                raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+                raise ConfigError(
+                    f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+                )
             cheap_model, strong_model = default_models(cheap_model, strong_model, self.prices)
             tiers = (Tier(cheap_model, threshold), Tier(strong_model))
         self.tiers: tuple[Tier, ...] = tuple(tiers)
@@ -233,6 +278,8 @@ class Router:
         self.request_prefix = request_prefix
         self._rng = random.Random(seed)
         self._seeded = seed is not None
+        # Cost of every call made so far (audits and failed requests' calls too): what was spent.
+        self.spent_usd = 0.0
         if client is None:
             from .client import real_client
 
@@ -402,12 +449,12 @@ class Router:
             calls.append(call)
             if call.ok:
                 final_index = index
-                if index == last or call.fields["confidence"] >= thresholds[index]:
+                if index == last or call.confidence >= thresholds[index]:
                     break
-                call.fields["escalation_reason"] = "low_confidence"
+                call.escalation_reason = "low_confidence"
             elif index == last:
                 break
-            reasons.append(call.fields["escalation_reason"])
+            reasons.append(call.escalation_reason)
         audit = self.audit_share > 0.0 and self._should_audit(final_index)
         result = self._finish(
             spec, text, digest, request_id, "cascade", calls, final_index, reasons, reference
@@ -452,12 +499,12 @@ class Router:
             )
             raise
         reasons: list[str] = []
-        if cheap.ok and cheap.fields["confidence"] >= self.thresholds_for(spec.name)[0]:
+        if cheap.ok and cheap.confidence >= self.thresholds_for(spec.name)[0]:
             final_index = 0
         else:
             if cheap.ok:
-                cheap.fields["escalation_reason"] = "low_confidence"
-            reasons.append(cheap.fields["escalation_reason"])
+                cheap.escalation_reason = "low_confidence"
+            reasons.append(cheap.escalation_reason)
             final_index = 1 if strong.ok else (0 if cheap.ok else None)
         result = self._finish(
             spec, text, digest, request_id, "shadow", [cheap, strong], final_index, reasons, reference
@@ -491,7 +538,15 @@ class Router:
         if self.log is not None:
             stored = self.keeper.input_digest(text, digest)
             row = self._row(
-                spec, self._preview(text), stored, request_id, "cascade", call, False, False, reference
+                call,
+                spec=spec,
+                preview=self._preview(text),
+                input_sha256=stored,
+                request_id=request_id,
+                mode="cascade",
+                escalated=False,
+                final=False,
+                reference=reference,
             )
             self.log.log_rows((row,))
         if self.judge is not None:
@@ -575,6 +630,7 @@ class Router:
             else:
                 # Thinking tokens are part of output_tokens (billed as output), so the cost holds them.
                 cost_usd = self._rates[model].cost(*tokens)
+                self.spent_usd += cost_usd
                 try:
                     answer, confidence = self._parse(spec, message, request.answer_mode)
                 except _Refusal as exc:
@@ -585,25 +641,26 @@ class Router:
                     ok = True
                     kept = answer if self.store_answers == "full" else self.keeper.answer(answer, spec.kind)
                     answer_json = _answer_json(kept)
-        # CallOutcome's fields, in one dict: RouteResult validates them once, with the result.
-        fields = {
-            "model": model,
-            "role": role,
-            "tier": tier,
-            "answer": answer,
-            "confidence": confidence,
-            "input_tokens": tokens[0],
-            "output_tokens": tokens[1],
-            "cache_read_tokens": tokens[2],
-            "cache_write_tokens": tokens[3],
-            "thinking_tokens": thinking_tokens,
-            "cost_usd": cost_usd,
-            "latency_ms": (self.clock.perf() - start) * 1000.0,
-            "escalation_reason": reason,
-            "error_type": error_type,
-            "error_detail": error_detail,
-        }
-        return _Call(fields, ok, ts, answer_json)
+        return _Call(
+            model=model,
+            role=role,
+            tier=tier,
+            answer=answer,
+            confidence=confidence,
+            input_tokens=tokens[0],
+            output_tokens=tokens[1],
+            cache_read_tokens=tokens[2],
+            cache_write_tokens=tokens[3],
+            thinking_tokens=thinking_tokens,
+            cost_usd=cost_usd,
+            latency_ms=(self.clock.perf() - start) * 1000.0,
+            escalation_reason=reason,
+            error_type=error_type,
+            error_detail=error_detail,
+            ok=ok,
+            ts=ts,
+            answer_json=answer_json,
+        )
 
     @staticmethod
     def _parse(spec: TaskSpec, message: Any, answer_mode: str) -> tuple[Any, float]:
@@ -656,7 +713,15 @@ class Router:
         self.log.log_rows(
             [
                 self._row(
-                    spec, preview, stored, request_id, mode, call, escalated[i], i == final_index, reference
+                    call,
+                    spec=spec,
+                    preview=preview,
+                    input_sha256=stored,
+                    request_id=request_id,
+                    mode=mode,
+                    escalated=escalated[i],
+                    final=i == final_index,
+                    reference=reference,
                 )
                 for i, call in enumerate(calls)
             ]
@@ -681,41 +746,37 @@ class Router:
         if final_index is None:
             raise RouteFailedError(
                 request_id,
-                [
-                    (f["model"], f["escalation_reason"] or "failed", f["error_detail"] or "")
-                    for f in (c.fields for c in calls)
-                ],
+                [(c.model, c.escalation_reason or "failed", c.error_detail or "") for c in calls],
             )
-        final = calls[final_index].fields
-        outcomes = [c.fields for c in calls]
+        final = calls[final_index]
         # Degraded: the answer is a lower tier's because a higher tier that was asked failed.
-        failed_above = [c.fields for c in calls[final_index + 1 :] if not c.ok] if escalated else []
+        failed_above = [c for c in calls[final_index + 1 :] if not c.ok] if escalated else []
         degraded_reason = None
         if failed_above:
             f = failed_above[-1]
             degraded_reason = (
-                f"{f['model']} failed ({f['escalation_reason'] or 'failed'}: {f['error_detail'] or ''}); "
-                f"the answer is {final['model']}'s"
+                f"{f.model} failed ({f.escalation_reason or 'failed'}: {f.error_detail or ''}); "
+                f"the answer is {final.model}'s"
             )
         input_tokens = output_tokens = thinking_tokens = 0
         cost_usd = latency_sum = latency_max = 0.0
-        for o in outcomes:  # one pass: this runs on every request
-            input_tokens += o["input_tokens"]
-            output_tokens += o["output_tokens"]
-            thinking_tokens += o["thinking_tokens"]
-            cost_usd += o["cost_usd"]
-            latency_sum += o["latency_ms"]
-            latency_max = max(latency_max, o["latency_ms"])
+        for c in calls:  # one pass: this runs on every request
+            input_tokens += c.input_tokens
+            output_tokens += c.output_tokens
+            thinking_tokens += c.thinking_tokens
+            cost_usd += c.cost_usd
+            latency_sum += c.latency_ms
+            latency_max = max(latency_max, c.latency_ms)
         # model_validate on a dict literal: a third cheaper than keyword construction through __init__.
         result = RouteResult.model_validate(
             {
                 "request_id": request_id,
                 "task": spec.name,
                 "mode": mode,
-                "answer": final["answer"],
-                "confidence": final["confidence"],
-                "model": final["model"],
-                "tier": final["tier"],
+                "answer": final.answer,
+                "confidence": final.confidence,
+                "model": final.model,
+                "tier": final.tier,
                 "escalated": escalated,
                 "escalation_reason": reasons[0] if reasons else None,
                 "escalation_reasons": reasons,
@@ -725,7 +786,8 @@ class Router:
                 "cost_usd": cost_usd,
                 # Shadow calls run concurrently, so the caller waits for the slower one.
                 "latency_ms": latency_max if mode == "shadow" else latency_sum,
-                "calls": outcomes,  # validated into CallOutcome models here, in the same pass as the result
+                # Validated into CallOutcome models here, in the same pass as the result.
+                "calls": [c.fields for c in calls],
                 "degraded": degraded_reason is not None,
                 "degraded_reason": degraded_reason,
             }
@@ -736,21 +798,21 @@ class Router:
 
     def _row(
         self,
+        call: _Call,
+        *,
         spec: TaskSpec,
         preview: str | None,
         input_sha256: str,
         request_id: str,
         mode: str,
-        call: _Call,
         escalated: bool,
         final: bool,
         reference: str | None,
     ) -> tuple:
         """One ``calls`` row in ``CALL_COLUMNS`` order (a ``CallRecord`` as a tuple, without building one)."""
-        f = call.fields
         correct = None
         if reference is not None and call.ok:
-            answer = f["answer"]
+            answer = call.answer
             # A structured answer's reference is its JSON text; free text is not settled by a reference.
             verdict = correct_against_reference(
                 answer, loads_answer(reference) if isinstance(answer, dict) else reference
@@ -765,32 +827,32 @@ class Router:
             spec.name,
             mode,
             self.source,
-            f["model"],
-            f["role"],
-            f["tier"],
-            f["input_tokens"],
-            f["output_tokens"],
-            f["cache_read_tokens"],
-            f["cache_write_tokens"],
-            f["cost_usd"],
-            round(f["latency_ms"], 3),
-            f["confidence"],
+            call.model,
+            call.role,
+            call.tier,
+            call.input_tokens,
+            call.output_tokens,
+            call.cache_read_tokens,
+            call.cache_write_tokens,
+            call.cost_usd,
+            round(call.latency_ms, 3),
+            call.confidence,
             call.answer_json,
             1 if escalated else 0,
-            f["escalation_reason"] if escalated else None,
-            f["error_type"],
+            call.escalation_reason if escalated else None,
+            call.error_type,
             1 if final else 0,
             input_sha256,
             preview,
             reference,
             correct,
             None,  # dedup_key: only imports need one
-            f["thinking_tokens"],
+            call.thinking_tokens,
             # The policy the request was routed with: the threshold this tier's answer had to meet
             # (none for the last tier, which is always kept, or a shadow or audit call), and the
             # audit share in force (cascade requests; what an audit pair's sampling weight rests on).
-            self.thresholds_for(spec.name)[f["tier"]]
-            if f["tier"] < len(self.tiers) - 1 and f["role"] in ("cheap", "strong")
+            self.thresholds_for(spec.name)[call.tier]
+            if call.tier < len(self.tiers) - 1 and call.role in ("cheap", "strong")
             else None,
             self.audit_share if mode == "cascade" else None,
         )

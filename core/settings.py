@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -48,6 +48,18 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
+from .formatting import parse_share
+
+
+def _typed_share(value: Any) -> Any:
+    # A share in the file or the environment may be written as a percent, as on the command line.
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return parse_share(value)
+    return value
+
+
+# 80, "80%" and 0.8 all give 0.8 (``formatting.parse_share``).
+Share = Annotated[float, BeforeValidator(_typed_share)]
 
 APP_NAME = "routermon"
 
@@ -91,7 +103,7 @@ class Settings(BaseSettings):
     store_inputs: Literal["full", "preview", "none"] = "preview"
     store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
     preview_chars: int = Field(80, ge=0)
-    audit_share: float = Field(0.0, ge=0.0, le=1.0)
+    audit_share: Share = Field(0.0, ge=0.0, le=1.0)
     labeller: str | None = None  # who a human label is from (default: the OS user)
     # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
     # makes every cost unknown).
@@ -105,8 +117,8 @@ class Settings(BaseSettings):
     )
     # What the policy promises and watches (``routermon check``, the Live screen's alerts): the loss
     # against always-strong it tolerates, with what confidence, over which window of audits.
-    max_loss: float = Field(0.01, gt=0.0, lt=1.0)
-    confidence: float = Field(0.95, gt=0.0, lt=1.0)
+    max_loss: Share = Field(0.01, gt=0.0, lt=1.0)
+    confidence: Share = Field(0.95, gt=0.0, lt=1.0)
     drift_window: int = Field(500, ge=1)  # the last N audits of a task
     drift_days: float | None = Field(None, gt=0.0)  # or the audits of the last D days
     monthly_budget_usd: float | None = Field(None, ge=0.0, allow_inf_nan=False)

@@ -60,7 +60,7 @@ class SimulationProgress(BaseModel):
     total: int | None
     failed: int
     escalated: int
-    spend_usd: float  # of answered requests (a failed request's calls are counted at the end)
+    spend_usd: float  # every call so far: answers, escalations, audits and failed requests' calls
     elapsed_s: float
 
 
@@ -239,7 +239,9 @@ def check_inputs(
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise ConfigError(f"The duration must be a positive number of seconds; got {duration!r}.")
     if not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
-        raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+        raise ConfigError(
+            f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+        )
     if mode not in MODES:
         raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
     if not 0.0 <= audit_share <= 1.0:
@@ -378,18 +380,20 @@ def simulate(
     prices: PriceBook | None = None,
     store_inputs: str = "preview",
     progress: Callable[[SimulationProgress], None] | None = None,
+    judge_model: str | None = None,
 ) -> SimulationSummary:
     """Route ``requests`` requests of ``scenario`` traffic (default: the built-in field report)
-    through the real router and the stand-in API, one after another, logging every call.
+        through the real router and the stand-in API, one after another, logging every call.
 
-    Timestamps are spread over the ``days`` days ending at ``now`` (default: the current time) on a
-    virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
-    (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
-    A request every tier fails on is counted, not raised. Returns this run's totals, read back from
-    the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
+        Timestamps are spread over the ``days`` days ending at ``now`` (default: the current time) on a
+        virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
+        (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
+    With ``judge_model``, free-text pairs (shadow requests, audits) are judged as they are made.
+        A request every tier fails on is counted, not raised. Returns this run's totals, read back from
+        the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
 
-    It runs its own event loop: call it from synchronous code or a worker thread, not from a
-    coroutine (a TUI runs it in a thread worker).
+        It runs its own event loop: call it from synchronous code or a worker thread, not from a
+        coroutine (a TUI runs it in a thread worker).
     """
     check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, requests=requests, days=days)
     if (db_path is None) == (log is None):
@@ -426,6 +430,7 @@ def simulate(
                 store_inputs=store_inputs,
                 progress=progress,
                 started=started,
+                judge_model=judge_model,
             )
         )
         call_log.flush(timeout=None)
@@ -472,6 +477,7 @@ async def _run_batch(
     store_inputs: str,
     progress: Callable[[SimulationProgress], None] | None,
     started: float,
+    judge_model: str | None = None,
 ) -> None:
     clock = VirtualClock(since)
     api = StandInAPI(scenario=scenario, seed=seed, clock=clock, record_requests=False)
@@ -489,10 +495,10 @@ async def _run_batch(
         seed=router_seed,
         source=SOURCE,
         request_prefix=run_prefix(router_seed),
+        judge_model=judge_model,
     )
     arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
     done = failed = escalated = 0
-    spend = 0.0
     try:
         for arrival, request in zip(arrivals, traffic(scenario, seed), strict=False):
             # A request waits for the one before it (one caller, sequential): time never runs back.
@@ -503,9 +509,9 @@ async def _run_batch(
                 failed += 1
             else:
                 escalated += result.escalated
-                spend += result.cost_usd
-            if audit_share:
-                await router.drain()  # audits finish before the next request, so the clock stays ordered
+            if audit_share or judge_model:
+                # Audits and verdicts finish before the next request, so the clock stays ordered.
+                await router.drain()
             done += 1
             if progress is not None:
                 progress(
@@ -514,7 +520,7 @@ async def _run_batch(
                         total=requests,
                         failed=failed,
                         escalated=escalated,
-                        spend_usd=spend,
+                        spend_usd=router.spent_usd,
                         elapsed_s=time.perf_counter() - started,
                     )
                 )
@@ -637,7 +643,6 @@ async def _live_loop(
     stream = traffic(scenario, seed)
     in_flight: set[asyncio.Task] = set()
     counts = {"done": 0, "failed": 0, "escalated": 0}
-    spend = [0.0]
 
     async def one(request: SimRequest) -> None:
         try:
@@ -646,12 +651,11 @@ async def _live_loop(
             counts["failed"] += 1
         else:
             counts["escalated"] += result.escalated
-            spend[0] += result.cost_usd
         counts["done"] += 1
         if progress is not None:
             progress(
                 SimulationProgress.model_construct(
-                    **counts, total=None, spend_usd=spend[0], elapsed_s=time.perf_counter() - started
+                    **counts, total=None, spend_usd=router.spent_usd, elapsed_s=time.perf_counter() - started
                 )
             )
 

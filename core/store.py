@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .db import connect, is_lock, translate
 from .errors import DatabaseError
+from .formatting import plural
 from .records import CALL_COLUMNS, CallRecord, HumanLabel
 from .text import valid_utf8
 
@@ -232,7 +233,9 @@ class CallLog:
                 self.flush(timeout=None if self.failure is None else 5.0)
             except DatabaseError as exc:
                 unwritten = max(0, self.enqueued - self._committed - self.rejected)
-                raise DatabaseError(f"{str(exc).rstrip('.')}; {unwritten:,} rows were not written.") from None
+                raise DatabaseError(
+                    f"{str(exc).rstrip('.')}; {plural(unwritten, 'row')} {'was' if unwritten == 1 else 'were'} not written."
+                ) from None
         finally:
             with self._cond:
                 self._closed = True

@@ -22,12 +22,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
+from .formatting import count
 from .prices import ModelRates, PriceBook
 from .reader import LogReader, TierModelStats
 
 BATCH_CONTEXT = {"processing": "batch"}
 DAY_SECONDS = 86_400.0
 MONTH_DAYS = 30.0  # observed traffic is extrapolated to a 30-day month
+MIN_SPAN_SECONDS = 3600.0  # a log younger than an hour is taken as an hour's traffic
 
 # How each input field is named in an error sentence (the CLI flag a person typed).
 _FIELD_LABELS = {
@@ -62,6 +64,33 @@ MAX_TOKENS_PER_CALL = 1e8  # context windows hold at most a few million tokens
 MAX_MONTHLY_USD = 1e12
 
 
+class ObservedTraffic(BaseModel):
+    """What observed what-if inputs rest on (``from_log``): the window asked for, the span of it the
+    log covers, and the requests seen there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    days_asked: float
+    covered_days: float  # from the window's start, or the log's first request if later, to its end
+    requests: int
+    cascade_requests: int
+    shadow_requests: int
+    audits: int
+
+    def describe(self) -> str:
+        """One line: "2,400 requests (360 shadow) in the 3.0 logged of the last 30 days"."""
+        text = f"{count(self.requests)} requests"
+        if self.shadow_requests:
+            text += f" ({count(self.shadow_requests)} shadow)"
+        if self.covered_days < self.days_asked - 0.05:
+            return text + f" in the {self.covered_days:.1f} logged of the last {self.days_asked:g} days"
+        return text + f" in the last {self.days_asked:g} {'day' if self.days_asked == 1 else 'days'}"
+
+    def short(self) -> str:
+        """At most 30 cells, for a panel's border: "2,400 req in 3.0 of 7 days"."""
+        return f"{count(self.requests)} req in {self.covered_days:.1f} of {self.days_asked:g} days"
+
+
 class WhatIfInputs(BaseModel):
     """What a projection needs; bad values raise ``ConfigError`` with one sentence.
 
@@ -92,6 +121,7 @@ class WhatIfInputs(BaseModel):
     audit_share: float = Field(default=0.0, ge=0, le=1)
     audit_input_tokens: float | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_CALL)
     audit_output_tokens: float | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_CALL)
+    observed: ObservedTraffic | None = None  # what observed inputs rest on (``from_log``)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -120,7 +150,7 @@ def _error_sentence(exc: ValidationError) -> str:
     if error["type"] == "extra_forbidden":
         return f"{label} is not a what-if input."
     if field in _SHARE_FIELDS:
-        return f"{label} must be between 0 and 1; got {value!r}."
+        return f"{label} must be between 0% and 100%; got {value!r}."
     if field in ("cheap_model", "strong_model"):
         return f"{label} must be a model name; got {value!r}."
     if field == "batch":
@@ -397,10 +427,17 @@ def from_log(
     cheap_model: str | None = None,
     strong_model: str | None = None,
     prices: PriceBook | None = None,
+    instead: str = "give the volume, share and tokens as options",
 ) -> WhatIfInputs:
     """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month
     (see ``inputs_from_usage``); imported pairs are left out. Raises ``ConfigError`` when the
-    window holds no routed request.
+    window holds no routed request, ending with ``instead`` (what the caller's user can do instead:
+    the command names its options, the screen its fields).
+
+    The rate is over the span of the window the log covers: from the window's start, or the log's
+    first request if it came later, to ``now`` (at least an hour), so a 3-day log read with
+    ``days=30`` is three days of traffic, not thirty; quiet hours inside that span are real.
+    ``observed`` says what it was.
     """
     if not math.isfinite(days) or days <= 0:
         raise ConfigError(f"The observation window must be a positive number of days; got {days!r}.")
@@ -409,41 +446,69 @@ def from_log(
     summary = reader.summary(since, until)
     if summary.requests == 0:
         raise ConfigError(
-            f"The call log {reader.path} has no routed requests in the last {days:g} days; "
-            "route some traffic first or give the volume, share and tokens as options."
+            f"The call log {reader.path} has no routed requests in the last {days:g} day{'' if days == 1 else 's'}; "
+            f"route some traffic first or {instead}."
         )
-    return inputs_from_usage(
-        reader.per_tier_model(since, until, by_role=True),
+    first = reader.first_traffic_ts()
+    start = since if first is None else max(since, first)
+    covered_days = max(until - start, MIN_SPAN_SECONDS) / DAY_SECONDS
+    usage = reader.per_tier_model(since, until, by_role=True)
+    inputs = inputs_from_usage(
+        usage,
         requests=summary.requests,
-        escalated=summary.escalated,
-        days=days,
+        cascade_requests=summary.cascade_requests,
+        cascade_escalated=summary.cascade_escalated,
+        shadow_escalated=summary.shadow_escalated,
+        days=covered_days,
         cheap_model=cheap_model,
         strong_model=strong_model,
         prices=prices,
     )
+    observed = ObservedTraffic(
+        days_asked=days,
+        covered_days=covered_days,
+        requests=summary.requests,
+        cascade_requests=summary.cascade_requests,
+        shadow_requests=summary.shadow_requests,
+        audits=sum(u.calls for u in usage if u.role == "audit"),
+    )
+    return inputs.model_copy(update={"observed": observed})
 
 
 def inputs_from_usage(
     usage: Sequence[TierModelStats],
     *,
     requests: int,
-    escalated: int,
+    escalated: int | None = None,
     days: float,
+    cascade_requests: int | None = None,
+    cascade_escalated: int | None = None,
+    shadow_escalated: int = 0,
     cheap_model: str | None = None,
     strong_model: str | None = None,
     prices: PriceBook | None = None,
 ) -> WhatIfInputs:
     """What-if inputs from ``days`` days of calls, grouped by tier, role and model.
 
-    Volume is requests / days × 30; the cheap share is 1 - escalated / requests. ``input_tokens``
-    and ``output_tokens`` are averages of the first-tier calls (one per request),
+    Volume is requests / days × 30, shadow requests included (they are traffic the cascade would
+    serve). The cheap share is the cascade's own: 1 - ``cascade_escalated`` / ``cascade_requests``
+    (a shadow request calls the strong model whatever the policy says, so it is not priced as an
+    escalation); a log of shadow requests alone takes the share the policy would have escalated.
+    Without the cascade figures (one run of one mode), ``escalated`` / ``requests``.
+    ``input_tokens`` and ``output_tokens`` are averages of the first-tier calls (one per request),
     ``escalated_*`` of the escalated requests' strong calls and ``audit_*`` of the audit calls
     (shadow calls are measurement, not cascade traffic, and price nothing here); the audit share
-    is audits per request the cheap model kept. So the projection reproduces the logged cascade
-    spend even when escalated requests are longer than most. Cache reads count as cached input,
-    cache writes as plain input. The models are the most used first-tier and top-tier models
-    unless given.
+    is audits per cascade request the cheap model kept. So the projection reproduces the logged
+    cascade spend even when escalated requests are longer than most. Cache reads count as cached
+    input, cache writes as plain input. The models are the most used first-tier and top-tier
+    models unless given.
     """
+    if cascade_requests is None:
+        cascade_requests, cascade_escalated = requests, escalated or 0
+    if cascade_requests:
+        share_base, share_escalated = cascade_requests, cascade_escalated or 0
+    else:
+        share_base, share_escalated = requests - cascade_requests, shadow_escalated
     cache_read = sum(u.cache_read_tokens for u in usage)
     input_total = sum(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens for u in usage)
     first_tier = [u for u in usage if u.tier == 0]
@@ -451,7 +516,7 @@ def inputs_from_usage(
     escalated_in, escalated_out = _average_tokens([u for u in usage if u.tier > 0 and u.role == "strong"])
     audits = [u for u in usage if u.role == "audit"]
     audit_in, audit_out = _average_tokens(audits)
-    kept = requests - escalated
+    kept = cascade_requests - (cascade_escalated or 0)
     audit_share = min(1.0, sum(u.calls for u in audits) / kept) if kept > 0 else 0.0
     if cheap_model is None:
         cheap_model = _most_calls(first_tier)
@@ -464,7 +529,7 @@ def inputs_from_usage(
         cheap_model, strong_model = default_models(cheap_model, strong_model, prices)
     return WhatIfInputs(
         monthly_requests=requests / days * MONTH_DAYS if days > 0 else 0.0,
-        cheap_share=1.0 - escalated / requests if requests else 1.0,
+        cheap_share=1.0 - share_escalated / share_base if share_base else 1.0,
         input_tokens=requests_in or 0.0,
         output_tokens=requests_out or 0.0,
         escalated_input_tokens=escalated_in,

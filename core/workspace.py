@@ -194,7 +194,9 @@ class Workspace:
         threshold_given = threshold
         threshold = self.threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
-            raise ConfigError(f"The threshold must be between 0 and 1; got {threshold}.")
+            raise ConfigError(
+                f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+            )
         cheap_tier, strong_tier = (self.settings.tiers.get(k) for k in ("cheap", "strong"))
         tiers = (
             Tier(cheap, threshold, **(cheap_tier.model_dump() if cheap_tier else {})),

@@ -186,7 +186,7 @@ def test_failed_cheap_calls_are_always_escalated():
     result = sweep(pairs)
     assert result.row_at(0.0).escalated == 1
     assert result.calibration.judged == 1
-    assert any("1 cheap calls failed" in n for n in result.notes)
+    assert any("1 cheap call failed (no valid answer); it is escalated" in n for n in result.notes)
     budget = sweep(pairs, max_escalation=0.2)
     assert budget.recommended.threshold is None
     assert "No threshold keeps escalation at or below 20.0%" in budget.recommended.message
@@ -252,9 +252,9 @@ def test_without_any_price_the_recommendation_minimises_escalation():
 def test_bad_shares_and_empty_pairs_are_clear_errors():
     with pytest.raises(NoPairsError):
         sweep([])
-    with pytest.raises(ConfigError, match="between 0 and 1"):
+    with pytest.raises(ConfigError, match="between 0% and 100%"):
         sweep([make_pair(1, 0.5, True)], target_accuracy=88)
-    with pytest.raises(ConfigError, match="between 0 and 1"):
+    with pytest.raises(ConfigError, match="between 0% and 100%"):
         sweep([make_pair(1, 0.5, True)], max_escalation=-0.1)
 
 

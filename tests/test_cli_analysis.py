@@ -88,13 +88,16 @@ def test_cli_thresholds_table(date_db):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--target-accuracy", "87"], "must be a share between 0 and 1"),
+        (["--target-accuracy", "870"], "--target-accuracy must be between 0% and 100%"),
         (["--task", "nope"], "no paired outcomes for task 'nope'"),
-        (["--max-loss", "1"], "The maximum loss must be a share between 0 and 1"),
-        (["--max-loss", "0"], "The maximum loss must be a share between 0 and 1"),
-        (["--max-loss", "-0.01"], "The maximum loss must be a share between 0 and 1"),
-        (["--confidence", "95"], "The confidence must be a share between 0 and 1 (e.g. 0.95 for 95%)"),
-        (["--confidence", "nan"], "The confidence must be a share between 0 and 1"),
+        (
+            ["--max-loss", "1"],
+            "The maximum loss must be above 0% and below 100% (e.g. 1% or 0.01 for one point)",
+        ),
+        (["--max-loss", "0"], "The maximum loss must be above 0% and below 100%"),
+        (["--max-loss", "-0.01"], "--max-loss must be between 0% and 100%"),
+        (["--confidence", "100%"], "The confidence must be above 0% and below 100% (e.g. 95% or 0.95)"),
+        (["--confidence", "nan"], "--confidence must be between 0% and 100%"),
     ],
 )
 def test_cli_thresholds_user_errors_exit_2(date_db, args, message):
@@ -110,7 +113,7 @@ def test_cli_thresholds_without_a_log_exits_2(tmp_path):
 
 def test_cli_thresholds_bad_guarantee_option_exits_2_before_reading_the_log(tmp_path):
     result = CliRunner().invoke(
-        main, ["thresholds", "--db", str(tmp_path / "none.db"), "--confidence", "1.5"]
+        main, ["thresholds", "--db", str(tmp_path / "none.db"), "--confidence", "100%"]
     )
     assert (
         result.exit_code == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 from test_shadow import LABELS, pair_counts, write_inputs
@@ -81,3 +83,14 @@ def test_inputs_are_read_exactly(tmp_path):
     deep.write_text("[" * 100_000 + "]" * 100_000 + "\n")
     with pytest.raises(ImportFormatError, match="line 1: JSON nested too deeply"):
         read_inputs(deep)
+
+
+def test_shadow_json_is_the_summary_on_stdout(tmp_path):
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text("".join(json.dumps({"text": f"message {i}"}) + "\n" for i in range(3)))
+    args = ["shadow", str(inputs), "--labels", "a,b", "--stand-in", "--db", str(tmp_path / "c.db"), "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # nothing else on stdout
+    assert (data["done"], data["skipped"], data["failed"], data["left"]) == (3, 0, 0, 0)
+    assert data["spend_usd"] > 0 and data["interrupted"] is False

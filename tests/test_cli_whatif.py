@@ -85,14 +85,15 @@ def test_cli_cached_share_and_overhead_reach_the_projection():
     [
         ("--cheap", "claude-nonexistent-9", "has no price"),
         ("--strong", "gpt-nonexistent", "has no price"),
-        ("--cheap-share", "1.5", "The cheap share must be between 0 and 1"),
-        ("--cheap-share", "-0.5", "The cheap share must be between 0 and 1"),
+        ("--cheap-share", "150", "--cheap-share must be between 0% and 100%"),
+        ("--cheap-share", "-0.5", "--cheap-share must be between 0% and 100%"),
+        ("--cheap-share", "most", "--cheap-share must be a percent or a share"),
         ("--volume", "-10", "The monthly request volume must be"),
         ("--input-tokens", "-1", "The input token count must be"),
         ("--output-tokens", "-1", "The output token count must be"),
-        ("--cached-share", "3", "The cached input share must be between 0 and 1"),
+        ("--cached-share", "300", "--cached-share must be between 0% and 100%"),
         ("--overhead", "-5", "The monthly overhead must be"),
-        ("--audit-share", "2", "The audit share must be between 0 and 1"),
+        ("--audit-share", "101%", "--audit-share must be between 0% and 100%"),
     ],
 )
 def test_cli_bad_input_is_one_sentence_and_exit_2(flag, value, message):
@@ -122,7 +123,9 @@ def test_cli_from_log_uses_observed_traffic_and_flags_override(tmp_path):
     result = _run(["whatif", "--from-log", "--days", "1", "--db", str(path), "--json"])
     assert result.exit_code == 0, result.output
     inputs = json.loads(result.stdout)["inputs"]
-    assert inputs["monthly_requests"] == pytest.approx(12 * 30)
+    # The log is three hours old: 12 requests in 3 hours, not in the day asked for.
+    assert inputs["observed"]["covered_days"] == pytest.approx(3 / 24, rel=1e-3)
+    assert inputs["monthly_requests"] == pytest.approx(12 / inputs["observed"]["covered_days"] * 30)
     assert inputs["cheap_share"] == pytest.approx(0.75)
     assert (inputs["cheap_model"], inputs["strong_model"]) == (HAIKU, SONNET)
     result = _run(
@@ -130,7 +133,7 @@ def test_cli_from_log_uses_observed_traffic_and_flags_override(tmp_path):
     )
     assert result.exit_code == 0, result.output
     inputs = json.loads(result.stdout)["inputs"]
-    assert inputs["cheap_share"] == 0.5 and inputs["monthly_requests"] == pytest.approx(12 * 30)
+    assert inputs["cheap_share"] == 0.5 and inputs["monthly_requests"] == pytest.approx(2880, rel=1e-3)
 
 
 def test_cli_audit_share_from_the_flag_and_from_the_log(tmp_path):

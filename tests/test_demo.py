@@ -39,3 +39,26 @@ def test_live_traffic_writes_until_stopped(tmp_path):
     assert not worker.is_alive()
     with LogReader(db) as reader:
         assert reader.summary().requests >= 10
+
+
+def test_the_demo_judges_its_summaries_and_a_reviewer_labels_spot_checks(tmp_path):
+    from routermon.core.demo import DEMO_LABELS, DEMO_REVIEWER
+    from routermon.core.judge_check import judge_checks
+    from routermon.core.pairs import load_pairs
+    from routermon.core.quality import load_task_quality
+
+    db = tmp_path / "demo.db"
+    backfill = prepare_demo(db, now=1_750_000_000.0, seed=3)
+    assert backfill.labelled == DEMO_LABELS
+    with LogReader(db) as reader:
+        quality = {q.task: q for q in load_task_quality(reader)}
+        labels = reader.human_labels()
+        checks = judge_checks(load_pairs(reader))
+    # Every task shows its cheap accuracy: summaries by the judge, extractions field by field.
+    assert set(quality) == {"classify", "extract", "summarize"}
+    assert all(q.pairs and q.unjudged == 0 for q in quality.values())
+    assert quality["summarize"].sources.startswith("judge") and quality["extract"].sources.startswith("field")
+    assert {label.labeller for label in labels.values()} == {DEMO_REVIEWER}
+    # The judge against people rests on the random spot checks the reviewer labelled.
+    (summaries,) = [c for c in checks if c.task == "summarize"]
+    assert summaries.labelled >= 5 and summaries.ppi_low is not None

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routermon.core.formatting import DASH, json_text, level, pct, plural, points, usd, usd_short
+from routermon.core.formatting import DASH, json_text, level, parse_share, pct, plural, points, usd, usd_short
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -88,3 +88,28 @@ def test_no_formatter_outside_the_formatting_module():
             if money.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [
+        ("80", 0.8),
+        ("80%", 0.8),
+        ("0.8", 0.8),
+        (" 95 % ", 0.95),
+        ("1", 1.0),
+        ("1%", 0.01),
+        ("0", 0.0),
+        (2.5, 0.025),
+    ],
+)
+def test_a_share_is_typed_as_a_percent_or_a_share(text, share):
+    assert parse_share(text) == pytest.approx(share)
+
+
+@pytest.mark.parametrize("text", ["150", "101%", "-0.5", "nan", "inf", "most", ""])
+def test_a_share_outside_0_to_100_percent_is_one_sentence(text):
+    with pytest.raises(
+        ValueError, match=r"^The audit share must be (between 0% and 100%|a percent or a share)"
+    ):
+        parse_share(text, "The audit share")

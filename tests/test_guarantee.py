@@ -261,7 +261,7 @@ def test_noise_confidence_never_recommends_a_threshold_worse_than_strong(tmp_pat
 def test_bad_options_are_clear_errors(tmp_path):
     pairs = pairs_of(tmp_path, HAND)
     for kwargs in ({"max_loss": 0.0}, {"max_loss": 1.0}, {"confidence": 95}, {"confidence": math.nan}):
-        with pytest.raises(ConfigError, match="must be a share between 0 and 1"):
+        with pytest.raises(ConfigError, match="must be above 0% and below 100%"):
             sweep(pairs, **kwargs)
 
 

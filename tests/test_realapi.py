@@ -17,6 +17,7 @@ import sqlite_utils
 from routermon.core.db import MIGRATIONS
 from routermon.core.errors import ConfigError, DegradedAnswerError, RouteFailedError
 from routermon.core.reader import LogReader
+from routermon.core.records import CALL_COLUMNS
 from routermon.core.report import build_report, render_json, render_markdown
 from routermon.core.router import Router, Tier
 from routermon.core.standin import StandInAPI, answer, http_error, refusal, serve_in_thread
@@ -173,7 +174,8 @@ def test_an_old_log_gains_the_thinking_tokens_column(tmp_path):
         (row,) = reader.calls_after(0)
         assert row.thinking_tokens == 0 and reader.summary().thinking_tokens == 0
     columns = [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(calls)")]
-    assert columns[-1] == "thinking_tokens"
+    # Every migration adds its columns at the end, in the order the writer inserts them.
+    assert columns[1:] == list(CALL_COLUMNS)
 
 
 # -- settings -----------------------------------------------------------------------------------

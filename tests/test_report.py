@@ -108,7 +108,7 @@ async def test_report_counts_traffic_and_escalation_reasons(tmp_path):
     assert t.escalation_share == 0.5 and t.spend_usd > 0
     assert [(s.task, s.requests) for s in t.per_task] == [("classify", 4)]
     md = render_markdown(report)
-    assert "| 4 | 6 |" in md and "| 2 (50.0%) |" in md
+    assert "| 4 | 0 | 6 |" in md and "| 2 (50.0%) |" in md
     assert "| low_confidence | 1 | 50.0% |" in md and "| invalid_output | 1 | 50.0% |" in md
     assert report.analysis is not None and report.analysis.pairs == 369
 

@@ -10,6 +10,7 @@ import pytest
 from review_helpers import build_review_log, judge_row
 from tui_helpers import CHEAP, FIXED_NOW, STRONG, fixed_clock
 
+from routermon.core import judge_check as judge_check_module
 from routermon.core.analysis import analyse
 from routermon.core.judge_check import cohens_kappa, judge_check, judge_checks, ppi_mean
 from routermon.core.pairs import Pair, import_pairs, iter_pairs, load_pairs
@@ -128,7 +129,8 @@ def test_a_human_label_overrides_the_judge_in_the_sweep(tmp_path):
 # -- the review queue -------------------------------------------------------------------------------
 
 
-def test_review_queue_order_and_exclusions():
+def test_review_queue_order_and_exclusions(monkeypatch):
+    monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: False)  # spot checks apart
     pairs = [
         make_pair("agree-ok", agree=True, confidence=0.9),  # nothing to look at
         make_pair("judge-unsure-0.6", judge_verdict="cheap_acceptable", judge_confidence=0.6, kind="text"),
@@ -211,7 +213,8 @@ def test_ppi_estimate_and_interval_by_hand():
     assert (low, high) == (pytest.approx(-0.439687, abs=1e-6), pytest.approx(1.106354, abs=1e-6))
 
 
-def test_judge_check_on_pairs_by_hand():
+def test_judge_check_on_pairs_by_hand(monkeypatch):
+    monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: True)  # every pair sampled
     verdicts = ["cheap_acceptable"] * 3 + ["strong_better"] + ["cheap_acceptable"] + ["both_fail"]
     labels = ["cheap", "strong", "both", None, None, "neither"]
     pairs = [
@@ -234,7 +237,8 @@ def test_judge_check_on_pairs_by_hand():
     assert judge_check([p.model_copy(update={"human_label": None}) for p in pairs]) is None
 
 
-def test_judge_checks_per_task_and_overall(tmp_path):
+def test_judge_checks_per_task_and_overall(tmp_path, monkeypatch):
+    monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: True)
     db = build_review_log(tmp_path / "calls.db", pairs=30)
     with CallLog(db) as log:  # a second judged task
         log.log(judge_row("req_0000", "classify", "strong_better", 0.8, FIXED_NOW))
@@ -249,7 +253,8 @@ def test_judge_checks_per_task_and_overall(tmp_path):
 # -- in the report ----------------------------------------------------------------------------------
 
 
-def test_report_shows_the_judge_against_people(tmp_path):
+def test_report_shows_the_judge_against_people(tmp_path, monkeypatch):
+    monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: True)
     from routermon.core.report import build_report, render_json, render_markdown
 
     db = build_review_log(tmp_path / "calls.db", pairs=30)
@@ -271,3 +276,30 @@ def test_report_shows_the_judge_against_people(tmp_path):
     data = json.loads(render_json(report))
     assert data["judge_checks"][0]["footing"] == "judge on 10 pairs, corrected by 3 human labels"
     assert data["judge_checks"][0]["ppi_accuracy"] == pytest.approx(check.ppi_accuracy)
+
+
+def test_only_random_spot_checks_correct_the_judge_and_they_come_first(monkeypatch):
+    """Labels on pairs chosen because they looked wrong are not a random sample: the estimate and
+    the agreement rest on the spot-check sample alone, which the queue offers first."""
+    sampled = {"p1", "p3"}
+    monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: request_id in sampled)
+    pairs = [
+        make_pair(f"p{i}", judge_verdict="cheap_acceptable", judge_confidence=0.95, human_label=label)
+        for i, label in enumerate(["strong", "cheap", "strong", "both", None])
+    ]
+    check = judge_check(pairs)
+    assert (check.labelled, check.chosen_labels) == (2, 2)  # p0 and p2 were chosen, not drawn
+    assert check.agreement == 1.0  # on the sample the judge agrees; on p0 and p2 it did not
+    assert "2 more labels, on pairs chosen for review, are not a random sample" in check.footing
+    unlabelled = [p.model_copy(update={"human_label": None}) for p in pairs]
+    queue = review_queue(unlabelled, threshold=0.7)
+    assert [item.pair.request_id for item in queue[:2]] == ["p1", "p3"]
+    assert queue[0].reasons[0] == "spot_check" and "random spot check" in queue[0].why
+
+
+def test_the_spot_check_sample_is_a_tenth_of_pairs_by_request_id():
+    from routermon.core.judge_check import SPOT_CHECK_SHARE, in_spot_check
+
+    share = sum(in_spot_check(f"req_{i:06d}") for i in range(20_000)) / 20_000
+    assert abs(share - SPOT_CHECK_SHARE) < 0.01
+    assert in_spot_check("req_000001") == in_spot_check("req_000001")

@@ -437,3 +437,11 @@ async def test_a_cancelled_request_still_logs_the_calls_it_paid_for(db, mode):
         rows = reader.calls_after(0)
     assert [(r.model, r.role, r.final) for r in rows] == [(CHEAP, "cheap", False)]
     assert rows[0].cost_usd and rows[0].cost_usd > 0
+
+
+def test_a_call_record_carries_every_call_outcome_field():
+    from routermon.core.records import CallOutcome
+    from routermon.core.router import _Call
+
+    values = {name: None for name in _Call.__slots__}
+    assert set(_Call(**values).fields) == set(CallOutcome.model_fields)

@@ -144,12 +144,16 @@ def test_log_spend_equals_the_projection_from_the_same_log(field_report_run):
         spend = reader.summary(NOW - 7 * DAY, NOW).spend_usd
     result = project(inputs)
     assert spend > 0
-    assert result.cascade_usd == pytest.approx(spend * 30 / 7, rel=1e-9)
+    covered = inputs.observed.covered_days  # the first simulated request comes just after the start
+    assert covered == pytest.approx(7, rel=1e-3)
+    assert result.cascade_usd == pytest.approx(spend * 30 / covered, rel=1e-9)
     # Escalated requests are longer than most here, so pooling every call's tokens would miss.
     assert inputs.escalated_input_tokens > 1.1 * inputs.input_tokens
-    # The simulator's own projection is the same computation on the same rows.
-    assert summary.projection.inputs == inputs
-    assert summary.projection.cascade_usd == pytest.approx(result.cascade_usd, rel=1e-12)
+    # The simulator's own projection is the same computation on the same rows, over the window it
+    # spread the traffic on (the log's first request comes just after that window's start).
+    same = {"observed", "monthly_requests"}
+    assert summary.projection.inputs.model_dump(exclude=same) == inputs.model_dump(exclude=same)
+    assert summary.projection.cascade_usd == pytest.approx(result.cascade_usd, rel=1e-3)
     assert summary.monthly_requests == pytest.approx(6000 / 7 * 30)
     # At the break-even share the cascade costs exactly what always-strong does.
     even = project(inputs.model_copy(update={"cheap_share": result.break_even_cheap_share}))
@@ -169,10 +173,14 @@ def test_projection_with_audits_matches_the_log_and_the_simulator(tmp_path):
     kept = summary.tally.requests - summary.tally.escalated
     assert inputs.audit_share == pytest.approx(sum(u.calls for u in audits) / kept)
     assert 0.1 < inputs.audit_share < 0.2
-    assert result.cascade_usd == pytest.approx(spend * 30 / 7, rel=1e-9)
-    assert result.audit_usd == pytest.approx(sum(u.spend_usd for u in audits) * 30 / 7, rel=1e-9)
-    assert summary.projection.inputs == inputs
-    assert summary.projection.cascade_usd == pytest.approx(result.cascade_usd, rel=1e-12)
+    covered = inputs.observed.covered_days  # the first simulated request comes just after the start
+    assert covered == pytest.approx(7, rel=1e-3)
+    assert result.cascade_usd == pytest.approx(spend * 30 / covered, rel=1e-9)
+    assert result.audit_usd == pytest.approx(sum(u.spend_usd for u in audits) * 30 / covered, rel=1e-9)
+    # The simulator's own projection is over the window it spread the traffic on.
+    same = {"observed", "monthly_requests"}
+    assert summary.projection.inputs.model_dump(exclude=same) == inputs.model_dump(exclude=same)
+    assert summary.projection.cascade_usd == pytest.approx(result.cascade_usd, rel=1e-3)
 
 
 # -- modes and failures ----------------------------------------------------------------------------
@@ -309,3 +317,13 @@ def test_live_needs_a_positive_rate_and_a_way_to_stop(tmp_path):
         simulate_live(rate=0, db_path=tmp_path / "a.db", duration=1)
     with pytest.raises(ConfigError, match="stop event or a duration"):
         simulate_live(rate=1, db_path=tmp_path / "a.db")
+
+
+def test_progress_spend_counts_audits_and_ends_on_the_summary_spend(tmp_path):
+    """The progress bar's spend is every call's (audits included), so it ends where the summary does."""
+    seen = []
+    summary = simulate(
+        requests=120, db_path=tmp_path / "calls.db", audit_share=0.3, seed=4, progress=seen.append
+    )
+    assert summary.projection.audit_usd > 0
+    assert seen[-1].spend_usd == pytest.approx(summary.tally.spend_usd, rel=1e-9)

@@ -179,7 +179,7 @@ async def test_tasks_screen_matches_the_reader(fixture_log):
             expected = reader.per_task()
         assert [k.value for k in table.rows] == [s.key for s in expected] + ["__total__"]
         first = expected[0]
-        assert str(table.get_cell(first.key, "requests")) == f"{first.requests:,}"
+        assert str(table.get_cell(first.key, "requests")) == f"{first.cascade_requests:,}"
         # The cheap accuracy is the paired outcomes' (imports and shadow traffic), with their count.
         with LogReader(fixture_log) as reader:
             quality = {q.task: q for q in load_task_quality(reader)}[first.key]
@@ -236,7 +236,10 @@ async def test_whatif_uses_observed_traffic(fixture_log):
             summary = reader.summary(FIXED_NOW - 7 * 86400, FIXED_NOW)
         assert result.inputs.cheap_model == "claude-haiku-4-5"
         assert result.inputs.strong_model == "claude-sonnet-4-5"
-        assert result.inputs.monthly_requests == pytest.approx(summary.requests / 7 * 30, rel=1e-3)
+        # Over the days the log covers of the seven (it is younger than a week).
+        covered = result.inputs.observed.covered_days
+        assert covered < 7
+        assert result.inputs.monthly_requests == pytest.approx(summary.requests / covered * 30, rel=1e-3)
         assert result.inputs.cheap_share == pytest.approx(1 - summary.escalation_share, abs=1e-3)
 
 
@@ -272,7 +275,7 @@ async def test_whatif_observed_traffic_prices_the_month_as_the_command_does(audi
         assert screen.result.inputs == expected.inputs
         assert screen.result.cascade_usd == pytest.approx(expected.cascade_usd, rel=1e-12)
         audit_field = screen.query_one("#audit-share", Input)
-        assert audit_field.value == f"{expected.inputs.audit_share * 100:.1f}"
+        assert audit_field.value == f"{expected.inputs.audit_share:.1%}"
         assert "of which audits" in _plain(screen.query_one(WhatIfResults).content)
         # A typed input size applies to every call; the observed output sizes still apply.
         screen.query_one("#input-tokens", Input).value = "500"

@@ -63,7 +63,7 @@ async def test_a_bad_confidence_is_said_in_the_screen_s_own_words(tmp_path):
         await pilot.press("4")
         await settle(pilot)
         await _set(pilot, "guarantee-confidence", "150")
-        assert "The confidence must be between 1 and 99.99." in str(
+        assert "The confidence must be between 1% and 99.99%" in str(
             app.screen.query_one("#recommendation", Static).render()
         )
 
@@ -93,6 +93,11 @@ async def test_the_live_screen_shows_the_policy_s_alerts(tmp_path, monkeypatch):
         await settle(pilot)
         banner = app.screen.query_one("#live-alerts", Static)
         assert banner.display
+        production = str(app.screen.query_one("#live-production", Static).render())
+        assert (
+            production.startswith("Right in production 80.0% (")
+            and "from 300 audits of 300 kept" in production
+        )
         assert "⚠ classify: loss at most" in str(banner.render()) and "over the policy's 1.0 point" in str(
             banner.render()
         )
@@ -104,3 +109,29 @@ async def test_the_live_screen_shows_the_policy_s_alerts(tmp_path, monkeypatch):
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
         assert not app.screen.query_one("#live-alerts", Static).display
+
+
+async def test_charts_drift_view_shows_each_task_s_audit_loss_bound(tmp_path):
+    from routermon.tui.widgets.drift_chart import DriftChart
+
+    db = tmp_path / "calls.db"
+    with CallLog(db) as log:
+        for n in range(400):  # good for 300 audits, then one in five wrong
+            log.log_many(
+                _request(n, 1000.0 + 60 * n, share=1.0, kept=True, right=n < 300 or n % 5 != 0, audited=True)
+            )
+    app = make_app(db)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        summary = str(app.screen.query_one("#drift-summary", Static).render())
+        assert summary.startswith("⚠ classify: loss at most") and "over the policy's 1.0 point" in summary
+        chart = app.screen.query_one(DriftChart)
+        assert chart.display and chart._figures[0][0].alert
+        rendered = str(chart.render())
+        assert "Audit loss bound" in rendered
+        await pilot.press("v")
+        await settle(pilot)
+        assert not chart.display and app.screen.query_one("#escalation-chart").display

@@ -40,9 +40,13 @@ class TestReviewScreen:
         app = make_app(review_log, settings=SETTINGS)
         assert snap_compare(app, run_before=_review(), terminal_size=size)
 
-    def test_structured_pair_after_a_label(self, snap_compare, review_log):
+    def test_structured_pair_after_a_label(self, snap_compare, review_log, monkeypatch):
         """After ``c`` and a skip, the third pair (an extraction: fields one a line, ``≠`` where
-        they differ) and the status line saying what was stored, by whom and when."""
+        they differ) and the status line saying what was stored, by whom and when (spot checks
+        left out, so the queue is the one the first label came from)."""
+        from routermon.core import judge_check as judge_check_module
+
+        monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: False)
         app = make_app(review_log, settings=SETTINGS)
         assert snap_compare(app, run_before=_review("c", "right"), terminal_size=(80, 24))
 
@@ -90,7 +94,10 @@ async def test_c_stores_a_label_and_moves_on(review_log):
             assert len(reader.human_labels()) == 1
 
 
-async def test_thresholds_screen_shows_the_judge_against_people(review_log):
+async def test_thresholds_screen_shows_the_judge_against_people(review_log, monkeypatch):
+    from routermon.core import judge_check as judge_check_module
+
+    monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: True)
     """With labelled judged pairs, the Thresholds screen says how far the judge agrees with people
     and the corrected cheap accuracy, and what it rests on; without, the line is hidden."""
     from routermon.core.review import label_pair

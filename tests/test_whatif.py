@@ -225,10 +225,10 @@ def test_unknown_model_is_a_config_error():
 @pytest.mark.parametrize(
     ("change", "sentence"),
     [
-        ({"cheap_share": 1.5}, "The cheap share must be between 0 and 1; got 1.5."),
-        ({"cheap_share": -0.1}, "The cheap share must be between 0 and 1; got -0.1."),
-        ({"cached_input_share": 2}, "The cached input share must be between 0 and 1; got 2."),
-        ({"audit_share": 1.2}, "The audit share must be between 0 and 1; got 1.2."),
+        ({"cheap_share": 1.5}, "The cheap share must be between 0% and 100%; got 1.5."),
+        ({"cheap_share": -0.1}, "The cheap share must be between 0% and 100%; got -0.1."),
+        ({"cached_input_share": 2}, "The cached input share must be between 0% and 100%; got 2."),
+        ({"audit_share": 1.2}, "The audit share must be between 0% and 100%; got 1.2."),
         (
             {"audit_output_tokens": -3},
             "The audit calls' output token count must be a finite number of at least 0; got -3.",
@@ -489,9 +489,10 @@ def test_from_log_prices_audits_and_leaves_shadow_calls_out(tmp_path):
     _write(path, records)
     with LogReader(path) as reader:
         inputs = from_log(reader, days=1, now=NOW)
-    # 12 requests, 2 escalated: 10 kept, 4 of them audited.
-    assert inputs.cheap_share == pytest.approx(10 / 12)
-    assert inputs.audit_share == pytest.approx(0.4)
+    # 10 cascade requests, 2 escalated: 8 kept, 4 of them audited; the 2 shadow requests are volume,
+    # not part of the cascade's shares (they used to make these 10 / 12 and 4 / 10).
+    assert inputs.cheap_share == pytest.approx(8 / 10)
+    assert inputs.audit_share == pytest.approx(0.5)
     assert (inputs.audit_input_tokens, inputs.audit_output_tokens) == pytest.approx((400, 50))
     # The escalated requests' strong calls alone: neither the audits nor the shadow calls.
     assert (inputs.escalated_input_tokens, inputs.escalated_output_tokens) == pytest.approx((200, 30))
@@ -562,3 +563,18 @@ ISSUE_ARGS = [
 
 def _run(args):
     return CliRunner().invoke(main, args)
+
+
+def test_an_empty_window_says_what_the_caller_can_do_instead(tmp_path):
+    """The command names its options; the What-if screen passes its fields' names instead."""
+    from routermon.tui.screens.whatif import TYPE_INSTEAD
+
+    CallLog(tmp_path / "calls.db").close()
+    with LogReader(tmp_path / "calls.db") as reader:
+        with pytest.raises(ConfigError, match="as options"):
+            from_log(reader, days=1)
+        with pytest.raises(
+            ConfigError, match="in the last 7 days; route some traffic first or type Requests"
+        ) as exc:
+            from_log(reader, days=7, instead=TYPE_INSTEAD)
+    assert "--" not in str(exc.value) and "option" not in str(exc.value)

@@ -35,6 +35,7 @@ def demo_command(ctx, db, rate, fresh, seed, no_app):
 
     from routermon.core.db import check_path
     from routermon.core.demo import HISTORY_DAYS, demo_db_path, live_traffic, prepare_demo
+    from routermon.core.formatting import plural
 
     from .options import workspace
 
@@ -61,10 +62,10 @@ def demo_command(ctx, db, rate, fresh, seed, no_app):
         backfill = prepare_demo(path, seed=seed, fresh=fresh, progress=step)
     if backfill.requests:
         console.print(
-            f"Demo log {path}: added {backfill.requests} simulated requests over {backfill.days:.1f} days."
+            f"Demo log {path}: added {plural(backfill.requests, 'simulated request')} over {backfill.days:.1f} days."
         )
     else:
-        console.print(f"Demo log {path}: {backfill.already_had} requests, up to date.")
+        console.print(f"Demo log {path}: {plural(backfill.already_had, 'request')}, up to date.")
     if no_app:
         return
     from .launch import run_app

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .cmd_thresholds import open_log
-from .options import db_option, workspace
+from .options import SHARE, SHARE_HELP, db_option, workspace
 
 
 @click.command("report")
@@ -16,9 +16,12 @@ from .options import db_option, workspace
     "--out", "out", type=click.Path(dir_okay=False, path_type=str), default=None, help="Write to FILE."
 )
 @click.option("--task", default=None, help="Only the paired outcomes of this task.")
-@click.option("--target-accuracy", type=float, default=None, help="Accuracy to reach, 0 to 1.")
+@click.option("--target-accuracy", type=SHARE, default=None, help=f"Accuracy to reach ({SHARE_HELP}).")
 @click.option(
-    "--max-escalation", type=float, default=None, help="Largest share of requests to escalate, 0 to 1."
+    "--max-escalation",
+    type=SHARE,
+    default=None,
+    help=f"Largest share of requests to escalate ({SHARE_HELP}).",
 )
 @db_option
 @click.pass_context

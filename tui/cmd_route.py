@@ -7,9 +7,10 @@ import json
 
 import click
 
-from routermon.core.formatting import DASH, json_text, usd
+from routermon.core.formatting import DASH, json_text, short_model, usd
 
-from .options import db_option, parse_labels, stand_in_option, workspace
+from .options import THRESHOLD_HELP, db_option, parse_labels, stand_in_option, workspace
+from .tables import Column, fitted_table, left_out_note
 from .text import console as console_for
 
 
@@ -27,9 +28,7 @@ from .text import console as console_for
 )
 @click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
 @click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
-@click.option(
-    "--threshold", type=float, default=None, help="Keep the cheap answer at or above this confidence."
-)
+@click.option("--threshold", type=float, default=None, help=THRESHOLD_HELP)
 @click.option("--mode", type=click.Choice(["cascade", "shadow"]), default="cascade", show_default=True)
 @stand_in_option
 @click.option(
@@ -46,8 +45,6 @@ def route_command(
     Exits 1 when the answer is degraded (a higher tier failed after an escalation, so the answer is a
     lower tier's); the reason is printed (and in --json, ``degraded_reason``).
     """
-    from rich.table import Table
-
     from routermon.core.errors import ConfigError
 
     from .text import literal
@@ -93,19 +90,34 @@ def route_command(
     console.print(
         literal(f"{verdict}; {usd(result.cost_usd)}; {result.latency_ms:.0f} ms; request {result.request_id}")
     )
-    table = Table("tier", "model", "role", "confidence", "why", "tokens in/out", "cost", "latency")
-    for call in result.calls:
-        table.add_row(
+    columns = [
+        Column("tier", drop=1),
+        Column("model"),
+        Column("role"),
+        Column("confidence", justify="right"),
+        Column("why"),
+        Column("tokens in/out", justify="right"),
+        Column("cost", justify="right"),
+        Column("latency", justify="right", drop=2),
+    ]
+    rows = [
+        [
             str(call.tier),
-            literal(call.model),
+            literal(short_model(call.model)),
             call.role,
             DASH if call.confidence is None else f"{call.confidence:.2f}",
             literal(call.escalation_reason or call.error_type or ""),
             f"{call.input_tokens}/{call.output_tokens}",
             usd(call.cost_usd),
             f"{call.latency_ms:.0f} ms",
-        )
+        ]
+        for call in result.calls
+    ]
+    table, left_out = fitted_table(columns, rows, console.width)
     console.print(table)
+    note = left_out_note(left_out, console.width)
+    if note:
+        console.print(literal(note, "dim"))
     if result.degraded:
         click.echo(f"Degraded answer: {result.degraded_reason}.", err=True)
         raise SystemExit(1)

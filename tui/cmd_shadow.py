@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from routermon.core.formatting import pct, plural, usd
+from routermon.core.formatting import count, json_text, pct, plural, usd
 
 from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
 from .text import console as console_for
@@ -21,7 +21,12 @@ from .text import literal
 @click.option("--labels", default=None, help="Comma-separated labels for classify.")
 @click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
 @click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
-@click.option("--threshold", type=float, default=None, help="The policy threshold recorded with each pair.")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="The policy threshold recorded with each pair: a confidence score from 0 to 1, not a percent.",
+)
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests in flight."
 )
@@ -46,6 +51,7 @@ from .text import literal
     show_default=True,
     help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (progress stays on stderr).")
 @db_option
 @click.pass_context
 def shadow_command(
@@ -63,6 +69,7 @@ def shadow_command(
     stand_in,
     seed,
     stand_in_latency,
+    as_json,
     db,
 ):
     """Run cheap and strong models side by side on every input of a file."""
@@ -142,9 +149,21 @@ def shadow_command(
 
     progress = asyncio.run(run())
     share = progress.escalated / progress.done if progress.done else 0.0
+    left = progress.total - progress.done - progress.failed - progress.skipped
+    if as_json:
+        summary = {
+            "db_path": str(db_path),
+            "task": task,
+            **progress.model_dump(),
+            "escalation_share": share,
+            "interrupted": stop.is_set(),
+            "left": left,
+        }
+        click.echo(json_text(summary))
+        return
     click.echo(
-        f"{progress.done} pairs logged to {db_path}, {progress.skipped} skipped as already done, "
-        f"{progress.failed} failed on both models; {usd(progress.spend_usd)} spent; "
+        f"{plural(progress.done, 'pair')} logged to {db_path}, {count(progress.skipped)} skipped as already "
+        f"done, {count(progress.failed)} failed on both models; {usd(progress.spend_usd)} spent; "
         f"the policy would escalate {pct(share)}."
     )
     if judging is not None:
@@ -153,8 +172,7 @@ def shadow_command(
             "spent on judging (the cost of measuring, apart from the serving spend above)."
         )
     if stop.is_set():
-        left = progress.total - progress.done - progress.failed - progress.skipped
-        click.echo(f"Interrupted with {left} inputs left; run again with --resume to finish.")
+        click.echo(f"Interrupted with {plural(left, 'input')} left; run again with --resume to finish.")
     if task == "summarize" and judging is None:
         click.echo(
             "Next: routermon judge --task summarize (free text needs a judge), then routermon thresholds"

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import json_text, pct, plural, usd
+from routermon.core.formatting import count, json_text, pct, plural, short_model, usd
 from routermon.core.records import MODES
 
-from .options import db_option, seed_option, spend_progress, workspace
+from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
 from .text import console as console_for
 from .text import literal
 
@@ -33,23 +33,24 @@ LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
     default=None,
     help="Scenario TOML file (default: the built-in field-report scenario).",
 )
-@click.option(
-    "--threshold", type=float, default=None, help="Keep the cheap answer at or above this confidence."
-)
+@click.option("--threshold", type=float, default=None, help=THRESHOLD_HELP)
 @click.option("--mode", type=click.Choice(MODES), default="cascade", show_default=True)
 @click.option(
     "--days", type=float, default=7.0, show_default=True, help="Spread the timestamps over the last D days."
 )
 @seed_option
 @click.option(
-    "--audit-share", type=float, default=None, help="Share of cheap answers also sent to the strong model."
+    "--audit-share",
+    type=SHARE,
+    default=None,
+    help=f"Share of cheap answers also sent to the strong model ({share_help(2)}).",
 )
 @click.option("--cheap", "cheap_model", default=None, help="Cheap model (default: newest Haiku).")
 @click.option("--strong", "strong_model", default=None, help="Strong model (default: newest Sonnet).")
 @click.option("--live", is_flag=True, help="Keep producing traffic, timestamped now, until Ctrl-C.")
 @click.option("--rate", type=float, default=None, help="With --live: requests per second (default 2).")
 @click.option("--duration", type=float, default=None, help="With --live: stop after this many seconds.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (progress stays on stderr).")
 @db_option
 @click.pass_context
 def simulate_command(
@@ -108,7 +109,7 @@ def simulate_command(
         if rate is not None or duration is not None:
             raise ConfigError("--rate and --duration go with --live.")
         check_inputs(**check, requests=requests, days=days)
-        summary = _run_batch(scenario, common, requests=requests, days=days, db=log_path, quiet=as_json)
+        summary = _run_batch(scenario, common, requests=requests, days=days, db=log_path)
     if as_json:
         data = summary.model_dump(mode="json")
         data["escalation_share"] = summary.tally.escalation_share
@@ -118,17 +119,20 @@ def simulate_command(
         print_summary(console_for(), summary, live=live)
 
 
-def _run_batch(scenario, common, *, requests, days, db, quiet) -> SimulationSummary:
+def _run_batch(scenario, common, *, requests, days, db) -> SimulationSummary:
     from routermon.core.simulator import simulate
 
     console = console_for(stderr=True)
-    with spend_progress("simulate", console, disable=quiet) as bar:
+    with spend_progress("simulate", console) as bar:  # on stderr, so --json keeps stdout clean
         handle = bar.add_task("simulate", total=requests, spend=0.0)
 
         def advance(p: SimulationProgress) -> None:
             bar.update(handle, completed=p.done, spend=p.spend_usd)
 
-        return simulate(scenario, requests=requests, db_path=db, days=days, progress=advance, **common)
+        summary = simulate(scenario, requests=requests, db_path=db, days=days, progress=advance, **common)
+        # The bar ends on the summary's spend (every logged call, audits included), so the two agree.
+        bar.update(handle, spend=summary.tally.spend_usd)
+        return summary
 
 
 def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
@@ -194,59 +198,73 @@ def _live_line(p: SimulationProgress) -> str:
     stamp = datetime.now().strftime("%H:%M:%S")
     share = p.escalated / max(1, p.done - p.failed)
     return (
-        f"{stamp}  {p.done} requests ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
+        f"{stamp}  {plural(p.done, 'request')} ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
         f"{pct(share)} escalated, {p.failed} failed, {usd(p.spend_usd)}"
     )
 
 
 def print_summary(console: Console, summary: SimulationSummary, *, live: bool = False) -> None:
     """The run, per task, and the month at this rate, as three tables."""
-    from rich.table import Table
+    from .tables import Column, fitted_table
 
     t = summary.tally
     window = (
         f"{summary.wall_seconds:.0f} s of live traffic"
         if live
-        else f"{summary.days:g} days ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
+        else f"{summary.days:g} day{'' if summary.days == 1 else 's'} ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
     )
-    run = Table(title=f"Simulation: {summary.scenario} ({summary.mode}, threshold {summary.threshold:g})")
-    run.add_column("", style="bold")
-    run.add_column("")
-    run.add_row("requests", f"{t.requests:,}" + (f" ({t.failed:,} failed on every tier)" if t.failed else ""))
-    run.add_row("escalation share", f"{pct(t.escalation_share)} ({t.escalated:,} escalated)")
-    run.add_row("calls", f"{t.calls:,} ({t.errors:,} errors or unusable replies)")
-    run.add_row("spend", usd(t.spend_usd))
-    run.add_row("models", f"{summary.cheap_model} -> {summary.strong_model}")
-    run.add_row("timestamps", window)
-    run.add_row("log", summary.db_path)
-    run.add_row("speed", f"{summary.requests_per_second:,.0f} requests/s (seed {summary.seed})")
-    console.print(run)
+    width = console.width
+    run_rows = [
+        [
+            "requests",
+            count(t.requests) + (f" ({count(t.failed)} failed on every tier)" if t.failed else ""),
+        ],
+        ["escalation share", f"{pct(t.escalation_share)} ({count(t.escalated)} escalated)"],
+        [
+            "calls",
+            f"{count(t.calls)} ({plural(t.errors, 'error or unusable reply', 'errors or unusable replies')})",
+        ],
+        ["spend", usd(t.spend_usd)],
+        ["models", f"{short_model(summary.cheap_model)} -> {short_model(summary.strong_model)}"],
+        ["timestamps", window],
+        ["log", literal(summary.db_path)],
+        ["speed", f"{summary.requests_per_second:,.0f} requests/s (seed {summary.seed})"],
+    ]
+    run_columns = [Column("", style="bold"), Column("", keep=False)]
+    title = f"Simulation: {summary.scenario} ({summary.mode}, threshold {summary.threshold:g})"
+    console.print(fitted_table(run_columns, run_rows, width, title=title)[0])
 
-    tasks = Table(title="Per task")
-    for name in ("task", "requests", "cheap share", "escalation share", "cheap accuracy", "spend"):
-        tasks.add_column(name, justify="left" if name == "task" else "right")
-    for task in t.per_task:
-        tasks.add_row(
-            task.task,
-            f"{task.requests:,}",
+    names = ("task", "requests", "cheap share", "escalation share", "cheap accuracy", "spend")
+    task_columns = [
+        Column(name, keep=name != "task", justify="left" if name == "task" else "right") for name in names
+    ]
+    task_rows = [
+        [
+            literal(task.task),
+            count(task.requests),
             pct(task.cheap_share),
             pct(task.escalation_share),
             pct(task.cheap_accuracy),
             usd(task.spend_usd),
-        )
-    console.print(tasks)
+        ]
+        for task in t.per_task
+    ]
+    console.print(fitted_table(task_columns, task_rows, width, title="Per task")[0])
 
     p = summary.projection
-    month = Table(title=f"A month at this rate: {plural(summary.monthly_requests, 'request')}")
-    month.add_column("", style="bold")
-    month.add_column("USD / month", justify="right")
-    month.add_row("always strong", usd(p.always_strong_usd))
-    month.add_row("always cheap", usd(p.always_cheap_usd))
-    month.add_row("cascade (cheap call on every request)", usd(p.cascade_usd))
+    month_rows = [
+        ["always strong", usd(p.always_strong_usd)],
+        ["always cheap", usd(p.always_cheap_usd)],
+        ["cascade (cheap call on every request)", usd(p.cascade_usd)],
+    ]
     if p.audit_usd:
-        month.add_row("  of which audits", usd(p.audit_usd))
-    month.add_row("savings vs always strong", f"{usd(p.savings_usd)} ({p.savings_pct:.1f}%)")
-    month.add_row("simple split (ignores the wasted cheap call)", usd(p.simple_split_usd))
-    console.print(month)
+        month_rows.append(["  of which audits", usd(p.audit_usd)])
+    month_rows += [
+        ["savings vs always strong", f"{usd(p.savings_usd)} ({p.savings_pct:.1f}%)"],
+        ["simple split (ignores the wasted cheap call)", usd(p.simple_split_usd)],
+    ]
+    month_columns = [Column("", keep=False, style="bold"), Column("USD / month", justify="right")]
+    month_title = f"A month at this rate: {plural(summary.monthly_requests, 'request')}"
+    console.print(fitted_table(month_columns, month_rows, width, title=month_title)[0])
     for note in p.notes:
         console.print(literal(note, "dim"))

@@ -9,7 +9,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, plural, usd
 
-from .options import db_option, workspace
+from .options import SHARE, SHARE_HELP, db_option, share_help, workspace
 from .text import console as console_for
 
 DEFAULT_MAX_LOSS = 0.01  # as routermon.core.guarantee's; repeated so `--help` does not import core
@@ -38,12 +38,12 @@ def open_log(ws: Workspace) -> LogReader:
 
 def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
     """The sweep, recommendation, calibration and per-task view as rich tables."""
-    from rich.table import Table
     from rich.text import Text
 
     from routermon.core.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
     from routermon.core.report import answer_text
 
+    from .tables import Column, fitted_table
     from .text import literal
 
     scope = f" of task {result.task}" if result.task else ""
@@ -57,33 +57,49 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     guarantee = result.guarantee
     style = "green" if guarantee.threshold is not None else "yellow"
     console.print(Text.assemble("\n", ("Guarantee: ", "bold"), (guarantee.message, style), "\n"))
-    table = Table("threshold", "escalated", "accuracy", "95% CI", "cost/request", "cost/1k", "vs strong")
+    columns = [
+        Column("threshold", keep=False),
+        Column("escalated", justify="right"),
+        Column("accuracy", justify="right"),
+        Column("95% CI", justify="right"),
+        Column("cost per request", justify="right"),
+        Column("cost/1k", justify="right", drop=1),
+        Column("vs strong", justify="right"),
+    ]
+    cells: list[list] = []
+    styles: list[str | None] = []
     for base, label in ((result.cheap_only, "cheap only"), (result.strong_only, "strong only")):
-        table.add_row(
-            label,
-            "0.0%" if base.name == "cheap_only" else "100.0%",
-            pct(base.accuracy),
-            f"{pct(base.accuracy_low)}–{pct(base.accuracy_high)}",
-            usd(base.cost_per_request_usd),
-            usd(base.cost_per_1k_requests_usd),
-            pct(base.cost_vs_strong, 0),
-            style="dim",
+        cells.append(
+            [
+                label,
+                "0.0%" if base.name == "cheap_only" else "100.0%",
+                pct(base.accuracy),
+                f"{pct(base.accuracy_low)}–{pct(base.accuracy_high)}",
+                usd(base.cost_per_request_usd),
+                usd(base.cost_per_1k_requests_usd),
+                pct(base.cost_vs_strong, 0),
+            ]
         )
+        styles.append("dim")
     rows = result.rows if show_all else shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
     for row in rows:
         recommended = row.threshold == result.recommended.threshold
         guaranteed = " ✓" if row.threshold == guarantee.threshold else ""
-        table.add_row(
-            f"{row.threshold:.2f}" + guaranteed + (" ←" if recommended else ""),
-            pct(row.escalation_share),
-            pct(row.accuracy),
-            f"{pct(row.accuracy_low)}–{pct(row.accuracy_high)}",
-            usd(row.cost_per_request_usd),
-            usd(row.cost_per_1k_requests_usd),
-            pct(row.cost_vs_strong, 0),
-            style="bold green" if recommended else None,
+        cells.append(
+            [
+                f"{row.threshold:.2f}" + guaranteed + (" ←" if recommended else ""),
+                pct(row.escalation_share),
+                pct(row.accuracy),
+                f"{pct(row.accuracy_low)}–{pct(row.accuracy_high)}",
+                usd(row.cost_per_request_usd),
+                usd(row.cost_per_1k_requests_usd),
+                pct(row.cost_vs_strong, 0),
+            ]
         )
+        styles.append("bold green" if recommended else None)
+    table, left_out = fitted_table(columns, cells, console.width, row_styles=styles)
     console.print(table)
+    _note_left_out(console, left_out)
     if len(rows) < len(result.rows):
         console.print(f"Showing {len(rows)} of {len(result.rows)} thresholds; --all lists every one.")
     if guarantee.threshold is not None:
@@ -107,83 +123,121 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             f" ({pct(cal.confidently_wrong_share)}); no threshold at or below it catches them.",
         )
     )
-    bins = Table("confidence", "pairs", "mean confidence", "accuracy")
-    for b in cal.bins:
-        if b.count:
-            bins.add_row(f"{b.low:.1f}–{b.high:.1f}", count(b.count), pct(b.mean_confidence), pct(b.accuracy))
-    console.print(bins)
+    bins = [
+        [f"{b.low:.1f}–{b.high:.1f}", count(b.count), pct(b.mean_confidence), pct(b.accuracy)]
+        for b in cal.bins
+        if b.count
+    ]
+    bin_columns = [
+        Column("confidence"),
+        Column("pairs", justify="right"),
+        Column("mean confidence", justify="right"),
+        Column("accuracy", justify="right"),
+    ]
+    console.print(fitted_table(bin_columns, bins, console.width)[0])
     if cal.examples:
-        wrong = Table(
-            "confidence", "cheap answer", "strong answer", "reference", "input", title="Confidently wrong"
-        )
-        for e in cal.examples[:5]:
-            wrong.add_row(
+        wrong_columns = [
+            Column("confidence", justify="right"),
+            Column("cheap answer", keep=False),
+            Column("strong answer", keep=False),
+            Column("reference", keep=False),
+            Column("input", keep=False, drop=1),
+        ]
+        examples = [
+            [
                 f"{e.confidence:.2f}",
-                answer_text(e.cheap_answer) or "-",
-                answer_text(e.strong_answer) or "-",
-                e.reference or "-",
-                e.input_preview or "-",
-            )
+                literal(answer_text(e.cheap_answer) or "-"),
+                literal(answer_text(e.strong_answer) or "-"),
+                literal(e.reference or "-"),
+                literal(e.input_preview or "-"),
+            ]
+            for e in cal.examples[:5]
+        ]
+        wrong, left_out = fitted_table(wrong_columns, examples, console.width, title="Confidently wrong")
         console.print(wrong)
+        _note_left_out(console, left_out)
     if len(result.per_task) > 1:
-        tasks = Table(
-            "task",
-            "pairs",
-            "cheap accuracy",
-            "escalated",
-            "accuracy",
-            "share of spend",
-            "own threshold",
-            "guaranteed",
-            title=f"Per task at threshold {result.chosen_threshold:.2f}",
-        )
+        task_columns = [
+            Column("task", keep=False),
+            Column("pairs", keep=False, justify="right"),
+            Column("cheap accuracy", justify="right"),
+            Column("escalated", justify="right"),
+            Column("accuracy", justify="right"),
+            Column("share of spend", justify="right", drop=1),
+            Column("observed threshold", justify="right", drop=2),
+            Column("guaranteed threshold", justify="right"),
+        ]
+        task_rows = []
         for s in result.per_task:
             own_guarantee = s.guarantee.threshold
-            tasks.add_row(
-                s.task,
-                count(s.pairs) + (" (small sample)" if s.guarantee.small_sample else ""),
-                pct(s.cheap_accuracy),
-                pct(s.escalation_share),
-                pct(s.accuracy),
-                pct(s.spend_share),
-                "none" if s.recommended_threshold is None else f"{s.recommended_threshold:.2f}",
-                "none" if own_guarantee is None else f"{own_guarantee:.2f}",
+            task_rows.append(
+                [
+                    literal(s.task),
+                    count(s.pairs) + (" (small sample)" if s.guarantee.small_sample else ""),
+                    pct(s.cheap_accuracy),
+                    pct(s.escalation_share),
+                    pct(s.accuracy),
+                    pct(s.spend_share),
+                    "none" if s.recommended_threshold is None else f"{s.recommended_threshold:.2f}",
+                    "none" if own_guarantee is None else f"{own_guarantee:.2f}",
+                ]
             )
+        tasks, left_out = fitted_table(
+            task_columns,
+            task_rows,
+            console.width,
+            title=f"Per task at threshold {result.chosen_threshold:.2f}",
+        )
         console.print(tasks)
+        _note_left_out(console, left_out)
     for note in result.notes:
         console.print(literal(f"• {note}", "dim"))
+
+
+def _note_left_out(console: Console, headers: list[str]) -> None:
+    from .tables import left_out_note
+    from .text import literal
+
+    note = left_out_note(headers, console.width)
+    if note:
+        console.print(literal(note, "dim"))
 
 
 @click.command("thresholds")
 @click.option("--task", default=None, help="Only the pairs of this task.")
 @click.option(
     "--target-accuracy",
-    type=float,
+    type=SHARE,
     default=None,
-    help="Accuracy to reach, 0 to 1 (default: always-strong accuracy minus one point).",
+    help=f"Accuracy to reach, a percent ({SHARE_HELP}; default: always-strong accuracy minus one point).",
 )
 @click.option(
-    "--max-escalation", type=float, default=None, help="Largest share of requests to escalate, 0 to 1."
+    "--max-escalation",
+    type=SHARE,
+    default=None,
+    help=f"Largest share of requests to escalate ({SHARE_HELP}).",
 )
 @click.option(
     "--threshold",
     type=float,
     default=None,
-    help="Threshold for calibration and the per-task view (default: the recommendation, else the settings').",
+    help="Threshold for calibration and the per-task view, a confidence score from 0 to 1, not a percent "
+    "(default: the recommendation, else the settings').",
 )
 @click.option(
     "--max-loss",
-    type=float,
+    type=SHARE,
     default=DEFAULT_MAX_LOSS,
-    show_default=True,
-    help="Accuracy the guarantee may lose against always-strong, as a share (0.01 is one point).",
+    show_default="1%",
+    help="Accuracy the guarantee may lose against always-strong (1% or 0.01 is one point; a number above 1 "
+    "is a percent).",
 )
 @click.option(
     "--confidence",
-    type=float,
+    type=SHARE,
     default=DEFAULT_CONFIDENCE,
-    show_default=True,
-    help="Confidence of the guarantee, as a share (0.95 is 95%).",
+    show_default="95%",
+    help=f"Confidence of the guarantee ({share_help(95)}).",
 )
 @click.option("--all", "show_all", is_flag=True, help="List every threshold tried.")
 @click.option(

@@ -8,7 +8,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, usd
 
-from .options import db_option, workspace
+from .options import SHARE, SHARE_HELP, db_option, workspace
 from .text import console as console_for
 
 if TYPE_CHECKING:
@@ -77,9 +77,10 @@ def build_inputs(
     return whatif.typed_over_observed(None, given)
 
 
-def result_table(result: WhatIfResult) -> Table:
-    """The projection as a two-column table of monthly figures."""
-    from rich.table import Table
+def result_table(result: WhatIfResult, width: int = 80) -> Table:
+    """The projection as a two-column table of monthly figures, at most ``width`` cells wide."""
+    from .tables import Column, fitted_table
+    from .text import literal
 
     inputs = result.inputs
     title = (
@@ -100,49 +101,53 @@ def result_table(result: WhatIfResult) -> Table:
         title += f" · {pct(inputs.cached_input_share, 0)} of input cached"
     if inputs.batch:
         title += " · Batch API"
-    table = Table(title=title, show_header=True)
-    table.add_column("Monthly (USD)")
-    table.add_column("Amount", justify="right")
-    table.add_row(f"Always strong ({inputs.strong_model})", usd(result.always_strong_usd))
-    table.add_row(f"Always cheap ({inputs.cheap_model})", usd(result.always_cheap_usd))
-    table.add_row("Cascade (cheap call on every request, strong on escalated)", usd(result.cascade_usd))
+    rows = [
+        [f"Always strong ({inputs.strong_model})", usd(result.always_strong_usd)],
+        [f"Always cheap ({inputs.cheap_model})", usd(result.always_cheap_usd)],
+        ["Cascade (cheap call on every request, strong on escalated)", usd(result.cascade_usd)],
+    ]
     if inputs.audit_share:
-        table.add_row("  of which audits (strong call on audited cheap answers)", usd(result.audit_usd))
-    table.add_row(
-        "Simple split (ignores the wasted cheap call on escalated requests)", usd(result.simple_split_usd)
-    )
-    table.add_row(
-        "Cascade savings vs always strong", f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)"
-    )
-    table.add_row("Simple-split savings (as usually quoted)", usd(result.simple_split_savings_usd))
-    table.add_row("Break-even cheap share (cascade costs more below it)", pct(result.break_even_cheap_share))
+        rows.append(["  of which audits (strong call on audited cheap answers)", usd(result.audit_usd)])
+    rows += [
+        ["Simple split (ignores the wasted cheap call on escalated requests)", usd(result.simple_split_usd)],
+        ["Cascade savings vs always strong", f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)"],
+        ["Simple-split savings (as usually quoted)", usd(result.simple_split_savings_usd)],
+        ["Break-even cheap share (cascade costs more below it)", pct(result.break_even_cheap_share)],
+    ]
     if inputs.monthly_overhead_usd:
-        table.add_row("Router overhead", usd(inputs.monthly_overhead_usd))
-        table.add_row("Net savings (after overhead)", usd(result.net_savings_usd))
         volume = result.break_even_monthly_requests
-        table.add_row(
-            "Break-even volume (requests/month)", "never pays off" if volume is None else f"{volume:,.0f}"
-        )
-    return table
+        rows += [
+            ["Router overhead", usd(inputs.monthly_overhead_usd)],
+            ["Net savings (after overhead)", usd(result.net_savings_usd)],
+            ["Break-even volume (requests/month)", "never pays off" if volume is None else count(volume)],
+        ]
+    columns = [Column("Monthly (USD)", keep=False), Column("Amount", justify="right")]
+    return fitted_table(columns, [[literal(label), amount] for label, amount in rows], width, title=title)[0]
 
 
 @click.command("whatif")
 @click.option("--volume", type=float, default=None, help="Requests per month.")
 @click.option(
-    "--cheap-share", type=float, default=None, help="Share of requests the cheap model finishes (0-1)."
+    "--cheap-share",
+    type=SHARE,
+    default=None,
+    help=f"Share of requests the cheap model finishes ({SHARE_HELP}).",
 )
 @click.option("--input-tokens", type=float, default=None, help="Average input tokens per call.")
 @click.option("--output-tokens", type=float, default=None, help="Average output tokens per call.")
 @click.option("--cheap", default=None, help="Cheap model (default: the newest Haiku with a price).")
 @click.option("--strong", default=None, help="Strong model (default: the newest Sonnet with a price).")
 @click.option(
-    "--cached-share", type=float, default=None, help="Share of input tokens read from the prompt cache (0-1)."
+    "--cached-share",
+    type=SHARE,
+    default=None,
+    help=f"Share of input tokens read from the prompt cache ({SHARE_HELP}).",
 )
 @click.option(
     "--audit-share",
-    type=float,
+    type=SHARE,
     default=None,
-    help="Share of the cheap model's answers also sent to the strong model to check (0-1; default 0).",
+    help=f"Share of the cheap model's answers also sent to the strong model to check ({SHARE_HELP}; default 0).",
 )
 @click.option("--batch", is_flag=True, help="Use Batch API prices where genai-prices has them.")
 @click.option(
@@ -180,7 +185,7 @@ def whatif(
 ) -> None:
     """Project monthly cost and savings of a cheap-first cascade against always calling the strong model.
 
-    Example: routermon whatif --volume 1000000 --cheap-share 0.95 --input-tokens 200 --output-tokens 0
+    Example: routermon whatif --volume 1000000 --cheap-share 95% --input-tokens 200 --output-tokens 0
     """
     flags = {
         "volume": volume,
@@ -202,6 +207,8 @@ def whatif(
         click.echo(json_text(result.to_json()))
         return
     console = console_for()
-    console.print(result_table(result))
+    if inputs.observed is not None:
+        console.print(f"From the log: {inputs.observed.describe()}.", markup=False, highlight=False)
+    console.print(result_table(result, console.width))
     for note in result.notes:
         console.print(f"Note: {note}")

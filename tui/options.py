@@ -51,6 +51,37 @@ stand_in_option = click.option(
 )
 
 
+class ShareType(click.ParamType):
+    """A share typed as a percent or a share: 80, 80% and 0.8 are all 0.8 (``formatting.parse_share``)."""
+
+    name = "percent"
+
+    def convert(self, value, param, ctx):
+        from routermon.core.formatting import parse_share
+
+        if isinstance(value, float):  # a default, already a share
+            return value
+        from routermon.core.errors import ConfigError
+
+        flag = param.opts[0] if param is not None and param.opts else "The share"
+        try:
+            return parse_share(value, flag)
+        except ValueError as exc:  # one sentence and exit 2, as every user error
+            raise ConfigError(str(exc)) from None
+
+
+SHARE = ShareType()
+
+
+def share_help(percent: int = 80) -> str:
+    """The rule of ``formatting.parse_share`` for a help text (repeated so `--help` does not import core)."""
+    return f"{percent}, {percent}% and {percent / 100:g} all mean {percent}%"
+
+
+SHARE_HELP = share_help()
+THRESHOLD_HELP = "Keep the cheap answer at or above this confidence score (0 to 1, not a percent)."
+
+
 def parse_labels(labels: str | None, task: str) -> list[str] | None:
     """``--labels a,b,c`` as a list; classify cannot go without."""
     from routermon.core.errors import ConfigError

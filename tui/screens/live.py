@@ -11,13 +11,14 @@ from textual.reactive import reactive
 from textual.widgets import Select, Static
 
 from routermon.core.errors import RoutermonError
-from routermon.core.formatting import count
+from routermon.core.formatting import count, pct, plural
+from routermon.core.production import ProductionAccuracy, production_accuracy
 from routermon.core.watch import check
 
 from ..text import literal, plain
 from ..widgets.calls_table import CallsTable
 from ..widgets.empty_state import EmptyState
-from ..widgets.key_figures import KeyFigures
+from ..widgets.key_figures import KeyFigures, basis
 from .base import MonitorScreen
 
 CHECK_EVERY_S = 30.0  # how often the policy's alerts are checked again while the screen is shown
@@ -56,6 +57,8 @@ class LiveScreen(MonitorScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="live-alerts", markup=False)
         yield KeyFigures()
+        yield Static("", id="live-basis", markup=False)
+        yield Static("", id="live-production", markup=False)
         with HorizontalGroup(id="live-filters"):
             yield Select[str]([], prompt="All tasks", id="task-filter", compact=True)
             yield Select[str]([], prompt="All models", id="model-filter", compact=True)
@@ -71,6 +74,7 @@ class LiveScreen(MonitorScreen):
         self._table_filled = False
         self.query_one("#live-empty").display = False
         self.query_one("#live-alerts").display = False
+        self.query_one("#live-production").display = False
         self._checked_at: float | None = None
         self.query_one(CallsTable).loading = True
 
@@ -82,22 +86,25 @@ class LiveScreen(MonitorScreen):
         self._checked_at = time.monotonic()
         settings = self.app.workspace.settings
 
+        def read(reader):
+            result = check(
+                reader,
+                max_loss=settings.max_loss,
+                confidence=settings.confidence,
+                budget_usd=settings.monthly_budget_usd,
+                window=settings.drift_window,
+                days=settings.drift_days,
+                clock=self.app.clock,
+            )
+            return result, production_accuracy(reader)
+
         def run() -> None:
             try:
-                result = self.app.query_log(
-                    lambda reader: check(
-                        reader,
-                        max_loss=settings.max_loss,
-                        confidence=settings.confidence,
-                        budget_usd=settings.monthly_budget_usd,
-                        window=settings.drift_window,
-                        days=settings.drift_days,
-                        clock=self.app.clock,
-                    )
-                )
+                result, production = self.app.query_log(read)
             except RoutermonError:
                 return  # the app reports log errors where it reads the log
             self.app.call_from_thread(self._show_alerts, result.alerts)
+            self.app.call_from_thread(self._show_production, production)
 
         self.run_worker(run, thread=True, exclusive=True, group="live-alerts", name="policy check")
 
@@ -108,6 +115,16 @@ class LiveScreen(MonitorScreen):
             text = literal("⚠ ", "bold")
             text.append("\n⚠ ".join(alerts))  # what the check says, literally (task names are data)
             banner.update(text)
+
+    def _show_production(self, production: ProductionAccuracy) -> None:
+        line = self.query_one("#live-production", Static)
+        line.display = production.accuracy is not None
+        if production.accuracy is not None:
+            line.update(
+                f"Right in production {pct(production.accuracy)} ({pct(production.low)}–"
+                f"{pct(production.high)}), from {plural(production.audits, 'audit')} of "
+                f"{count(production.kept)} kept answers"
+            )
 
     # -- filters -------------------------------------------------------------------------------
 
@@ -208,7 +225,11 @@ class LiveScreen(MonitorScreen):
         if self.paused:
             self._show_state()
             return
-        self.query_one(KeyFigures).show(monitor.figures())
+        figures = monitor.figures()
+        self.query_one(KeyFigures).show(figures)
+        basis_line = self.query_one("#live-basis", Static)
+        basis_line.display = figures.requests > 0  # an empty log has nothing to explain
+        basis_line.update(basis(figures))
         self._update_filter_options(monitor)
         if not self._table_filled:
             self._reload_table()

@@ -18,7 +18,10 @@ from ..widgets.tasks_table import TasksTable
 from .base import MonitorScreen
 from .live import EMPTY_LOG
 
-NOTE = "Cheap accuracy: the paired outcomes (shadow runs, audits, imports) where a task has them."
+NOTE = (
+    "Escalated: of cascade requests; shadow requests (both models called) apart.\n"
+    "Cheap accuracy: the paired outcomes (shadow runs, audits, imports) where a task has them."
+)
 QUALITY_EVERY_S = 10.0  # the pairs are read again at most this often while the screen is shown
 FIELDS_SHOWN = 4
 

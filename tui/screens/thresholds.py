@@ -17,7 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from routermon.core import analysis
 from routermon.core.errors import RoutermonError
-from routermon.core.formatting import count, pct, plural
+from routermon.core.formatting import count, level, parse_share, pct, plural
 from routermon.core.judge_check import judge_check
 from routermon.core.pairs import Pair, load_pairs
 from routermon.core.policy import guaranteed, plan_thresholds, write_settings
@@ -31,7 +31,7 @@ from ..widgets.sweep_chart import SweepChart
 from ..widgets.sweep_table import SweepTable
 from .apply import ApplyScreen
 from .base import MonitorScreen
-from .whatif import Quantity, parse_quantity
+from .whatif import Percent
 
 NO_PAIRS = (
     "No paired outcomes yet.\n\n"
@@ -72,32 +72,32 @@ class ThresholdsScreen(MonitorScreen):
     def compose_body(self) -> ComposeResult:
         with HorizontalGroup(id="thresholds-controls"):
             yield Select[str]([], prompt="All tasks", id="pairs-task", compact=True)
-            yield Label(" Target % ", classes="field-label")
+            yield Label(" Target ", classes="field-label")
             yield Input(
                 "",
                 placeholder="default",
                 id="target-accuracy",
-                validators=[Quantity("The target accuracy", 0, 100)],
+                validators=[Percent("The target accuracy")],
                 valid_empty=True,
                 compact=True,
                 select_on_focus=True,
             )
             settings = self.app.workspace.settings
             # What the guarantee promises: at most this many points lost, with this confidence.
-            yield Label(" Loss pt ", classes="field-label")
+            yield Label(" Max loss ", classes="field-label")
             yield Input(
-                f"{settings.max_loss * 100:g}",
+                level(settings.max_loss),
                 id="max-loss",
-                validators=[Quantity("The maximum loss in points", 0.001, 99)],
+                validators=[Percent("The maximum loss", 0.00001, 0.99)],
                 compact=True,
                 select_on_focus=True,
                 classes="small",
             )
-            yield Label(" Conf % ", classes="field-label")
+            yield Label(" Conf ", classes="field-label")
             yield Input(
-                f"{settings.confidence * 100:g}",
+                level(settings.confidence),
                 id="guarantee-confidence",
-                validators=[Quantity("The confidence", 1, 99.99)],
+                validators=[Percent("The confidence", 0.01, 0.9999)],
                 compact=True,
                 select_on_focus=True,
                 classes="small",
@@ -147,7 +147,7 @@ class ThresholdsScreen(MonitorScreen):
         check = field.validate(field.value)
         if check is not None and not check.is_valid:
             raise ValueError(" ".join(check.failure_descriptions))
-        return parse_quantity(field.value) / 100
+        return parse_share(field.value)
 
     def _percent_field(self, field_id: str) -> float:
         """A guarantee field as a share; ``ValueError`` with the field's own sentence when invalid."""
@@ -155,7 +155,7 @@ class ThresholdsScreen(MonitorScreen):
         check = field.validate(field.value)
         if check is not None and not check.is_valid:
             raise ValueError(" ".join(check.failure_descriptions))
-        return parse_quantity(field.value) / 100
+        return parse_share(field.value)
 
     @property
     def max_loss(self) -> float:
@@ -213,7 +213,7 @@ class ThresholdsScreen(MonitorScreen):
                 self.app.notify(str(exc), severity="error", markup=False)
                 return
             n = len(plan.changes)
-            self.app.notify(f"Wrote {n} threshold{'s' if n != 1 else ''} to {plan.path}.", markup=False)
+            self.app.notify(f"Wrote {plural(n, 'threshold')} to {plan.path}.", markup=False)
 
         self.app.push_screen(ApplyScreen(plan, chosen.missing), answered)
 
@@ -335,10 +335,10 @@ class ThresholdsScreen(MonitorScreen):
         self.result = result
         empty.display, body.display = False, True
         sources = ", ".join(f"{count(n)} {source}" for source, n in result.sources.items())
-        self.query_one("#pairs-summary", Static).update(f"[dim]{count(result.pairs)} pairs[/]")
+        self.query_one("#pairs-summary", Static).update(f"[dim]{plural(result.pairs, 'pair')}[/]")
         field = self.query_one("#target-accuracy", Input)
         if result.target_accuracy is not None:
-            field.placeholder = f"{result.target_accuracy * 100:.1f}"
+            field.placeholder = pct(result.target_accuracy)
         recommendation = result.recommended
         style = "b $success" if recommendation.met else "b $warning"
         baselines = (

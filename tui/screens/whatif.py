@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from routermon.core import whatif
 from routermon.core.errors import RoutermonError
-from routermon.core.formatting import short_model
+from routermon.core.formatting import parse_share, pct, short_model
 from routermon.core.prices import known_models
 
 from ..text import markup, plain
@@ -30,6 +30,7 @@ from ..widgets.whatif_results import WhatIfResults
 from .base import MonitorScreen
 
 OBSERVED_DAYS = 7
+TYPE_INSTEAD = "type Requests / month, Cheap share and the token counts in the fields"
 
 
 def parse_quantity(text: str) -> float:
@@ -64,39 +65,67 @@ class Quantity(Validator):
         return self.success()
 
 
+class Percent(Validator):
+    """A share typed as a percent or a share, within ``[minimum, maximum]`` (shares): 80, 80% and
+    0.8 are all 80%, by the rule the command line follows (``formatting.parse_share``)."""
+
+    def __init__(self, what: str, minimum: float = 0.0, maximum: float = 1.0) -> None:
+        super().__init__()
+        self.what, self.minimum, self.maximum = what, minimum, maximum
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            parse_share(value, self.what, self.minimum, self.maximum)
+        except ValueError as exc:
+            return self.failure(str(exc))
+        return self.success()
+
+
 class FormField(NamedTuple):
     id: str
     label: str
     validator: Validator
     default: str  # the text shown at start
     key: str  # the WhatIfInputs field it fills
-    shown: str  # how an observed value is written into it
-    unit: int = 1  # 100: the field is a percentage of a share
+    shown: str  # how an observed value is written into it (a share: as ``pct`` writes it)
+    share: bool = False  # the field is a share, typed as a percent or a share
 
 
 FIELDS = (
     FormField(
         "monthly-requests",
         "Requests / month",
-        Quantity("Monthly requests"),
+        Quantity("Requests / month", maximum=whatif.MAX_MONTHLY_REQUESTS),
         "1,000,000",
         "monthly_requests",
         "{:,.0f}",
     ),
     FormField(
         "cheap-share",
-        "Cheap share %",
-        Quantity("The cheap share", 0, 100),
-        "70",
+        "Cheap share",
+        Percent("The cheap share"),
+        "70%",
         "cheap_share",
-        "{:.1f}",
-        100,
+        "",
+        True,
     ),
-    FormField("input-tokens", "Input tokens", Quantity("Input tokens"), "800", "input_tokens", "{:.0f}"),
-    FormField("output-tokens", "Output tokens", Quantity("Output tokens"), "200", "output_tokens", "{:.0f}"),
     FormField(
-        "audit-share", "Audit share %", Quantity("The audit share", 0, 100), "0", "audit_share", "{:.1f}", 100
+        "input-tokens",
+        "Input tokens",
+        Quantity("Input tokens", maximum=whatif.MAX_TOKENS_PER_CALL),
+        "800",
+        "input_tokens",
+        "{:.0f}",
     ),
+    FormField(
+        "output-tokens",
+        "Output tokens",
+        Quantity("Output tokens", maximum=whatif.MAX_TOKENS_PER_CALL),
+        "200",
+        "output_tokens",
+        "{:.0f}",
+    ),
+    FormField("audit-share", "Audit share", Percent("The audit share"), "0%", "audit_share", "", True),
 )
 
 
@@ -182,7 +211,7 @@ class WhatIfScreen(MonitorScreen):
                 problems.extend(result.failure_descriptions)
             # A field still showing its observed value stands for the exact figure, not its rounded text.
             elif self._observed is None or field.value != self._observed_text.get(f.id):
-                typed[f.key] = parse_quantity(field.value) / f.unit
+                typed[f.key] = parse_share(field.value) if f.share else parse_quantity(field.value)
         if problems:
             return None, problems
         typed["cheap_model"] = str(self.query_one("#cheap-model", Select).value)
@@ -252,7 +281,9 @@ class WhatIfScreen(MonitorScreen):
         def observe() -> None:
             try:
                 observed = self.app.query_log(
-                    lambda reader: whatif.from_log(reader, days=OBSERVED_DAYS, now=now, prices=self.prices)
+                    lambda reader: whatif.from_log(
+                        reader, days=OBSERVED_DAYS, now=now, prices=self.prices, instead=TYPE_INSTEAD
+                    )
                 )
             except RoutermonError as exc:
                 self.app.call_from_thread(
@@ -266,13 +297,17 @@ class WhatIfScreen(MonitorScreen):
     def fill(self, inputs: whatif.WhatIfInputs) -> None:
         """Put ``inputs`` in the form (the numbers recompute from there)."""
         self._observed, self._observed_text = inputs, {}
+        if inputs.observed is not None:
+            self.query_one("#whatif-form").border_subtitle = f"observed: {inputs.observed.short()}"
         for f in FIELDS:
-            text = f.shown.format(getattr(inputs, f.key) * f.unit)
+            value = getattr(inputs, f.key)
+            text = pct(value) if f.share else f.shown.format(value)
             self._observed_text[f.id] = text
             self.query_one(f"#{f.id}", Input).value = text
         for select_id, model in (("cheap-model", inputs.cheap_model), ("strong-model", inputs.strong_model)):
             select = self.query_one(f"#{select_id}", Select)
             select.set_options(_model_options([model]))
             select.value = model
-        self.notify(f"Filled from the last {OBSERVED_DAYS} days of the log.", title="Observed traffic")
+        basis = inputs.observed.describe() if inputs.observed else f"the last {OBSERVED_DAYS} days of the log"
+        self.notify(f"Filled from {basis}.", title="Observed traffic", markup=False)
         self.recompute()

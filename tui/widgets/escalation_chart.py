@@ -32,7 +32,7 @@ def width_name(seconds: int) -> str:
 
 
 class EscalationChart(FittedPlot):
-    """Share of requests escalated in each bucket (buckets without requests are left out)."""
+    """Share of cascade requests escalated in each bucket; a bucket without any is a gap in the line."""
 
     DEFAULT_CSS = """
     EscalationChart {
@@ -43,15 +43,29 @@ class EscalationChart(FittedPlot):
 
     def draw(self, series: Series) -> None:
         plt = self.plt
-        points = [(i, b.escalation_share * 100) for i, b in enumerate(series.buckets) if b.requests]
-        if points:
-            xs, ys = zip(*points, strict=True)
-            plt.plot(list(xs), list(ys), marker="braille", color="orange")
-            if len(points) < 12:  # few points: show them, not just a line
-                plt.scatter(list(xs), list(ys), marker="dot", color="orange")
+        # A bucket without cascade requests has no share: the line breaks there instead of dropping to 0%.
+        runs: list[list[tuple[int, float]]] = [[]]
+        for i, b in enumerate(series.buckets):
+            share = b.escalation_share
+            if share is None:
+                if runs[-1]:
+                    runs.append([])
+            else:
+                runs[-1].append((i, share * 100))
+        runs = [run for run in runs if run]
+        shown = sum(len(run) for run in runs)
+        for run in runs:
+            xs, ys = (list(v) for v in zip(*run, strict=True))
+            if len(run) > 1:
+                plt.plot(xs, ys, marker="braille", color="orange")
+            if len(run) == 1 or shown < 12:  # a lone bucket, or few points: show them, not just a line
+                plt.scatter(xs, ys, marker="dot", color="orange")
         plt.xlim(*padded(0, max(1, len(series.buckets) - 1)))
         plt.ylim(*padded(0, 100))
         plt.yticks(*share_ticks(self.fit_y()))
         positions, labels = time_ticks(series, self.fit_x(label_width=8))
         plt.xticks(positions, labels)
-        self.set_titles(f"Escalation share per {width_name(series.bucket_seconds)}", "Escalation share")
+        self.set_titles(
+            f"Escalation share of cascade requests per {width_name(series.bucket_seconds)}",
+            "Escalation share",
+        )

@@ -7,6 +7,8 @@ than the plot, so the longest candidate that fits is used.
 
 from __future__ import annotations
 
+import math
+
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
@@ -29,6 +31,18 @@ def share_ticks(count: int, scale: float = 100.0, suffix: str = "%") -> tuple[li
     count = 5 if count >= 5 else 3 if count >= 3 else 2
     values = [scale * i / (count - 1) for i in range(count)]
     return values, [f"{v:g}{suffix}" for v in values]
+
+
+def percent_ticks(low: float, most: int) -> tuple[tuple[float, float], list[float], list[str]]:
+    """Limits and at most ``most`` evenly spaced ticks for a percent axis from about ``low`` to 100:
+    the step is 1, 2, 5, 10, 20 or 25 points, the ticks sit on its multiples within 0–100% (so the
+    top tick is 100%, never 100.04%), and the limits hold them with a margin."""
+    low = max(0.0, min(low, 100.0))
+    most = max(2, most)
+    step = next((s for s in (1, 2, 5, 10, 20, 25) if (100 - math.floor(low / s) * s) / s + 1 <= most), 50)
+    bottom = math.floor(low / step) * step
+    values = [bottom + step * i for i in range(round((100 - bottom) / step) + 1)]
+    return padded(bottom, 100), values, [f"{v:g}%" for v in values]
 
 
 def money_ticks(top: float, count: int = 4) -> tuple[list[float], list[str]]:

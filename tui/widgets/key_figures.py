@@ -22,6 +22,17 @@ _CARDS = (
 )
 
 
+def basis(f: LiveFigures) -> str:
+    """What the cards rest on, in two lines of at most 78 cells (plain text)."""
+    shadow = f"; {count_short(f.shadow_requests)} shadow apart" if f.shadow_requests else ""
+    return (
+        f"Escalated of {count_short(f.cascade_requests)} cascade req{shadow}"
+        f" · p50/p95 of {count_short(f.latency_window)} req\n"
+        f"{count_short(f.failed_requests)} req unanswered · {count_short(f.recovered)}"
+        f" of {count_short(f.errors)} failed calls escalated and answered"
+    )
+
+
 class KeyFigures(HorizontalGroup):
     """Seven cards, each a label, a big number and a detail line; ``show()`` updates them."""
 
@@ -55,12 +66,12 @@ class KeyFigures(HorizontalGroup):
             f = figures
             cards = {
                 "requests": (count(f.requests), "all time"),
-                "escalated": (pct(f.escalation_share), f"{count_short(f.escalated)} req"),
+                "escalated": (pct(f.escalation_share), f"of {count_short(f.cascade_requests)}"),
                 "today": (usd(f.spend_today_usd), f"{count_short(f.requests_today)} req"),
                 "month": (usd(f.spend_month_usd), "UTC month"),
                 "projected": (usd(f.projected_month_usd), "month end"),
                 "latency": (ms_short(f.latency_p50_ms), f"p95 {ms_short(f.latency_p95_ms)}"),
-                "errors": (count(f.errors), f"{pct(f.error_share)}"),
+                "errors": (count(f.failed_requests), "no answer"),
             }
         for card_id, label in _CARDS:
             value, detail = cards[card_id]

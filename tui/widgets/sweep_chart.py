@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from routermon.core.analysis import SweepResult
 
-from .fitted_plot import FittedPlot, padded, share_ticks
+from .fitted_plot import FittedPlot, padded, percent_ticks, share_ticks
 
 
 class SweepChart(FittedPlot):
@@ -36,7 +36,9 @@ class SweepChart(FittedPlot):
         if pick is not None:
             plt.scatter([x_of(pick)], [pick.accuracy * 100], color="green", marker="●")
         low = min(result.cheap_only.accuracy, min(r.accuracy for r in rows)) * 100
-        plt.ylim(*padded(max(0.0, low - 2), 100))
+        limits, ticks, labels = percent_ticks(low - 2, self.fit_y())
+        plt.ylim(*limits)
+        plt.yticks(ticks, labels)
         plt.xlim(*padded(0, max(100.0, strong_x)))
         plt.xticks(*share_ticks(self.fit_x(label_width=4)))
         axis = "cost as % of strong" if priced else "% escalated"

@@ -6,13 +6,14 @@ from rich.text import Text
 
 from routermon.core.formatting import DASH, count, pct, usd
 from routermon.core.quality import TaskQuality
-from routermon.core.reader import GroupStats
+from routermon.core.reader import GroupStats, ratio
 
 from .literal_table import LiteralTable
 
 COLUMNS = (
     ("task", "Task"),
-    ("requests", "Requests"),
+    ("requests", "Cascade"),
+    ("shadow", "Shadow"),
     ("escalation", "Escalated"),
     ("accuracy", "Cheap accuracy"),
     ("spend", "Spend"),
@@ -30,7 +31,8 @@ def share_bar(share: float, width: int = BAR_WIDTH) -> str:
 
 
 class TasksTable(LiteralTable):
-    """Requests, escalation share, cheap accuracy where known, spend and share of spend per task."""
+    """Cascade and shadow requests, the escalation share of the cascade ones, cheap accuracy where
+    known, spend and share of spend per task."""
 
     DEFAULT_CSS = """
     TasksTable {
@@ -57,7 +59,7 @@ class TasksTable(LiteralTable):
         # Header, tasks and total, set now: a height found later would resize the chart below twice.
         self.styles.height = len(stats) + 2
         for s in stats:
-            share = s.spend_usd / total_spend if total_spend else 0.0
+            spend_share = s.spend_usd / total_spend if total_spend else 0.0
             q = quality.get(s.key)
             if q is not None and q.pairs:
                 accuracy = f"{pct(q.cheap_accuracy)} of {count(q.pairs)}"
@@ -67,19 +69,22 @@ class TasksTable(LiteralTable):
                 accuracy = "unjudged" if q is not None and q.unjudged else DASH
             self.add_row(
                 s.key,
-                Text(count(s.requests), justify="right"),
+                Text(count(s.cascade_requests), justify="right"),
+                Text(count(s.shadow_requests) if s.shadow_requests else DASH, justify="right"),
                 Text(pct(s.escalation_share), justify="right"),
                 Text(accuracy, justify="right"),
                 Text(usd(s.spend_usd), justify="right"),
-                Text(f"{share_bar(share)} {pct(share, 0):>4}"),
+                Text(f"{share_bar(spend_share)} {pct(spend_share, 0):>4}"),
                 key=s.key,
             )
-        requests = sum(s.requests for s in stats)
-        escalated = sum(s.escalated for s in stats)
+        cascade = sum(s.cascade_requests for s in stats)
+        shadow = sum(s.shadow_requests for s in stats)
+        escalated = sum(s.cascade_escalated for s in stats)
         self.add_row(
             Text("all tasks", style="bold"),
-            Text(count(requests), justify="right", style="bold"),
-            Text(pct(escalated / requests if requests else None), justify="right", style="bold"),
+            Text(count(cascade), justify="right", style="bold"),
+            Text(count(shadow) if shadow else DASH, justify="right", style="bold"),
+            Text(pct(ratio(escalated, cascade)), justify="right", style="bold"),
             Text(""),
             Text(usd(total_spend), justify="right", style="bold"),
             Text(""),
