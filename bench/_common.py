@@ -20,6 +20,8 @@ from routermon.core.catalog import default_models
 from routermon.core.records import CALL_COLUMNS
 
 LABELS = ("safe", "unsafe", "review-needed")
+# Values of the columns after ``dedup_key`` (added by later migrations); absent ones are NULL.
+LATER_COLUMNS = {"thinking_tokens": 0}
 CHEAP_MODEL, STRONG_MODEL = default_models()
 
 _WORDS = (
@@ -72,7 +74,8 @@ def realistic_rows(count: int, *, seed: int = 0, time_ordered_ids: bool = True) 
     ``time_ordered_ids`` matches the router's unseeded request ids; ``False`` gives random ids,
     like seeded simulations and imports.
     """
-    assert CALL_COLUMNS[0] == "ts" and CALL_COLUMNS[-2:] == ("dedup_key", "thinking_tokens")
+    assert CALL_COLUMNS[0] == "ts" and CALL_COLUMNS[24] == "dedup_key"
+    later = tuple(LATER_COLUMNS.get(name) for name in CALL_COLUMNS[25:])  # columns added by migrations
     rng = random.Random(seed)
     ts = 1_750_000_000.0
     made = 0
@@ -98,7 +101,7 @@ def realistic_rows(count: int, *, seed: int = 0, time_ordered_ids: bool = True) 
             in_tokens, out_tokens, 0, 0, cheap_cost, cheap_latency,
             confidence * (0.6 if escalate else 1.0), json.dumps(label),
             int(escalate), "low_confidence" if escalate else None, None, int(not escalate),
-            sha, preview, None, None, None, 0,
+            sha, preview, None, None, None, *later,
         )  # fmt: skip
         made += 1
         if escalate:
@@ -107,7 +110,7 @@ def realistic_rows(count: int, *, seed: int = 0, time_ordered_ids: bool = True) 
                 ts + cheap_latency / 1000, request_id, "classify", "cascade", "live", STRONG_MODEL,
                 "strong", 1, in_tokens, out_tokens, 0, 0, strong_cost,
                 round(rng.lognormvariate(7.2, 0.4), 3), round(rng.betavariate(20, 1), 4),
-                json.dumps(label), 0, None, None, 1, sha, preview, None, None, None, 0,
+                json.dumps(label), 0, None, None, 1, sha, preview, None, None, None, *later,
             )  # fmt: skip
             made += 1
 

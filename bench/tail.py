@@ -50,9 +50,9 @@ SELECT ? + i * ?,
   300 + (i * 7919) % 900, 0.5 + (i % 50) / 100.0, '"safe"',
   i % 13 = 4, CASE WHEN i % 13 = 4 THEN 'low_confidence' END,
   CASE WHEN i % 211 = 0 THEN 'rate_limited' END, i % 13 != 4, printf('%064x', i), 'message ' || i,
-  NULL, CASE WHEN i % 7 = 0 THEN (i % 10 != 0) END, NULL, 0
+  NULL, CASE WHEN i % 7 = 0 THEN (i % 10 != 0) END, NULL, 0{", NULL" * (len(CALL_COLUMNS) - 26)}
 FROM n
-"""
+"""  # thinking_tokens 0; later columns (threshold, audit_share) NULL
 
 # The app, headless, on the large log: Live screen, then Charts; prints its peak RSS in MB.
 _APP_CHILD = """

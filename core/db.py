@@ -93,6 +93,26 @@ def m004_policy(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN audit_share REAL")
 
 
+# Full-text search over the stored inputs and answers (``routermon logs -q``): an external-content
+# FTS5 table over ``calls``, kept exact by triggers inside every writer's own transaction.
+FTS_TABLE = "calls_fts"
+FTS_COLUMNS = ("input_preview", "answer")
+
+
+@MIGRATIONS()
+def m005_calls_fts(db: sqlite_utils.Database) -> None:
+    cols = ", ".join(FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
+    db.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, content='calls', content_rowid='id')")
+    insert = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.id, {new});"
+    delete = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+    db.execute(f"CREATE TRIGGER calls_fts_insert AFTER INSERT ON calls BEGIN {insert} END")
+    db.execute(f"CREATE TRIGGER calls_fts_delete AFTER DELETE ON calls BEGIN {delete} END")
+    db.execute(f"CREATE TRIGGER calls_fts_update AFTER UPDATE OF {cols} ON calls BEGIN {delete} {insert} END")
+    db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")  # the rows logged so far
+
+
 def is_lock(exc: sqlite3.Error) -> bool:
     """Whether ``exc`` means another connection holds the lock (waiting can cure it)."""
     text = str(exc).lower()

@@ -200,6 +200,12 @@ def clock_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M:%S")
 
 
+def local_time(ts: float, *, utc: bool = False) -> str:
+    """Epoch seconds as local time (or UTC) with its offset: ``2026-03-18 13:00:00+01:00``."""
+    moment = datetime.fromtimestamp(ts, tz=UTC) if utc else datetime.fromtimestamp(ts).astimezone()
+    return moment.isoformat(sep=" ", timespec="seconds")
+
+
 def bucket_label(ts: float, bucket_seconds: int) -> str:
     """A chart axis label for a bucket start: the time for short buckets, the date for long ones."""
     d = datetime.fromtimestamp(ts, tz=UTC)

@@ -151,6 +151,61 @@ def _env_name(field: str) -> str | None:
     return next((name for name in os.environ if name.upper() == wanted), None)
 
 
+class SettingSource(BaseModel):
+    """One effective setting and where its value came from (``routermon config show``).
+
+    ``source`` is ``command line``, ``environment``, ``file`` or ``default``; ``origin`` names the
+    option, variable or file (empty for a default).
+    """
+
+    name: str
+    value: Any
+    source: Literal["command line", "environment", "file", "default"]
+    origin: str = ""
+
+
+def file_keys(path: Path | None = None) -> set[str]:
+    """The top-level keys the settings file sets (none when there is no file)."""
+    import tomllib
+
+    path = path or config_path()
+    if not path.is_file():
+        return set()
+    try:
+        with path.open("rb") as fh:
+            return set(tomllib.load(fh))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"The settings file {path} cannot be read: {exc}.") from None
+
+
+def setting_sources(
+    settings: Settings, overrides: dict[str, tuple[Any, str]] | None = None
+) -> list[SettingSource]:
+    """Every setting of ``settings`` with where it came from, in field order: an override given
+    here (``{name: (value, option)}``, e.g. ``--db``), else a ``ROUTERMON_*`` variable, else the
+    file, else the default; the same order ``load_settings`` reads them in."""
+    overrides = overrides or {}
+    path = config_path()
+    in_file = file_keys(path)
+    out = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        value = value.model_dump() if isinstance(value, BaseModel) else value
+        if isinstance(value, dict):
+            value = {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in value.items()}
+        env = _env_name(name)
+        if name in overrides:
+            value, option = overrides[name]
+            out.append(SettingSource(name=name, value=value, source="command line", origin=option))
+        elif env is not None:
+            out.append(SettingSource(name=name, value=value, source="environment", origin=env))
+        elif name in in_file:
+            out.append(SettingSource(name=name, value=value, source="file", origin=str(path)))
+        else:
+            out.append(SettingSource(name=name, value=value, source="default"))
+    return out
+
+
 def load_settings(**overrides) -> Settings:
     """Read the settings; a wrong value is a ``ConfigError`` naming the variable or file it came from.
 

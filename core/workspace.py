@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .db import check_persistent
 from .errors import DatabaseError
 from .prices import PriceBook
-from .settings import Settings, load_settings
+from .settings import Settings, SettingSource, default_db_path, load_settings, setting_sources
 
 if TYPE_CHECKING:  # the router pulls in the anthropic SDK: loaded only when a router is built
     from .router import Router
@@ -71,6 +71,21 @@ class Workspace:
         settings file or the default would choose (``routermon demo`` then keeps its own log)."""
         named = self.db_option or os.environ.get("ROUTERMON_DB")
         return Path(named).expanduser() if named else None
+
+    def setting_sources(self) -> list[SettingSource]:
+        """Every effective setting and where it came from (command line, environment, file or
+        default). ``db`` is the log this workspace uses: the default is the per-user path."""
+        overrides = {}
+        if self.db_option is not None:
+            overrides["db"] = (str(self.db_path), "--db")
+        out = setting_sources(self.settings, overrides)
+        for item in out:
+            if item.name == "db":
+                item.value = str(default_db_path() if item.value is None else item.value)
+            elif item.name in ("cheap_model", "strong_model") and item.value is None:
+                # What the router would pick: the newest priced Haiku / Sonnet.
+                item.value = self.models()[0 if item.name == "cheap_model" else 1]
+        return out
 
     @property
     def threshold(self) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
-from tui_helpers import build_log, make_app, settle
+from tui_helpers import add_detail_request, build_log, make_app, settle
 
 from routermon.core.store import CallLog
 
@@ -72,3 +72,32 @@ def test_whatif_invalid_field(snap_compare, fixture_log):
 
 def test_help(snap_compare, fixture_log):
     assert snap_compare(make_app(fixture_log), run_before=_go("question_mark"), terminal_size=(80, 24))
+
+
+@pytest.fixture(scope="module")
+def detail_log(tmp_path_factory):
+    path = tmp_path_factory.mktemp("detail") / "calls.db"
+    build_log(path, requests=200, seed=11, hours=24)
+    add_detail_request(path)  # the newest rows: an escalated, judged and labelled request
+    return path
+
+
+class TestDetail:
+    """The request detail view, opened with Enter on a Live row."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_detail(self, snap_compare, detail_log, size):
+        """Enter on the second row (the strong call): both calls with thinking tokens, the input
+        with markup-like text shown literally, both answers side by side, the judge's verdict and
+        the human label."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await settle(pilot)
+
+        assert snap_compare(make_app(detail_log), run_before=run_before, terminal_size=size)
+
+    def test_live_wide(self, snap_compare, detail_log):
+        """The Live table at 160x48: request id, the reason in full and the input preview."""
+        assert snap_compare(make_app(detail_log), run_before=_go("1"), terminal_size=(160, 48))

@@ -185,3 +185,70 @@ async def settle(pilot, rounds: int = 20) -> None:
     for field in app.screen.query(Input):
         field.cursor_blink = False
     await pilot.pause()
+
+
+DETAIL_REQUEST = "req_detail01"
+
+
+def add_detail_request(path: Path, *, ts: float = FIXED_NOW - 1.0) -> str:
+    """Log one escalated shadow-judged request as the newest rows of ``path``: a stored input with
+    markup-like text, a cheap and a strong answer, thinking tokens, a judge call and a human label;
+    returns its request id."""
+    from routermon.core.records import HumanLabel
+    from routermon.core.store import add_labels
+
+    common = dict(request_id=DETAIL_REQUEST, task="classify", source="test", input_sha256="d" * 64)
+    preview = 'Customer says: [b]refund[/b] my order #A-17 now — "it arrived broken"'
+    rows = [
+        CallRecord(
+            ts=ts,
+            model=CHEAP,
+            role="cheap",
+            tier=0,
+            input_tokens=212,
+            output_tokens=18,
+            cost_usd=_PRICES.cost(CHEAP, 212, 18),
+            latency_ms=412.0,
+            confidence=0.41,
+            answer='{"label": "[red]review-needed[/red]"}',
+            escalated=True,
+            escalation_reason="low_confidence",
+            input_preview=preview,
+            **common,
+        ),
+        CallRecord(
+            ts=ts + 0.45,
+            model=STRONG,
+            role="strong",
+            tier=1,
+            input_tokens=212,
+            output_tokens=338,
+            thinking_tokens=320,
+            cost_usd=_PRICES.cost(STRONG, 212, 338),
+            latency_ms=1840.0,
+            confidence=0.93,
+            answer='{"label": "unsafe"}',
+            final=True,
+            input_preview=preview,
+            **common,
+        ),
+        CallRecord(
+            ts=ts + 3.0,
+            model=STRONG,
+            role="judge",
+            mode="judge",
+            tier=0,
+            input_tokens=400,
+            output_tokens=20,
+            cost_usd=_PRICES.cost(STRONG, 400, 20),
+            latency_ms=900.0,
+            confidence=0.8,
+            answer='{"verdict": "strong_better", "cheap_first": true}',
+            final=True,
+            **common,
+        ),
+    ]
+    with CallLog(path) as log:
+        log.log_many(rows)
+    add_labels(path, [HumanLabel(request_id=DETAIL_REQUEST, label="strong", labeller="ana", ts=ts + 60)])
+    return DETAIL_REQUEST

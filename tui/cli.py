@@ -47,6 +47,7 @@ COMMANDS = (
         "cmd_thresholds:thresholds_command",
         "Sweep thresholds over paired outcomes; recommend one.",
     ),
+    CommandEntry("logs", "cmd_logs:logs_command", "List logged calls, newest first; search them."),
     CommandEntry("report", "cmd_report:report_command", "Write the audit report (Markdown or JSON)."),
     CommandEntry(
         "simulate",
@@ -54,6 +55,7 @@ COMMANDS = (
         "Simulate traffic through the router (no API key needed).",
     ),
     CommandEntry("whatif", "cmd_whatif:whatif", "Project monthly cost and savings of the cascade."),
+    CommandEntry("config", "cmd_config:config_command", "Show where the settings live and what they are."),
     CommandEntry(
         "check", "cmd_check:check_command", "Exit 1 if the policy's loss bound or the budget is exceeded."
     ),

@@ -36,16 +36,20 @@ class LiveScreen(MonitorScreen):
     TITLE = "Live"
     HELP = (
         "key figures over the newest calls. Days and months are UTC; the projection is this month "
-        "so far plus the last 24 h's rate until month end. `p` pauses and resumes the table, `t` "
-        "/ `m` choose a task or model filter, `escape` clears them. A red banner on top says when "
-        "the policy stops holding (a task's audit loss over max_loss, the month over the budget), "
-        "as `routermon check` does."
+        "so far plus the last 24 h's rate until month end. Newest calls first by time; from 120 "
+        "columns with the request id, the full reason and the input. `enter` opens the row's "
+        "request (its calls, input, answers side by side, judge verdict and label; `escape` "
+        "returns). `p` pauses and resumes the table, `t` / `m` choose a task or model filter, "
+        "`escape` clears them. A red banner on top says when the policy stops holding (a task's "
+        "audit loss over max_loss, the month over the budget), as `routermon check` does."
     )
+    AUTO_FOCUS = "#calls"  # Enter opens the row under the cursor from the start
     BINDINGS = [
         Binding("p", "pause", "Pause/resume"),
         Binding("t", "focus_filter('task-filter')", "Task"),
         Binding("m", "focus_filter('model-filter')", "Model"),
         Binding("escape", "clear_filters", "Clear filters", show=False),
+        Binding("enter", "open_row", "Details", show=False),
     ]
 
     paused: reactive[bool] = reactive(False)
@@ -169,6 +173,15 @@ class LiveScreen(MonitorScreen):
         table.loading = False
         self._table_filled = True
         self._show_state()
+
+    def action_open_row(self) -> None:
+        """Enter with the table not focused: open the row under its cursor."""
+        self.query_one(CallsTable).action_select_cursor()
+
+    def on_calls_table_opened(self, event: CallsTable.Opened) -> None:
+        from .detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(event.request_id))
 
     # -- pause ---------------------------------------------------------------------------------
 

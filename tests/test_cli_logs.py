@@ -1,0 +1,349 @@
+"""`routermon logs`: filters, search, formats and bad input, on a small log built here; relative
+times; the FTS migration on a log written before it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from routermon.core.logquery import CallFilters, QueryError, fts_literal, parse_when
+from routermon.core.reader import LogReader
+from routermon.core.records import CallRecord
+from routermon.core.store import CallLog
+from routermon.tui.cli import main
+
+T0 = 1773835200.0  # 2026-03-18 12:00:00 UTC
+PREVIEWS = {
+    "r1": ('Refund "ASAP" please — order [A-17]', '{"label": "urgent"}'),
+    "r2": ("pre-order status for item*42", '{"label": "routine"}'),
+    "r3": ("Le café était froid", '{"summary": "cold coffee complaint"}'),
+}
+
+
+@pytest.fixture
+def paris(monkeypatch):
+    """Local time is Paris (UTC+01:00 in March) for the test."""
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _rows() -> list[CallRecord]:
+    out = []
+    # Written out of time order, as concurrent writers do: r2 is logged first but is the newest.
+    for n, (request_id, offset) in enumerate((("r2", 120.0), ("r1", 0.0), ("r3", 60.0))):
+        preview, answer = PREVIEWS[request_id]
+        escalated = request_id == "r1"
+        out.append(
+            CallRecord(
+                ts=T0 + offset,
+                request_id=request_id,
+                task="classify" if request_id != "r3" else "summarize",
+                model="claude-haiku-4-5",
+                role="cheap",
+                input_tokens=100 + n,
+                output_tokens=10,
+                cost_usd=0.000123,
+                latency_ms=640.0,
+                confidence=0.5 if escalated else 0.9,
+                answer=answer,
+                escalated=escalated,
+                escalation_reason="low_confidence" if escalated else None,
+                final=not escalated,
+                input_sha256=request_id,
+                input_preview=preview,
+            )
+        )
+        if escalated:
+            out.append(
+                CallRecord(
+                    ts=T0 + offset + 1.5,
+                    request_id=request_id,
+                    task="classify",
+                    model="claude-sonnet-4-5",
+                    role="strong",
+                    tier=1,
+                    input_tokens=100,
+                    output_tokens=12,
+                    cost_usd=0.0042,
+                    latency_ms=1300.0,
+                    confidence=0.95,
+                    answer='{"label": "refund-request"}',
+                    final=True,
+                    input_sha256=request_id,
+                    input_preview=preview,
+                )
+            )
+    return out
+
+
+@pytest.fixture
+def log(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallLog(path) as writer:
+        writer.log_many(_rows())
+    return path
+
+
+def run(*args: str, env: dict | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def ids(result) -> list[str]:
+    return [row["request_id"] + ":" + row["role"] for row in json.loads(result.stdout)]
+
+
+def test_newest_first_by_time_not_id(log):
+    result = run("logs", "--db", str(log), "--json")
+    assert result.exit_code == 0, result.output
+    assert ids(result) == ["r2:cheap", "r3:cheap", "r1:strong", "r1:cheap"]
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["-n", "2"], ["r2:cheap", "r3:cheap"]),
+        (["-n", "0"], ["r2:cheap", "r3:cheap", "r1:strong", "r1:cheap"]),
+        (["--task", "summarize"], ["r3:cheap"]),
+        (["--model", "claude-sonnet-4-5"], ["r1:strong"]),
+        (["--model", "sonnet-4-5"], ["r1:strong"]),  # as the table shows it
+        (["--role", "strong"], ["r1:strong"]),
+        (["--reason", "low_confidence"], ["r1:cheap"]),
+        (["--request", "r1"], ["r1:strong", "r1:cheap"]),
+        (["--since", "2026-03-18T13:01:00"], ["r2:cheap", "r3:cheap"]),  # local (Paris) time
+        (["--since", "2026-03-18T12:01:00+00:00"], ["r2:cheap", "r3:cheap"]),
+        (["--until", "2026-03-18T12:01:00Z"], ["r1:strong", "r1:cheap"]),
+        (["--until", "2026-03-17"], []),
+        (["--until", "2026-03-18"], ["r2:cheap", "r3:cheap", "r1:strong", "r1:cheap"]),  # all that day
+        (["--task", "classify", "--role", "cheap"], ["r2:cheap", "r1:cheap"]),
+    ],
+)
+def test_filters(log, paris, args, expected):
+    result = run("logs", "--db", str(log), "--json", *args)
+    assert result.exit_code == 0, result.output
+    assert ids(result) == expected
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("café", ["r3:cheap"]),  # in a preview
+        ("cold coffee", ["r3:cheap"]),  # in an answer, every word
+        ("refund-request", ["r1:strong"]),  # `-` is not FTS5's NOT here
+        ('"ASAP"', ["r1:strong", "r1:cheap"]),  # quotes searched, not a broken phrase
+        ("[A-17]", ["r1:strong", "r1:cheap"]),
+        ("item*42", ["r2:cheap"]),  # `*` is not a prefix query
+        ("AND", []),  # an FTS5 keyword alone is a word like any other
+        ("urgent OR routine", []),  # literal: "OR" is a word no call holds
+    ],
+)
+def test_search_is_literal(log, query, expected):
+    result = run("logs", "--db", str(log), "--json", "-q", query)
+    assert result.exit_code == 0, result.output
+    assert ids(result) == expected
+
+
+def test_search_fts_syntax(log):
+    result = run("logs", "--db", str(log), "--json", "-q", "urgent OR rout*", "--fts")
+    assert result.exit_code == 0, result.output
+    assert ids(result) == ["r2:cheap", "r1:cheap"]
+
+
+def test_search_sees_rows_logged_after_open(log):
+    with LogReader(log) as reader:
+        with CallLog(log) as writer:
+            writer.log(_rows()[0].model_copy(update={"input_preview": "zebra crossing", "ts": T0 + 999}))
+        found = reader.search_calls(CallFilters(search="zebra"))
+    assert [r.input_preview for r in found] == ["zebra crossing"]
+
+
+def test_fts_index_follows_updates_and_deletes(log):
+    conn = sqlite3.connect(log)
+    conn.execute("UPDATE calls SET answer = '\"penguin\"' WHERE request_id = 'r3'")
+    conn.execute("DELETE FROM calls WHERE request_id = 'r2'")
+    conn.commit()
+    conn.close()
+    with LogReader(log) as reader:
+        assert [r.request_id for r in reader.search_calls(CallFilters(search="penguin"))] == ["r3"]
+        assert reader.search_calls(CallFilters(search="coffee")) == []
+        assert reader.search_calls(CallFilters(search="routine")) == []
+    conn = sqlite3.connect(log)
+    conn.execute("INSERT INTO calls_fts(calls_fts) VALUES ('integrity-check')")  # raises if they disagree
+    conn.close()
+
+
+def test_migration_builds_index_for_existing_log(tmp_path):
+    """A log written before the FTS migration is searchable once a current routermon opens it."""
+    from routermon.core import db as dbmod
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    sdb = dbmod.sqlite_utils.Database(conn)
+    dbmod.MIGRATIONS.apply(sdb, stop_before="m005_calls_fts")
+    from routermon.core.store import INSERT_SQL
+
+    conn.executemany(INSERT_SQL, [r.as_row() for r in _rows()])
+    conn.commit()
+    assert "calls_fts" not in sdb.table_names()
+    conn.close()
+    with LogReader(path) as reader:
+        assert [r.request_id for r in reader.search_calls(CallFilters(search="froid"))] == ["r3"]
+        assert len(reader.search_calls(CallFilters(search="label"))) == 3
+
+
+def test_table_fits_80_columns_and_cuts_nothing(log, paris):
+    result = run("logs", "--db", str(log), env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    text = result.stdout
+    for whole in ("low_confidence", "haiku-4-5", "sonnet-4-5", "$0.000123", "$0.00420", "13:02:00"):
+        assert whole in text
+    assert "…" not in text and "claude-" not in text
+    assert "times in UTC+01:00" in lines[-1]
+
+
+def test_table_at_120_adds_request_and_input(log):
+    result = run("logs", "--db", str(log), env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 120
+    assert "Request" in result.stdout and "r3" in result.stdout and "Le café" in result.stdout
+    assert "100→10" in result.stdout  # tokens
+
+
+def test_table_shows_markup_literally(tmp_path):
+    path = tmp_path / "calls.db"
+    row = _rows()[0].model_copy(update={"task": "[bold]x[/bold]"})
+    with CallLog(path) as writer:
+        writer.log(row)
+    result = run("logs", "--db", str(path), env={"COLUMNS": "80"})
+    assert "[bold]x[/bold]" in result.stdout
+
+
+def test_nl_and_csv(log, paris):
+    nl = run("logs", "--db", str(log), "--nl", "-n", "2")
+    lines = nl.stdout.splitlines()
+    assert [json.loads(line)["request_id"] for line in lines] == ["r2", "r3"]
+    assert json.loads(lines[0])["time"] == "2026-03-18 13:02:00+01:00"
+    out = run("logs", "--db", str(log), "--csv")
+    records = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [r["request_id"] for r in records] == ["r2", "r3", "r1", "r1"]
+    assert records[2]["answer"] == '{"label": "refund-request"}'
+    assert records[0]["time"] == "2026-03-18 13:02:00+01:00"
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--since", "yesterday"], "'yesterday' is not a time"),
+        (["--until", "2026-13-01"], "is not a time"),
+        (["--role", "boss"], "There is no role 'boss'"),
+        (["--reason", "bored"], "There is no escalation reason 'bored'"),
+        (["--task", "translate"], "No call in this log has the task 'translate'"),
+        (["--model", "gpt-9"], "No call in this log has the model 'gpt-9'"),
+        (["-q", "NEAR(", "--fts"], "is not valid FTS5 syntax"),
+        (["-q", '"open', "--fts"], "is not valid FTS5 syntax"),
+        (["-q", "   "], "The search text is empty"),
+        (["-n", "-1"], "-n/--count must be 0"),
+        (["--fts"], "give -q too"),
+    ],
+)
+def test_bad_input_is_one_sentence_exit_2(log, args, message):
+    result = run("logs", "--db", str(log), *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_no_log_yet(tmp_path):
+    result = run("logs", "--db", str(tmp_path / "none.db"))
+    assert result.exit_code == 2 and "no call log" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text,ago",
+    [("30m", 1800), ("2h", 7200), ("7d", 7 * 86400), ("1w", 604800), ("45s", 45), ("1.5h", 5400)],
+)
+def test_relative_times(text, ago):
+    assert parse_when(text, 1_000_000.0) == 1_000_000.0 - ago
+
+
+def test_iso_times(paris):
+    assert parse_when("2026-03-18", 0) == T0 - 13 * 3600  # local midnight, UTC+1
+    assert parse_when("2026-03-18", 0, end_of_day=True) == T0 + 11 * 3600
+    assert parse_when("2026-03-18T12:00:00Z", 0) == T0
+    assert parse_when("2026-03-18 13:00", 0) == T0
+
+
+def test_fts_literal_quotes_every_word():
+    assert fts_literal('say "hi" -now') == '"say" """hi""" "-now"'
+    with pytest.raises(QueryError):
+        fts_literal("")
+
+
+def test_logs_path(tmp_path, monkeypatch):
+    db = tmp_path / "x.db"
+    assert run("logs", "path", "--db", str(db)).stdout.strip() == str(db)
+    assert run("--db", str(db), "logs", "path").stdout.strip() == str(db)
+    assert run("logs", "--db", str(db), "path").stdout.strip() == str(db)
+    monkeypatch.setenv("ROUTERMON_DB", str(tmp_path / "env.db"))
+    assert run("logs", "path").stdout.strip() == str(tmp_path / "env.db")
+
+
+def _many(path, rows):
+    with CallLog(path) as writer:
+        writer.log_many(rows)
+
+
+def _call(n: int, ts: float, text: str) -> CallRecord:
+    return CallRecord(
+        ts=ts, request_id=f"q{n}", task="classify", model="claude-haiku-4-5", role="cheap", input_preview=text
+    )
+
+
+@pytest.mark.parametrize("case", ["in_order", "imported_late", "logged_early_with_a_late_time"])
+def test_search_newest_by_time_whatever_the_id_order(tmp_path, case):
+    """Many matches: the newest by time come first even where ids and times disagree."""
+    path = tmp_path / "calls.db"
+    rows = [_call(n, T0 + n, f"alpha {n}") for n in range(400)]
+    if case == "logged_early_with_a_late_time":
+        rows.insert(0, _call(9999, T0 + 10_000, "alpha future"))  # the smallest id, the newest time
+    if case == "imported_late":
+        rows.append(_call(8888, T0 - 40 * 86400, "alpha imported"))  # the largest id, an old time
+    _many(path, rows)
+    with LogReader(path) as reader:
+        every = reader.search_calls(CallFilters(search="alpha"), None)
+        for limit in (1, 20, 150):
+            assert reader.search_calls(CallFilters(search="alpha"), limit) == every[:limit]
+        assert reader.search_calls(CallFilters(search="alpha", task="classify"), 5) == every[:5]
+    assert [r.ts for r in every] == sorted((r.ts for r in every), reverse=True)
+    if case == "logged_early_with_a_late_time":
+        assert every[0].request_id == "q9999"
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120, 160])
+def test_table_with_long_ids_and_tiny_costs_fits(tmp_path, columns):
+    """32-character request ids and Haiku 5.5 costs: ids, costs and reasons whole; only the input
+    preview is cut (with …) to the width left."""
+    path = tmp_path / "calls.db"
+    request_id = "simb488ed7aa040_4a6c89fb564bb674"
+    row = _rows()[1].model_copy(
+        update={"request_id": request_id, "cost_usd": 0.0000492, "escalation_reason": "invalid_output"}
+    )
+    _many(path, [row.model_copy(update={"input_preview": "word " * 16})])
+    result = run("logs", "--db", str(path), env={"COLUMNS": str(columns)})
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    assert "$0.0000492" in result.stdout and "invalid_output" in result.stdout
+    if columns >= 120:
+        assert request_id in result.stdout  # whole, to paste into --request
+    if columns == 160:
+        assert "word word" in lines[2] and lines[2].endswith("…")  # at 120 no room is left for it
