@@ -147,3 +147,23 @@ async def test_live_table_fits_its_width_with_long_ids_and_tiny_costs(tmp_path, 
         if size[0] >= 120:
             assert any("invalid_output" in c for c in row)
             assert any(c.strip().endswith("0" * 10) for c in row)  # its tail at least
+
+
+def test_the_live_table_shows_thinking_tokens_among_the_output():
+    from routermon.core.records import CallRow
+    from routermon.tui.widgets.calls_table import CallsTable
+
+    row = CallRow(
+        id=1,
+        ts=1.0,
+        request_id="r",
+        task="classify",
+        model="claude-sonnet-4-6",
+        role="strong",
+        input_tokens=828,
+        output_tokens=130,
+        thinking_tokens=45,
+    )
+    assert str(CallsTable.tokens_cell(row)) == " 828→130 t45"
+    assert str(CallsTable.tokens_cell(row, wide=True)) == " 828→130 (45 thinking)"
+    assert str(CallsTable.tokens_cell(row.model_copy(update={"thinking_tokens": 0}))) == " 828→130"

@@ -37,7 +37,8 @@ class LiveScreen(MonitorScreen):
     HELP = (
         "key figures over the newest calls. Days and months are UTC; the projection is this month "
         "so far plus the last 24 h's rate until month end. Newest calls first by time; from 120 "
-        "columns with the request id, the full reason and the input. `enter` opens the row's "
+        "columns with the request id, the full reason and the input; Tokens reads input→output, "
+        "with `t45` when 45 of the output were thinking tokens. `enter` opens the row's "
         "request (its calls, input, answers side by side, judge verdict and label; `escape` "
         "returns). `p` pauses and resumes the table, `t` / `m` choose a task or model filter, "
         "`escape` clears them. A red banner on top says when the policy stops holding (a task's "

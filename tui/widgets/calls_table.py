@@ -139,6 +139,18 @@ class CallsTable(LiteralTable):
             self.post_message(self.Opened(row.request_id))
 
     @staticmethod
+    def tokens_cell(row: CallRow, wide: bool = False) -> Text:
+        """``input→output``, and the thinking tokens among the output where there are any
+        (``t45``; in full at 120+ columns: ``(45 thinking)``), billed as output."""
+        cell = Text(f" {tokens(row.input_tokens)}→{tokens(row.output_tokens)}", justify="right")
+        if row.thinking_tokens:
+            cell.append(
+                f" ({tokens(row.thinking_tokens)} thinking)" if wide else f" t{tokens(row.thinking_tokens)}",
+                "dim",
+            )
+        return cell
+
+    @staticmethod
     def cells(row: CallRow, wide: bool = False, request_cells: int | None = None) -> tuple:
         time_cell = _TimeCell(" " + clock_time(row.ts))
         time_cell.order = (row.ts, row.id)
@@ -158,7 +170,7 @@ class CallsTable(LiteralTable):
             " " + row.role,
             Text(" " + confidence, justify="right"),
             escalated,
-            Text(f" {tokens(row.input_tokens)}→{tokens(row.output_tokens)}", justify="right"),
+            CallsTable.tokens_cell(row, wide),
             Text(" " + usd(row.cost_usd), justify="right"),
             Text(" " + ms_short(row.latency_ms), justify="right"),
         ]
