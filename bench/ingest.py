@@ -12,21 +12,24 @@ alternate which side goes first; figures are medians.
 Figures: ``rows_per_s`` (target >= 100,000) and ``vs_bare_ratio`` (writer rate / bare rate, target
 >= 0.5). Also ``rows_per_s_random_ids``: the writer with random request ids (as seeded simulations
 and imports write), which index less well than the router's time-ordered ids. Both sides keep the
-full-text index (its triggers fire inside each transaction); ``fts_writer_ratio`` is the writer's
-rate with the index over its rate on a log whose index and triggers were dropped, runs alternating
-in the same process (``rows_per_s_without_fts``).
+full-text index (one indexing statement in each transaction, ``db.index_new_rows``);
+``fts_writer_ratio`` is the writer's rate with the index over its rate with that statement skipped,
+runs alternating in the same process (``rows_per_s_without_fts``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from _common import emit, machine, median, parse_args, realistic_rows, say
 
-from routermon.core.db import FTS_TABLE, connect
+from routermon.core import store
+from routermon.core.db import connect, index_new_rows
 from routermon.core.store import INSERT_SQL, CallLog
 
 TARGET_ROWS_PER_S = 100_000
@@ -43,11 +46,13 @@ def count_rows(path: Path) -> int:
 
 
 def bare_rate(rows: list[tuple], path: Path) -> float:
-    """Rows per second of one ``executemany`` in one transaction."""
+    """Rows per second of one ``executemany`` in one transaction, indexed for search as the
+    writer's transactions are (``index_new_rows``, one statement)."""
     conn = connect(path)
     start = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(INSERT_SQL, rows)
+    index_new_rows(conn, 0)
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
@@ -56,26 +61,27 @@ def bare_rate(rows: list[tuple], path: Path) -> float:
     return len(rows) / elapsed
 
 
-def drop_fts(path: Path) -> None:
-    """Create the log, then drop its full-text index and triggers (a log as before migration m004)."""
-    conn = connect(path)
-    for trigger in ("calls_fts_insert", "calls_fts_delete", "calls_fts_update"):
-        conn.execute(f"DROP TRIGGER {trigger}")
-    conn.execute(f"DROP TABLE {FTS_TABLE}")
-    conn.close()
+@contextlib.contextmanager
+def without_index() -> Iterator[None]:
+    """The writer as before the full-text index: its per-batch indexing statement skipped."""
+    saved = store.index_new_rows
+    store.index_new_rows = lambda conn, after_id: None
+    try:
+        yield
+    finally:
+        store.index_new_rows = saved
 
 
 def writer_rate(rows: list[tuple], path: Path, *, fts: bool = True) -> float:
     """Rows per second from the first ``log_rows`` to ``flush()`` returning."""
-    if not fts:
-        drop_fts(path)
-    log = CallLog(path)
-    start = time.perf_counter()
-    for i in range(0, len(rows), CHUNK):
-        log.log_rows(rows[i : i + CHUNK])
-    committed = log.flush(timeout=None)
-    elapsed = time.perf_counter() - start
-    log.close()
+    with contextlib.nullcontext() if fts else without_index():
+        log = CallLog(path)
+        start = time.perf_counter()
+        for i in range(0, len(rows), CHUNK):
+            log.log_rows(rows[i : i + CHUNK])
+        committed = log.flush(timeout=None)
+        elapsed = time.perf_counter() - start
+        log.close()
     if committed != len(rows) or count_rows(path) != len(rows):
         raise SystemExit("ingest: the call log lost rows")
     return len(rows) / elapsed

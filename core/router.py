@@ -50,6 +50,7 @@ _ID_RNG = random.Random()
 os.register_at_fork(after_in_child=_ID_RNG.seed)
 STORE_INPUTS = ("full", "preview", "none")
 STORE_ANSWERS = ("full", "none")
+_ROUTED_ROLES = frozenset(("cheap", "strong"))  # the calls a tier's threshold decides
 ON_DEGRADED = ("return", "raise")
 # The order Router._row writes its tuple in; it must be the writer's column order.
 _ROW_ORDER = (
@@ -254,6 +255,7 @@ class Router:
                     f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}."
                 )
         self._default_thresholds = tuple(float(t.threshold or 0.0) for t in self.tiers[:-1])
+        self._last_tier = len(self.tiers) - 1
         self.task_thresholds = {
             name: _task_thresholds(name, value, self._default_thresholds)
             for name, value in (task_thresholds or {}).items()
@@ -446,7 +448,7 @@ class Router:
         reasons: list[str] = []
         final_index: int | None = None
         last = len(self.tiers) - 1
-        thresholds = self.thresholds_for(spec.name)
+        thresholds = self.task_thresholds.get(spec.name) or self._default_thresholds
         for index, _tier in enumerate(self.tiers):
             try:
                 call = await self._call(
@@ -590,22 +592,35 @@ class Router:
         return self._outcome(spec, message, self._requests[tier])
 
     def _outcome(self, spec: TaskSpec, message: Any, request: TierRequest) -> dict[str, Any]:
-        out: dict[str, Any] = {"answer": None, "confidence": None, "error_type": None, "error_detail": None}
-        out["tokens"], out["thinking_tokens"], out["cost_usd"] = (0, 0, 0, 0), 0, 0.0
+        tokens, thinking, cost, answer, confidence, error_type, error_detail = self._read_reply(
+            spec, message, request
+        )
+        return {
+            "tokens": tokens,
+            "thinking_tokens": thinking,
+            "cost_usd": cost,
+            "answer": answer,
+            "confidence": confidence,
+            "error_type": error_type,
+            "error_detail": error_detail,
+        }
+
+    def _read_reply(self, spec: TaskSpec, message: Any, request: TierRequest) -> tuple:
+        """``(tokens, thinking tokens, cost, answer, confidence, error type, error detail)`` of a
+        reply (a tuple: this runs for every call; ``outcome`` gives it as a dict)."""
         try:
             tokens = _usage_tokens(message)
-            out["tokens"], out["thinking_tokens"] = tokens, _thinking_tokens(message, tokens[1])
+            thinking = _thinking_tokens(message, tokens[1])
         except _MalformedReply as exc:
-            out["error_type"], out["error_detail"] = "malformed_response", str(exc)[:200]
-            return out
-        out["cost_usd"] = self._rates[request.model].cost(*tokens)
+            return (0, 0, 0, 0), 0, 0.0, None, None, "malformed_response", str(exc)[:200]
+        cost = self._rates[request.model].cost(*tokens)
         try:
-            out["answer"], out["confidence"] = self._parse(spec, message, request.answer_mode)
+            answer, confidence = self._parse(spec, message, request.answer_mode)
         except _Refusal as exc:
-            out["error_type"], out["error_detail"] = "refusal", str(exc)
+            return tokens, thinking, cost, None, None, "refusal", str(exc)
         except InvalidOutput as exc:
-            out["error_type"], out["error_detail"] = "invalid_output", str(exc)[:200]
-        return out
+            return tokens, thinking, cost, None, None, "invalid_output", str(exc)[:200]
+        return tokens, thinking, cost, answer, confidence, None, None
 
     async def _call(self, spec: TaskSpec, text: str, digest: str, *, role: str, tier: int) -> _Call:
         request = self._requests[tier]
@@ -660,10 +675,9 @@ class Router:
             reason = "invalid_output" if error_type == "malformed_response" else "api_error"
         else:
             # Thinking tokens are part of output_tokens (billed as output), so the cost holds them.
-            out = self._outcome(spec, message, request)
-            tokens, thinking_tokens, cost_usd = out["tokens"], out["thinking_tokens"], out["cost_usd"]
-            answer, confidence = out["answer"], out["confidence"]
-            error_type, error_detail = out["error_type"], out["error_detail"]
+            (tokens, thinking_tokens, cost_usd, answer, confidence, error_type, error_detail) = (
+                self._read_reply(spec, message, request)
+            )
             if error_type is None:
                 ok = True
                 kept = answer if self.store_answers == "full" else self.keeper.answer(answer, spec.kind)
@@ -885,8 +899,8 @@ class Router:
             # The policy the request was routed with: the threshold this tier's answer had to meet
             # (none for the last tier, which is always kept, or a shadow or audit call), and the
             # audit share in force (cascade requests; what an audit pair's sampling weight rests on).
-            self.thresholds_for(spec.name)[call.tier]
-            if call.tier < len(self.tiers) - 1 and call.role in ("cheap", "strong")
+            (self.task_thresholds.get(spec.name) or self._default_thresholds)[call.tier]
+            if call.tier < self._last_tier and call.role in _ROUTED_ROLES
             else None,
             self.audit_share if mode == "cascade" else None,
         )

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .db import connect, is_lock, translate
+from .db import connect, index_new_rows, is_lock, last_call_id, translate
 from .errors import DatabaseError
 from .formatting import plural
 from .records import CALL_COLUMNS, CallRecord, HumanLabel
@@ -319,10 +319,12 @@ class CallLog:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
+                    before = last_call_id(self._conn)
                     if row_by_row:
                         refused = self._insert_each(batch)
                     else:
                         self._insert(batch)
+                    index_new_rows(self._conn, before)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     # SQLite rolls back on its own after some errors (a full disk): a second ROLLBACK
@@ -454,12 +456,14 @@ class ExactInserter:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
+                    before = last_call_id(self._conn)
                     written: list[str] = []
                     for start in range(0, len(rows), self._per_statement):
                         chunk = rows[start : start + self._per_statement]
                         sql = _multi_row_sql(len(chunk)) + " RETURNING request_id"
                         params = list(itertools.chain.from_iterable(chunk))
                         written += [r[0] for r in self._conn.execute(sql, params).fetchall()]
+                    index_new_rows(self._conn, before)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:  # SQLite may have rolled back already (disk full)

@@ -441,3 +441,36 @@ def test_null_literal_statements_store_exactly_what_executemany_stores(
     assert written.execute(typed).fetchall() == plain.execute(typed).fetchall()
     written.close()
     plain.close()
+
+
+def test_every_writer_indexes_what_it_commits_for_search(tmp_path):
+    """The full-text index is filled by the writers' own transactions (one statement a batch, no
+    insert trigger): rows from the call log's writer, its row-by-row path and the exact inserter
+    (imports) are all found, and nothing that was not committed is."""
+    import sqlite3 as sqlite
+
+    from routermon.core.logquery import CallFilters
+    from routermon.core.reader import LogReader
+    from routermon.core.records import CallRecord
+    from routermon.core.store import CallLog, ExactInserter
+
+    db = tmp_path / "calls.db"
+
+    def record(n, text, **extra):
+        return CallRecord(
+            ts=float(n), request_id=f"r{n}", task="t", model="m", role="cheap", input_preview=text, **extra
+        )
+
+    with CallLog(db) as log:
+        log.log(record(1, "a parcel of zebras"))
+        log.log_rows([record(2, "zebras again").as_row(), record(3, "\ud800 broken zebras").as_row()])
+        log.flush()
+    with ExactInserter(db) as inserter:
+        inserter.insert([record(4, "imported zebras", dedup_key="k4").as_row()])
+        inserter.insert([record(4, "imported zebras", dedup_key="k4").as_row()])  # a duplicate: not written
+    with LogReader(db) as reader:
+        found = sorted(r.request_id for r in reader.search_calls(CallFilters(search="zebras"), limit=None))
+    assert found == ["r1", "r2", "r3", "r4"]
+    conn = sqlite.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM calls_fts").fetchone()[0] == 4
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'calls_fts_insert'").fetchall() == []
