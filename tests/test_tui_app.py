@@ -112,11 +112,15 @@ async def test_pause_freezes_the_table_and_resume_catches_up(log_copy):
         await pilot.press("p")
         assert app.screen.paused
         frozen = _table_ids(app)
+        requests_before = app.monitor.figures().requests
         append_requests(log_copy, 3, start=FIXED_NOW - 10)
         await pilot.press("r")
         await settle(pilot)
         assert _table_ids(app) == frozen
         assert "PAUSED" in str(app.screen.query_one("#live-state").render())
+        # Only the table pauses, as the footer says: the key figures keep moving.
+        card = str(app.screen.query_one("#fig-requests").render())
+        assert f"{requests_before + 3:,}" in card
         await pilot.press("p")
         await settle(pilot)
         assert not app.screen.paused

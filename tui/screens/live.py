@@ -40,13 +40,14 @@ class LiveScreen(MonitorScreen):
         "columns with the request id, the full reason and the input; Tokens reads input→output, "
         "with `t45` when 45 of the output were thinking tokens. `enter` opens the row's "
         "request (its calls, input, answers side by side, judge verdict and label; `escape` "
-        "returns). `p` pauses and resumes the table, `t` / `m` choose a task or model filter, "
+        "returns). `p` pauses and resumes the table (the key figures above keep moving), `t` / `m` "
+        "choose a task or model filter, "
         "`escape` clears them. A red banner on top says when the policy stops holding (a task's "
         "audit loss over max_loss, the month over the budget), as `routermon check` does."
     )
     AUTO_FOCUS = "#calls"  # Enter opens the row under the cursor from the start
     BINDINGS = [
-        Binding("p", "pause", "Pause/resume"),
+        Binding("p", "pause", "Pause table"),
         Binding("t", "focus_filter('task-filter')", "Task"),
         Binding("m", "focus_filter('model-filter')", "Model"),
         Binding("escape", "clear_filters", "Clear filters", show=False),
@@ -223,14 +224,15 @@ class LiveScreen(MonitorScreen):
                 empty.display = True
                 table.loading = False
             return
-        if self.paused:
-            self._show_state()
-            return
+        # The key figures keep moving while the table is paused: `p` holds the rows still to read.
         figures = monitor.figures()
         self.query_one(KeyFigures).show(figures)
         basis_line = self.query_one("#live-basis", Static)
         basis_line.display = figures.requests > 0  # an empty log has nothing to explain
         basis_line.update(basis(figures))
+        if self.paused:
+            self._show_state()
+            return
         self._update_filter_options(monitor)
         if not self._table_filled:
             self._reload_table()
