@@ -206,11 +206,14 @@ def local_time(ts: float, *, utc: bool = False) -> str:
     return moment.isoformat(sep=" ", timespec="seconds")
 
 
-def bucket_label(ts: float, bucket_seconds: int) -> str:
-    """A chart axis label for a bucket start: the time for short buckets, the date for long ones."""
+def bucket_label(ts: float, bucket_seconds: int, span_seconds: float = 0.0) -> str:
+    """A chart axis label for a bucket start: the time for short buckets, the date for long ones,
+    and both when the chart spans more than a day (``span_seconds``) in buckets shorter than one."""
     d = datetime.fromtimestamp(ts, tz=UTC)
+    if bucket_seconds >= 86400:
+        return d.strftime("%b %d")
+    if span_seconds > 86400:
+        return d.strftime("%b %d %H:00")
     if bucket_seconds < 3600:
         return d.strftime("%H:%M")
-    if bucket_seconds < 86400:
-        return d.strftime("%d %H:00") if bucket_seconds > 3600 else d.strftime("%H:00")
-    return d.strftime("%b %d")
+    return d.strftime("%H:00")

@@ -6,7 +6,8 @@ asks only for rows with ``id > last_id`` and folds them into running tallies, so
 what the new rows cost, however big the log is. Per-task figures and the task and model names come
 from a second grouped query over the rows that existed at opening (``load_groups()``, run on its
 own connection when first needed) plus everything refresh has folded in since. Days and months are UTC; imported
-pairs (``mode = 'import'``) are shown as rows but left out of the traffic figures, as in ``LogReader``.
+pairs (``mode = 'import'``) are counted (``imported_pairs``) but neither listed as calls nor in the
+traffic figures, as in ``LogReader``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel
 
 from .clock import SYSTEM_CLOCK, Clock
 from .reader import (
+    IMPORT_MODE,
     Bucket,
     GroupStats,
     LogReader,
@@ -157,6 +159,7 @@ class LiveMonitor:
         self.batch_limit = batch_limit
         self.latency_window = latency_window
         self.recent: deque[CallRow] = deque(maxlen=recent_size)
+        self.imported_pairs = 0  # imported pairs in the log: not traffic, not calls made here
         self.last_id = 0
         self.behind = False
         self._lock = threading.Lock()  # guards the tallies
@@ -203,6 +206,7 @@ class LiveMonitor:
             self._hours = reader.bucket_tallies(HOUR)
             self._minutes = reader.bucket_tallies(60, since=minute_since)
             recent = reader.recent_calls(max(self.recent.maxlen or 0, self.latency_window))
+            self.imported_pairs = reader.imported_pairs()
         for t in self._hours.values():
             self._totals.add(t)
         if self._hours:
@@ -250,9 +254,12 @@ class LiveMonitor:
         minute_floor = int(self.clock.now() // 60) - 59
         with self._lock:
             for row in rows:
-                self.recent.append(row)
                 self._task_names.add(row.task)
                 self._model_names.add(row.model)
+                if row.mode == IMPORT_MODE:
+                    self.imported_pairs += row.tier == 0  # not a call made here: counted, not listed
+                    continue
+                self.recent.append(row)
                 if not is_traffic(row):
                     continue
                 for tally in self._tallies_of(row, minute_floor):

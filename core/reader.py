@@ -530,12 +530,20 @@ class LogReader:
             params.append(limit)
         return [row_to_call(r) for r in self._query(sql, params)]
 
+    def imported_pairs(self) -> int:
+        """How many imported pairs the log holds (their tier-0 rows): not traffic, but what the
+        analysis screens work from."""
+        return self._query(f"SELECT COUNT(*) FROM calls WHERE mode = '{IMPORT_MODE}' AND {_REQUEST_SQL}")[0][
+            0
+        ]
+
     def recent_calls(
         self, limit: int = 200, *, task: str | None = None, model: str | None = None
     ) -> list[CallRow]:
-        """The newest ``limit`` calls, oldest first."""
+        """The newest ``limit`` calls made here, oldest first (imported pairs were not made here,
+        so they are not calls to list: ``imported_pairs`` counts them)."""
         sql, params = _SELECT, []
-        clauses = []
+        clauses = [f"mode != '{IMPORT_MODE}'"]
         if task:
             clauses.append("task = ?")
             params.append(task)

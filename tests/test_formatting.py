@@ -113,3 +113,13 @@ def test_a_share_outside_0_to_100_percent_is_one_sentence(text):
         ValueError, match=r"^The audit share must be (between 0% and 100%|a percent or a share)"
     ):
         parse_share(text, "The audit share")
+
+
+def test_chart_labels_carry_the_date_when_the_chart_spans_more_than_a_day():
+    from routermon.core.formatting import bucket_label
+
+    ts = 1_764_806_400.0 + 7 * 3600  # 2025-12-04 07:00 UTC
+    assert bucket_label(ts, 3600) == "07:00"  # within a day: the hour says it
+    assert bucket_label(ts, 3600, span_seconds=3 * 86400) == "Dec 04 07:00"  # "all" over three days
+    assert bucket_label(ts, 60) == "07:00"
+    assert bucket_label(ts, 86400, span_seconds=30 * 86400) == "Dec 04"

@@ -27,6 +27,12 @@ def empty_log(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def imported_log(tmp_path_factory):
+    path = tmp_path_factory.mktemp("imported") / "calls.db"
+    return build_log(path, requests=0, pairs=150)
+
+
 def _go(key: str):
     async def run_before(pilot) -> None:
         await settle(pilot)
@@ -101,3 +107,9 @@ class TestDetail:
     def test_live_wide(self, snap_compare, detail_log):
         """The Live table at 160x48: request id, the reason in full and the input preview."""
         assert snap_compare(make_app(detail_log), run_before=_go("1"), terminal_size=(160, 48))
+
+
+@pytest.mark.parametrize("screen", ["live", "charts", "thresholds", "tasks"])
+def test_import_only_log(snap_compare, imported_log, screen):
+    """A log made by `routermon import`: no traffic, and each screen says what it holds instead."""
+    assert snap_compare(make_app(imported_log), run_before=_go(SCREENS[screen]), terminal_size=(80, 24))

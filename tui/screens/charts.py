@@ -18,7 +18,7 @@ from ..widgets.empty_state import EmptyState
 from ..widgets.escalation_chart import EscalationChart
 from ..widgets.spend_chart import SpendChart
 from .base import MonitorScreen
-from .live import EMPTY_LOG
+from .live import EMPTY_LOG, no_traffic_text
 
 _WINDOW_TITLES = {"hour": "hour", "day": "day", "week": "week", "all": "all"}
 
@@ -160,10 +160,13 @@ class ChartsScreen(MonitorScreen):
             return
         self.query_one("#drift-chart").display = False
         self.query_one("#drift-summary").display = False
-        if monitor is None or self.app.is_empty:
-            empty.display = self.app.is_empty or bool(self.app.db_error)
+        no_traffic = monitor is not None and monitor.figures().requests == 0
+        if monitor is None or self.app.is_empty or no_traffic:
+            empty.display = self.app.is_empty or no_traffic or bool(self.app.db_error)
             if self.app.db_error and monitor is None:
                 empty.update(plain(self.app.db_error))
+            elif monitor is not None:
+                empty.update(plain(no_traffic_text(monitor.imported_pairs)))
             for chart in charts:
                 chart.display = False
             self._show_window_line(None)

@@ -22,6 +22,20 @@ from ..widgets.key_figures import KeyFigures, basis
 from .base import MonitorScreen
 
 CHECK_EVERY_S = 30.0  # how often the policy's alerts are checked again while the screen is shown
+
+
+def no_traffic_text(imported_pairs: int) -> str:
+    """What a screen of traffic says of a log with no routed request: what it holds instead."""
+    if not imported_pairs:
+        return EMPTY_LOG
+    pairs = f"{imported_pairs:,} imported pair" + ("" if imported_pairs == 1 else "s")
+    return (
+        f"No routed requests in this log: it holds {pairs}, which are not traffic.\n\n"
+        "They are analysed on the Thresholds (4), Tasks (5) and Review (6) screens. Route requests "
+        "(`routermon route`, `routermon shadow`, or a Router in your service) to see traffic here."
+    )
+
+
 EMPTY_LOG = (
     "No calls in this log yet.\n\n"
     "Route requests with `routermon route`, import paired outcomes with `routermon import`, "
@@ -241,8 +255,12 @@ class LiveScreen(MonitorScreen):
                 self.app.table_rows, task=self.task_filter, model=self.model_filter, after_id=table.newest_id
             )
             table.add_calls(new)
-        empty.display = self.app.is_empty
-        table.display = not self.app.is_empty
+        # A log with no call made here (empty, or imported pairs only) says so instead of a table.
+        quiet = self.app.is_empty or (figures.calls == 0 and table.row_count == 0)
+        if quiet:
+            empty.update(plain(no_traffic_text(monitor.imported_pairs)))
+        empty.display = quiet
+        table.display = not quiet
         self._show_state()
 
     def _update_filter_options(self, monitor) -> None:

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from routermon.core.errors import RoutermonError
-from routermon.core.formatting import pct, plural
+from routermon.core.formatting import count, pct, plural
 from routermon.core.quality import TaskQuality, load_task_quality
 
 from ..text import literal, plain
@@ -16,7 +16,7 @@ from ..widgets.empty_state import EmptyState
 from ..widgets.task_spend_chart import TaskSpendChart
 from ..widgets.tasks_table import TasksTable
 from .base import MonitorScreen
-from .live import EMPTY_LOG
+from .live import EMPTY_LOG, no_traffic_text
 
 NOTE = (
     "Escalated: of cascade requests; shadow requests (both models called) apart.\n"
@@ -97,12 +97,26 @@ class TasksScreen(MonitorScreen):
         stats = monitor.per_task()
         table.loading = False
         has_data = bool(stats)
-        empty.display = not has_data
-        for widget in (table, self.query_one("#tasks-note"), self.query_one(TaskSpendChart)):
-            widget.display = has_data
         read_at = self._quality_read_at
         if read_at is None or time.monotonic() - read_at >= QUALITY_EVERY_S:
             self.load_quality()
+        # No traffic but pairs (an imported file): their accuracy per task, not an invitation to import.
+        pairs_only = not has_data and any(q.pairs or q.unjudged for q in self.quality or [])
+        empty.display = not has_data and not pairs_only
+        for widget in (table, self.query_one(TaskSpendChart)):
+            widget.display = has_data
+        self.query_one("#tasks-note").display = has_data or pairs_only
+        if pairs_only:
+            note = literal(
+                f"No routed requests in this log; the cheap accuracy per task, from its paired "
+                f"outcomes ({count(monitor.imported_pairs)} imported):",
+                style="dim",
+            )
+            for line in quality_lines(self.quality or []):
+                note.append("\n" + line)
+            self.query_one("#tasks-note", Static).update(note)
+        elif not has_data:
+            empty.update(plain(no_traffic_text(monitor.imported_pairs)))
         if has_data:
             quality = {q.task: q for q in self.quality or []}
             table.show(stats, quality)

@@ -18,8 +18,15 @@ def time_ticks(series: Series, count: int = 5) -> tuple[list[int], list[str]]:
     else:
         count = min(count, n)
         positions = sorted({round(i * (n - 1) / (count - 1)) for i in range(count)})
-    labels = [bucket_label(series.buckets[i].start, series.bucket_seconds) for i in positions]
+    span = series.buckets[-1].start - series.buckets[0].start
+    labels = [bucket_label(series.buckets[i].start, series.bucket_seconds, span) for i in positions]
     return positions, labels
+
+
+def tick_width(series: Series) -> int:
+    """Cells a time tick label takes (with the date when the chart spans more than a day)."""
+    span = series.buckets[-1].start - series.buckets[0].start if series.buckets else 0
+    return 12 if span > 86400 and series.bucket_seconds < 86400 else 8
 
 
 def width_name(seconds: int) -> str:
@@ -63,7 +70,7 @@ class EscalationChart(FittedPlot):
         plt.xlim(*padded(0, max(1, len(series.buckets) - 1)))
         plt.ylim(*padded(0, 100))
         plt.yticks(*share_ticks(self.fit_y()))
-        positions, labels = time_ticks(series, self.fit_x(label_width=8))
+        positions, labels = time_ticks(series, self.fit_x(label_width=tick_width(series)))
         plt.xticks(positions, labels)
         self.set_titles(
             f"Escalation share of cascade requests per {width_name(series.bucket_seconds)}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from routermon.core.live import Series
 
-from .escalation_chart import time_ticks, width_name
+from .escalation_chart import tick_width, time_ticks, width_name
 from .fitted_plot import FittedPlot, money_ticks, padded
 
 
@@ -34,7 +34,7 @@ class SpendChart(FittedPlot):
             plt.ylim(*padded(0, max(per_bucket) or 1), yside="left")
             plt.ylim(*padded(0, series.spend_usd or 1), yside="right")
             plt.xlim(-0.5, n - 0.5)
-            positions, labels = time_ticks(series, self.fit_x(label_width=8))
+            positions, labels = time_ticks(series, self.fit_x(label_width=tick_width(series)))
             plt.xticks(positions, labels)
         width = width_name(series.bucket_seconds)
         self.set_titles(
