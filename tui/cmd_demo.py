@@ -47,17 +47,19 @@ def demo_command(ctx, db, rate, fresh, seed, no_app):
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.fields[done]} requests"),
+        TextColumn("{task.fields[done]}"),
         console=console,
         transient=True,
     ) as bar:
-        handle = bar.add_task(f"Simulating {HISTORY_DAYS:.0f} days of history", total=None, done=0)
+        handle = bar.add_task(
+            f"Simulating {HISTORY_DAYS:.0f} days of history", total=None, done=plural(0, "request")
+        )
         count = {"n": 0}
 
         def step(_progress) -> None:
             count["n"] += 1
             if count["n"] % 25 == 0:
-                bar.update(handle, done=count["n"])
+                bar.update(handle, done=plural(count["n"], "request"))
 
         backfill = prepare_demo(path, seed=seed, fresh=fresh, progress=step)
     if backfill.requests:
