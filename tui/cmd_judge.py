@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 import threading
 
@@ -12,9 +11,8 @@ import click
 
 from routermon.core.formatting import pct, plural, usd
 
-from .options import db_option, spend_progress, stand_in_option, workspace
+from .options import db_option, spend_progress, stand_in_option, stop_on_first_interrupt, workspace
 from .text import console as console_for
-from .text import literal
 
 
 @click.command("judge")
@@ -87,19 +85,7 @@ def judge_command(
     stop = threading.Event()
 
     async def run():
-        loop = asyncio.get_running_loop()
-
-        def first_interrupt() -> None:
-            stop.set()
-            console.print(
-                literal("Stopping: finishing the calls in flight (Ctrl-C again to abort).", "yellow")
-            )
-            loop.remove_signal_handler(signal.SIGINT)
-
-        try:
-            loop.add_signal_handler(signal.SIGINT, first_interrupt)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-            pass
+        stop_on_first_interrupt(stop, console, "calls")
         with spend_progress("judge", console, failed=True, disable=as_json) as bar:
             handle = bar.add_task("judge", total=len(work), spend=0.0, failed=0)
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import threading
 
 import click
 
 from routermon.core.formatting import count, json_text, pct, plural, usd
 
-from .options import db_option, parse_labels, spend_progress, stand_in_option, workspace
+from .options import (
+    db_option,
+    parse_labels,
+    spend_progress,
+    stand_in_option,
+    stop_on_first_interrupt,
+    workspace,
+)
 from .text import console as console_for
-from .text import literal
 
 
 @click.command("shadow")
@@ -111,19 +116,7 @@ def shadow_command(
     stop = threading.Event()
 
     async def run():
-        loop = asyncio.get_running_loop()
-
-        def first_interrupt() -> None:
-            stop.set()
-            console.print(
-                literal("Stopping: finishing the requests in flight (Ctrl-C again to abort).", "yellow")
-            )
-            loop.remove_signal_handler(signal.SIGINT)
-
-        try:
-            loop.add_signal_handler(signal.SIGINT, first_interrupt)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-            pass
+        stop_on_first_interrupt(stop, console, "requests")
         with spend_progress("shadow", console, failed=True) as bar:
             handle = bar.add_task("shadow", total=len(items), spend=0.0, failed=0)
 

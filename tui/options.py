@@ -141,3 +141,24 @@ def skip_invalid_option(verb: str):
         is_flag=True,
         help=f"{verb} the good lines and list the bad ones (default: all or nothing).",
     )
+
+
+def stop_on_first_interrupt(stop, console, what: str) -> None:
+    """In a running event loop: the first Ctrl-C sets ``stop`` and says so (the ``what`` in flight
+    finish and are logged); the handler is then removed, so a second Ctrl-C aborts at once."""
+    import asyncio
+    import signal
+
+    from .text import literal
+
+    loop = asyncio.get_running_loop()
+
+    def first_interrupt() -> None:
+        stop.set()
+        console.print(literal(f"Stopping: finishing the {what} in flight (Ctrl-C again to abort).", "yellow"))
+        loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first_interrupt)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+        pass
