@@ -296,28 +296,19 @@ def _figures(model: type[BaseModel], tally: Tally) -> dict:
     return {name: getattr(tally, name) for name in model.model_fields if name in Tally.__slots__}
 
 
-class Bucket(BaseModel):
-    """Traffic in one time bucket starting at ``start`` (epoch seconds, UTC)."""
+class RequestFigures(BaseModel):
+    """The request figures every traffic summary shares (a bucket, a window, a task or model):
+    the cascade's requests apart from the shadow runs', answers, recoveries and degraded answers,
+    and the shares read from them (``Tally`` defines each)."""
 
-    start: float
     requests: int
-    escalated: int
-    calls: int
-    errors: int
-    spend_usd: float
     cascade_requests: int = 0
     cascade_escalated: int = 0
     shadow_requests: int = 0
     shadow_escalated: int = 0  # shadow requests the policy would have escalated
     answered: int = 0  # requests that got an answer
     recovered: int = 0  # failed calls that escalated, in requests then answered
-    latency_p50_ms: float | None = None
-    latency_p95_ms: float | None = None
-
-    @classmethod
-    def of(cls, start: float, tally: Tally) -> Bucket:
-        """The bucket starting at ``start`` holding ``tally``'s figures."""
-        return cls(start=start, **_figures(cls, tally))
+    degraded: int = 0  # cascade answers from a lower tier because the tier above failed
 
     @property
     def escalation_share(self) -> float | None:
@@ -330,7 +321,25 @@ class Bucket(BaseModel):
         return self.requests - self.answered
 
 
-class Summary(BaseModel):
+class Bucket(RequestFigures):
+    """Traffic in one time bucket starting at ``start`` (epoch seconds, UTC)."""
+
+    start: float
+    requests: int
+    escalated: int
+    calls: int
+    errors: int
+    spend_usd: float
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+
+    @classmethod
+    def of(cls, start: float, tally: Tally) -> Bucket:
+        """The bucket starting at ``start`` holding ``tally``'s figures."""
+        return cls(start=start, **_figures(cls, tally))
+
+
+class Summary(RequestFigures):
     """Traffic totals over a window."""
 
     requests: int = 0
@@ -341,13 +350,6 @@ class Summary(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     thinking_tokens: int = 0  # part of output_tokens
-    cascade_requests: int = 0
-    cascade_escalated: int = 0
-    shadow_requests: int = 0
-    shadow_escalated: int = 0  # shadow requests the policy would have escalated
-    answered: int = 0  # requests that got an answer
-    recovered: int = 0  # failed calls that escalated, in requests then answered
-    degraded: int = 0  # cascade answers from a lower tier because the tier above failed
     first_ts: float | None = None
     last_ts: float | None = None
 
@@ -356,18 +358,8 @@ class Summary(BaseModel):
         """The summary of ``tally``'s figures."""
         return cls(**_figures(cls, tally))
 
-    @property
-    def escalation_share(self) -> float | None:
-        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
-        return ratio(self.cascade_escalated, self.cascade_requests)
 
-    @property
-    def failed_requests(self) -> int:
-        """Requests that got no answer (every tier failed, or the caller gave up)."""
-        return self.requests - self.answered
-
-
-class GroupStats(BaseModel):
+class GroupStats(RequestFigures):
     """Traffic of one task or one model."""
 
     key: str
@@ -377,27 +369,11 @@ class GroupStats(BaseModel):
     spend_usd: float
     cheap_correct: int = 0
     cheap_judged: int = 0  # cheap calls whose correctness is known
-    cascade_requests: int = 0
-    cascade_escalated: int = 0
-    shadow_requests: int = 0
-    shadow_escalated: int = 0  # shadow requests the policy would have escalated
-    answered: int = 0  # requests that got an answer
-    recovered: int = 0  # failed calls that escalated, in requests then answered
 
     @classmethod
     def of(cls, key: str, tally: Tally) -> GroupStats:
         """The group ``key`` holding ``tally``'s figures."""
         return cls(key=key, **_figures(cls, tally))
-
-    @property
-    def escalation_share(self) -> float | None:
-        """Escalated cascade requests over cascade requests (shadow requests apart); ``None`` without any."""
-        return ratio(self.cascade_escalated, self.cascade_requests)
-
-    @property
-    def failed_requests(self) -> int:
-        """Requests that got no answer (every tier failed, or the caller gave up)."""
-        return self.requests - self.answered
 
     @property
     def cheap_accuracy(self) -> float | None:
