@@ -324,3 +324,13 @@ def test_a_slow_client_is_cut_off_by_the_socket_timeout(sent):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_scenario_s_overloaded_and_rate_limited_replies_say_when_to_retry():
+    import random
+
+    from routermon.core.standin.behaviour import failure_reply
+
+    for failure, status in (("overloaded", 529), ("rate_limited", 429)):
+        reply = failure_reply(failure, random.Random(0), 0.0)
+        assert reply.status == status and reply.retry_after is not None and reply.retry_after > 0

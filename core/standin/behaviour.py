@@ -78,7 +78,9 @@ def failure_reply(failure: str, rng: random.Random, latency_ms: float) -> Reply:
     elif failure == "server_error":
         reply = http_error(500)
     elif failure == "overloaded":
-        reply = http_error(529)
+        # The issue this stand-in answers to asks for retry-after on 529s as on 429s; a fixed second
+        # (no draw from the scenario's generator, so a seed's traffic stays what it was).
+        reply = http_error(529, retry_after=1.0)
     elif failure == "timeout":
         reply = timeout()
     elif failure == "connection_reset":
