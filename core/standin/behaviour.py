@@ -78,8 +78,10 @@ def failure_reply(failure: str, rng: random.Random, latency_ms: float) -> Reply:
     elif failure == "server_error":
         reply = http_error(500)
     elif failure == "overloaded":
-        # The issue this stand-in answers to asks for retry-after on 529s as on 429s; a fixed second
-        # (no draw from the scenario's generator, so a seed's traffic stays what it was).
+        # A 529 may carry retry-after ("use it if it's there": learn.microsoft.com/en-us/
+        # microsoft-cloud/dev/dev-proxy/concepts/anthropic-529-overloaded-error, after Anthropic's
+        # errors page); the stand-in sends one, so the client's handling of it is exercised. A fixed
+        # second: no draw from the scenario's generator, so a seed's traffic stays what it was.
         reply = http_error(529, retry_after=1.0)
     elif failure == "timeout":
         reply = timeout()
