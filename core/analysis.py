@@ -597,9 +597,11 @@ def analyse(
     default_threshold: float = DEFAULT_THRESHOLD,
     max_loss: float = DEFAULT_MAX_LOSS,
     confidence: float = DEFAULT_CONFIDENCE,
+    pairs: list[Pair] | None = None,
 ) -> SweepResult:
-    """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are none."""
-    everything = load_pairs(reader, task, unjudged=True)
+    """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are
+    none. ``pairs``: ``load_pairs(reader, task, unjudged=True)`` when the caller has read them."""
+    everything = load_pairs(reader, task, unjudged=True) if pairs is None else pairs
     pairs, left_out = sweep_pairs([p for p in everything if p.judged])
     unjudged = len(everything) - len(pairs)
     if not pairs:

@@ -22,7 +22,7 @@ from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
 from .judge import JudgeFigures, judge_figures
 from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
-from .production import ProductionAccuracy, production_accuracy
+from .production import ProductionAccuracy, from_pairs
 from .reader import LogReader, percentile
 from .watch import DEFAULT_WINDOW, CheckResult, check
 
@@ -151,10 +151,14 @@ def build_report(
 ) -> AuditReport:
     """The audit of the log behind ``reader``; ``NoPairsError`` when it has neither traffic nor pairs."""
     traffic = _traffic(reader)
+    # The log's pairs, read once for the sweep, the production figure, the drift check and the judge.
+    everything = load_pairs(reader, task, unjudged=True)
+    judged = [p for p in everything if p.judged]
     try:
         result = analyse(
             reader,
             task,
+            pairs=everything,
             target_accuracy=target_accuracy,
             max_escalation=max_escalation,
             threshold=threshold,
@@ -163,7 +167,7 @@ def build_report(
             confidence=confidence,
         )
     except NoPairsError as exc:
-        if traffic.requests == 0 and not load_pairs(reader):
+        if traffic.requests == 0 and not (judged if task is None else load_pairs(reader)):
             raise NoPairsError(
                 f"The call log {reader.path} has no routed traffic and no paired outcomes to report on; "
                 "route some requests, or run `routermon shadow FILE --task T` or `routermon import FILE`."
@@ -171,10 +175,11 @@ def build_report(
         result, missing = None, str(exc)
     else:
         missing = None
-    cascade = sum(reader.cascade_outcomes(task))
-    production = production_accuracy(reader, task) if cascade else None
+    outcomes = reader.cascade_outcomes(task)
+    production = from_pairs(judged, outcomes, task) if sum(outcomes) else None
     watch = check(
         reader,
+        pairs=judged,
         max_loss=max_loss,
         confidence=confidence,
         budget_usd=budget_usd,
@@ -183,9 +188,8 @@ def build_report(
         task=task,
         clock=clock,
     )
-    # Only pairs with a judge verdict and a human label count; a second read of the pairs, kept
-    # apart from the sweep so the sweep stays one pure function.
-    checks = judge_checks(load_pairs(reader, task)) if result is not None else []
+    # Only pairs with a judge verdict and a human label (of the spot checks) count.
+    checks = judge_checks(judged) if result is not None else []
     return AuditReport(
         production=production,
         watch=watch,

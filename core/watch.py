@@ -184,10 +184,12 @@ def task_drift(
     window: int = DEFAULT_WINDOW,
     days: float | None = None,
     task: str | None = None,
+    pairs: list[Pair] | None = None,
 ) -> list[TaskDrift]:
-    """Drift per task over the log's audits (tasks without audits are left out)."""
+    """Drift per task over the log's audits (tasks without audits are left out); ``pairs``: the
+    log's pairs when the caller has read them already (else they are read here)."""
     by_task: dict[str, list[Pair]] = {}
-    for p in load_pairs(reader, task):
+    for p in load_pairs(reader, task) if pairs is None else pairs:
         if p.source == "audit":
             by_task.setdefault(p.task, []).append(p)
     out = []
@@ -238,9 +240,13 @@ def check(
     days: float | None = None,
     task: str | None = None,
     clock: Clock | None = None,
+    pairs: list[Pair] | None = None,
 ) -> CheckResult:
-    """Every check at once: drift per task and, with a budget, the projected month."""
+    """Every check at once: drift per task and, with a budget, the projected month (``pairs`` as
+    ``task_drift`` takes them)."""
     now = (clock or SYSTEM_CLOCK).now()
-    drift = task_drift(reader, max_loss=max_loss, confidence=confidence, window=window, days=days, task=task)
+    drift = task_drift(
+        reader, max_loss=max_loss, confidence=confidence, window=window, days=days, task=task, pairs=pairs
+    )
     budget = budget_check(reader, budget_usd, now=now) if budget_usd is not None else None
     return CheckResult(drift=drift, budget=budget, now=now)

@@ -12,7 +12,8 @@ from textual.widgets import Select, Static
 
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, pct, plural
-from routermon.core.production import ProductionAccuracy, production_accuracy
+from routermon.core.pairs import load_pairs
+from routermon.core.production import ProductionAccuracy, from_pairs
 from routermon.core.watch import check
 
 from ..text import literal, plain
@@ -103,8 +104,10 @@ class LiveScreen(MonitorScreen):
         settings = self.app.workspace.settings
 
         def read(reader):
+            pairs = load_pairs(reader)  # read once for both: the drift check and the production figure
             result = check(
                 reader,
+                pairs=pairs,
                 max_loss=settings.max_loss,
                 confidence=settings.confidence,
                 budget_usd=settings.monthly_budget_usd,
@@ -112,7 +115,7 @@ class LiveScreen(MonitorScreen):
                 days=settings.drift_days,
                 clock=self.app.clock,
             )
-            return result, production_accuracy(reader)
+            return result, from_pairs(pairs, reader.cascade_outcomes())
 
         def run() -> None:
             try:
