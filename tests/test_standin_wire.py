@@ -334,3 +334,24 @@ def test_the_scenario_s_overloaded_and_rate_limited_replies_say_when_to_retry():
     for failure, status in (("overloaded", 529), ("rate_limited", 429)):
         reply = failure_reply(failure, random.Random(0), 0.0)
         assert reply.status == status and reply.retry_after is not None and reply.retry_after > 0
+
+
+def test_a_client_that_resets_its_connection_prints_no_traceback(capfd):
+    import socket
+    import struct
+    import time
+
+    from routermon.core.standin import StandInAPI, serve_in_thread
+
+    server, stop = serve_in_thread(StandInAPI())
+    try:
+        host, port = server.server_address[:2]
+        for _ in range(3):
+            sock = socket.create_connection((host, port))
+            sock.sendall(b"POST /v1/messages HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+            sock.close()
+        time.sleep(0.5)
+    finally:
+        stop()
+    assert "Traceback" not in capfd.readouterr().err

@@ -4,6 +4,7 @@ through ``ANTHROPIC_BASE_URL``.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,14 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 class _Server(ThreadingHTTPServer):
     request_queue_size = BACKLOG
     daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up or times out mid-request is ordinary traffic, not a server fault:
+        # no traceback on the terminal running `routermon stand-in`. Anything else still reports.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
