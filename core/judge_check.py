@@ -117,10 +117,8 @@ class JudgeCheck(BaseModel):
         """What the estimate rests on: "judge on 200 pairs, corrected by 31 human labels"."""
         text = f"judge on {plural(self.judged, 'pair')}, corrected by {plural(self.labelled, 'human label')}"
         if self.chosen_labels:
-            text += (
-                f" of the random spot checks ({count(self.chosen_labels)} more labels, on pairs chosen for"
-                " review, are not a random sample and are left out)"
-            )
+            # Labels of pairs chosen for review are not a random sample: left out of these figures.
+            text += f" of random spot checks ({count(self.chosen_labels)} on chosen pairs left out)"
         return text
 
     @property

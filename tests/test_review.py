@@ -290,7 +290,7 @@ def test_only_random_spot_checks_correct_the_judge_and_they_come_first(monkeypat
     check = judge_check(pairs)
     assert (check.labelled, check.chosen_labels) == (2, 2)  # p0 and p2 were chosen, not drawn
     assert check.agreement == 1.0  # on the sample the judge agrees; on p0 and p2 it did not
-    assert "2 more labels, on pairs chosen for review, are not a random sample" in check.footing
+    assert "of random spot checks (2 on chosen pairs left out)" in check.footing
     unlabelled = [p.model_copy(update={"human_label": None}) for p in pairs]
     queue = review_queue(unlabelled, threshold=0.7)
     assert [item.pair.request_id for item in queue[:2]] == ["p1", "p3"]

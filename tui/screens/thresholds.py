@@ -58,7 +58,7 @@ class ThresholdsScreen(MonitorScreen):
     BINDINGS = [
         Binding("t", "edit_target", "Target"),
         Binding("k", "pick_task", "Task"),
-        Binding("l", "load_pairs", "Reload pairs"),
+        Binding("l", "load_pairs", "Reload"),
         Binding("a", "apply", "Apply"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
