@@ -45,7 +45,9 @@ class ApplyScreen(ModalScreen[bool]):
             for task, why in self.missing.items():
                 yield Static(literal(f"{task}: not applied: {why}", "dim"))
             yield Static(literal("Routers started from now on route with them. y writes, n cancels."))
-        yield Footer()
+        # The command palette (ctrl+p) is not advertised here: at 80 columns its hint would push a
+        # screen's own keys off the line; the help page names it.
+        yield Footer(show_command_palette=False)
 
     def action_answer(self, write: bool) -> None:
         self.dismiss(write)

@@ -26,7 +26,9 @@ class MonitorScreen(Screen):
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
         yield from self.compose_body()
-        yield Footer()
+        # The command palette (ctrl+p) is not advertised here: at 80 columns its hint would push a
+        # screen's own keys off the line; the help page names it.
+        yield Footer(show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -53,7 +53,9 @@ class DetailScreen(Screen):
             yield Static(id="detail-input", classes="detail-box")
             yield Horizontal(id="detail-answers")
             yield Static(id="detail-verdicts")
-        yield Footer()
+        # The command palette (ctrl+p) is not advertised here: at 80 columns its hint would push a
+        # screen's own keys off the line; the help page names it.
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#detail-calls", LiteralTable)

@@ -17,7 +17,8 @@ def help_text(screens) -> str:
     parts = [
         "# routermon keys",
         f"**Everywhere**: `1`–`{len(screens)}` switch to {titles} · `?` this help (`escape` closes "
-        "it) · `r` read new rows now · `q` quit · `tab` moves between fields.",
+        "it) · `r` read new rows now · `q` quit · `tab` moves between fields · `ctrl+p` the command "
+        "palette.",
     ]
     parts += [f"**{n} {screen.TITLE}**: {screen.HELP}" for n, screen in enumerate(screens, start=1)]
     return "\n\n".join(parts) + "\n"

@@ -77,12 +77,13 @@ class ReviewScreen(MonitorScreen):
         "`→` skip · `←` back · `l` reads the queue again."
     )
     BINDINGS = [
-        Binding("c", "label('cheap')", "Cheap right"),
-        Binding("s", "label('strong')", "Strong right"),
+        # Short labels: the two answer panels name the cheap and the strong answer above them.
+        Binding("c", "label('cheap')", "Cheap"),
+        Binding("s", "label('strong')", "Strong"),
         Binding("b", "label('both')", "Both"),
         Binding("n", "label('neither')", "Neither"),
         Binding("space,right", "move(1)", "Skip", key_display="→"),
-        Binding("left", "move(-1)", "Back", key_display="←"),
+        Binding("left", "move(-1)", "Back", key_display="←", show=False),
         Binding("l", "load_queue", "Reload", show=False),
     ]
 
