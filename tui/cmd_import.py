@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import db_option, skip_invalid_option, workspace
+from .options import db_option, echo_skipped, say_waiting, skip_invalid_option, workspace
 
 
 @click.command("import")
@@ -31,7 +31,7 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, as_json: b
         prices=ws.prices,
         store_inputs=ws.store_inputs,
         preview_chars=ws.preview_chars,
-        waiting=lambda sentence: click.echo(f"routermon: {sentence}…", err=True),
+        waiting=say_waiting,
     )
     if as_json:
         click.echo(json_text(result.model_dump(mode="json")))
@@ -46,9 +46,4 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, as_json: b
             f"No price for {', '.join(result.unpriced_models)}: their cost is stored as unknown; "
             'add [prices."<model>"] to the settings file to price them.'
         )
-    if result.skipped_count:
-        shown = len(result.skipped)
-        more = f" (the first {count(shown)} listed)" if shown < result.skipped_count else ""
-        click.echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
-        for problem in result.skipped:
-            click.echo(f"  {problem}", err=True)
+    echo_skipped(result)

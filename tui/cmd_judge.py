@@ -11,7 +11,15 @@ import click
 
 from routermon.core.formatting import pct, plural, usd
 
-from .options import db_option, spend_progress, stand_in_option, stop_on_first_interrupt, workspace
+from .options import (
+    db_option,
+    spend_progress,
+    stand_in_latency_option,
+    stand_in_option,
+    stand_in_seed_option,
+    stop_on_first_interrupt,
+    workspace,
+)
 from .text import console as console_for
 
 
@@ -35,17 +43,8 @@ from .text import console as console_for
     "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Calls in flight."
 )
 @stand_in_option
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
-)
-@click.option(
-    "--stand-in-latency",
-    "stand_in_latency",
-    type=click.FloatRange(0, 10),
-    default=0.0,
-    show_default=True,
-    help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
-)
+@stand_in_seed_option
+@stand_in_latency_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the run and the judge's figures as JSON.")
 @db_option
 @click.pass_context

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .options import db_option, skip_invalid_option, workspace
+from .options import db_option, echo_skipped, say_waiting, skip_invalid_option, workspace
 
 LABEL_HELP = "cheap (only the cheap answer is right), strong (only the strong one), both, neither."
 BY_HELP = "Who is labelling (default: the settings' labeller, else $USER)."
@@ -37,7 +37,7 @@ def label_command(
         label,
         labeller=labeller or ws.labeller,
         source="cli",
-        waiting=lambda sentence: click.echo(f"routermon: {sentence}…", err=True),
+        waiting=say_waiting,
     )
     if as_json:
         click.echo(json_text({"db_path": str(ws.db_path), "written": 1, "label": stored.model_dump()}))
@@ -75,7 +75,7 @@ def import_labels_command(
         ws.db_path,
         labeller=labeller or ws.labeller,
         skip_invalid=skip_invalid,
-        waiting=lambda sentence: click.echo(f"routermon: {sentence}…", err=True),
+        waiting=say_waiting,
     )
     if as_json:
         click.echo(json_text(result.model_dump(mode="json")))
@@ -84,9 +84,4 @@ def import_labels_command(
         f"Stored {count(result.written)} new {'label' if result.written == 1 else 'labels'} of"
         f" {plural(result.lines_read, 'line')} into {result.db_path}; {count(result.already_present)} already present."
     )
-    if result.skipped_count:
-        shown = len(result.skipped)
-        more = f" (the first {count(shown)} listed)" if shown < result.skipped_count else ""
-        click.echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
-        for problem in result.skipped:
-            click.echo(f"  {problem}", err=True)
+    echo_skipped(result)

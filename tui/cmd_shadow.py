@@ -13,7 +13,9 @@ from .options import (
     db_option,
     parse_labels,
     spend_progress,
+    stand_in_latency_option,
     stand_in_option,
+    stand_in_seed_option,
     stop_on_first_interrupt,
     workspace,
 )
@@ -44,18 +46,8 @@ from .text import console as console_for
 )
 @click.option("--judge-model", default=None, help="The judge model for --judge.")
 @stand_in_option
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
-)
-@click.option(
-    "--stand-in-latency",
-    "--fake-latency",
-    "stand_in_latency",
-    type=click.FloatRange(0, 10),
-    default=0.0,
-    show_default=True,
-    help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
-)
+@stand_in_seed_option
+@stand_in_latency_option("--fake-latency")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (progress stays on stderr).")
 @db_option
 @click.pass_context

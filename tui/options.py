@@ -162,3 +162,42 @@ def stop_on_first_interrupt(stop, console, what: str) -> None:
         loop.add_signal_handler(signal.SIGINT, first_interrupt)
     except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
         pass
+
+
+def say_waiting(sentence: str) -> None:
+    """What a command prints, once, while the database it writes to is locked by another process."""
+    click.echo(f"routermon: {sentence}…", err=True)
+
+
+def echo_skipped(result) -> None:
+    """The bad lines an all-or-nothing file read skipped with ``--skip-invalid`` (``import``,
+    ``import-labels``): how many, and the first of them, on stderr."""
+    if not result.skipped_count:
+        return
+    from routermon.core.formatting import count, plural
+
+    shown = len(result.skipped)
+    more = f" (the first {count(shown)} listed)" if shown < result.skipped_count else ""
+    click.echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
+    for problem in result.skipped:
+        click.echo(f"  {problem}", err=True)
+
+
+# Against the built-in stand-in (``shadow``, ``judge``): its seed, and how much of each simulated
+# latency is really slept.
+stand_in_seed_option = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the stand-in API (with --stand-in)."
+)
+
+
+def stand_in_latency_option(*aliases: str):
+    """``--stand-in-latency`` (``aliases``: older names still accepted)."""
+    return click.option(
+        "--stand-in-latency",
+        *aliases,
+        "stand_in_latency",
+        type=click.FloatRange(0, 10),
+        default=0.0,
+        show_default=True,
+        help="With --stand-in, sleep this share of each simulated latency (0 answers at once).",
+    )
