@@ -146,8 +146,8 @@ def build_report(
     max_loss: float = DEFAULT_MAX_LOSS,
     confidence: float = DEFAULT_CONFIDENCE,
     budget_usd: float | None = None,
-    drift_window: int = DEFAULT_WINDOW,
-    drift_days: float | None = None,
+    window: int = DEFAULT_WINDOW,
+    days: float | None = None,
 ) -> AuditReport:
     """The audit of the log behind ``reader``; ``NoPairsError`` when it has neither traffic nor pairs."""
     traffic = _traffic(reader)
@@ -183,8 +183,8 @@ def build_report(
         max_loss=max_loss,
         confidence=confidence,
         budget_usd=budget_usd,
-        window=drift_window,
-        days=drift_days,
+        window=window,
+        days=days,
         task=task,
         clock=clock,
     )

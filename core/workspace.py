@@ -116,6 +116,20 @@ class Workspace:
         return self.settings.preview_chars
 
     @property
+    def watch_policy(self) -> dict:
+        """What the policy promises and over which audits it is watched, as ``watch.check`` takes
+        it (``max_loss``, ``confidence``, ``budget_usd``, ``window``, ``days``): one reading of
+        the settings for ``routermon check``, the report, the Live banner and the drift chart."""
+        s = self.settings
+        return {
+            "max_loss": s.max_loss,
+            "confidence": s.confidence,
+            "budget_usd": s.monthly_budget_usd,
+            "window": s.drift_window,
+            "days": s.drift_days,
+        }
+
+    @property
     def telemetry(self):
         """The OpenTelemetry exporter when the settings turn it on (``otel = true``), else ``None``."""
         if not self.settings.otel:

@@ -34,17 +34,13 @@ def check_command(ctx, task, window, days, as_json, db) -> None:
     from .cmd_thresholds import open_log
 
     ws = workspace(ctx, db)
-    settings = ws.settings
+    policy = ws.watch_policy
+    if window:
+        policy["window"] = window
+    if days is not None:
+        policy["days"] = days
     with open_log(ws) as reader:
-        result = check(
-            reader,
-            max_loss=settings.max_loss,
-            confidence=settings.confidence,
-            budget_usd=settings.monthly_budget_usd,
-            window=window or settings.drift_window,
-            days=days if days is not None else settings.drift_days,
-            task=task,
-        )
+        result = check(reader, task=task, **policy)
     if as_json:
         payload = {
             "ok": result.ok,

@@ -38,11 +38,7 @@ def report_command(ctx, fmt, out, task, target_accuracy, max_escalation, db) -> 
             target_accuracy=target_accuracy,
             max_escalation=max_escalation,
             default_threshold=ws.threshold,
-            max_loss=ws.settings.max_loss,
-            confidence=ws.settings.confidence,
-            budget_usd=ws.settings.monthly_budget_usd,
-            drift_window=ws.settings.drift_window,
-            drift_days=ws.settings.drift_days,
+            **ws.watch_policy,
         )
     text = render_json(report) + "\n" if fmt == "json" else render_markdown(report)
     if out is None:

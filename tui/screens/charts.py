@@ -71,19 +71,11 @@ class ChartsScreen(MonitorScreen):
         self.update_view()
 
     def load_drift(self) -> None:
-        settings = self.app.workspace.settings
+        policy = {k: v for k, v in self.app.workspace.watch_policy.items() if k != "budget_usd"}
 
         def run() -> None:
             try:
-                drift = self.app.query_log(
-                    lambda reader: task_drift(
-                        reader,
-                        max_loss=settings.max_loss,
-                        confidence=settings.confidence,
-                        window=settings.drift_window,
-                        days=settings.drift_days,
-                    )
-                )
+                drift = self.app.query_log(lambda reader: task_drift(reader, **policy))
             except RoutermonError:
                 return
             self.app.call_from_thread(self._drift_loaded, drift)

@@ -101,20 +101,11 @@ class LiveScreen(MonitorScreen):
         """Whether the policy holds (``routermon check``: audit loss per task, the budget), in a
         worker: it reads the log's audits."""
         self._checked_at = time.monotonic()
-        settings = self.app.workspace.settings
+        policy = self.app.workspace.watch_policy
 
         def read(reader):
             pairs = load_pairs(reader)  # read once for both: the drift check and the production figure
-            result = check(
-                reader,
-                pairs=pairs,
-                max_loss=settings.max_loss,
-                confidence=settings.confidence,
-                budget_usd=settings.monthly_budget_usd,
-                window=settings.drift_window,
-                days=settings.drift_days,
-                clock=self.app.clock,
-            )
+            result = check(reader, pairs=pairs, clock=self.app.clock, **policy)
             return result, from_pairs(pairs, reader.cascade_outcomes())
 
         def run() -> None:
