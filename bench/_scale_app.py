@@ -30,17 +30,35 @@ from routermon.tui.widgets.calls_table import CallsTable  # noqa: E402
 from routermon.tui.widgets.tasks_table import TasksTable  # noqa: E402
 
 WAIT_S = 900.0  # the longest any one step is waited for (10M rows before rollups: about a minute)
+QUALITY_WAIT_S = 300.0  # the Tasks screen's accuracy column, read from every pair, is waited for less
 STEP_S = 0.01
 
 
-async def until(pilot, done, limit: float = WAIT_S) -> float | None:
-    """Seconds until ``done()`` holds, checked between the app's message rounds; None past ``limit``."""
+async def when(app, done, limit: float = WAIT_S) -> float | None:
+    """The moment ``done()`` first holds, checked by a timer of the app's own every 10 ms (so as soon
+    as its event loop is free to draw); None past ``limit`` seconds."""
+    found = asyncio.get_running_loop().create_future()
+
+    def check() -> None:
+        if not found.done() and done():
+            found.set_result(time.perf_counter())
+
+    timer = app.set_interval(STEP_S, check)
+    try:
+        return await asyncio.wait_for(found, limit)
+    except TimeoutError:
+        return None
+    finally:
+        timer.stop()
+
+
+async def press(pilot, key: str, done, limit: float = WAIT_S) -> float | None:
+    """Press ``key``; seconds from the press until ``done()`` holds (the pilot's own waits apart)."""
     start = time.perf_counter()
-    while not done():
-        if time.perf_counter() - start > limit:
-            return None
-        await pilot.pause(STEP_S)
-    return time.perf_counter() - start
+    pressing = asyncio.ensure_future(pilot.press(key))
+    moment = await when(pilot.app, done, limit)
+    await pressing
+    return None if moment is None else moment - start
 
 
 async def filtered(pilot, app, select_id: str, value: str) -> float | None:
@@ -58,9 +76,9 @@ async def filtered(pilot, app, select_id: str, value: str) -> float | None:
     start = time.perf_counter()
     screen.query_one(f"#{select_id}").value = value
     # call_from_thread waits for _show_rows, so the worker ends once the table holds the rows.
-    done = await until(pilot, lambda: any(w.name == "filter" and w.is_finished for w in made))
+    moment = await when(app, lambda: any(w.name == "filter" and w.is_finished for w in made))
     screen.run_worker = run_worker
-    return None if done is None else time.perf_counter() - start
+    return None if moment is None else moment - start
 
 
 async def main(path: str, task: str, model: str) -> dict:
@@ -70,25 +88,30 @@ async def main(path: str, task: str, model: str) -> dict:
     app = RoutermonApp(Workspace.load(db=path), poll_interval=1.0)
     async with app.run_test(size=(120, 40)) as pilot:
         card = app.screen.query_one("#fig-requests")
-        opened = await until(pilot, lambda: "all time" in str(card.content))
-        figures["open_s"] = None if opened is None else time.perf_counter() - started
-        figures["open_process_s"] = None if opened is None else time.perf_counter() - START
+        opened = await when(app, lambda: "all time" in str(card.content))
+        figures["open_s"] = None if opened is None else opened - started
+        figures["open_process_s"] = None if opened is None else opened - START
+        tasks_done = {}
+
+        def tasks_filled() -> bool:
+            screen = app.screen
+            if not isinstance(screen, TasksScreen):
+                return False
+            table = screen.query_one(TasksTable)
+            if "quality" not in tasks_done and getattr(screen, "quality", None) is not None:
+                tasks_done["quality"] = time.perf_counter()
+            return not table.loading and table.row_count > 0
+
         pressed = time.perf_counter()
-        await pilot.press("5")
-        tasks = app.screen
-        assert isinstance(tasks, TasksScreen)
-        table = tasks.query_one(TasksTable)
-        filled = await until(pilot, lambda: not table.loading and table.row_count > 0)
-        figures["tasks_s"] = None if filled is None else time.perf_counter() - pressed
-        quality = await until(pilot, lambda: getattr(tasks, "quality", None) is not None)
-        figures["tasks_quality_s"] = None if quality is None else time.perf_counter() - pressed
-        await pilot.press("1")
-        await pilot.pause()
-        calls = app.screen.query_one(CallsTable)
-        await until(pilot, lambda: calls.row_count > 0)
+        figures["tasks_s"] = await press(pilot, "5", tasks_filled)
+        quality = await when(app, lambda: tasks_filled() and "quality" in tasks_done, QUALITY_WAIT_S)
+        figures["tasks_quality_s"] = None if quality is None else tasks_done["quality"] - pressed
+        await press(
+            pilot, "1", lambda: app.screen.query(CallsTable) and app.screen.query_one(CallsTable).row_count
+        )
         figures["filter_task_s"] = await filtered(pilot, app, "task-filter", task)
         figures["filter_model_s"] = await filtered(pilot, app, "model-filter", model)
-        figures["filter_rows"] = calls.row_count
+        figures["filter_rows"] = app.screen.query_one(CallsTable).row_count
     return figures
 
 

@@ -65,6 +65,7 @@ TARGETS = {  # figure: (limit, "max" or "min"), at the largest size
     "open_s": (1.0, "max"),
     "open_ratio": (1.5, "max"),
     "tasks_s": (1.0, "max"),
+    "app_peak_mb": (300.0, "max"),  # bench/tail.py's target for the app's peak RSS
     "report_s": (10.0, "max"),
     "report_peak_mb": (300.0, "max"),
     "thresholds_s": (10.0, "max"),
@@ -330,30 +331,29 @@ def check_pairs_as_imported(path: Path, tmp: Path) -> None:
         (tmp / name).unlink(missing_ok=True)
 
 
-def run(args: list[str], env: dict, out: Path) -> tuple[float, float, int]:
-    """One child process: (wall seconds, its peak RSS in MB, exit code); its stdout goes to ``out``."""
-    with out.open("wb") as sink:
+def run(args: list[str], bench: Bench) -> tuple[float, float]:
+    """One child process: its wall seconds and its own peak RSS in MB; its stdout goes to a file."""
+    with bench.out.open("wb") as sink:
         start = time.perf_counter()
-        child = subprocess.Popen(args, stdout=sink, stderr=subprocess.PIPE, env=env)
+        child = subprocess.Popen(args, stdout=sink, stderr=subprocess.PIPE, env=bench.env)
         stderr = child.stderr.read()  # type: ignore[union-attr]
         _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest so far
         wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise SystemExit(
-            f"scale: {' '.join(map(str, args))} failed ({child.returncode}):\n{stderr.decode()[-3000:]}"
-        )
-    return wall, usage.ru_maxrss / 1024, child.returncode
+        command = " ".join(map(str, args))
+        raise SystemExit(f"scale: {command} failed ({child.returncode}):\n{stderr.decode()[-3000:]}")
+    return wall, usage.ru_maxrss / 1024
 
 
-def measure_app(path: Path, env: dict, out: Path, repeats: int) -> dict:
-    """The app session ``repeats`` times: medians of each step, the largest peak RSS."""
+def measure_app(path: Path, bench: Bench, repeats: int) -> dict:
+    """The app session ``repeats`` times: the median of each step, the largest peak RSS."""
     runs, peaks = [], []
     for _ in range(repeats):
-        _, peak, _ = run(
-            [sys.executable, str(HERE / "_scale_app.py"), str(path), "extract", STRONG_MODEL], env, out
+        _, peak = run(
+            [sys.executable, str(HERE / "_scale_app.py"), str(path), "extract", STRONG_MODEL], bench
         )
-        runs.append(json.loads(out.read_text().strip().splitlines()[-1]))
+        runs.append(json.loads(bench.out.read_text().strip().splitlines()[-1]))
         peaks.append(peak)
     figures = {}
     for key in runs[0]:
@@ -373,6 +373,7 @@ def child_env(tmp: Path) -> dict:
 
 
 def verdicts(figures: dict) -> list[tuple[str, float | None, float, str, bool]]:
+    """Each target's figure, limit and whether it is met (a figure that never came is not met)."""
     rows = []
     for name, (limit, kind) in TARGETS.items():
         value = figures.get(name)
@@ -381,138 +382,141 @@ def verdicts(figures: dict) -> list[tuple[str, float | None, float, str, bool]]:
     return rows
 
 
+def secs(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+class Bench:
+    """One run's folder, children's environment and readable output."""
+
+    def __init__(self, args, tmp: Path):
+        self.args, self.tmp = args, tmp
+        self.env = child_env(tmp)
+        self.out = tmp / "stdout.txt"
+        self.params = {"words": _WORDS, **rates()}
+        self.now = time.time()
+
+    def say(self, text: str) -> None:
+        say(self.args, text)
+
+    def traffic(self, rows: int, repeats: int) -> dict:
+        """Build a traffic log of ``rows`` rows; the app, then the report, on it."""
+        path = self.tmp / f"calls-{rows}.db"
+        requests = int(rows / (1 + SECOND_ROW_SHARE)) + 1000
+        shape = {"requests": requests, "rows": rows, "start": self.now - SPAN_S, "step": SPAN_S / requests}
+        built = fill(path, _TRAFFIC_SQL, {**self.params, **shape})
+        built.update(check_counts(path, pairs=False), file_mb=path.stat().st_size / 1e6)
+        self.say(
+            f"scale: {rows:,} rows built in {built['build_s']:.1f} s, migrated in {built['migrate_s']:.1f} s "
+            f"({built['file_mb']:,.0f} MB); summary() = direct counts ({built['summary_s']:.2f} s)"
+        )
+        app = measure_app(path, self, repeats)
+        self.say(
+            f"  app: open {secs(app['open_s'])} s, Tasks {secs(app['tasks_s'])} s (its accuracy "
+            f"{secs(app['tasks_quality_s'])} s), filters {secs(app['filter_task_s'])} / "
+            f"{secs(app['filter_model_s'])} s, peak {app['app_peak_mb']:.0f} MB"
+        )
+        report_s, report_mb = run([str(ROUTERMON), "report", "--format", "json", "--db", str(path)], self)
+        self.say(f"  report --format json: {report_s:.2f} s, peak {report_mb:.0f} MB")
+        return {"rows": rows, **built, **app, "report_s": report_s, "report_peak_mb": report_mb}
+
+    def pairs(self, count: int, check: bool) -> dict:
+        """Build a log of ``count`` imported pairs; ``routermon thresholds`` on it."""
+        path = self.tmp / f"pairs-{count}.db"
+        built = fill(path, _PAIRS_SQL, {**self.params, "ts": self.now}, keys=pair_keys(count))
+        built.update(check_counts(path, pairs=True))
+        if check and count >= PAIR_CHECK:
+            check_pairs_as_imported(path, self.tmp)
+        wall, peak = run([str(ROUTERMON), "thresholds", "--db", str(path)], self)
+        self.say(
+            f"scale: {count:,} pairs built in {built['build_s']:.1f} s (as `routermon import` writes them); "
+            f"thresholds {wall:.2f} s, peak {peak:.0f} MB"
+        )
+        return {"pairs": count, **built, "thresholds_s": wall, "thresholds_peak_mb": peak}
+
+    def import_file(self, lines: int) -> dict:
+        """``routermon import`` of a file of ``lines`` pairs into a new log."""
+        source, log = self.tmp / "pairs.jsonl", self.tmp / "import.db"
+        with source.open("w") as handle:
+            for start in range(0, lines, 10_000):
+                handle.write("".join(pair_line(i) + "\n" for i in range(start, min(lines, start + 10_000))))
+        wall, peak = run([str(ROUTERMON), "import", str(source), "--db", str(log)], self)
+        with sqlite3.connect(log) as conn:
+            written = conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+        if written != 2 * lines:
+            raise SystemExit(f"scale: the import wrote {written} rows, expected {2 * lines}")
+        self.say(
+            f"scale: import of {lines:,} lines in {wall:.1f} s ({lines / wall:,.0f} lines/s), peak {peak:.0f} MB"
+        )
+        return {"import_s": wall, "import_lines_per_s": lines / wall, "import_peak_mb": peak}
+
+
+# Figures of the largest size that go to the top level, and those with a large/small ratio.
+_TOP = ("open_s", "open_process_s", "imports_s", "tasks_s", "tasks_quality_s", "filter_task_s")
+_TOP += ("filter_model_s", "app_peak_mb", "report_s", "report_peak_mb", "build_s", "migrate_s")
+_RATIOS = ("open_s", "tasks_s", "tasks_quality_s", "filter_task_s", "filter_model_s", "report_s")
+
+
+def combine(per_size: list[dict], per_pairs: list[dict], imported: dict) -> dict:
+    """The largest size's figures, each large/small ratio, the pairs' and the import's."""
+    small, large = per_size[0], per_size[-1]
+    figures = {name: large[name] for name in _TOP}
+    for name in _RATIOS:
+        if small[name] and large[name] is not None:
+            figures[name.removesuffix("_s") + "_ratio"] = large[name] / small[name]
+    figures["thresholds_s"] = per_pairs[-1]["thresholds_s"]
+    figures["thresholds_peak_mb"] = per_pairs[-1]["thresholds_peak_mb"]
+    figures["thresholds_ratio"] = per_pairs[-1]["thresholds_s"] / per_pairs[0]["thresholds_s"]
+    return {**figures, **imported, "per_size": per_size, "per_pairs": per_pairs}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(
         __doc__.splitlines()[0],
         argv,
         sizes={"default": None, "help": "traffic log rows, comma-separated (default 1M,10M; quick 100k,1M)"},
-        pairs={
+        pairs={"type": int, "default": None, "help": "pairs in the large pairs log (default 1M; quick 200k)"},
+        import_lines={
             "type": int,
             "default": None,
-            "help": "imported pairs in the large pairs log (1M; quick 200k)",
+            "help": "lines of the import file (default 1M; quick 200k)",
         },
-        import_lines={"type": int, "default": None, "help": "lines of the import file (1M; quick 200k)"},
         repeats={"type": int, "default": None, "help": "app sessions per log, medians (default 3; quick 1)"},
         keep={"action": "store_true", "help": "keep the logs (their folder is printed)"},
         dir={"default": "/tmp", "help": "where the logs' folder is made (default /tmp)"},
     )
-    sizes = [
+    sizes = sorted(
         int(s) for s in (args.sizes or ("100000,1000000" if args.quick else "1000000,10000000")).split(",")
-    ]
+    )
     pairs = args.pairs or (200_000 if args.quick else 1_000_000)
     lines = args.import_lines or (200_000 if args.quick else 1_000_000)
     repeats = args.repeats or (1 if args.quick else 3)
-    tmp = Path(tempfile.mkdtemp(prefix="scale-", dir=args.dir))
-    env = child_env(tmp)
-    out = tmp / "stdout.txt"
-    figures: dict = {"benchmark": "scale", "mode": "quick" if args.quick else "full", "sizes": sizes}
-    figures.update(pairs=pairs, import_lines=lines, repeats=repeats, base_migration=BASE_MIGRATION)
-    params = {"words": _WORDS, **rates()}
-    now = time.time()
+    bench = Bench(args, Path(tempfile.mkdtemp(prefix="scale-", dir=args.dir)))
+    start = time.perf_counter()
     try:
-        per_size = []
-        for rows in sizes:
-            path = tmp / f"calls-{rows}.db"
-            requests = int(rows / (1 + SECOND_ROW_SHARE)) + 1000
-            built = fill(
-                path,
-                _TRAFFIC_SQL,
-                {
-                    **params,
-                    "requests": requests,
-                    "rows": rows,
-                    "start": now - SPAN_S,
-                    "step": SPAN_S / requests,
-                },
-            )
-            built.update(check_counts(path, pairs=False))
-            built["file_mb"] = path.stat().st_size / 1e6
-            say(
-                args,
-                f"scale: {rows:,} rows built in {built['build_s']:.1f} s, migrated in {built['migrate_s']:.1f} s "
-                f"({built['file_mb']:,.0f} MB; summary {built['summary_s']:.1f} s = direct counts)",
-            )
-            app = measure_app(path, env, out, repeats)
-            say(
-                args,
-                f"  app: open {app['open_s']:.2f} s, tasks {app['tasks_s']:.2f} s "
-                f"(accuracy {app['tasks_quality_s']:.2f} s), filters {app['filter_task_s']:.2f} / "
-                f"{app['filter_model_s']:.2f} s, peak {app['app_peak_mb']:.0f} MB",
-            )
-            report_s, report_mb, _ = run(
-                [str(ROUTERMON), "report", "--format", "json", "--db", str(path)], env, out
-            )
-            say(args, f"  report --format json: {report_s:.2f} s, peak {report_mb:.0f} MB")
-            per_size.append({"rows": rows, **built, **app, "report_s": report_s, "report_peak_mb": report_mb})
-        per_pairs = []
-        for count in (max(1, pairs // 10), pairs):
-            path = tmp / f"pairs-{count}.db"
-            built = fill(path, _PAIRS_SQL, {**params, "ts": now}, keys=pair_keys(count))
-            built.update(check_counts(path, pairs=True))
-            if not per_pairs and count >= PAIR_CHECK:  # the small log: the check reads its first rows
-                check_pairs_as_imported(path, tmp)
-            wall, peak, _ = run([str(ROUTERMON), "thresholds", "--db", str(path)], env, out)
-            say(
-                args,
-                f"scale: {count:,} pairs built in {built['build_s']:.1f} s; thresholds {wall:.2f} s, peak {peak:.0f} MB",
-            )
-            per_pairs.append({"pairs": count, **built, "thresholds_s": wall, "thresholds_peak_mb": peak})
-        source = tmp / "pairs.jsonl"
-        with source.open("w") as handle:
-            for start in range(0, lines, 10_000):
-                handle.write("".join(pair_line(i) + "\n" for i in range(start, min(lines, start + 10_000))))
-        wall, peak, _ = run([str(ROUTERMON), "import", str(source), "--db", str(tmp / "import.db")], env, out)
-        imported_rows = sqlite3.connect(tmp / "import.db").execute("SELECT COUNT(*) FROM calls").fetchone()[0]
-        if imported_rows != 2 * lines:
-            raise SystemExit(f"scale: the import wrote {imported_rows} rows, expected {2 * lines}")
-        say(
-            args,
-            f"scale: import of {lines:,} lines in {wall:.1f} s ({lines / wall:,.0f} lines/s), peak {peak:.0f} MB",
-        )
+        per_size = [bench.traffic(rows, repeats) for rows in sizes]
+        per_pairs = [bench.pairs(count, check=i == 0) for i, count in enumerate((max(1, pairs // 10), pairs))]
+        imported = bench.import_file(lines)
     finally:
         if args.keep:
-            say(args, f"scale: the logs are kept in {tmp}")
+            bench.say(f"scale: the logs are kept in {bench.tmp}")
         else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    small, large = per_size[0], per_size[-1]
-    for name in (
-        "open_s",
-        "tasks_s",
-        "tasks_quality_s",
-        "filter_task_s",
-        "filter_model_s",
-        "app_peak_mb",
-        "report_s",
-        "report_peak_mb",
-        "migrate_s",
-        "build_s",
-        "imports_s",
-        "open_process_s",
-    ):
-        figures[name] = large[name]
-        ratio_name = name.removesuffix("_s").removesuffix("_mb") + "_ratio"
-        if (
-            name in ("open_s", "tasks_s", "report_s", "filter_task_s", "filter_model_s")
-            and small[name]
-            and large[name] is not None
-        ):
-            figures[ratio_name] = large[name] / small[name]
-    figures["thresholds_s"] = per_pairs[-1]["thresholds_s"]
-    figures["thresholds_peak_mb"] = per_pairs[-1]["thresholds_peak_mb"]
-    figures["thresholds_ratio"] = per_pairs[-1]["thresholds_s"] / per_pairs[0]["thresholds_s"]
-    figures["import_lines_per_s"] = lines / wall
-    figures["import_peak_mb"] = peak
-    figures["per_size"] = per_size
-    figures["per_pairs"] = per_pairs
+            shutil.rmtree(bench.tmp, ignore_errors=True)
+    figures = {"benchmark": "scale", "mode": "quick" if args.quick else "full", "sizes": sizes}
+    figures.update(pairs=pairs, import_lines=lines, repeats=repeats, base_migration=BASE_MIGRATION)
+    figures.update(combine(per_size, per_pairs, imported), wall_s=time.perf_counter() - start)
     results = verdicts(figures)
     figures["targets"] = {
         name: {"target": f"{op} {limit:g}", "met": met} for name, _, limit, op, met in results
     }
     figures["target_met"] = all(met for *_, met in results)
     figures["machine"] = machine()
+    bench.say(
+        f"scale: at {sizes[-1]:,} rows, {pairs:,} pairs and {lines:,} import lines ({figures['wall_s']:.0f} s in all):"
+    )
     for name, value, limit, op, met in results:
         shown = "—" if value is None else f"{value:,.2f}"
-        say(args, f"{name:>20} {shown:>12}  target {op} {limit:,g}  {'met' if met else 'NOT met'}")
+        bench.say(f"{name:>20} {shown:>12}  target {op} {limit:,g}  {'met' if met else 'NOT met'}")
     emit(_rounded(figures))
     return 0
 
