@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             "default": None,
             "help": "lines of the import file (default 1M; quick 200k)",
         },
-        repeats={"type": int, "default": None, "help": "app sessions per log, medians (default 3; quick 1)"},
+        repeats={"type": int, "default": None, "help": "app sessions per log, medians (default 3)"},
         keep={"action": "store_true", "help": "keep the logs (their folder is printed)"},
         dir={"default": "/tmp", "help": "where the logs' folder is made (default /tmp)"},
     )
@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     pairs = args.pairs or (200_000 if args.quick else 1_000_000)
     lines = args.import_lines or (200_000 if args.quick else 1_000_000)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or 3
     bench = Bench(args, Path(tempfile.mkdtemp(prefix="scale-", dir=args.dir)))
     start = time.perf_counter()
     try:
