@@ -29,9 +29,14 @@ from routermon.tui.screens.tasks import TasksScreen  # noqa: E402
 from routermon.tui.widgets.calls_table import CallsTable  # noqa: E402
 from routermon.tui.widgets.tasks_table import TasksTable  # noqa: E402
 
-WAIT_S = 900.0  # the longest any one step is waited for (10M rows before rollups: about a minute)
+WAIT_S = 300.0  # the longest any one step is waited for (10M rows before rollups: about a minute)
 QUALITY_WAIT_S = 300.0  # the Tasks screen's accuracy column, read from every pair, is waited for less
 STEP_S = 0.01
+
+
+def step(name: str, value: float | None) -> None:
+    """Say on stderr what was just measured (the parent shows it if the session stops or hangs)."""
+    print(f"{name}: {'never' if value is None else f'{value:.3f} s'}", file=sys.stderr, flush=True)
 
 
 async def when(app, done, limit: float = WAIT_S) -> float | None:
@@ -57,7 +62,12 @@ async def press(pilot, key: str, done, limit: float = WAIT_S) -> float | None:
     start = time.perf_counter()
     pressing = asyncio.ensure_future(pilot.press(key))
     moment = await when(pilot.app, done, limit)
-    await pressing
+    try:
+        await asyncio.wait_for(pressing, limit)  # the pilot's own wait for idle, bounded too
+    except TimeoutError:
+        print(
+            f"the pilot's press of {key!r} did not return within {limit:.0f} s", file=sys.stderr, flush=True
+        )
     return None if moment is None else moment - start
 
 
@@ -91,6 +101,7 @@ async def main(path: str, task: str, model: str, quality: str = "1") -> dict:
         opened = await when(app, lambda: "all time" in str(card.content))
         figures["open_s"] = None if opened is None else opened - started
         figures["open_process_s"] = None if opened is None else opened - START
+        step("open_s", figures["open_s"])
 
         def tasks_filled() -> bool:
             if not isinstance(app.screen, TasksScreen):
@@ -100,6 +111,7 @@ async def main(path: str, task: str, model: str, quality: str = "1") -> dict:
 
         pressed = time.perf_counter()
         figures["tasks_s"] = await press(pilot, "5", tasks_filled)
+        step("tasks_s", figures["tasks_s"])
         tasks = app.screen
         await press(
             pilot,
@@ -107,12 +119,15 @@ async def main(path: str, task: str, model: str, quality: str = "1") -> dict:
             lambda: bool(app.screen.query(CallsTable)) and app.screen.query_one(CallsTable).row_count > 0,
         )
         figures["filter_task_s"] = await filtered(pilot, app, "task-filter", task)
+        step("filter_task_s", figures["filter_task_s"])
         figures["filter_model_s"] = await filtered(pilot, app, "model-filter", model)
+        step("filter_model_s", figures["filter_model_s"])
         figures["filter_rows"] = app.screen.query_one(CallsTable).row_count
         figures["tasks_quality_s"] = None
         if quality == "1":  # the accuracy keeps loading while Tasks is hidden: it is read from every pair
             moment = await when(app, lambda: getattr(tasks, "quality", None) is not None, QUALITY_WAIT_S)
             figures["tasks_quality_s"] = None if moment is None else moment - pressed
+            step("tasks_quality_s", figures["tasks_quality_s"])
     return figures
 
 

@@ -332,17 +332,18 @@ def check_pairs_as_imported(path: Path, tmp: Path) -> None:
 
 
 def run(args: list[str], bench: Bench) -> tuple[float, float]:
-    """One child process: its wall seconds and its own peak RSS in MB; its stdout goes to a file."""
-    with bench.out.open("wb") as sink:
+    """One child process: its wall seconds and its own peak RSS in MB; its stdout and stderr go to
+    files (``tail -f`` the stderr one to follow a long step)."""
+    with bench.out.open("wb") as sink, bench.err.open("wb") as errors:
         start = time.perf_counter()
-        child = subprocess.Popen(args, stdout=sink, stderr=subprocess.PIPE, env=bench.env)
-        stderr = child.stderr.read()  # type: ignore[union-attr]
+        child = subprocess.Popen(args, stdout=sink, stderr=errors, env=bench.env)
         _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest so far
         wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         command = " ".join(map(str, args))
-        raise SystemExit(f"scale: {command} failed ({child.returncode}):\n{stderr.decode()[-3000:]}")
+        said = bench.err.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"scale: {command} failed ({child.returncode}):\n{said}")
     return wall, usage.ru_maxrss / 1024
 
 
@@ -393,7 +394,7 @@ class Bench:
     def __init__(self, args, tmp: Path):
         self.args, self.tmp = args, tmp
         self.env = child_env(tmp)
-        self.out = tmp / "stdout.txt"
+        self.out, self.err = tmp / "stdout.txt", tmp / "stderr.txt"
         self.params = {"words": _WORDS, **rates()}
         self.now = time.time()
 
