@@ -480,13 +480,9 @@ def stream_facts(
     """The log's pairs as ``Facts``, judged or not, in ``load_pairs`` order (``audits_by_time``:
     only audits, oldest first), each decided exactly as ``load_pairs`` decides it."""
     roles = ("audit",) if audits_by_time else PAIR_ROLES
-    last = None
     decided: dict = {}  # a pair's outcome depends on these columns only: decided once per distinct set
     for row in reader.pair_outcome_rows(roles, task, by_time=audits_by_time):
         request_id = row[0]
-        if request_id == last:
-            continue  # a second strong row of the same request: the first one makes the pair
-        last = request_id
         key = row[3:6] + row[9:15] + row[20:22]  # modes, role, answers, errors, correct, label, judge
         outcome = decided.get(key)
         if outcome is None:

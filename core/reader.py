@@ -940,10 +940,9 @@ class LogReader:
     ) -> Iterator[tuple]:
         """One lean row per paired request (its first row's id, the cheap and the strong call's
         outcome, costs and models, the latest label and judge answer), streamed ``batch`` rows at a
-        time in cheap-call order (``by_time``: in order of the cheap call's ``ts``): what
-        ``pairtable`` folds into its per-confidence table without holding the pairs. A request
-        with several strong rows comes once per row, adjacent, the first by tier then id first.
-        Holds the reader's lock until the stream is exhausted or closed."""
+        time in no particular order (``by_time``: in order of the cheap call's ``ts``): what
+        ``pairtable`` folds into its per-confidence table without holding the pairs. Holds the
+        reader's lock until the stream is exhausted or closed."""
         with self.lock:
             labels = bool(self._query("SELECT 1 FROM labels LIMIT 1"))
             judges = bool(self._query("SELECT 1 FROM calls WHERE role = ? LIMIT 1", [JUDGE_MODE]))
@@ -961,21 +960,26 @@ class LogReader:
             else "NULL"
         )
         roles = ", ".join("?" for _ in strong_roles)
+        # Driven from the strong rows (the few), each request's first strong row (by tier, id) and
+        # first cheap row, as load_pairs takes them: 10M rows, 1M pairs: 6.3 s ordered by the cheap
+        # rows -> 4.2 s.
         sql = (
             "SELECT c.request_id, CASE WHEN s.id < c.id THEN s.id ELSE c.id END, c.task, c.mode, s.role, s.mode,"
             " c.model, s.model, c.confidence, c.answer, c.error_type, c.correct, s.answer, s.error_type, s.correct,"
             " c.cost_usd, s.cost_usd, CASE WHEN c.reference IS NOT NULL OR s.reference IS NOT NULL THEN 1 ELSE 0 END,"
             f" c.audit_share, c.ts, {label}, {judge}"
-            + (
-                " FROM calls s CROSS JOIN calls c WHERE c.request_id = s.request_id AND"
-                if by_time
-                else " FROM calls c JOIN calls s ON s.request_id = c.request_id WHERE"
-            )
-            + f" c.role = 'cheap' AND c.tier = 0 AND s.role IN ({roles})"
+            " FROM calls s CROSS JOIN calls c"
+            f" WHERE s.role IN ({roles})"
             + (" AND s.task = ?" if task else "")
-            + (" ORDER BY c.ts, c.id, s.tier, s.id" if by_time else " ORDER BY c.id, s.tier, s.id")
+            + " AND c.request_id = s.request_id"
+            " AND c.role = 'cheap' AND c.tier = 0"
+            " AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.role = 'cheap'"
+            " AND x.tier = 0 AND x.id < c.id)"
+            f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.role IN ({roles})"
+            " AND (x.tier < s.tier OR (x.tier = s.tier AND x.id < s.id)))"
+            + (" ORDER BY c.ts, c.id" if by_time else "")
         )
-        params = [*strong_roles, *([task] if task else [])]
+        params = [*strong_roles, *([task] if task else []), *strong_roles]
         yield from self._stream(sql, params, batch)
 
     def _stream(self, sql: str, params: list, batch: int) -> Iterator[tuple]:

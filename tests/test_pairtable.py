@@ -229,7 +229,8 @@ def _row(request_id: str, role: str, tier: int, **kw) -> CallRecord:
 
 def build_mixed_log(path, seed: int = 1) -> None:
     """Every kind of pair the log holds: imports with and without `correct`, shadow pairs (labels,
-    free text, fields), audits with a share, failed cheap and strong calls, judges (one unusable), labels."""
+    free text, fields), audits with a share, failed cheap and strong calls, judges (one unusable),
+    labels, and requests with a second strong or cheap row."""
     rng = random.Random(seed)
     rows: list[CallRecord] = []
     labels = []
@@ -275,6 +276,9 @@ def build_mixed_log(path, seed: int = 1) -> None:
                 correct=rng.choice((None, True)) if mode == "import" else None,
             )
         )
+        if i % 37 == 0:  # a second strong row and a second cheap row: the first of each makes the pair
+            rows.append(_row(rid, role, 1, **{**common, "ts": ts + 0.7}, answer=json.dumps("other")))
+            rows.append(_row(rid, "cheap", 0, **{**common, "ts": ts + 0.8}, confidence=0.01, answer='"x"'))
         if kind == "text" and rng.random() < 0.6:
             verdict = rng.choice(("cheap_acceptable", "strong_better", "both_fail"))
             judge = {"verdict": verdict, "cheap_first": True}
