@@ -1,12 +1,13 @@
 """Threshold calibration over paired outcomes: the sweep, a recommendation, calibration, per task.
 
-Pure functions over ``routermon.core.pairs.Pair`` lists; the CLI (``routermon thresholds``), the
-audit report and the TUI all call these:
+Pure functions over a ``routermon.core.pairtable.PairScope`` (the log's pairs folded into a
+table per distinct confidence, in bounded memory) or a list of ``routermon.core.pairs.Pair``
+(folded the same way); the CLI (``routermon thresholds``), the audit report and the TUI all call these:
 
 - ``analyse(reader, task=None, *, target_accuracy=None, max_escalation=None, threshold=None,
-  default_threshold=0.7, max_loss=0.01, confidence=0.95)``
-  loads the pairs from a ``LogReader`` and returns ``sweep(...)``; raises ``NoPairsError`` (a
-  ``RoutermonError``) when the log has none.
+  default_threshold=0.7, max_loss=0.01, confidence=0.95, table=None)``
+  reads the pairs' table from a ``LogReader`` in one pass and returns ``sweep(...)``; raises
+  ``NoPairsError`` (a ``RoutermonError``) when the log has none.
 - ``sweep(pairs, *, target_accuracy=None, max_escalation=None, threshold=None, ...) -> SweepResult``:
   ``rows`` (one ``SweepRow`` per threshold), ``cheap_only``, ``strong_only`` (``Baseline``),
   ``guarantee`` (``routermon.core.guarantee.Guarantee``: the threshold whose loss against
@@ -19,7 +20,9 @@ audit report and the TUI all call these:
 
 The policy simulated: the cheap model answers every request (its call is always paid); the request
 is escalated to the strong model, which is paid too, when the cheap confidence is *below* the
-threshold or the cheap call failed. Thresholds tried: every distinct confidence plus a 0.05 grid.
+threshold or the cheap call failed. Thresholds tried: every distinct confidence plus a 0.05 grid
+(more than ``pairtable.MAX_EXACT`` distinct confidences: the 0.001 grid plus the thresholds asked
+for, each figure exact at every one of them).
 Accuracy is the share of the cascade's answers that are correct, with a 95% Wilson interval.
 Costs are averaged over the pairs whose two models both have a price.
 

@@ -19,7 +19,9 @@ Two halves:
   ``reference`` (trimmed, case-folded, numbers as numbers); with no reference the cheap answer is
   judged by agreement with the strong one. Models without a price import with ``cost_usd`` NULL.
 
-- **Pairs for analysis** (``load_pairs``): built from the log, whatever wrote them: imported
+- **Pairs for analysis** (``load_pairs``, ``iter_pairs``; ``pairtable`` folds them into a table
+  in bounded memory, deciding each pair with the same ``decide_outcome``): built from the log,
+  whatever wrote them: imported
   pairs, shadow-mode requests (a ``cheap`` row and a ``shadow`` row) and audited requests (a
   ``cheap`` row and an ``audit`` row). Cascade escalations are *not* pairs: the strong model only
   saw the inputs the cheap one was unsure of, so they would bias every accuracy figure.
