@@ -975,11 +975,13 @@ class LogReader:
             " AND c.role = 'cheap' AND c.tier = 0"
             " AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.role = 'cheap'"
             " AND x.tier = 0 AND x.id < c.id)"
-            f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.role IN ({roles})"
-            " AND (x.tier < s.tier OR (x.tier = s.tier AND x.id < s.id)))"
-            + (" ORDER BY c.ts, c.id" if by_time else "")
+            # No pair row before s in (tier, id) order, asked by id side so each probe reads fewer rows.
+            f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.id < s.id"
+            f" AND x.role IN ({roles}) AND x.tier <= s.tier)"
+            f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.id > s.id"
+            f" AND x.role IN ({roles}) AND x.tier < s.tier)" + (" ORDER BY c.ts, c.id" if by_time else "")
         )
-        params = [*strong_roles, *([task] if task else []), *strong_roles]
+        params = [*strong_roles, *([task] if task else []), *strong_roles, *strong_roles]
         yield from self._stream(sql, params, batch)
 
     def _stream(self, sql: str, params: list, batch: int) -> Iterator[tuple]:

@@ -265,6 +265,8 @@ def build_mixed_log(path, seed: int = 1) -> None:
                 reference="ref" if mode == "import" and rng.random() < 0.5 else None,
             )
         )
+        if i % 41 == 0:  # a strong row of a later tier logged first: the lower tier still makes the pair
+            rows.append(_row(rid, role, 2, **{**common, "ts": ts + 0.2}, answer=json.dumps("tier two")))
         rows.append(
             _row(
                 rid,
