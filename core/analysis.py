@@ -209,9 +209,10 @@ def candidate_thresholds(pairs: list[Pair] | PairScope) -> list[float]:
     return sorted(seen.values())
 
 
-def as_scope(pairs: list[Pair] | PairScope) -> PairScope:
-    """A scope of pairs: itself, or a list of pairs folded into a table (every pair given)."""
-    return pairs if isinstance(pairs, PairScope) else table_of(pairs).scope(judged=None)
+def as_scope(pairs: list[Pair] | PairScope, extra: tuple[float | None, ...] = ()) -> PairScope:
+    """A scope of pairs: itself, or a list of pairs folded into a table (every pair given; ``extra``:
+    thresholds to keep exact among continuous confidences)."""
+    return pairs if isinstance(pairs, PairScope) else table_of(pairs, extra).scope(judged=None)
 
 
 def _check_share(name: str, value: float | None) -> None:
@@ -394,7 +395,7 @@ def _example(p: Pair) -> PairExample:
 
 def calibrate(pairs: list[Pair] | PairScope, threshold: float, *, examples: int = EXAMPLES) -> Calibration:
     """Accuracy per confidence bin, expected calibration error, and the confidently wrong cases."""
-    scope = as_scope(pairs)
+    scope = as_scope(pairs, (threshold,))
     bins = [[0, 0.0, 0] for _ in range(CALIBRATION_BINS)]
     for part in scope.parts:
         for total, part_bin in zip(bins, part.bins, strict=True):
@@ -558,11 +559,7 @@ def sweep(
     _check_share("The maximum escalation share", max_escalation)
     _check_share("The threshold", threshold)
     check_guarantee_options(max_loss, confidence)
-    scope = (
-        pairs
-        if isinstance(pairs, PairScope)
-        else table_of(pairs, (threshold, default_threshold)).scope(judged=None)
-    )
+    scope = as_scope(pairs, (threshold, default_threshold))
     prefix = _Prefix(scope)
     rows = [prefix.row(t) for t in candidate_thresholds(scope)]
     cheap_only, strong_only = prefix.baseline("cheap_only"), prefix.baseline("strong_only")
