@@ -477,8 +477,9 @@ def table_of(pairs: Iterable[Pair], extra: Iterable[float | None] = ()) -> PairT
 def stream_facts(
     reader: LogReader, task: str | None = None, *, audits_by_time: bool = False
 ) -> Iterator[Facts]:
-    """The log's pairs as ``Facts``, judged or not, in ``load_pairs`` order (``audits_by_time``:
-    only audits, oldest first), each decided exactly as ``load_pairs`` decides it."""
+    """The log's pairs as ``Facts``, judged or not, each decided exactly as ``load_pairs`` decides it
+    and carrying its ``load_pairs`` order (``Facts.order``); streamed in no particular order
+    (``audits_by_time``: only audits, oldest first)."""
     roles = ("audit",) if audits_by_time else PAIR_ROLES
     decided: dict = {}  # a pair's outcome depends on these columns only: decided once per distinct set
     for row in reader.pair_outcome_rows(roles, task, by_time=audits_by_time):
