@@ -12,7 +12,7 @@ counts. A log of imported pairs (``--pairs``, a cheap and a shadow row per pair,
 for the small size) is built the same way, and its rows are checked to be the rows ``routermon
 import`` writes for the same lines.
 
-Then, each in a child process of its own (peak RSS from ``os.wait4``), the commands a person types:
+Then, each in a child process of its own (peak RSS from ``/usr/bin/time``), the commands a person types:
 
 - the app, headless (``_scale_app.py``): ``open_s`` until the Live screen's key figures show,
   ``tasks_s`` from pressing 5 until the Tasks table is filled, and the Live task and model filters;
@@ -22,7 +22,7 @@ Then, each in a child process of its own (peak RSS from ``os.wait4``), the comma
   (``import_lines_per_s``, ``import_peak_mb``).
 
     python bench/scale.py [--quick] [--json] [--sizes 1000000,10000000] [--pairs N]
-                          [--import-lines N] [--repeats R] [--keep] [--dir DIR]
+                          [--import-lines N] [--repeats R] [--keep] [--dir DIR] [--reuse DIR]
 
 Targets (issue #15), for the largest size: ``open_s`` <= 1.0 with ``open_ratio`` <= 1.5,
 ``tasks_s`` <= 1.0, ``report_s`` and ``thresholds_s`` <= 10 with peaks <= 300 MB,
@@ -331,29 +331,45 @@ def check_pairs_as_imported(path: Path, tmp: Path) -> None:
         (tmp / name).unlink(missing_ok=True)
 
 
+TIME = Path("/usr/bin/time")
+_PEAK_TAG = "scale-peak-kb"
+
+
 def run(args: list[str], bench: Bench) -> tuple[float, float]:
     """One child process: its wall seconds and its own peak RSS in MB; its stdout and stderr go to
-    files (``tail -f`` the stderr one to follow a long step)."""
+    files (``tail -f`` the stderr one to follow a long step).
+
+    The peak comes from ``/usr/bin/time``, which forks from its own small process: Linux keeps a
+    process's peak across exec, so a child forked from this one (hundreds of MB after building a
+    log) would report at least this process's size (``os.wait4`` is the fallback without it)."""
+    timed = [str(TIME), "-f", f"{_PEAK_TAG} %M", *args] if TIME.exists() else args
     with bench.out.open("wb") as sink, bench.err.open("wb") as errors:
         start = time.perf_counter()
-        child = subprocess.Popen(args, stdout=sink, stderr=errors, env=bench.env)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest so far
+        child = subprocess.Popen(timed, stdout=sink, stderr=errors, env=bench.env)
+        _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
+    said = bench.err.read_text(errors="replace")
     if child.returncode != 0:
-        command = " ".join(map(str, args))
-        said = bench.err.read_text(errors="replace")[-3000:]
-        raise SystemExit(f"scale: {command} failed ({child.returncode}):\n{said}")
-    return wall, usage.ru_maxrss / 1024
+        raise SystemExit(f"scale: {' '.join(map(str, args))} failed ({child.returncode}):\n{said[-3000:]}")
+    peaks = [line.split()[1] for line in said.splitlines() if line.startswith(_PEAK_TAG)]
+    return wall, (int(peaks[-1]) if peaks else usage.ru_maxrss) / 1024
 
 
 def measure_app(path: Path, bench: Bench, repeats: int) -> dict:
     """The app session ``repeats`` times: the median of each step, the largest peak RSS; the
-    Tasks screen's accuracy (minutes on a big log before bounded pair analysis) in the first only."""
+    Tasks screen's accuracy (minutes on a big log before bounded pair analysis) in the first only.
+    A session that fails is a finding, not the end of the run: ``app_error`` says why."""
     runs, peaks = [], []
     for session in range(repeats):
         child = [sys.executable, str(HERE / "_scale_app.py"), str(path), "extract", STRONG_MODEL]
-        _, peak = run([*child, "1" if session == 0 else "0"], bench)
+        try:
+            _, peak = run([*child, "1" if session == 0 else "0"], bench)
+        except SystemExit:
+            said = [line for line in bench.err.read_text(errors="replace").splitlines() if line.strip()]
+            steps = [line for line in said if line.endswith((" s", ": never"))]
+            bench.say(f"  the app failed after {', '.join(steps) or 'starting'}: {said[-1] if said else '?'}")
+            return {"app_error": said[-1] if said else "failed", "app_steps": steps, "app_peak_mb": None}
         runs.append(json.loads(bench.out.read_text().strip().splitlines()[-1]))
         peaks.append(peak)
     figures = {}
@@ -401,23 +417,33 @@ class Bench:
     def say(self, text: str) -> None:
         say(self.args, text)
 
+    def reused(self, path: Path) -> dict | None:
+        """With ``--reuse``, a log an earlier ``--keep`` run left (opened first, so it is migrated)."""
+        if not (self.args.reuse and path.exists()):
+            return None
+        start = time.perf_counter()
+        connect(path).close()
+        self.say(f"scale: reusing {path}")
+        return {"build_s": None, "migrate_s": time.perf_counter() - start, "reused": True}
+
     def traffic(self, rows: int, repeats: int) -> dict:
         """Build a traffic log of ``rows`` rows; the app, then the report, on it."""
         path = self.tmp / f"calls-{rows}.db"
         requests = int(rows / (1 + SECOND_ROW_SHARE)) + 1000
         shape = {"requests": requests, "rows": rows, "start": self.now - SPAN_S, "step": SPAN_S / requests}
-        built = fill(path, _TRAFFIC_SQL, {**self.params, **shape})
+        built = self.reused(path) or fill(path, _TRAFFIC_SQL, {**self.params, **shape})
         built.update(check_counts(path, pairs=False), file_mb=path.stat().st_size / 1e6)
         self.say(
-            f"scale: {rows:,} rows built in {built['build_s']:.1f} s, migrated in {built['migrate_s']:.1f} s "
+            f"scale: {rows:,} rows built in {secs(built['build_s'])} s, migrated in {built['migrate_s']:.1f} s "
             f"({built['file_mb']:,.0f} MB); summary() = direct counts ({built['summary_s']:.2f} s)"
         )
         app = measure_app(path, self, repeats)
-        self.say(
-            f"  app: open {secs(app['open_s'])} s, Tasks {secs(app['tasks_s'])} s (its accuracy "
-            f"{secs(app['tasks_quality_s'])} s), filters {secs(app['filter_task_s'])} / "
-            f"{secs(app['filter_model_s'])} s, peak {app['app_peak_mb']:.0f} MB"
-        )
+        if "app_error" not in app:
+            self.say(
+                f"  app: open {secs(app['open_s'])} s, Tasks {secs(app['tasks_s'])} s (its accuracy "
+                f"{secs(app['tasks_quality_s'])} s), filters {secs(app['filter_task_s'])} / "
+                f"{secs(app['filter_model_s'])} s, peak {app['app_peak_mb']:.0f} MB"
+            )
         report_s, report_mb = run([str(ROUTERMON), "report", "--format", "json", "--db", str(path)], self)
         self.say(f"  report --format json: {report_s:.2f} s, peak {report_mb:.0f} MB")
         return {"rows": rows, **built, **app, "report_s": report_s, "report_peak_mb": report_mb}
@@ -425,13 +451,15 @@ class Bench:
     def pairs(self, count: int, check: bool) -> dict:
         """Build a log of ``count`` imported pairs; ``routermon thresholds`` on it."""
         path = self.tmp / f"pairs-{count}.db"
-        built = fill(path, _PAIRS_SQL, {**self.params, "ts": self.now}, keys=pair_keys(count))
+        built = self.reused(path) or fill(
+            path, _PAIRS_SQL, {**self.params, "ts": self.now}, keys=pair_keys(count)
+        )
         built.update(check_counts(path, pairs=True))
         if check and count >= PAIR_CHECK:
             check_pairs_as_imported(path, self.tmp)
         wall, peak = run([str(ROUTERMON), "thresholds", "--db", str(path)], self)
         self.say(
-            f"scale: {count:,} pairs built in {built['build_s']:.1f} s (as `routermon import` writes them); "
+            f"scale: {count:,} pairs built in {secs(built['build_s'])} s (as `routermon import` writes them); "
             f"thresholds {wall:.2f} s, peak {peak:.0f} MB"
         )
         return {"pairs": count, **built, "thresholds_s": wall, "thresholds_peak_mb": peak}
@@ -462,9 +490,11 @@ _RATIOS = ("open_s", "tasks_s", "tasks_quality_s", "filter_task_s", "filter_mode
 def combine(per_size: list[dict], per_pairs: list[dict], imported: dict) -> dict:
     """The largest size's figures, each large/small ratio, the pairs' and the import's."""
     small, large = per_size[0], per_size[-1]
-    figures = {name: large[name] for name in _TOP}
+    figures = {name: large.get(name) for name in _TOP}
+    if "app_error" in large:
+        figures["app_error"] = large["app_error"]
     for name in _RATIOS:
-        if small[name] and large[name] is not None:
+        if small.get(name) and large.get(name) is not None:
             figures[name.removesuffix("_s") + "_ratio"] = large[name] / small[name]
     figures["thresholds_s"] = per_pairs[-1]["thresholds_s"]
     figures["thresholds_peak_mb"] = per_pairs[-1]["thresholds_peak_mb"]
@@ -486,6 +516,10 @@ def main(argv: list[str] | None = None) -> int:
         repeats={"type": int, "default": None, "help": "app sessions per log, medians (default 3)"},
         keep={"action": "store_true", "help": "keep the logs (their folder is printed)"},
         dir={"default": "/tmp", "help": "where the logs' folder is made (default /tmp)"},
+        reuse={
+            "default": None,
+            "help": "a folder kept by --keep: measure its logs again instead of building them",
+        },
     )
     sizes = sorted(
         int(s) for s in (args.sizes or ("100000,1000000" if args.quick else "1000000,10000000")).split(",")
@@ -493,14 +527,15 @@ def main(argv: list[str] | None = None) -> int:
     pairs = args.pairs or (200_000 if args.quick else 1_000_000)
     lines = args.import_lines or (200_000 if args.quick else 1_000_000)
     repeats = args.repeats or 3
-    bench = Bench(args, Path(tempfile.mkdtemp(prefix="scale-", dir=args.dir)))
+    folder = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="scale-", dir=args.dir))
+    bench = Bench(args, folder)
     start = time.perf_counter()
     try:
         per_size = [bench.traffic(rows, repeats) for rows in sizes]
         per_pairs = [bench.pairs(count, check=i == 0) for i, count in enumerate((max(1, pairs // 10), pairs))]
         imported = bench.import_file(lines)
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             bench.say(f"scale: the logs are kept in {bench.tmp}")
         else:
             shutil.rmtree(bench.tmp, ignore_errors=True)
