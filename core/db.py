@@ -1,8 +1,14 @@
-"""Opening the call log database: schema migrations, WAL, and clear errors for bad files."""
+"""Opening the call log database: schema migrations, WAL, and clear errors for bad files.
+
+A log is a SQLite file (a ``Path``) or a PostgreSQL database (a ``pg.PostgresLog``, named by a
+``postgresql://`` URL): ``log_location`` tells them apart, ``connect`` opens either, and the
+helpers below (``begin_write``, ``index_new_rows``, ``translate``...) take either connection.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import stat
@@ -11,7 +17,13 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from . import pg
 from .errors import DatabaseError
+from .pg import PgError, PostgresLog
+
+# What a statement on either backend raises (``pg.PgError`` is psycopg's, already a sentence).
+DB_ERRORS = (sqlite3.Error, PgError)
+LogLocation = Path | PostgresLog
 
 MIGRATIONS = Migrations("routermon")
 DIR_MODE = 0o700  # the data folder: only its owner lists or enters it
@@ -126,6 +138,39 @@ _FTS_INDEX_SQL = (
 )
 
 
+def log_location(value: str | os.PathLike | PostgresLog) -> LogLocation:
+    """A SQLite file's path, or the PostgreSQL log a ``postgresql://`` URL names."""
+    if isinstance(value, PostgresLog):
+        return value
+    if pg.is_url(value):
+        return PostgresLog(str(value))
+    return Path(value)
+
+
+def log_exists(location: LogLocation) -> bool:
+    """Whether the log holds anything yet: its file exists, or its PostgreSQL database has a schema."""
+    if isinstance(location, PostgresLog):
+        return pg.has_log(location)
+    return location.exists()
+
+
+def begin_write(conn) -> None:
+    """Start a transaction that adds calls: SQLite takes its write lock at once (``BEGIN IMMEDIATE``);
+    PostgreSQL takes the table's writers' lock, so ids are given in commit order (``pg``)."""
+    if pg.is_pg(conn):
+        conn.execute("BEGIN")
+        conn.execute(pg.WRITE_LOCK_SQL)
+    else:
+        conn.execute("BEGIN IMMEDIATE")
+
+
+def max_params(conn) -> int:
+    """How many values one statement may bind on this connection."""
+    if pg.is_pg(conn):
+        return pg.MAX_PARAMS
+    return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+
 def last_call_id(conn: sqlite3.Connection) -> int:
     """The highest row id of ``calls`` (0 when empty): where a batch about to be written starts."""
     return conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls").fetchone()[0]
@@ -133,12 +178,16 @@ def last_call_id(conn: sqlite3.Connection) -> int:
 
 def index_new_rows(conn: sqlite3.Connection, after_id: int) -> None:
     """Add the rows written after ``after_id`` to the full-text index, in the writer's transaction
-    (so the index holds exactly the committed rows): every writer calls it after its inserts."""
-    conn.execute(_FTS_INDEX_SQL, (after_id,))
+    (so the index holds exactly the committed rows): every writer calls it after its inserts.
+    PostgreSQL keeps its search index itself, in the same transaction."""
+    if not pg.is_pg(conn):
+        conn.execute(_FTS_INDEX_SQL, (after_id,))
 
 
-def is_lock(exc: sqlite3.Error) -> bool:
+def is_lock(exc: Exception) -> bool:
     """Whether ``exc`` means another connection holds the lock (waiting can cure it)."""
+    if isinstance(exc, PgError):
+        return exc.lock
     text = str(exc).lower()
     return "locked" in text or "busy" in text
 
@@ -162,8 +211,10 @@ def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
     return DatabaseError(f"The database {path} cannot be used: {exc}.")
 
 
-def check_persistent(path: Path | str) -> None:
+def check_persistent(path: Path | str | PostgresLog) -> None:
     """Refuse a database name that SQLite would not keep on disk (``:memory:``, a ``file:`` URI)."""
+    if pg.is_url(path):
+        return
     name = str(path)
     if name.startswith((":", "file:")):
         raise DatabaseError(
@@ -182,9 +233,12 @@ def check_path(path: Path, *, must_exist: bool) -> None:
         )
 
 
-def connect(path: Path | str, *, create: bool = True, readonly: bool = False) -> sqlite3.Connection:
-    """A connection with WAL, a busy timeout and the schema migrated; errors become ``DatabaseError``."""
-    path = Path(path)
+def connect(path: Path | str | PostgresLog, *, create: bool = True, readonly: bool = False):
+    """A connection with WAL, a busy timeout and the schema migrated; errors become ``DatabaseError``.
+    A PostgreSQL log gives a ``pg.PgConnection`` (``pg.connect``)."""
+    path = log_location(path)
+    if isinstance(path, PostgresLog):
+        return pg.connect(path, create=create, readonly=readonly)
     check_path(path, must_exist=not create)
     if create and not readonly:
         _create_private(path)
@@ -219,6 +273,7 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
             MIGRATIONS.apply(db)
         if readonly:
             conn.execute("PRAGMA query_only = 1")
+        _ensure_floor(conn)
     except (sqlite3.Error, DatabaseError) as exc:
         if conn is not None:
             conn.close()
@@ -226,6 +281,17 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
             raise
         raise _translate(path, exc) from None
     return conn
+
+
+def _ensure_floor(conn: sqlite3.Connection) -> None:
+    """The reader's buckets use ``floor()`` (PostgreSQL's ``CAST`` rounds where SQLite's truncates);
+    SQLite has it only when built with its math functions (3.35+), so give it one otherwise."""
+    try:
+        conn.execute("SELECT floor(1.5)")
+    except sqlite3.OperationalError:
+        conn.create_function(
+            "floor", 1, lambda x: None if x is None else float(math.floor(x)), deterministic=True
+        )
 
 
 def _say_if_locked(path: Path, conn: sqlite3.Connection) -> None:
@@ -293,6 +359,8 @@ def _refuse_newer(path: Path, db: sqlite_utils.Database) -> None:
         )
 
 
-def translate(path: Path | str, exc: sqlite3.Error) -> DatabaseError:
-    """The user-facing error for a SQLite failure on ``path``."""
+def translate(path: Path | str | PostgresLog, exc: Exception) -> DatabaseError:
+    """The user-facing error for a SQLite (or PostgreSQL) failure on ``path``."""
+    if isinstance(exc, PgError):
+        return DatabaseError(str(exc))
     return _translate(Path(path), exc)
