@@ -16,7 +16,8 @@ Three decisions live here:
   table before it takes the lock, so the lock is held only for the server-side INSERT and commit.
 - **Search** (``routermon logs -q``) uses a GIN index on ``to_tsvector('simple', input || answer)``:
   every word of the text must be a word of the row (lower-cased, not stemmed), as FTS5's literal
-  search; ``--fts`` reads the text as ``websearch_to_tsquery`` syntax (``a OR b``, ``"a b"``, ``-a``).
+  search; ``--fts`` reads the text as PostgreSQL's ``to_tsquery`` syntax (``a | b``, ``refu:*``,
+  ``a <-> b``, ``!a``) where SQLite reads FTS5's.
 - **The log's secret** (``store_inputs = "none"``) is a row of ``_routermon_secret`` in the database,
   readable by the log's users, where SQLite keeps ``<log>.key`` beside the file.
 """
@@ -104,9 +105,10 @@ class PgError(Exception):
     """A PostgreSQL failure as one sentence naming the log (never its password). ``lock``: another
     session holds what this one waits for, so waiting can cure it (SQLite's "database is locked")."""
 
-    def __init__(self, sentence: str, *, lock: bool = False) -> None:
+    def __init__(self, sentence: str, *, lock: bool = False, detail: str = "") -> None:
         super().__init__(sentence)
         self.lock = lock
+        self.detail = detail or sentence  # the server's own words, for a sentence of the caller's
 
 
 class PgRowError(PgError, ValueError):
@@ -169,7 +171,7 @@ def translate(log: PostgresLog, exc: BaseException) -> PgError:
         return PgError(
             f"Cannot reach the PostgreSQL server of {log} ({_reason(exc)}); check that it runs and the URL."
         )
-    return PgError(f"The PostgreSQL log {log} cannot be used: {_first_line(exc)}.")
+    return PgError(f"The PostgreSQL log {log} cannot be used: {_first_line(exc)}.", detail=_first_line(exc))
 
 
 def _reason(exc: BaseException) -> str:
@@ -354,6 +356,11 @@ def connect(log: PostgresLog, *, create: bool = True, readonly: bool = False) ->
         raw = psycopg.connect(log.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.Error as exc:
         raise DatabaseError(str(translate(log, exc))) from None
+    from psycopg.types.numeric import Int8Dumper
+
+    # Flags are INTEGER 0/1 columns: a bool a caller logs is stored as 1 or 0, as SQLite stores it
+    # (this connection's adapters only: https://www.psycopg.org/psycopg3/docs/advanced/adapt.html).
+    raw.adapters.register_dumper(bool, Int8Dumper)
     conn = PgConnection(log, raw)
     try:
         conn.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")

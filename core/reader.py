@@ -590,7 +590,7 @@ class LogReader:
                     return self._by_time(clauses, params, limit)
                 if self.postgres:
                     # The words of the text, all of them (the GIN index's expression, ``pg.SEARCH_VECTOR``).
-                    parse = "websearch_to_tsquery" if filters.search_syntax else "plainto_tsquery"
+                    parse = "to_tsquery" if filters.search_syntax else "plainto_tsquery"
                     found = f"{pg.SEARCH_VECTOR} @@ {parse}('simple', ?)"
                     return self._by_time([*clauses, found], [*params, filters.search], limit)
                 if limit is not None:
@@ -599,10 +599,11 @@ class LogReader:
                         return found
                 subquery = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
                 return self._by_time([*clauses, subquery], [*params, match], limit)
-            except sqlite3.OperationalError as exc:
+            except (sqlite3.OperationalError, pg.PgError) as exc:
                 if filters.search_syntax and match is not None and not is_lock(exc):
+                    syntax = "PostgreSQL tsquery" if self.postgres else "FTS5"
                     raise QueryError(
-                        f"The search {filters.search!r} is not valid FTS5 syntax ({exc})."
+                        f"The search {filters.search!r} is not valid {syntax} syntax ({getattr(exc, 'detail', exc)})."
                     ) from None
                 raise translate(self.path, exc) from None
             except DB_ERRORS as exc:
