@@ -82,7 +82,10 @@ class Workspace:
         out = setting_sources(self.settings, overrides)
         for item in out:
             if item.name == "db":
-                item.value = str(default_db_path() if item.value is None else item.value)
+                # A URL is shown as every message shows it: without its password.
+                item.value = str(
+                    default_db_path() if item.value is None else self.settings.db_path(item.value)
+                )
             elif item.name in ("cheap_model", "strong_model") and item.value is None:
                 # What the router would pick: the newest priced Haiku / Sonnet.
                 item.value = self.models()[0 if item.name == "cheap_model" else 1]

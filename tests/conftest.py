@@ -105,3 +105,10 @@ def isolated_settings(tmp_path, monkeypatch):
     empty.touch()
     monkeypatch.setenv("ROUTERMON_CONFIG", str(empty))
     return empty
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line saying why the PostgreSQL variants were skipped, whatever the verbosity."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if PG_SKIP in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} PostgreSQL tests skipped: {PG_SKIP}")
