@@ -171,6 +171,152 @@ def max_params(conn) -> int:
     return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
 
+# Rollups: what every traffic figure needs, per hour x task x model x role x mode (with the tier and
+# the escalation reason, which the figures also group by), kept by the writers in the transaction
+# that writes the rows (``roll_up_new_rows``), so the rollups and the rows can never disagree.
+# Opening the app, the Tasks screen, charts, what-if and the report read them, not the rows.
+ROLLUP_TABLE = "rollups"
+ROLLUP_KEY = ("hour", "task", "model", "role", "mode", "tier", "reason")
+# Each count as the expression over ``calls`` rows that makes it (portable SQL: no TOTAL, no
+# boolean arithmetic). ``recovered`` is added by its own statements (it needs the request's answer).
+ROLLUP_SUMS = {
+    "calls": "COUNT(*)",
+    "escalated": "SUM(escalated)",
+    "errors": "SUM(CASE WHEN error_type IS NOT NULL THEN 1 ELSE 0 END)",
+    "correct": "SUM(CASE WHEN correct = 1 THEN 1 ELSE 0 END)",
+    "judged": "SUM(CASE WHEN correct IS NOT NULL THEN 1 ELSE 0 END)",
+    "answered": "SUM(final)",
+    "answered_escalated": "SUM(CASE WHEN final = 1 AND escalated = 1 THEN 1 ELSE 0 END)",
+    "spend_usd": "COALESCE(SUM(cost_usd), 0)",
+    "input_tokens": "SUM(input_tokens)",
+    "output_tokens": "SUM(output_tokens)",
+    "cache_read_tokens": "SUM(cache_read_tokens)",
+    "cache_write_tokens": "SUM(cache_write_tokens)",
+    "thinking_tokens": "COALESCE(SUM(thinking_tokens), 0)",
+    "recovered": "0",
+}
+ROLLUP_HOUR_SQL = "FLOOR(ts / 3600)"  # the UTC hour a row falls in (ts is never negative)
+ROLLUP_REASON_SQL = "COALESCE(escalation_reason, '')"
+# Request latency (first call to answer, as ``reader._REQUEST_LATENCY_SQL``) in buckets of a
+# constant ratio, for percentiles: bucket b holds latencies in [e^(b/16) - 1, e^((b+1)/16) - 1) ms,
+# so a percentile read back (the bucket's geometric middle) is within 3.2% of the exact one.
+LATENCY_TABLE = "rollup_latency"
+LATENCY_BUCKETS_PER_E = 16
+LATENCY_BUCKET_SQL = f"CAST(FLOOR(LN(1 + {{lat}}) * {LATENCY_BUCKETS_PER_E}) AS INTEGER)"
+
+
+def rollup_schema_sql(real: str = "REAL", integer: str = "INTEGER") -> tuple[str, str]:
+    """The two rollup tables' DDL, with the type names of a backend (PostgreSQL: ``DOUBLE
+    PRECISION`` for SQLite's 8-byte ``REAL``, ``BIGINT`` for sums its 4-byte ``INTEGER`` could overflow)."""
+    sums = ", ".join(
+        f"{name} {real if name == 'spend_usd' else integer} NOT NULL DEFAULT 0" for name in ROLLUP_SUMS
+    )
+    rollups = f"""
+        CREATE TABLE {ROLLUP_TABLE} (
+            hour INTEGER NOT NULL, task TEXT NOT NULL, model TEXT NOT NULL, role TEXT NOT NULL,
+            mode TEXT NOT NULL, tier INTEGER NOT NULL, reason TEXT NOT NULL,
+            {sums}, first_ts {real}, last_ts {real},
+            PRIMARY KEY ({", ".join(ROLLUP_KEY)})
+        )
+        """
+    latency = f"""
+        CREATE TABLE {LATENCY_TABLE} (
+            hour INTEGER NOT NULL, task TEXT NOT NULL, mode TEXT NOT NULL, bucket INTEGER NOT NULL,
+            requests {integer} NOT NULL DEFAULT 0,
+            PRIMARY KEY (hour, task, mode, bucket)
+        )
+        """
+    return rollups, latency
+
+
+def _rollup_schema(db: sqlite_utils.Database) -> None:
+    for statement in rollup_schema_sql():
+        db.execute(statement)
+
+
+def _upsert(columns: tuple[str, ...], key: tuple[str, ...], table: str = ROLLUP_TABLE) -> str:
+    """``ON CONFLICT`` adding each of ``columns`` to the stored row (``first_ts``/``last_ts`` widen)."""
+    sets = [f"{c} = {table}.{c} + excluded.{c}" for c in columns if c not in ("first_ts", "last_ts")]
+    if "first_ts" in columns:
+        sets.append(
+            f"first_ts = CASE WHEN excluded.first_ts < {table}.first_ts THEN excluded.first_ts ELSE {table}.first_ts END"
+        )
+        sets.append(
+            f"last_ts = CASE WHEN excluded.last_ts > {table}.last_ts THEN excluded.last_ts ELSE {table}.last_ts END"
+        )
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(sets)}"
+
+
+_NOT_TRAFFIC = "('import', 'judge')"  # modes that serve nobody (``reader._TRAFFIC_SQL``)
+_KEY_SELECT = f"{ROLLUP_HOUR_SQL}, task, model, role, mode, tier, {ROLLUP_REASON_SQL}"
+_ROLLUP_COLUMNS = (*ROLLUP_KEY, *ROLLUP_SUMS, "first_ts", "last_ts")
+# A failed call that escalated counts as recovered once its request has an answer: at once when the
+# answer is already logged, else when the answer's batch is written (``_RECOVERED_LATER_SQL``).
+_RECOVERED_NOW = (
+    "SUM(CASE WHEN error_type IS NOT NULL AND escalated = 1 AND EXISTS (SELECT 1 FROM calls AS answer"
+    " WHERE answer.request_id = calls.request_id AND answer.final = 1) THEN 1 ELSE 0 END)"
+)
+_ROLLUP_ROWS_SQL = (
+    f"INSERT INTO {ROLLUP_TABLE} ({', '.join(_ROLLUP_COLUMNS)}) "
+    f"SELECT {_KEY_SELECT}, "
+    + ", ".join(_RECOVERED_NOW if name == "recovered" else expr for name, expr in ROLLUP_SUMS.items())
+    + f", MIN(ts), MAX(ts) FROM calls WHERE id > ? GROUP BY {_KEY_SELECT} "
+    + _upsert(_ROLLUP_COLUMNS[len(ROLLUP_KEY) :], ROLLUP_KEY)
+)
+# Failed calls of earlier batches that an answer in this batch recovers (the answer is a later tier).
+_RECOVERED_LATER_SQL = (
+    f"INSERT INTO {ROLLUP_TABLE} ({', '.join(ROLLUP_KEY)}, recovered) "
+    "SELECT FLOOR(f.ts / 3600), f.task, f.model, f.role, f.mode, f.tier, COALESCE(f.escalation_reason, ''),"
+    " COUNT(*) FROM calls AS a JOIN calls AS f ON f.request_id = a.request_id"
+    " WHERE a.id > ? AND a.final = 1 AND a.tier > 0 AND f.id <= ? AND f.error_type IS NOT NULL"
+    " AND f.escalated = 1"
+    " GROUP BY FLOOR(f.ts / 3600), f.task, f.model, f.role, f.mode, f.tier, COALESCE(f.escalation_reason, '') "
+    + _upsert(("recovered",), ROLLUP_KEY)
+)
+# Each request answered in this batch, timed over its calls so far (audits and non-traffic apart).
+# A cascade answered by its first tier called nothing else (bar an audit): its one row is its
+# latency, so only escalated and shadow requests (about a tenth) look their other calls up.
+_REQUEST_LATENCY = (
+    f"CASE WHEN a.tier = 0 AND a.mode = 'cascade' THEN a.latency_ms ELSE"
+    " (SELECT CASE WHEN a.mode = 'shadow' THEN MAX(c.latency_ms) ELSE SUM(c.latency_ms) END"
+    " FROM calls AS c WHERE c.request_id = a.request_id AND c.role != 'audit'"
+    f" AND c.mode NOT IN {_NOT_TRAFFIC}) END"
+)
+_LATENCY_SQL = (
+    f"INSERT INTO {LATENCY_TABLE} (hour, task, mode, bucket, requests) "
+    f"SELECT hour, task, mode, {LATENCY_BUCKET_SQL.format(lat='latency')}, COUNT(*) FROM ("
+    f"SELECT FLOOR(a.ts / 3600) AS hour, a.task AS task, a.mode AS mode, {_REQUEST_LATENCY} AS latency"
+    f" FROM calls AS a WHERE a.id > ? AND a.final = 1 AND a.role != 'audit' AND a.mode NOT IN {_NOT_TRAFFIC}"
+    f") AS answered WHERE latency IS NOT NULL GROUP BY hour, task, mode, {LATENCY_BUCKET_SQL.format(lat='latency')} "
+    + _upsert(("requests",), ("hour", "task", "mode", "bucket"), LATENCY_TABLE)
+)
+
+
+def roll_up_new_rows(conn: sqlite3.Connection, after_id: int) -> None:
+    """Add the rows written after ``after_id`` to the rollups, in the writer's transaction (so
+    the rollups hold exactly the committed rows): every writer calls it after its inserts. On
+    PostgreSQL the writers' lock (``begin_write``) makes the rows past ``after_id`` this
+    transaction's own, and the upserts of hosts writing at once take turns."""
+    conn.execute(_ROLLUP_ROWS_SQL, (after_id,))
+    conn.execute(_RECOVERED_LATER_SQL, (after_id, after_id))
+    conn.execute(_LATENCY_SQL, (after_id,))
+
+
+@MIGRATIONS()
+def m007_rollups(db: sqlite_utils.Database) -> None:
+    # Built from the rows already logged: one pass, however long the log (a few seconds a million rows).
+    _rollup_schema(db)
+    db.execute(_ROLLUP_ROWS_SQL, (0,))
+    db.execute(_LATENCY_SQL, (0,))
+
+
+def after_insert(conn: sqlite3.Connection, after_id: int) -> None:
+    """What every writer does in its transaction after inserting rows past ``after_id``: index
+    them for search and add them to the rollups."""
+    index_new_rows(conn, after_id)
+    roll_up_new_rows(conn, after_id)
+
+
 def last_call_id(conn: sqlite3.Connection) -> int:
     """The highest row id of ``calls`` (0 when empty): where a batch about to be written starts."""
     return conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls").fetchone()[0]

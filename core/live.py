@@ -1,11 +1,10 @@
 """Incremental aggregates for the live monitor: tail the call log by id, never rescan it.
 
-Opening reads the log once, inside one read transaction so every figure describes the same rows:
-one grouped query by hour, the last hour by minute, and the newest rows. After that ``refresh()``
-asks only for rows with ``id > last_id`` and folds them into running tallies, so a refresh costs
-what the new rows cost, however big the log is. Per-task figures and the task and model names come
-from a second grouped query over the rows that existed at opening (``load_groups()``, run on its
-own connection when first needed) plus everything refresh has folded in since. Days and months are UTC; imported
+Opening reads the log's rollups (``db.m007_rollups``), inside one read transaction so every figure
+describes the same rows: traffic by hour, per task and the task and model names, the last hour by
+minute from the rows, and the newest rows; so opening costs what the log's hours hold, not its rows.
+After that ``refresh()`` asks only for rows with ``id > last_id`` and folds them into running
+tallies, so a refresh costs what the new rows cost, however big the log is. Days and months are UTC; imported
 pairs (``mode = 'import'``) are counted (``imported_pairs``) but neither listed as calls nor in the
 traffic figures, as in ``LogReader``.
 """
@@ -182,9 +181,6 @@ class LiveMonitor:
         self._model_names: set[str] = set()
         self._latencies = RequestLatencies(latency_window)
         self._recoveries = Recoveries()
-        self._base_id = 0  # the newest id at opening: load_groups() reads up to it
-        self._groups_loaded = False
-        self._groups_lock = threading.Lock()
         self._load()
 
     @classmethod
@@ -207,6 +203,12 @@ class LiveMonitor:
             self._minutes = reader.bucket_tallies(60, since=minute_since)
             recent = reader.recent_calls(max(self.recent.maxlen or 0, self.latency_window))
             self.imported_pairs = reader.imported_pairs()
+            groups = reader.group_tallies()
+        for group in groups:
+            self._task_names.add(group.task)
+            self._model_names.add(group.model)
+            if not group.imported:
+                _tally(self._tasks, group.task).add(group.tally)
         for t in self._hours.values():
             self._totals.add(t)
         if self._hours:
@@ -217,28 +219,7 @@ class LiveMonitor:
                 self._latencies.add_row(row)
                 # Failed calls whose answer is not logged yet: the snapshot's figures did not count them.
                 self._recoveries.add_row(row)
-        self.last_id = self._base_id = last_id
-
-    def load_groups(self) -> None:
-        """Read per-task figures and the task and model names (once; a full scan, so on its own connection)."""
-        if self._groups_loaded:
-            return
-        with self._groups_lock:
-            if self._groups_loaded:
-                return
-            with LogReader(self.reader.path) as reader:
-                groups = reader.group_tallies(self._base_id)
-            with self._lock:
-                for group in groups:
-                    self._task_names.add(group.task)
-                    self._model_names.add(group.model)
-                    if not group.imported:
-                        _tally(self._tasks, group.task).add(group.tally)
-                self._groups_loaded = True
-
-    @property
-    def groups_loaded(self) -> bool:
-        return self._groups_loaded
+        self.last_id = last_id
 
     def refresh(self) -> list[CallRow]:
         """Read the rows added since the last refresh, fold them into the figures, and return them."""
@@ -408,22 +389,19 @@ class LiveMonitor:
     def per_task(self) -> list[GroupStats]:
         """Traffic per task, costliest first (as ``LogReader.per_task()``, kept current by refresh).
 
-        The first call reads the log once (``load_groups()``); call it from a worker thread.
+        Read from the rollups at opening, then kept current by ``refresh()``.
         """
-        self.load_groups()
         with self._lock:
             stats = [GroupStats.of(task, t) for task, t in self._tasks.items()]
         return sorted(stats, key=lambda s: (-s.spend_usd, s.key))
 
     def known_tasks(self) -> list[str]:
-        """Every task name seen in the log (for filters); see ``load_groups()``."""
-        self.load_groups()
+        """Every task name seen in the log (for filters)."""
         with self._lock:
             return sorted(self._task_names)
 
     def known_models(self) -> list[str]:
-        """Every model name seen in the log (for filters); see ``load_groups()``."""
-        self.load_groups()
+        """Every model name seen in the log (for filters)."""
         with self._lock:
             return sorted(self._model_names)
 

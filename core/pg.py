@@ -205,6 +205,10 @@ class _Cursor:
     def fetchone(self) -> tuple | None:
         return self._cur.fetchone() if self._cur.description is not None else None
 
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
     def __iter__(self):
         return iter(self.fetchall())
 
@@ -271,9 +275,21 @@ class PgConnection:
 
 # -- schema -------------------------------------------------------------------------------------
 
+
+def _m007_rollups(conn: PgConnection) -> None:
+    # The rollup tables in PostgreSQL's types, built from the rows logged so far with the writers'
+    # own statements (``db``: imported here, as ``db`` imports this module).
+    from .db import _LATENCY_SQL, _ROLLUP_ROWS_SQL, rollup_schema_sql
+
+    for statement in rollup_schema_sql("DOUBLE PRECISION", "BIGINT"):
+        conn.execute(statement)
+    conn.execute(_ROLLUP_ROWS_SQL, (0,))
+    conn.execute(_LATENCY_SQL, (0,))
+
+
 # The SQLite migrations' names, each with its PostgreSQL DDL: a log records the same names on both.
 # Flags stay INTEGER 0/1 (not boolean) so the reader's ``= 1`` and sums read alike on both.
-MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+MIGRATIONS: tuple[tuple[str, tuple], ...] = (
     (
         "m001_calls",
         (
@@ -340,6 +356,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (https://www.postgresql.org/docs/current/textsearch-tables.html).
     ("m005_calls_fts", (f"CREATE INDEX calls_search ON calls USING GIN (({SEARCH_VECTOR}))",)),
     ("m006_fts_by_batch", ()),  # SQLite's per-row trigger giving way to batches: nothing to do here
+    ("m007_rollups", (_m007_rollups,)),
 )
 
 _BOOTSTRAP = (
@@ -421,7 +438,10 @@ def _migrate(conn: PgConnection) -> None:
                 if name in done:
                     continue
                 for statement in statements:
-                    conn.execute(statement)
+                    if callable(statement):
+                        statement(conn)  # a step that needs more than DDL (building from rows)
+                    else:
+                        conn.execute(statement)
                 conn.execute(
                     f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)", (name, time.time())
                 )

@@ -11,6 +11,7 @@ simulator's summary all tally through it.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,7 +22,17 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from . import pg
-from .db import DB_ERRORS, FTS_TABLE, connect, is_lock, log_location, translate
+from .db import (
+    DB_ERRORS,
+    FTS_TABLE,
+    LATENCY_BUCKETS_PER_E,
+    LATENCY_TABLE,
+    ROLLUP_TABLE,
+    connect,
+    is_lock,
+    log_location,
+    translate,
+)
 from .errors import DatabaseError
 from .logquery import CallFilters, QueryError
 from .records import CALL_COLUMNS, JUDGE_MODE, CallRow, HumanLabel
@@ -298,6 +309,77 @@ TALLY_SQL = ", ".join(
 )
 
 
+def _zero(expr: str) -> str:
+    return f"COALESCE(SUM({expr}), 0)"
+
+
+# ``TALLY_SQL`` over the rollups (``db.ROLLUP_SUMS``): the same figures, in ``Tally.from_sql`` order.
+ROLLUP_TALLY_SQL = ", ".join(
+    (
+        _zero("CASE WHEN tier = 0 THEN calls ELSE 0 END"),
+        _zero("CASE WHEN tier = 0 THEN escalated ELSE 0 END"),
+        _zero("calls"),
+        _zero("errors"),
+        _zero("spend_usd"),
+        _zero("CASE WHEN tier = 0 THEN correct ELSE 0 END"),
+        _zero("CASE WHEN tier = 0 THEN judged ELSE 0 END"),
+        _zero("input_tokens"),
+        _zero("output_tokens"),
+        _zero("cache_read_tokens"),
+        _zero("cache_write_tokens"),
+        "MIN(first_ts)",
+        "MAX(last_ts)",
+        _zero("thinking_tokens"),
+        _zero(f"CASE WHEN tier = 0 AND mode = '{CASCADE_MODE}' THEN calls ELSE 0 END"),
+        _zero(f"CASE WHEN tier = 0 AND mode = '{CASCADE_MODE}' THEN escalated ELSE 0 END"),
+        _zero(f"CASE WHEN tier = 0 AND mode = '{SHADOW_MODE}' THEN calls ELSE 0 END"),
+        _zero(f"CASE WHEN tier = 0 AND mode = '{SHADOW_MODE}' THEN escalated ELSE 0 END"),
+        _zero("answered"),
+        _zero("recovered"),
+        _zero(f"CASE WHEN mode = '{CASCADE_MODE}' THEN answered_escalated ELSE 0 END"),
+    )
+)
+HOUR_SECONDS = 3600
+
+
+def _hours_within(since: float | None, until: float | None) -> tuple[int | None, int | None]:
+    """The whole hours inside ``[since, until)`` as ``[first, end)`` hour numbers (rollup rows)."""
+    first = None if since is None else math.ceil(since / HOUR_SECONDS)
+    end = None if until is None else math.floor(until / HOUR_SECONDS)
+    return first, end
+
+
+class LatencyHistogram:
+    """Request latencies in buckets of a constant ratio (``db.LATENCY_BUCKET_SQL``), from the
+    rollups: percentiles without reading every request, each within 3.2% of the exact one."""
+
+    def __init__(self, counts: dict[int, int]) -> None:
+        self.counts = dict(sorted(counts.items()))
+        self.count = sum(self.counts.values())
+
+    @staticmethod
+    def bucket_of(latency_ms: float) -> int:
+        """The bucket ``db.LATENCY_BUCKET_SQL`` puts a latency in."""
+        return math.floor(math.log1p(latency_ms) * LATENCY_BUCKETS_PER_E)
+
+    @staticmethod
+    def value(bucket: int) -> float:
+        """A bucket's representative latency (ms): the geometric middle of its bounds."""
+        return math.exp((bucket + 0.5) / LATENCY_BUCKETS_PER_E) - 1 if bucket > 0 else 0.0
+
+    def percentile(self, q: float) -> float | None:
+        """Nearest-rank percentile (``q`` in [0, 100]), as ``percentile`` over the exact values."""
+        if not self.count:
+            return None
+        rank = max(1, min(self.count, round(q / 100 * self.count + 0.5)))
+        seen = 0
+        for bucket, n in self.counts.items():
+            seen += n
+            if seen >= rank:
+                return self.value(bucket)
+        return None  # unreachable: the counts sum to count
+
+
 class GroupTally(NamedTuple):
     """One (task, model) group's tally, imported pairs apart from traffic (``LogReader.group_tallies``)."""
 
@@ -528,9 +610,12 @@ class LogReader:
     def imported_pairs(self) -> int:
         """How many imported pairs the log holds (their tier-0 rows): not traffic, but what the
         analysis screens work from."""
-        return self._query(f"SELECT COUNT(*) FROM calls WHERE mode = '{IMPORT_MODE}' AND {_REQUEST_SQL}")[0][
-            0
-        ]
+        sql = f"SELECT COALESCE(SUM(calls), 0) FROM {ROLLUP_TABLE} WHERE mode = '{IMPORT_MODE}' AND {_REQUEST_SQL}"
+        return int(self._query(sql)[0][0])
+
+    def count_before(self, ts: float) -> int:
+        """How many calls were logged before ``ts`` (an index range): what a prune there deletes."""
+        return int(self._query("SELECT COUNT(*) FROM calls WHERE ts < ?", [ts])[0][0])
 
     def recent_calls(
         self, limit: int = 200, *, task: str | None = None, model: str | None = None
@@ -674,8 +759,66 @@ class LogReader:
         self, since: float | None = None, until: float | None = None, *, include_imports: bool = False
     ) -> Tally:
         """Every figure of ``Tally`` over the calls in ``[since, until)``."""
-        where, params = _window(since, until, include_imports)
-        return Tally.from_sql(self._query(f"SELECT {TALLY_SQL} FROM calls{where}", params)[0])
+        return self._rolled((), since, until, include_imports=include_imports).get((), Tally())
+
+    def _rolled(
+        self,
+        groups: Sequence[str | tuple[str, str]] = (),
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        where: Sequence[str] = (),
+        params: Sequence = (),
+        include_imports: bool = False,
+        bucket_hours: int | None = None,
+    ) -> dict[tuple, Tally]:
+        """Tallies per key over ``[since, until)``: the window's whole hours from the rollups, the
+        part-hours at its edges from the rows (an index range on ``ts``), so a window costs what its
+        hours and edges hold, never the whole log.
+
+        ``groups``: the key's columns, each a name both tables have or ``(rows SQL, rollups SQL)``;
+        ``where``/``params``: conditions on such columns; ``bucket_hours``: a leading key, the
+        bucket of that many hours since the epoch each call falls in."""
+        conds = [*where, *([] if include_imports else [_TRAFFIC_SQL])]
+        row_keys = [g if isinstance(g, str) else g[0] for g in groups]
+        rollup_keys = [g if isinstance(g, str) else g[1] for g in groups]
+        if bucket_hours is not None:
+            row_keys.insert(0, f"CAST(FLOOR(ts / {bucket_hours * HOUR_SECONDS}) AS INTEGER)")
+            rollup_keys.insert(0, f"hour / {int(bucket_hours)}")
+        out: dict[tuple, Tally] = {}
+
+        def fold(sql: str, values: list) -> None:
+            for row in self._query(sql, values):
+                key, tally = tuple(row[: len(row_keys)]), Tally.from_sql(row[len(row_keys) :])
+                if tally.calls or tally.recovered:
+                    if key in out:
+                        out[key].add(tally)
+                    else:
+                        out[key] = tally
+
+        def select(table: str, keys: list[str], figures: str, clauses: list[str]) -> str:
+            sql = f"SELECT {', '.join([*keys, figures])} FROM {table}"
+            sql += (" WHERE " + " AND ".join(clauses)) if clauses else ""
+            return sql + (f" GROUP BY {', '.join(keys)}" if keys else "")
+
+        first, end = _hours_within(since, until)
+        hours = [*conds]
+        if first is not None:
+            hours.append(f"hour >= {int(first)}")
+        if end is not None:
+            hours.append(f"hour < {int(end)}")
+        edges: list[tuple[float, float]] = []
+        if first is not None and end is not None and first >= end:
+            edges.append((since, until))  # the window lies within one hour: rows only
+        else:
+            fold(select(ROLLUP_TABLE, rollup_keys, ROLLUP_TALLY_SQL, hours), list(params))
+            if first is not None and first * HOUR_SECONDS > since:
+                edges.append((since, first * HOUR_SECONDS))
+            if end is not None and end * HOUR_SECONDS < until:
+                edges.append((end * HOUR_SECONDS, until))
+        for lo, hi in edges:
+            fold(select("calls", row_keys, TALLY_SQL, [*conds, "ts >= ?", "ts < ?"]), [*params, lo, hi])
+        return out
 
     def bucket_tallies(
         self,
@@ -686,17 +829,23 @@ class LogReader:
         task: str | None = None,
     ) -> dict[int, Tally]:
         """Traffic per time bucket as tallies, keyed by bucket number (``ts // bucket_seconds``),
-        in bucket order; empty buckets are absent."""
-        where, params = _window(since, until, include_imports=False)
-        if task:
-            where += (" AND" if where else " WHERE") + " task = ?"
-            params.append(task)
+        in bucket order; empty buckets are absent. Buckets of whole hours come from the rollups."""
         b = float(bucket_seconds)
+        where, params = (["task = ?"], [task]) if task else ([], [])
+        if b >= HOUR_SECONDS and b % HOUR_SECONDS == 0:
+            rolled = self._rolled(
+                (), since, until, where=where, params=params, bucket_hours=int(b // HOUR_SECONDS)
+            )
+            return {int(k[0]): rolled[k] for k in sorted(rolled)}
+        clause, values = _window(since, until, include_imports=False)
+        if task:
+            clause += (" AND" if clause else " WHERE") + " task = ?"
+            values.append(task)
         rows = self._query(
-            f"SELECT {_bucket_sql('ts', b)} AS k, {TALLY_SQL} FROM calls{where} GROUP BY k ORDER BY k",
-            params,
+            f"SELECT {_bucket_sql('ts', b)} AS k, {TALLY_SQL} FROM calls{clause} GROUP BY k ORDER BY k",
+            values,
         )
-        return {int(k): Tally.from_sql(values) for k, *values in rows}
+        return {int(k): Tally.from_sql(figures) for k, *figures in rows}
 
     def buckets(
         self,
@@ -734,24 +883,17 @@ class LogReader:
         return out
 
     def _grouped(self, column: str, since: float | None, until: float | None) -> list[GroupStats]:
-        where, params = _window(since, until, include_imports=False)
-        rows = self._query(
-            f"SELECT {column}, {TALLY_SQL} FROM calls{where} GROUP BY {column} ORDER BY {_total('cost_usd')} DESC",
-            params,
-        )
-        return [GroupStats.of(key, Tally.from_sql(values)) for key, *values in rows]
+        rolled = self._rolled((column,), since, until)
+        stats = [GroupStats.of(key, tally) for (key,), tally in rolled.items()]
+        return sorted(stats, key=lambda g: (-g.spend_usd, g.key))
 
-    def group_tallies(self, up_to_id: int) -> list[GroupTally]:
-        """Every call with ``id <= up_to_id`` tallied per (task, model, imported or not), imports
-        included (a monitor lists their task and model names): a full scan, once per monitor."""
-        rows = self._query(
-            f"SELECT task, model, {_TRAFFIC_SQL} AS traffic, {TALLY_SQL} FROM calls WHERE id <= ?"
-            " GROUP BY task, model, traffic",
-            [up_to_id],
-        )
+    def group_tallies(self) -> list[GroupTally]:
+        """Every call tallied per (task, model, imported or not), imports included (a monitor lists
+        their task and model names), from the rollups: in a ``snapshot`` with ``max_id()``, exactly
+        the rows up to that id."""
+        rolled = self._rolled(("task", "model", (_TRAFFIC_SQL, _TRAFFIC_SQL)), include_imports=True)
         return [
-            GroupTally(task, model, not traffic, Tally.from_sql(values))
-            for task, model, traffic, *values in rows
+            GroupTally(task, model, not traffic, tally) for (task, model, traffic), tally in rolled.items()
         ]
 
     def per_task(self, since: float | None = None, until: float | None = None) -> list[GroupStats]:
@@ -763,55 +905,47 @@ class LogReader:
         return self._grouped("model", since, until)
 
     def first_traffic_ts(self) -> float | None:
-        """When the log's first routed request was logged (``None`` without any); an index walk."""
-        rows = self._query(f"SELECT ts FROM calls WHERE {_TRAFFIC_SQL} ORDER BY ts LIMIT 1")
-        return rows[0][0] if rows else None
+        """When the log's first routed request was logged (``None`` without any)."""
+        return self._query(f"SELECT MIN(first_ts) FROM {ROLLUP_TABLE} WHERE {_TRAFFIC_SQL}")[0][0]
 
-    def latencies(self, since: float | None = None, until: float | None = None) -> list[float]:
-        """The latency of every answered request in the window, ascending (for percentiles): what
-        its caller waited, first call to answer (see ``_REQUEST_LATENCY_SQL``), not each call's."""
-        where, params = _window(since, until, include_imports=False)
-        where += (" AND" if where else " WHERE") + f" {_LATENCY_ROWS_SQL}"
-        return [
-            r[0]
-            for r in self._query(
-                f"SELECT {_REQUEST_LATENCY_SQL} AS latency FROM calls{where}"
-                " GROUP BY request_id HAVING MAX(final) = 1 ORDER BY latency",
-                params,
-            )
-        ]
+    def latency_histogram(self, task: str | None = None) -> LatencyHistogram:
+        """The latency of every answered request (what its caller waited, first call to answer:
+        see ``_REQUEST_LATENCY_SQL``), from the rollups, optionally of one task."""
+        sql = f"SELECT bucket, SUM(requests) FROM {LATENCY_TABLE}"
+        sql += " WHERE task = ? GROUP BY bucket" if task else " GROUP BY bucket"
+        return LatencyHistogram({int(b): int(n) for b, n in self._query(sql, [task] if task else [])})
 
     def tasks(self) -> list[str]:
-        return [r[0] for r in self._query("SELECT DISTINCT task FROM calls ORDER BY task")]
+        return [r[0] for r in self._query(f"SELECT DISTINCT task FROM {ROLLUP_TABLE} ORDER BY task")]
 
     def models(self) -> list[str]:
-        return [r[0] for r in self._query("SELECT DISTINCT model FROM calls ORDER BY model")]
+        return [r[0] for r in self._query(f"SELECT DISTINCT model FROM {ROLLUP_TABLE} ORDER BY model")]
 
     def escalation_reasons(self, since: float | None = None, until: float | None = None) -> dict[str, int]:
         """Escalated cascade requests per first escalation reason (the tier-0 row's), most frequent
         first (shadow requests' would-be escalations are not escalations)."""
-        where, params = _window(since, until, include_imports=False)
-        where += (" AND" if where else " WHERE") + f" {_CASCADE_SQL} AND escalated = 1"
-        rows = self._query(
-            f"SELECT COALESCE(escalation_reason, 'unknown'), COUNT(*) FROM calls{where}"
-            " GROUP BY 1 ORDER BY 2 DESC, 1",
-            params,
+        rolled = self._rolled(
+            (("COALESCE(escalation_reason, '')", "reason"),),
+            since,
+            until,
+            where=[f"tier = 0 AND mode = '{CASCADE_MODE}'"],
         )
-        return {reason: int(count) for reason, count in rows}
+        counts = {reason or "unknown": t.cascade_escalated for (reason,), t in rolled.items()}
+        ranked = sorted((item for item in counts.items() if item[1]), key=lambda kv: (-kv[1], kv[0]))
+        return dict(ranked)
 
     def per_tier_model(
         self, since: float | None = None, until: float | None = None, *, by_role: bool = False
     ) -> list[TierModelStats]:
         """Calls, tokens and spend per (tier, model) in the window, by tier then most calls first;
         per (tier, role, model) with ``by_role``."""
-        where, params = _window(since, until, include_imports=False)
-        role, group = ("role", "tier, role, model") if by_role else ("NULL", "tier, model")
-        rows = self._query(
-            f"SELECT tier, {role}, model, {TALLY_SQL} FROM calls{where}"
-            f" GROUP BY {group} ORDER BY tier, COUNT(*) DESC, {group}",
-            params,
-        )
-        return [TierModelStats.of(int(t), m, Tally.from_sql(values), role=r) for t, r, m, *values in rows]
+        groups = ("tier", "role", "model") if by_role else ("tier", "model")
+        rolled = self._rolled(groups, since, until)
+        stats = [
+            TierModelStats.of(int(key[0]), key[-1], tally, role=key[1] if by_role else None)
+            for key, tally in rolled.items()
+        ]
+        return sorted(stats, key=lambda s: (s.tier, -s.calls, s.role or "", s.model))
 
     # -- pairs, imports and shadow runs --------------------------------------------------------
 
@@ -825,35 +959,23 @@ class LogReader:
 
     def judge_spend(self, since: float | None = None, until: float | None = None) -> float:
         """What judge calls cost in ``[since, until)``: the cost of measuring, apart from serving."""
-        sql, params = f"SELECT {_total('cost_usd')} FROM calls WHERE mode = '{JUDGE_MODE}'", []
-        if since is not None:
-            sql += " AND ts >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND ts < ?"
-            params.append(until)
-        return float(self._query(sql, params)[0][0])
+        rolled = self._rolled((), since, until, where=[f"mode = '{JUDGE_MODE}'"], include_imports=True)
+        return rolled[()].spend_usd if rolled else 0.0
 
     def cascade_outcomes(
         self, task: str | None = None, since: float | None = None, until: float | None = None
     ) -> tuple[int, int, int]:
         """``(kept, escalated, failed)`` cascade requests in ``[since, until)``: answered by the first
         tier, answered by a later tier, answered by none (shadow requests and imports apart)."""
-        where, params = _window(since, until, include_imports=False)
-        where += (" AND" if where else " WHERE") + " mode = 'cascade' AND final = 1"
+        where, params = [f"mode = '{CASCADE_MODE}'"], []
         if task:
-            where += " AND task = ?"
+            where.append("task = ?")
             params.append(task)
-        kept, escalated = self._query(
-            f"SELECT {_count_if('tier = 0')}, {_count_if('tier > 0')} FROM calls{where}", params
-        )[0]
-        where2, params2 = _window(since, until, include_imports=False)
-        where2 += (" AND" if where2 else " WHERE") + f" mode = 'cascade' AND {_REQUEST_SQL}"
-        if task:
-            where2 += " AND task = ?"
-            params2.append(task)
-        requests = self._query(f"SELECT COUNT(*) FROM calls{where2}", params2)[0][0]
-        return int(kept), int(escalated), max(0, int(requests) - int(kept) - int(escalated))
+        per_tier = self._rolled(("tier",), since, until, where=where, params=params)
+        first = per_tier.get((0,), Tally())
+        kept = first.answered
+        escalated = sum(t.answered for (tier,), t in per_tier.items() if tier > 0)
+        return kept, escalated, max(0, first.requests - kept - escalated)
 
     def pair_rows_page(
         self, strong_roles: Sequence[str], task: str | None = None, *, after: str = "", limit: int = 500

@@ -23,7 +23,7 @@ from .judge import JudgeFigures, judge_figures
 from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError, load_pairs
 from .production import ProductionAccuracy, from_pairs
-from .reader import LogReader, percentile
+from .reader import LogReader
 from .watch import DEFAULT_WINDOW, CheckResult, check
 
 EXAMPLES_SHOWN = 10
@@ -94,7 +94,7 @@ def condensed_rows(result: SweepResult) -> list[SweepRow]:
 def _traffic(reader: LogReader) -> Traffic:
     summary = reader.summary()
     tasks = reader.per_task()
-    latencies = reader.latencies()
+    latencies = reader.latency_histogram()
     total = sum(t.spend_usd for t in tasks)
     return Traffic(
         requests=summary.requests,
@@ -107,8 +107,8 @@ def _traffic(reader: LogReader) -> Traffic:
         failed_requests=summary.failed_requests,
         recovered=summary.recovered,
         degraded=summary.degraded,
-        latency_p50_ms=percentile(latencies, 50),
-        latency_p95_ms=percentile(latencies, 95),
+        latency_p50_ms=latencies.percentile(50),
+        latency_p95_ms=latencies.percentile(95),
         errors=summary.errors,
         spend_usd=summary.spend_usd,
         input_tokens=summary.input_tokens,

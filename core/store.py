@@ -24,9 +24,9 @@ from pathlib import Path
 from . import pg
 from .db import (
     DB_ERRORS,
+    after_insert,
     begin_write,
     connect,
-    index_new_rows,
     is_lock,
     last_call_id,
     log_location,
@@ -330,6 +330,12 @@ class CallLog:
                     self._cond.notify_all()
                 continue
             self._taken += len(item)
+            if batch and len(batch) + len(item) > self.batch_size and len(item) <= self.batch_size:
+                # One request's rows (one ``log_rows`` call) stay in one transaction: its latency
+                # is rolled up when its answer is written, over the calls written with it.
+                if not self._write(batch):
+                    return False
+                batch = []
             batch.extend(item)
             while len(batch) >= self.batch_size:
                 if not self._write(batch[: self.batch_size]):
@@ -362,7 +368,7 @@ class CallLog:
                         self._conn.execute(_FROM_STAGED_SQL)
                     else:
                         self._insert(batch)
-                    index_new_rows(self._conn, before)
+                    after_insert(self._conn, before)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     # SQLite rolls back on its own after some errors (a full disk): a second ROLLBACK
@@ -508,7 +514,7 @@ class ExactInserter:
                         sql = _multi_row_sql(len(chunk)) + " RETURNING request_id"
                         params = list(itertools.chain.from_iterable(chunk))
                         written += [r[0] for r in self._conn.execute(sql, params).fetchall()]
-                    index_new_rows(self._conn, before)
+                    after_insert(self._conn, before)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:  # SQLite may have rolled back already (disk full)
@@ -548,6 +554,36 @@ class ExactInserter:
         self.close()
 
 
+def _write_transaction(
+    conn, path: Path | pg.PostgresLog, work: Callable[[], int], waiting: Callable[[str], None] | None
+) -> int:
+    """Run ``work`` in one write transaction, waiting out another writer's lock as long as it
+    takes (saying so once on ``waiting``); returns what ``work`` returns."""
+    told = False
+    delay = 0.05
+    while True:
+        try:
+            begin_write(conn)  # PostgreSQL: the writers' lock too (labels wait a batch's moment)
+            try:
+                result = work()
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+        except (sqlite3.OperationalError, pg.PgError) as exc:
+            if not is_lock(exc):
+                raise translate(path, exc) from None
+            if not told and waiting is not None:
+                waiting(f"waiting for the database {path}: another process is writing to it")
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        except DB_ERRORS as exc:
+            raise translate(path, exc) from None
+
+
 def add_labels(
     path: Path | str, labels: Iterable[HumanLabel], *, waiting: Callable[[str], None] | None = None
 ) -> int:
@@ -561,32 +597,55 @@ def add_labels(
         return 0
     path = log_location(path)
     conn = connect(path)
-    told = False
-    delay = 0.05
+
+    def insert() -> int:
+        conn.executemany(
+            "INSERT INTO labels (request_id, label, labeller, ts, source) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        return len(rows)
+
+    try:
+        return _write_transaction(conn, path, insert, waiting)
+    finally:
+        conn.close()
+
+
+PRUNE_ROWS_PER_TRANSACTION = 20_000
+
+
+def prune_calls(
+    path: Path | str,
+    before: float,
+    *,
+    waiting: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Delete the calls logged before ``before`` (epoch seconds, a whole UTC hour: rollup hours
+    are kept whole) and return how many were deleted. Their rollups stay, so charts and totals
+    still count them; their search index entries go with them (``calls_fts`` delete trigger).
+
+    Rows go in transactions of ``PRUNE_ROWS_PER_TRANSACTION``, so routers writing meanwhile wait
+    a moment, not the whole prune, and an interrupted prune keeps what it deleted so far (and
+    says it through ``progress``, called with the running total after each transaction)."""
+    if before % 3600:
+        raise ValueError("prune_calls cuts at a whole hour, so every rollup hour is whole.")
+    path = log_location(path)
+    conn = connect(path)
+    deleted = 0
+
+    def chunk() -> int:
+        return conn.execute(
+            "DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE ts < ? LIMIT ?)",
+            (before, PRUNE_ROWS_PER_TRANSACTION),
+        ).rowcount
+
     try:
         while True:
-            try:
-                conn.execute("BEGIN" if pg.is_pg(conn) else "BEGIN IMMEDIATE")
-                try:
-                    conn.executemany(
-                        "INSERT INTO labels (request_id, label, labeller, ts, source) VALUES (?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                return len(rows)
-            except (sqlite3.OperationalError, pg.PgError) as exc:
-                if not is_lock(exc):
-                    raise translate(path, exc) from None
-                if not told and waiting is not None:
-                    waiting(f"waiting for the database {path}: another process is writing to it")
-                    told = True
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
-            except DB_ERRORS as exc:
-                raise translate(path, exc) from None
+            n = _write_transaction(conn, path, chunk, waiting)
+            deleted += n
+            if progress is not None and n:
+                progress(deleted)
+            if n < PRUNE_ROWS_PER_TRANSACTION:
+                return deleted
     finally:
         conn.close()

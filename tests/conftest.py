@@ -55,10 +55,16 @@ def new_log(backend, tmp_path):
     """A maker of fresh, empty logs on the test's backend: ``new_log("a.db")`` is a file in the
     test's folder, or a URL naming a PostgreSQL schema of its own (dropped after the test)."""
     schemas: list[str] = []
+    files: list[Path] = []
 
     def make(name: str = "calls.db") -> Path | str:
         if backend == "sqlite":
-            return tmp_path / name
+            path = tmp_path / name  # a second log of one name (hypothesis examples) gets a folder of its own
+            if path in files:
+                (tmp_path / f"log{len(files)}").mkdir()
+                path = tmp_path / f"log{len(files)}" / name
+            files.append(path)
+            return path
         schema = "t_" + uuid.uuid4().hex[:16]
         pg_admin(f"CREATE SCHEMA {schema}")
         schemas.append(schema)

@@ -10,7 +10,7 @@ import pytest
 from tui_helpers import FIXED_NOW, fixed_clock
 
 from routermon.core.live import HOUR, LiveMonitor
-from routermon.core.reader import LogReader
+from routermon.core.reader import LatencyHistogram, LogReader
 from routermon.core.records import CallRecord
 from routermon.core.report import build_report, render_markdown
 from routermon.core.store import CallLog
@@ -51,6 +51,15 @@ def shadow(ts, rid, *, escalated=False, latency=(100.0, 900.0)) -> list[CallReco
         call(ts, rid, mode="shadow", latency=latency[0], escalated=escalated, final=not escalated),
         call(ts, rid, mode="shadow", role="shadow", tier=1, latency=latency[1], final=escalated),
     ]
+
+
+def histogram_of(latencies: list[float]) -> dict[int, int]:
+    """The rollup histogram's counts for exact latencies (``LatencyHistogram.bucket_of``)."""
+    counts: dict[int, int] = {}
+    for latency in latencies:
+        bucket = LatencyHistogram.bucket_of(latency)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def write(path: Path, records: list[CallRecord]) -> Path:
@@ -207,8 +216,10 @@ class TestLatency:
     def test_audit_calls_and_split_calls_no_longer_shape_the_figure(self, log_db):
         path = write(log_db, self._cascade_with_audits(FIXED_NOW - 3600))
         with LogReader(path) as reader:
-            latencies = reader.latencies()
-        assert latencies == [300.0] * 80 + [2300.0] * 20  # one per answered request
+            histogram = reader.latency_histogram()
+        assert histogram.counts == histogram_of([300.0] * 80 + [2300.0] * 20)  # one per answered request
+        assert histogram.percentile(50) == pytest.approx(300.0, rel=0.032)
+        assert histogram.percentile(95) == pytest.approx(2300.0, rel=0.032)
         monitor = LiveMonitor.open(path, clock=fixed_clock())
         figures = monitor.figures()
         # Per call it was p50 300 ms and p95 2,500 ms (an audit call, which no caller waits for).
@@ -234,7 +245,9 @@ class TestLatency:
             150,
         )
         with LogReader(path) as reader:
-            assert reader.latencies() == [300.0] * 80 + [1000.0] * 50 + [2300.0] * 20
+            assert reader.latency_histogram().counts == histogram_of(
+                [300.0] * 80 + [1000.0] * 50 + [2300.0] * 20
+            )
             assert [round(b.latency_p95_ms) for b in reader.buckets(1200, latency=True)] == [2300, 1000]
 
     def test_a_request_split_across_refreshes_is_timed_whole(self, log_db):

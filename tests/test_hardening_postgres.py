@@ -134,7 +134,7 @@ def test_another_sessions_lock_is_said_and_waited_out(pg_log, caplog):
     CallLog(pg_log).close()
     holder = psycopg.connect(pg_log, autocommit=True)
     holder.execute("BEGIN")
-    holder.execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
+    holder.execute("LOCK TABLE calls, rollups IN ACCESS EXCLUSIVE MODE")
     try:
         with LogReader(pg_log) as reader, pytest.raises(DatabaseError, match="locked by another session"):
             reader.summary()

@@ -157,20 +157,7 @@ class RoutermonApp(App[None]):
         self.monitor = monitor
         self._work_done()
         self.revision += 1
-        self._load_groups()
         self._schedule_poll()
-
-    def _load_groups(self) -> None:
-        def load() -> None:
-            assert self.monitor is not None
-            try:
-                self.monitor.load_groups()
-            except DatabaseError as exc:
-                self.call_from_thread(self._work_failed, str(exc))
-                return
-            self.call_from_thread(self._bump)
-
-        self.run_worker(load, thread=True, group="groups", name="per-task figures", exit_on_error=False)
 
     def _bump(self) -> None:
         self.revision += 1

@@ -55,6 +55,7 @@ COMMANDS = (
         "Simulate traffic through the router (no API key needed).",
     ),
     CommandEntry("whatif", "cmd_whatif:whatif", "Project monthly cost and savings of the cascade."),
+    CommandEntry("prune", "cmd_prune:prune_command", "Delete old calls; keep their hourly rollups."),
     CommandEntry("config", "cmd_config:config_command", "Show where the settings live and what they are."),
     CommandEntry(
         "check", "cmd_check:check_command", "Exit 1 if the policy's loss bound or the budget is exceeded."

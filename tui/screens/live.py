@@ -258,8 +258,6 @@ class LiveScreen(MonitorScreen):
         self._show_state()
 
     def _update_filter_options(self, monitor) -> None:
-        if not monitor.groups_loaded:
-            return
         tasks, models = monitor.known_tasks(), monitor.known_models()
         if tasks != self._shown_tasks:
             self._set_options("#task-filter", tasks)

@@ -88,12 +88,12 @@ class TasksScreen(MonitorScreen):
         monitor = self.app.monitor
         empty = self.query_one("#tasks-empty", EmptyState)
         table = self.query_one(TasksTable)
-        if monitor is None or not monitor.groups_loaded:
+        if monitor is None:
             if self.app.db_error:
                 empty.update(plain(self.app.db_error))
                 empty.display = True
                 table.loading = False
-            return  # the app bumps revision again once the per-task figures are read
+            return  # the app bumps revision again once the log is open
         stats = monitor.per_task()
         table.loading = False
         has_data = bool(stats)
