@@ -73,7 +73,10 @@ class PostgresLog:
         self.database = unquote(parts.path.lstrip("/")) or self.user
         netloc = (f"{parts.username}@" if parts.username else "") + (parts.hostname or "")
         netloc += f":{port}" if port else ""
-        self.shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        # The query stays (sslmode, options...) so the shown URL still opens the log, but a password
+        # given there goes, as one given before the host does.
+        query = "&".join(q for q in parts.query.split("&") if q and not q.lower().startswith("password="))
+        self.shown = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
     def _redact_raw(self) -> str:
         head, sep, tail = self.url.partition("@")

@@ -202,3 +202,10 @@ def test_config_show_names_the_url_without_its_password(monkeypatch):
     out = CliRunner().invoke(main, ["config", "show", "--json"])
     assert out.exit_code == 0 and "postgresql://alice@db.example/calls" in out.stdout
     assert "s3cret-pw" not in out.output
+
+
+def test_a_password_in_the_query_is_not_shown_either():
+    from routermon.core.pg import PostgresLog
+
+    log = PostgresLog("postgresql://alice@db.example/calls?sslmode=require&password=s3cret-pw")
+    assert str(log) == "postgresql://alice@db.example/calls?sslmode=require"
