@@ -361,6 +361,7 @@ class CallLog:
                         # Copied before the writers' lock is taken: other hosts keep committing meanwhile.
                         self._conn.copy_rows("calls_staged", CALL_COLUMNS, batch)
                         self._conn.execute(pg.WRITE_LOCK_SQL)
+                        self._conn.execute(pg.WRITE_PLAN_SQL)
                     before = last_call_id(self._conn)
                     if row_by_row:
                         refused = self._insert_each(batch)
