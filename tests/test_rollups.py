@@ -202,3 +202,64 @@ def test_the_migration_builds_rollups_for_a_log_written_before_them(tmp_path):
         assert {None: _figures(reader.tally())} == before
         assert reader.escalation_reasons() == {"low_confidence": 10}
         assert reader.latency_histogram().count == 50
+
+
+def _full_scans(reader: LogReader, work) -> list[str]:
+    """The statements ``work(reader)`` runs that read every row of ``calls`` (SQLite's plan says
+    ``SCAN calls`` without an index): what opening and the traffic figures must not do. A walk
+    back from the newest row that stops at its ``LIMIT`` (the table's newest calls) reads only those."""
+    statements: list[str] = []
+    reader.conn.set_trace_callback(statements.append)
+    try:
+        work(reader)
+    finally:
+        reader.conn.set_trace_callback(None)
+    scans = []
+    for sql in statements:
+        if not sql.lstrip().upper().startswith("SELECT") or "ORDER BY id DESC LIMIT" in sql:
+            continue
+        plan = [row[3] for row in reader.conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        scans += [f"{detail}: {sql[:80]}" for detail in plan if detail.startswith("SCAN calls")]
+    return scans
+
+
+def test_opening_the_monitor_and_the_traffic_figures_never_read_every_row(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallLog(path) as calls:
+        for n in range(200):
+            escalated = n % 10 == 0
+            calls.log_rows(
+                [
+                    _row(T0 + n * 60, f"o{n}", escalated=escalated, final=not escalated),
+                    *(
+                        [_row(T0 + n * 60 + 1, f"o{n}", role="strong", tier=1, final=True)]
+                        if escalated
+                        else []
+                    ),
+                ]
+            )
+    from routermon.core.live import LiveMonitor
+
+    def open_and_show(reader: LogReader) -> None:
+        monitor = LiveMonitor(reader)
+        monitor.figures()
+        monitor.per_task()
+        monitor.known_tasks()
+        for window in ("hour", "day", "week", "all"):
+            monitor.series(window)
+
+    def traffic(reader: LogReader) -> None:
+        reader.summary()
+        reader.per_task()
+        reader.per_model()
+        reader.escalation_reasons()
+        reader.latency_histogram()
+        reader.cascade_outcomes()
+        reader.per_tier_model(T0 + 1800.5, T0 + 9000.25, by_role=True)  # part-hours at both edges
+        reader.first_traffic_ts()
+        reader.tasks()
+
+    with LogReader(path) as reader:
+        assert _full_scans(reader, open_and_show) == []
+    with LogReader(path) as reader:
+        assert _full_scans(reader, traffic) == []
