@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-import threading
+import time
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import DatabaseError
@@ -52,7 +52,13 @@ WRITE_PLAN_SQL = (
 )
 # SQLSTATEs that waiting cures: another session's lock (lock_timeout), a deadlock, a serialization failure.
 _WAITABLE = {"55P03", "40P01", "40001"}
-_ROW_SQLSTATES = {"42804"}  # datatype mismatch: a value of a type the column cannot hold
+_ROW_SQLSTATES = {"42804"}
+_GONE = {"57P01", "57P02", "57P03"}
+_SAFE_AGAIN = (
+    "SELECT",
+    "BEGIN",
+    "SET",
+)  # statements outside a transaction that may run twice  # the server shut down or restarted under the session  # datatype mismatch: a value of a type the column cannot hold
 
 
 def is_url(value: object) -> bool:
@@ -116,10 +122,11 @@ class PgError(Exception):
     """A PostgreSQL failure as one sentence naming the log (never its password). ``lock``: another
     session holds what this one waits for, so waiting can cure it (SQLite's "database is locked")."""
 
-    def __init__(self, sentence: str, *, lock: bool = False, detail: str = "") -> None:
+    def __init__(self, sentence: str, *, lock: bool = False, detail: str = "", waiting: str = "") -> None:
         super().__init__(sentence)
         self.lock = lock
         self.detail = detail or sentence  # the server's own words, for a sentence of the caller's
+        self.waiting = waiting or "another session holds its lock"  # what a writer says it waits for
 
 
 class PgRowError(PgError, ValueError):
@@ -178,9 +185,17 @@ def translate(log: PostgresLog, exc: BaseException) -> PgError:
         return PgRowError(f"{type(exc).__name__}: {_first_line(exc)}")
     if isinstance(exc, psycopg.ProgrammingError) and state is None:
         return PgRowError(f"{type(exc).__name__}: {_first_line(exc)}")  # a value psycopg cannot send
-    if isinstance(exc, psycopg.OperationalError) and state is None:
+    if (
+        (isinstance(exc, psycopg.OperationalError) and state is None)
+        or state in _GONE
+        or (state or "").startswith("08")
+    ):
+        # Waitable: a writer keeps its rows and reconnects (``PgConnection.execute``) until the
+        # server is back; opening a log that cannot be reached is still one sentence at once.
         return PgError(
-            f"Cannot reach the PostgreSQL server of {log} ({_reason(exc)}); check that it runs and the URL."
+            f"Cannot reach the PostgreSQL server of {log} ({_reason(exc)}); check that it runs and the URL.",
+            lock=True,
+            waiting="its server cannot be reached",
         )
     return PgError(f"The PostgreSQL log {log} cannot be used: {_first_line(exc)}.", detail=_first_line(exc))
 
@@ -194,6 +209,7 @@ def _reason(exc: BaseException) -> str:
         ("name or service not known", "unknown host"),
         ("server closed the connection", "the server closed the connection"),
         ("terminating connection", "the server ended the connection"),
+        ("administrator command", "the server ended the connection"),
         ("the connection is closed", "the connection is closed"),
         ("no route to host", "no route to host"),
     ):
@@ -230,14 +246,53 @@ class PgConnection:
 
     backend = "postgresql"
 
-    def __init__(self, log: PostgresLog, raw) -> None:
+    def __init__(self, log: PostgresLog, *, readonly: bool = False) -> None:
         self.log = log
-        self.raw = raw
+        self.readonly = readonly
         self._psycopg = _psycopg()
-        self._staged = False  # the writer's temporary staging table exists on this connection
+        self.raw = None
+        self._open()
+
+    def _open(self) -> None:
+        """Connect, with this module's session settings (a reconnection gets them again)."""
+        psycopg = self._psycopg
+        try:
+            raw = psycopg.connect(self.log.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.Error as exc:
+            raise translate(self.log, exc) from None
+        from psycopg.types.numeric import Int8Dumper
+
+        # Flags are INTEGER 0/1 columns: a bool a caller logs is stored as 1 or 0, as SQLite stores it
+        # (this connection's adapters only: https://www.psycopg.org/psycopg3/docs/advanced/adapt.html).
+        raw.adapters.register_dumper(bool, Int8Dumper)
+        self.raw = raw
+        self.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+        # The writers' statements touch one batch's rows, but on a table not yet analyzed the planner
+        # guesses a third of it and JIT-compiles each for 0.3 s (https://www.postgresql.org/docs/current/jit-decision.html):
+        # 3,500 rows/s with it, measured by bench/ingest.py.
+        self.execute("SET jit = off")
+        if self.readonly:
+            self.execute("SET default_transaction_read_only = on")
+
+    def _reopen_if_dropped(self) -> None:
+        if self.raw.broken:
+            self.raw.close()
+            self._open()
 
     def execute(self, sql: str, params=()):
-        """Run ``sql`` (``?`` placeholders) and return its cursor; failures raise ``PgError``."""
+        """Run ``sql`` (``?`` placeholders) and return its cursor; failures raise ``PgError``. A
+        connection the server dropped (a restart, a failover) is opened again first: the writer
+        retries its batch, so its rows wait for the server instead of being lost."""
+        self._reopen_if_dropped()
+        idle = not self.in_transaction
+        try:
+            return _Cursor(self.raw.execute(_pg_sql(sql, bool(params)), params or None))
+        except self._psycopg.Error as exc:
+            if not (idle and self.raw.broken and sql.lstrip().upper().startswith(_SAFE_AGAIN)):
+                raise translate(self.log, exc) from None
+        # The session was found dead by this statement, which changes nothing: once more, anew.
+        self.raw.close()
+        self._open()
         try:
             return _Cursor(self.raw.execute(_pg_sql(sql, bool(params)), params or None))
         except self._psycopg.Error as exc:
@@ -261,15 +316,14 @@ class PgConnection:
             raise translate(self.log, exc) from None
 
     def stage(self, columns: tuple[str, ...]) -> None:
-        """Make the writer's staging table once per connection, outside any transaction: the calls
+        """Make the writer's staging table if this session lacks it, in the write transaction (so a
+        session opened anew, or a rollback of the one that made it, gets it again): the calls
         table's columns without their constraints (a bad row is refused by the INSERT from it),
-        emptied at every commit or rollback, temporary so never written to the WAL."""
-        if not self._staged:
-            self.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS calls_staged ON COMMIT DELETE ROWS AS"
-                f" SELECT {', '.join(columns)} FROM calls WITH NO DATA"
-            )
-            self._staged = True
+        emptied at every commit, temporary so never written to the WAL."""
+        self.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS calls_staged ON COMMIT DELETE ROWS AS"
+            f" SELECT {', '.join(columns)} FROM calls WITH NO DATA"
+        )
 
     @property
     def in_transaction(self) -> bool:
@@ -374,28 +428,19 @@ _BOOTSTRAP = (
     f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {SECRET_TABLE} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
-_migrate_lock = threading.Lock()
+# Migrations take this transaction-level advisory lock first: concurrent CREATE TABLE IF NOT EXISTS
+# of one table can fail on its catalog row, so hosts opening a new log at once take turns
+# (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
+MIGRATION_LOCK_KEY = 0x726D6967  # "rmig"
 
 
 def connect(log: PostgresLog, *, create: bool = True, readonly: bool = False) -> PgConnection:
     """A connection to ``log`` with the schema migrated (a writer's) or checked (a reader's)."""
-    psycopg = _psycopg()
     try:
-        raw = psycopg.connect(log.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
-    except psycopg.Error as exc:
-        raise DatabaseError(str(translate(log, exc))) from None
-    from psycopg.types.numeric import Int8Dumper
-
-    # Flags are INTEGER 0/1 columns: a bool a caller logs is stored as 1 or 0, as SQLite stores it
-    # (this connection's adapters only: https://www.psycopg.org/psycopg3/docs/advanced/adapt.html).
-    raw.adapters.register_dumper(bool, Int8Dumper)
-    conn = PgConnection(log, raw)
+        conn = PgConnection(log, readonly=readonly)
+    except PgError as exc:
+        raise DatabaseError(str(exc)) from None
     try:
-        conn.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
-        # The writers' statements touch one batch's rows, but on a table not yet analyzed the planner
-        # guesses a third of it and JIT-compiles each for 0.3 s (https://www.postgresql.org/docs/current/jit-decision.html):
-        # 3,500 rows/s with it, measured by bench/ingest.py.
-        conn.execute("SET jit = off")
         applied = _applied(conn)
         if applied is None and _has_calls(conn):
             raise DatabaseError(f"The PostgreSQL database {log} has a calls table routermon did not make.")
@@ -405,7 +450,6 @@ def connect(log: PostgresLog, *, create: bool = True, readonly: bool = False) ->
                 raise DatabaseError(
                     f"There is no call log in {log} yet; run `routermon demo` or `routermon simulate` to create one."
                 )
-            conn.execute("SET default_transaction_read_only = on")
         elif len(applied or []) < len(MIGRATIONS):
             _migrate(conn)
     except PgError as exc:
@@ -438,33 +482,30 @@ def _refuse_newer(log: PostgresLog, applied: list[str]) -> None:
 
 
 def _migrate(conn: PgConnection) -> None:
-    """Apply the missing migrations in one transaction, under a lock of the migrations table, so
-    hosts starting at once apply each exactly once (DDL is transactional in PostgreSQL)."""
-    import time
-
-    with _migrate_lock:
-        conn.execute("BEGIN")
-        try:
-            for statement in _BOOTSTRAP:
-                conn.execute(statement)
-            conn.execute(f"LOCK TABLE {MIGRATIONS_TABLE} IN EXCLUSIVE MODE")
-            done = set(_applied(conn) or [])
-            for name, statements in MIGRATIONS:
-                if name in done:
-                    continue
-                for statement in statements:
-                    if callable(statement):
-                        statement(conn)  # a step that needs more than DDL (building from rows)
-                    else:
-                        conn.execute(statement)
-                conn.execute(
-                    f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)", (name, time.time())
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    """Apply the missing migrations in one transaction, under ``MIGRATION_LOCK_KEY``, so hosts
+    starting at once apply each exactly once (DDL is transactional in PostgreSQL)."""
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
+        for statement in _BOOTSTRAP:
+            conn.execute(statement)
+        done = set(_applied(conn) or [])
+        for name, statements in MIGRATIONS:
+            if name in done:
+                continue
+            for statement in statements:
+                if callable(statement):
+                    statement(conn)  # a step that needs more than DDL (building from rows)
+                else:
+                    conn.execute(statement)
+            conn.execute(
+                f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)", (name, time.time())
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def has_log(log: PostgresLog) -> bool:

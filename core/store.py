@@ -352,12 +352,12 @@ class CallLog:
             try:
                 staged = self._pg and not row_by_row
                 if staged:
-                    self._conn.stage(CALL_COLUMNS)
                     self._conn.execute("BEGIN")
                 else:
                     begin_write(self._conn)
                 try:
                     if staged:
+                        self._conn.stage(CALL_COLUMNS)
                         # Copied before the writers' lock is taken: other hosts keep committing meanwhile.
                         self._conn.copy_rows("calls_staged", CALL_COLUMNS, batch)
                         self._conn.execute(pg.WRITE_LOCK_SQL)
@@ -391,9 +391,10 @@ class CallLog:
                 elif not self._waiting_told:
                     self._waiting_told = True
                     _log.warning(
-                        "routermon: waiting for the database %s: another process holds its lock; "
+                        "routermon: waiting for the database %s: %s; "
                         "%d rows are queued and will be written when it is free.",
                         self.path,
+                        exc.waiting if isinstance(exc, pg.PgError) else "another process holds its lock",
                         len(batch) + self._queued_rows(),
                     )
                 with self._cond:

@@ -209,3 +209,40 @@ def test_a_password_in_the_query_is_not_shown_either():
 
     log = PostgresLog("postgresql://alice@db.example/calls?sslmode=require&password=s3cret-pw")
     assert str(log) == "postgresql://alice@db.example/calls?sslmode=require"
+
+
+def test_hosts_opening_a_new_log_at_once_migrate_it_once(pg_log):
+    errors: list[BaseException] = []
+
+    def open_log() -> None:
+        try:
+            CallLog(pg_log).close()
+        except BaseException as exc:  # any failure is the test's finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_log) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    schema = pg_log.rsplit("%3D", 1)[1]
+    names = [r[0] for r in pg_admin(f"SELECT name FROM {schema}._routermon_migrations")]
+    assert len(names) == len(set(names)) and "m007_rollups" in names
+
+
+def test_a_writer_whose_connection_the_server_drops_reconnects_and_loses_nothing(pg_log):
+    """A server restart or failover ends the writer's session: its next batch opens a new one (the
+    rows wait meanwhile), and a reader's next query does the same."""
+    log = CallLog(pg_log, max_delay=0.001)
+    reader = LogReader(pg_log)
+    log.log_many([_record(i) for i in range(5)])
+    assert log.flush() == 5 and reader.summary().calls == 5
+    # The server ends both sessions (as a restart does), and no other test's.
+    pids = (log._conn.raw.info.backend_pid, reader.conn.raw.info.backend_pid)
+    pg_admin("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (list(pids),))
+    log.log_many([_record(i) for i in range(5, 15)])
+    assert log.flush(timeout=30) == 15
+    log.close()
+    assert reader.summary().calls == 15
+    reader.close()
