@@ -6,20 +6,23 @@ writes and raises ``PgError`` sentences instead of psycopg's exceptions. psycopg
 extra (``pip install routermon[postgres]``), imported only when a PostgreSQL URL is opened, so the
 start-up of every command on a SQLite log stays as it was.
 
-Three decisions live here:
+What this module decides:
 
 - **Ids follow commit order.** Every transaction that adds calls first takes the ``calls`` table in
   SHARE ROW EXCLUSIVE mode, which conflicts with itself and not with readers
   (https://www.postgresql.org/docs/current/explicit-locking.html): writers on many hosts commit one
   after another, as SQLite's do, so a row with a smaller id can never commit after a larger one and
   the monitor's ``id > last_seen`` tail misses nothing. A writer copies its batch into a temporary
-  table before it takes the lock, so the lock is held only for the server-side INSERT and commit.
+  table before it takes the lock, so the lock is held only for the server-side INSERT, the
+  rollups and the commit.
 - **Search** (``routermon logs -q``) uses a GIN index on ``to_tsvector('simple', input || answer)``:
   every word of the text must be a word of the row (lower-cased, not stemmed), as FTS5's literal
   search; ``--fts`` reads the text as PostgreSQL's ``to_tsquery`` syntax (``a | b``, ``refu:*``,
   ``a <-> b``, ``!a``) where SQLite reads FTS5's.
 - **The log's secret** (``store_inputs = "none"``) is a row of ``_routermon_secret`` in the database,
   readable by the log's users, where SQLite keeps ``<log>.key`` beside the file.
+- **A dropped session is opened again** (a restart, a failover): the writer keeps its rows and
+  retries, as it waits out a lock; a read that found the session dead runs once more on a new one.
 """
 
 from __future__ import annotations
@@ -52,13 +55,9 @@ WRITE_PLAN_SQL = (
 )
 # SQLSTATEs that waiting cures: another session's lock (lock_timeout), a deadlock, a serialization failure.
 _WAITABLE = {"55P03", "40P01", "40001"}
-_ROW_SQLSTATES = {"42804"}
-_GONE = {"57P01", "57P02", "57P03"}
-_SAFE_AGAIN = (
-    "SELECT",
-    "BEGIN",
-    "SET",
-)  # statements outside a transaction that may run twice  # the server shut down or restarted under the session  # datatype mismatch: a value of a type the column cannot hold
+_ROW_SQLSTATES = {"42804"}  # datatype mismatch: a value of a type the column cannot hold
+_GONE = {"57P01", "57P02", "57P03"}  # the server shut down or restarted under the session
+_SAFE_AGAIN = ("SELECT", "BEGIN", "SET")  # statements outside a transaction that may run twice
 
 
 def is_url(value: object) -> bool:
