@@ -1,12 +1,13 @@
 """Threshold calibration over paired outcomes: the sweep, a recommendation, calibration, per task.
 
-Pure functions over ``routermon.core.pairs.Pair`` lists; the CLI (``routermon thresholds``), the
-audit report and the TUI all call these:
+Pure functions over a ``routermon.core.pairtable.PairScope`` (the log's pairs folded into a
+table per distinct confidence, in bounded memory) or a list of ``routermon.core.pairs.Pair``
+(folded the same way); the CLI (``routermon thresholds``), the audit report and the TUI all call these:
 
 - ``analyse(reader, task=None, *, target_accuracy=None, max_escalation=None, threshold=None,
-  default_threshold=0.7, max_loss=0.01, confidence=0.95)``
-  loads the pairs from a ``LogReader`` and returns ``sweep(...)``; raises ``NoPairsError`` (a
-  ``RoutermonError``) when the log has none.
+  default_threshold=0.7, max_loss=0.01, confidence=0.95, table=None)``
+  reads the pairs' table from a ``LogReader`` in one pass and returns ``sweep(...)``; raises
+  ``NoPairsError`` (a ``RoutermonError``) when the log has none.
 - ``sweep(pairs, *, target_accuracy=None, max_escalation=None, threshold=None, ...) -> SweepResult``:
   ``rows`` (one ``SweepRow`` per threshold), ``cheap_only``, ``strong_only`` (``Baseline``),
   ``guarantee`` (``routermon.core.guarantee.Guarantee``: the threshold whose loss against
@@ -19,7 +20,9 @@ audit report and the TUI all call these:
 
 The policy simulated: the cheap model answers every request (its call is always paid); the request
 is escalated to the strong model, which is paid too, when the cheap confidence is *below* the
-threshold or the cheap call failed. Thresholds tried: every distinct confidence plus a 0.05 grid.
+threshold or the cheap call failed. Thresholds tried: every distinct confidence plus a 0.05 grid
+(more than ``pairtable.MAX_EXACT`` distinct confidences: the 0.001 grid plus the thresholds asked
+for, each figure exact at every one of them).
 Accuracy is the share of the cascade's answers that are correct, with a 95% Wilson interval.
 Costs are averaged over the pairs whose two models both have a price.
 
@@ -37,7 +40,6 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections import Counter
 
 from pydantic import BaseModel
 
@@ -51,15 +53,15 @@ from .guarantee import (
     guarantee,
     small_sample_flag,
 )
-from .pairs import NoPairsError, Pair, load_pairs
-from .quality import TaskQuality, task_quality
+from .pairs import NoPairsError, Pair
+from .pairtable import CALIBRATION_BINS, PairScope, PairTable, audits_left_out, read_table, table_of
+from .quality import TaskQuality, scope_quality
 from .reader import LogReader
 from .stats import wilson_interval
 
 GRID_STEP = 0.05
 DEFAULT_THRESHOLD = 0.7  # the settings' default threshold, used when nothing else chooses one
 DEFAULT_TARGET_MARGIN = 0.01  # default target: within one point of always-strong
-CALIBRATION_BINS = 10
 EXAMPLES = 20
 _EPS = 1e-9  # accuracies are ratios of counts; compare them to a target with a little slack
 
@@ -193,14 +195,24 @@ class SweepResult(BaseModel):
 # -- statistics ----------------------------------------------------------------------------------
 
 
-def candidate_thresholds(pairs: list[Pair]) -> list[float]:
-    """Every distinct cheap confidence plus a 0.05 grid over [0, 1], ascending."""
+def candidate_thresholds(pairs: list[Pair] | PairScope) -> list[float]:
+    """Every distinct cheap confidence plus a 0.05 grid over [0, 1], ascending (continuous
+    confidences: the fine cells' boundaries, ``pairtable``)."""
+    scope = as_scope(pairs)
+    if scope.fine:
+        return list(scope.bounds)
     grid = {round(i * GRID_STEP, 2) for i in range(round(1 / GRID_STEP) + 1)}
     seen = {round(t, 9): t for t in grid}
-    for p in pairs:
-        if p.confidence is not None:
-            seen.setdefault(round(p.confidence, 9), p.confidence)
+    for cell in sorted(scope.cells, key=lambda c: c.order):  # the first confidence seen names a threshold
+        if cell.value >= 0:
+            seen.setdefault(round(cell.value, 9), cell.value)
     return sorted(seen.values())
+
+
+def as_scope(pairs: list[Pair] | PairScope, extra: tuple[float | None, ...] = ()) -> PairScope:
+    """A scope of pairs: itself, or a list of pairs folded into a table (every pair given; ``extra``:
+    thresholds to keep exact among continuous confidences)."""
+    return pairs if isinstance(pairs, PairScope) else table_of(pairs, extra).scope(judged=None)
 
 
 def _check_share(name: str, value: float | None) -> None:
@@ -213,30 +225,42 @@ def _check_share(name: str, value: float | None) -> None:
 
 
 class _Prefix:
-    """Pairs sorted by confidence with running sums, so each threshold costs one bisection."""
+    """Confidence cells in order with running sums, so each threshold costs one bisection."""
 
-    def __init__(self, pairs: list[Pair]):
-        ordered = sorted(pairs, key=lambda p: -1.0 if p.confidence is None else p.confidence)
-        self.keys = [-1.0 if p.confidence is None else p.confidence for p in ordered]  # failed: always below
-        self.n = len(ordered)
-        self.priced = sum(p.priced for p in ordered)
+    def __init__(self, scope: PairScope):
+        cells = scope.cells  # ascending; failed calls (-1.0) first: always below
+        self.keys = [c.value for c in cells]
+        self.n = scope.n
+        self.priced = sum(c.priced for c in cells)
+        self.escalated = [0]
         self.cheap_correct = [0]
         self.strong_correct = [0]
         self.strong_cost = [0.0]  # priced pairs only
-        for p in ordered:
-            self.cheap_correct.append(self.cheap_correct[-1] + p.cheap_correct)
-            self.strong_correct.append(self.strong_correct[-1] + p.strong_correct)
-            self.strong_cost.append(self.strong_cost[-1] + (p.strong_cost_usd if p.priced else 0.0))
-        self.cheap_cost_total = sum(p.cheap_cost_usd for p in ordered if p.priced)
+        self.lost = [0]
+        for c in cells:
+            self.escalated.append(self.escalated[-1] + c.n)
+            self.cheap_correct.append(self.cheap_correct[-1] + c.cheap_correct)
+            self.strong_correct.append(self.strong_correct[-1] + c.strong_correct)
+            self.strong_cost.append(self.strong_cost[-1] + c.strong_cost)
+            self.lost.append(self.lost[-1] + c.lost)
+        self.cheap_cost_total = sum(c.cheap_cost for c in cells)
         self.strong_cost_total = self.strong_cost[-1]
 
+    def below(self, threshold: float) -> int:
+        """How many cells lie below ``threshold`` (their pairs are escalated there)."""
+        return bisect_left(self.keys, threshold - 1e-12)
+
+    def losses_at(self, threshold: float) -> int:
+        """Kept (confidence ≥ threshold), cheap wrong, strong right: the guarantee's loss count."""
+        return self.lost[-1] - self.lost[self.below(threshold)]
+
     def row(self, threshold: float) -> SweepRow:
-        k = bisect_left(self.keys, threshold - 1e-12)  # escalated: confidence < threshold
+        k = self.below(threshold)  # escalated: confidence < threshold
         correct = self.strong_correct[k] + self.cheap_correct[-1] - self.cheap_correct[k]
         return SweepRow(
             threshold=threshold,
-            escalated=k,
-            escalation_share=k / self.n,
+            escalated=self.escalated[k],
+            escalation_share=self.escalated[k] / self.n,
             **self._scored(correct, self.cheap_cost_total + self.strong_cost[k]),
         )
 
@@ -253,7 +277,9 @@ class _Prefix:
         cost = vs_strong = None
         if self.priced:
             cost = spend / self.priced
-            vs_strong = cost * self.priced / self.strong_cost_total if self.strong_cost_total else None
+            vs_strong = (
+                spend / self.strong_cost_total if self.strong_cost_total else None
+            )  # always-strong: 1 exactly
         return {
             "requests": self.n,
             "correct": correct,
@@ -367,64 +393,63 @@ def _example(p: Pair) -> PairExample:
     )
 
 
-def calibrate(
-    pairs: list[Pair], threshold: float, *, bins: int = CALIBRATION_BINS, examples: int = EXAMPLES
-) -> Calibration:
+def calibrate(pairs: list[Pair] | PairScope, threshold: float, *, examples: int = EXAMPLES) -> Calibration:
     """Accuracy per confidence bin, expected calibration error, and the confidently wrong cases."""
-    judged = [p for p in pairs if p.confidence is not None]
-    members: list[list[Pair]] = [[] for _ in range(bins)]
-    for p in judged:
-        members[min(bins - 1, math.floor(p.confidence * bins + 1e-9))].append(p)  # type: ignore[operator]
+    scope = as_scope(pairs, (threshold,))
+    bins = [[0, 0.0, 0] for _ in range(CALIBRATION_BINS)]
+    for part in scope.parts:
+        for total, part_bin in zip(bins, part.bins, strict=True):
+            for i in range(3):
+                total[i] += part_bin[i]
+    judged = sum(b[0] for b in bins)
     out_bins, ece = [], 0.0
-    for i, group in enumerate(members):
-        mean_conf = sum(p.confidence for p in group) / len(group) if group else None  # type: ignore[misc]
-        accuracy = sum(p.cheap_correct for p in group) / len(group) if group else None
-        if group:
-            ece += len(group) / len(judged) * abs(accuracy - mean_conf)  # type: ignore[operator]
+    for i, (count, conf_sum, right) in enumerate(bins):
+        mean_conf = conf_sum / count if count else None
+        accuracy = right / count if count else None
+        if count:
+            ece += count / judged * abs(accuracy - mean_conf)  # type: ignore[operator]
         out_bins.append(
             CalibrationBin(
-                low=round(i / bins, 6),
-                high=round((i + 1) / bins, 6),
-                count=len(group),
+                low=round(i / CALIBRATION_BINS, 6),
+                high=round((i + 1) / CALIBRATION_BINS, 6),
+                count=count,
                 mean_confidence=mean_conf,
                 accuracy=accuracy,
             )
         )
-    kept = [p for p in judged if p.confidence >= threshold - 1e-12]  # type: ignore[operator]
-    wrong = [p for p in kept if not p.cheap_correct]
-    wrong.sort(key=lambda p: -p.confidence)  # type: ignore[operator]
+    kept_cells = [c for c in scope.cells if c.value >= 0 and c.value >= threshold - 1e-12]
+    kept = sum(c.n for c in kept_cells)
+    wrong = sum(c.n - c.cheap_correct for c in kept_cells)
+    # The most confident wrong answers are kept per part; those the threshold keeps come first.
+    shown = [p for p in scope.examples("wrong", examples) if p.confidence >= threshold - 1e-12]  # type: ignore[operator]
     return Calibration(
         threshold=threshold,
-        judged=len(judged),
+        judged=judged,
         bins=out_bins,
         ece=ece if judged else None,
-        confidently_wrong=len(wrong),
-        confidently_wrong_share=len(wrong) / len(judged) if judged else 0.0,
-        confidently_wrong_share_of_kept=len(wrong) / len(kept) if kept else 0.0,
-        examples=[_example(p) for p in wrong[:examples]],
+        confidently_wrong=wrong,
+        confidently_wrong_share=wrong / judged if judged else 0.0,
+        confidently_wrong_share_of_kept=wrong / kept if kept else 0.0,
+        examples=[_example(p) for p in shown],
     )
 
 
-def costliest_disagreements(pairs: list[Pair], n: int = 10) -> list[PairExample]:
+def costliest_disagreements(pairs: list[Pair] | PairScope, n: int = 10) -> list[PairExample]:
     """The ``n`` pairs where the two models' answers differ, costliest (both calls) first."""
-    differ = [_example(p) for p in pairs if not p.agree]
-    differ.sort(key=lambda e: (e.cost_usd is None, -(e.cost_usd or 0.0)))
-    return differ[:n]
+    return [_example(p) for p in as_scope(pairs).examples("differ", n)]
 
 
 def _per_task(
-    pairs: list[Pair],
+    scope: PairScope,
     threshold: float,
     target_accuracy: float | None,
     max_escalation: float | None,
     max_loss: float,
     confidence: float,
 ) -> list[TaskStats]:
-    by_task: dict[str, list[Pair]] = {}
-    for p in pairs:
-        by_task.setdefault(p.task, []).append(p)
     stats = []
-    for task, group in by_task.items():
+    for task in scope.tasks:
+        group = scope.of_task(task)
         prefix = _Prefix(group)
         row = prefix.row(threshold)
         spend = row.cost_per_request_usd * prefix.priced if row.cost_per_request_usd is not None else None
@@ -449,7 +474,7 @@ def _per_task(
                 spend_share=None,
                 recommended_threshold=own.recommended.threshold,
                 guarantee=own.guarantee,
-                quality=task_quality(group)[0],
+                quality=scope_quality(task, group),
             )
         )
     total = sum(s.spend_usd for s in stats if s.spend_usd is not None)
@@ -459,10 +484,10 @@ def _per_task(
     return stats
 
 
-def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dict[str, int]) -> list[str]:
+def _notes(scope: PairScope, prefix: _Prefix, unpriced: list[str], sources: dict[str, int]) -> list[str]:
     parts = ", ".join(f"{count} from {source}" for source, count in sorted(sources.items()))
     notes = [
-        f"{plural(len(pairs), 'paired outcome')} ({parts}). Cascade escalations are not counted as pairs: "
+        f"{plural(scope.n, 'paired outcome')} ({parts}). Cascade escalations are not counted as pairs: "
         "the strong model saw only the inputs the cheap model was unsure of."
     ]
     if sources.get("audit"):
@@ -470,27 +495,27 @@ def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dic
             "Audited pairs are sampled only from requests the cheap model kept, so they over-represent "
             "confident answers."
         )
-    failed = sum(p.confidence is None for p in pairs)
+    failed = scope.failed
     if failed:
         notes.append(
             f"{plural(failed, 'cheap call')} failed (no valid answer); "
             f"{'it is' if failed == 1 else 'they are'} escalated at every threshold."
         )
-    failed_kept = sum(p.correct_source == "failure" and p.confidence is not None for p in pairs)
+    failed_kept = scope.total("failed_kept")
     if failed_kept:
         notes.append(
             f"{plural(failed_kept, 'cheap call')} gave no answer but a confidence; "
             f"{'it counts' if failed_kept == 1 else 'they count'} as wrong wherever that confidence keeps "
             f"{'it' if failed_kept == 1 else 'them'}."
         )
-    by_agreement = sum(p.cheap_by_agreement for p in pairs)
+    by_agreement = scope.total("by_agreement")
     if by_agreement:
         notes.append(
             f"{plural(by_agreement, 'cheap answer')} {'has' if by_agreement == 1 else 'have'} no known "
             f"correctness; {'it counts' if by_agreement == 1 else 'they count'} as correct when "
             f"{'it agrees' if by_agreement == 1 else 'they agree'} with the strong answer."
         )
-    assumed = sum(p.strong_assumed for p in pairs)
+    assumed = scope.total("strong_assumed")
     if assumed:
         notes.append(
             f"{plural(assumed, 'strong answer')} {'has' if assumed == 1 else 'have'} no known correctness "
@@ -501,7 +526,7 @@ def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dic
         if prefix.priced:
             notes.append(
                 f"Models without a price: {', '.join(unpriced)}; costs cover only the {prefix.priced} of "
-                f"{len(pairs)} pairs whose two models are priced."
+                f"{scope.n} pairs whose two models are priced."
             )
         else:
             notes.append(
@@ -512,7 +537,7 @@ def _notes(pairs: list[Pair], prefix: _Prefix, unpriced: list[str], sources: dic
 
 
 def sweep(
-    pairs: list[Pair],
+    pairs: list[Pair] | PairScope,
     *,
     target_accuracy: float | None = None,
     max_escalation: float | None = None,
@@ -523,9 +548,10 @@ def sweep(
     task: str | None = None,
     per_task: bool = True,
 ) -> SweepResult:
-    """The threshold sweep, recommendation, calibration and per-task view over ``pairs``.
+    """The threshold sweep, recommendation, calibration and per-task view over ``pairs`` (a list,
+    or a ``pairtable.PairScope`` read in bounded memory).
 
-    Raises ``NoPairsError`` for an empty list and ``ConfigError`` for a share outside [0, 1].
+    Raises ``NoPairsError`` for no pairs and ``ConfigError`` for a share outside [0, 1].
     """
     if not pairs:
         raise NoPairsError("There are no paired outcomes to analyse.")
@@ -533,8 +559,9 @@ def sweep(
     _check_share("The maximum escalation share", max_escalation)
     _check_share("The threshold", threshold)
     check_guarantee_options(max_loss, confidence)
-    prefix = _Prefix(pairs)
-    rows = [prefix.row(t) for t in candidate_thresholds(pairs)]
+    scope = as_scope(pairs, (threshold, default_threshold))
+    prefix = _Prefix(scope)
+    rows = [prefix.row(t) for t in candidate_thresholds(scope)]
     cheap_only, strong_only = prefix.baseline("cheap_only"), prefix.baseline("strong_only")
     target = target_accuracy
     if target is None and max_escalation is None:
@@ -542,23 +569,20 @@ def sweep(
     recommended = recommend(
         rows, target, max_escalation, floor_accuracy=min(cheap_only.accuracy, strong_only.accuracy)
     )
-    if flag := small_sample_flag(len(pairs)):
+    if flag := small_sample_flag(scope.n):
         recommended.message = recommended.message.removesuffix(".") + flag + "."
     chosen = threshold if threshold is not None else recommended.threshold
     if chosen is None:
         chosen = default_threshold
-    sources = dict(sorted(Counter(p.source for p in pairs).items()))
-    unpriced = sorted(
-        {p.cheap_model for p in pairs if p.cheap_cost_usd is None}
-        | {p.strong_model for p in pairs if p.strong_cost_usd is None}
-    )
+    sources = scope.source_counts()
+    unpriced = sorted(scope.union("unpriced"))
     return SweepResult(
         task=task,
-        pairs=len(pairs),
+        pairs=scope.n,
         priced_pairs=prefix.priced,
         sources=sources,
-        cheap_models=sorted({p.cheap_model for p in pairs}),
-        strong_models=sorted({p.strong_model for p in pairs}),
+        cheap_models=sorted(scope.union("cheap_models")),
+        strong_models=sorted(scope.union("strong_models")),
         unpriced_models=unpriced,
         target_accuracy=target,
         max_escalation=max_escalation,
@@ -566,14 +590,16 @@ def sweep(
         rows=rows,
         cheap_only=cheap_only,
         strong_only=strong_only,
-        guarantee=guarantee(pairs, rows, cheap_only, strong_only, max_loss=max_loss, confidence=confidence),
+        guarantee=guarantee(
+            scope, rows, cheap_only, strong_only, prefix.losses_at, max_loss=max_loss, confidence=confidence
+        ),
         recommended=recommended,
-        calibration=calibrate(pairs, chosen),
-        per_task=_per_task(pairs, chosen, target_accuracy, max_escalation, max_loss, confidence)
+        calibration=calibrate(scope, chosen),
+        per_task=_per_task(scope, chosen, target_accuracy, max_escalation, max_loss, confidence)
         if per_task
         else [],
-        disagreements=costliest_disagreements(pairs),
-        notes=_notes(pairs, prefix, unpriced, sources),
+        disagreements=costliest_disagreements(scope),
+        notes=_notes(scope, prefix, unpriced, sources),
     )
 
 
@@ -581,7 +607,7 @@ def no_pairs_message(reader: LogReader, task: str | None) -> str:
     """The sentence telling the user how to get paired outcomes."""
     how = "run `routermon shadow FILE --task T` or `routermon import FILE` to get some"
     if task:
-        tasks = sorted({p.task for p in load_pairs(reader)})
+        tasks = reader.pair_tasks()
         where = f" (tasks with pairs: {', '.join(tasks)})" if tasks else ""
         return f"The call log {reader.path} has no paired outcomes for task {task!r}{where}; {how}."
     return f"The call log {reader.path} has no paired outcomes yet; {how}."
@@ -597,14 +623,16 @@ def analyse(
     default_threshold: float = DEFAULT_THRESHOLD,
     max_loss: float = DEFAULT_MAX_LOSS,
     confidence: float = DEFAULT_CONFIDENCE,
-    pairs: list[Pair] | None = None,
+    table: PairTable | None = None,
 ) -> SweepResult:
-    """``sweep`` over the log's paired outcomes (one task, or all); ``NoPairsError`` when there are
-    none. ``pairs``: ``load_pairs(reader, task, unjudged=True)`` when the caller has read them."""
-    everything = load_pairs(reader, task, unjudged=True) if pairs is None else pairs
-    pairs, left_out = sweep_pairs([p for p in everything if p.judged])
-    unjudged = len(everything) - len(pairs)
-    if not pairs:
+    """``sweep`` over the log's paired outcomes (one task, or all), read in bounded memory
+    (``pairtable.read_table``); ``NoPairsError`` when there are none. ``table``: the log's table
+    (``read_table(reader, task, extra)``) when the caller has read it."""
+    if table is None:
+        table = read_table(reader, task, (threshold, default_threshold))
+    scope, left_out = table.swept(task)
+    unjudged = table.unjudged(task)
+    if not scope:
         if unjudged:
             raise NoPairsError(
                 f"The call log {reader.path} has {plural(unjudged, 'free-text pair')}"
@@ -613,7 +641,7 @@ def analyse(
             )
         raise NoPairsError(no_pairs_message(reader, task))
     result = sweep(
-        pairs,
+        scope,
         target_accuracy=target_accuracy,
         max_escalation=max_escalation,
         threshold=threshold,
@@ -628,7 +656,7 @@ def analyse(
         result.unjudged = unjudged
         result.notes.append(unjudged_note(unjudged))
         for stats in result.per_task:
-            stats.quality.unjudged = sum(not p.judged and p.task == stats.task for p in everything)
+            stats.quality.unjudged = table.unjudged(stats.task)
     return result
 
 
@@ -636,15 +664,12 @@ def sweep_pairs(pairs: list[Pair]) -> tuple[list[Pair], str | None]:
     """The pairs a sweep may use, and a note on what was left out. Audit pairs sample only the
     answers the cheap model kept, so mixed with shadow or imported pairs (which sample every
     request) they would over-weight confident answers: with any of those, audits are left to the
-    accuracy in production (``production.py``); alone, they are swept, with the sweep's note."""
+    accuracy in production (``production.py``); alone, they are swept, with the sweep's note
+    (``PairTable.swept`` is the same rule over a table)."""
     audits = [p for p in pairs if p.source == "audit"]
     others = [p for p in pairs if p.source != "audit"]
     if audits and others:
-        return others, (
-            f"{plural(len(audits), 'audit pair')} {'is' if len(audits) == 1 else 'are'} left out of the "
-            "sweep (audits sample only the answers the cheap model kept); they measure the accuracy in "
-            "production instead."
-        )
+        return others, audits_left_out(len(audits))
     return pairs, None
 
 

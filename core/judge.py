@@ -282,7 +282,7 @@ def pairs_to_judge(
     Pairs whose answers the log keeps only as digests (``store_answers = "none"``) count as left
     out too: only a judge run as the pair is made (``shadow --judge``) sees their text.
     """
-    from .pairs import load_pairs
+    from .pairs import iter_pairs
 
     path = log_location(db_path)
     if not log_exists(path):
@@ -296,9 +296,12 @@ def pairs_to_judge(
     missing = 0
     with LogReader(path) as reader:
         stored = reader.request_inputs(task)
-        for pair in load_pairs(reader, task, unjudged=True):
-            if pair.judged or pair.kind != "text":
-                continue
+        # Paged (memory: a page of pairs and the work found); oldest first by the cheap call's time.
+        todo = sorted(
+            (p for p in iter_pairs(reader, task, unjudged=True) if not p.judged and p.kind == "text"),
+            key=lambda p: (p.ts or 0.0, p.request_id),
+        )
+        for pair in todo:
             if is_digest(loads_answer(pair.cheap_answer)) or is_digest(loads_answer(pair.strong_answer)):
                 missing += 1  # answers kept only as digests (store_answers = "none"): judged where made
                 continue

@@ -28,13 +28,18 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, computed_field
 
-from .analysis import wilson_interval
 from .formatting import count, pct, plural
 from .pairs import Pair
+
+if TYPE_CHECKING:
+    from .pairtable import PairScope
+from .stats import wilson_interval
 
 Z_95 = 1.959963984540054
 MIN_LABELS = 2  # a variance needs two
@@ -144,54 +149,96 @@ class JudgeCheck(BaseModel):
 
 
 def judge_check(
-    pairs: list[Pair],
+    pairs: list[Pair] | PairScope,
     task: str | None = None,
     *,
     sample: Callable[[str], bool] | str | None = SPOT_CHECKS,
 ) -> JudgeCheck | None:
-    """The judge against people over ``pairs`` (of ``task``, if given), on the labels of pairs in
-    ``sample`` (the spot checks; ``None``: every label, when the caller knows they were drawn at
-    random); ``None`` when no pair has both a judge verdict and such a label."""
-    judged = [p for p in pairs if p.judge_verdict is not None and (task is None or p.task == task)]
-    labelled = [p for p in judged if p.human_label is not None]
-    chooser = in_spot_check if sample == SPOT_CHECKS else sample
-    both = [p for p in labelled if chooser is None or chooser(p.request_id)]  # type: ignore[operator]
-    if not both:
-        return None
-    judge_all = [float(judge_says_cheap_right(p.judge_verdict)) for p in judged]
-    judge_calls = [judge_says_cheap_right(p.judge_verdict) for p in both]
-    human_calls = [human_says_cheap_right(p.human_label) for p in both]
-    agreed = sum(a == b for a, b in zip(judge_calls, human_calls, strict=True))
-    low, high = wilson_interval(agreed, len(both))
-    theta = theta_low = theta_high = None
-    if len(both) >= MIN_LABELS:
-        theta, theta_low, theta_high = ppi_mean(
-            judge_all, [float(x) for x in judge_calls], [float(x) for x in human_calls]
+    """The judge against people over ``pairs`` (of ``task``, if given; a list, or a scope read in
+    bounded memory, which counts the spot checks only), on the labels of pairs in ``sample`` (the
+    spot checks; ``None``: every label, when the caller knows they were drawn at random); ``None``
+    when no pair has both a judge verdict and such a label."""
+    if not isinstance(pairs, list):  # a PairScope (pairtable imports this module)
+        if sample != SPOT_CHECKS:
+            raise ValueError("A pair table counts the spot-check sample only.")
+        scope = pairs.of_task(task) if task is not None else pairs
+        verdicts, judge_right = scope.total("verdicts"), scope.total("judge_right")
+        spot, chosen = scope.counter("spot"), scope.total("chosen_labels")
+    else:
+        judged = [p for p in pairs if p.judge_verdict is not None and (task is None or p.task == task)]
+        labelled = [p for p in judged if p.human_label is not None]
+        chooser = in_spot_check if sample == SPOT_CHECKS else sample
+        both = [p for p in labelled if chooser is None or chooser(p.request_id)]  # type: ignore[operator]
+        verdicts, chosen = len(judged), len(labelled) - len(both)
+        judge_right = sum(judge_says_cheap_right(p.judge_verdict) for p in judged)  # type: ignore[arg-type]
+        spot = Counter(
+            (judge_says_cheap_right(p.judge_verdict), human_says_cheap_right(p.human_label))
+            for p in both  # type: ignore[arg-type]
         )
-        theta, theta_low, theta_high = (min(1.0, max(0.0, x)) for x in (theta, theta_low, theta_high))
+    return _check(task, verdicts, judge_right, spot, chosen)
+
+
+def _check(
+    task: str | None, verdicts: int, judge_right: int, spot: Counter, chosen: int
+) -> JudgeCheck | None:
+    """The check from counts: verdicts, those saying the cheap answer is right, and the spot
+    checks' (judge says right, person says right) pairs."""
+    labelled = sum(spot.values())
+    if not labelled:
+        return None
+    agreed = spot[(True, True)] + spot[(False, False)]
+    judge_yes = spot[(True, True)] + spot[(True, False)]
+    human_yes = spot[(True, True)] + spot[(False, True)]
+    low, high = wilson_interval(agreed, labelled)
+    theta = theta_low = theta_high = None
+    if labelled >= MIN_LABELS:
+        # Rectifier r = judge - person: +1 where only the judge says right, -1 where only the person does.
+        rectifier = {1.0: spot[(True, False)], -1.0: spot[(False, True)], 0.0: agreed}
+        theta = judge_right / verdicts - (spot[(True, False)] - spot[(False, True)]) / labelled
+        half = Z_95 * math.sqrt(
+            _variance_of({1.0: judge_right, 0.0: verdicts - judge_right}) / verdicts
+            + _variance_of(rectifier) / labelled
+        )
+        theta, theta_low, theta_high = (min(1.0, max(0.0, x)) for x in (theta, theta - half, theta + half))
+    observed, p1, p2 = agreed / labelled, judge_yes / labelled, human_yes / labelled
+    chance = p1 * p2 + (1 - p1) * (1 - p2)
     return JudgeCheck(
         task=task,
-        judged=len(judged),
-        labelled=len(both),
-        chosen_labels=len(labelled) - len(both),
-        agreement=agreed / len(both),
+        judged=verdicts,
+        labelled=labelled,
+        chosen_labels=chosen,
+        agreement=observed,
         agreement_low=low,
         agreement_high=high,
-        kappa=cohens_kappa(judge_calls, human_calls),
-        judge_accuracy=sum(judge_all) / len(judge_all),
-        human_accuracy=sum(human_calls) / len(human_calls),
+        kappa=None if chance >= 1.0 else (observed - chance) / (1 - chance),
+        judge_accuracy=judge_right / verdicts,
+        human_accuracy=human_yes / labelled,
         ppi_accuracy=theta,
         ppi_low=theta_low,
         ppi_high=theta_high,
     )
 
 
+def _variance_of(counts: dict[float, int]) -> float:
+    """Sample variance of values given as counts (``n - 1`` in the denominator); 0 under two."""
+    n = sum(counts.values())
+    if n < 2:
+        return 0.0
+    mean = sum(v * k for v, k in counts.items()) / n
+    return sum(k * (v - mean) ** 2 for v, k in counts.items()) / (n - 1)
+
+
 def judge_checks(
-    pairs: list[Pair], *, sample: Callable[[str], bool] | str | None = SPOT_CHECKS
+    pairs: list[Pair] | PairScope, *, sample: Callable[[str], bool] | str | None = SPOT_CHECKS
 ) -> list[JudgeCheck]:
     """``judge_check`` of every task that has one, then of all tasks together when there are several."""
-    tasks = sorted({p.task for p in pairs if p.judge_verdict is not None and p.human_label is not None})
-    checks = [c for c in (judge_check(pairs, t, sample=sample) for t in tasks) if c is not None]
+    if not isinstance(pairs, list):
+        tasks = sorted(p.task for p in pairs.parts if p.spot or p.chosen_labels)
+    else:
+        tasks = sorted({p.task for p in pairs if p.judge_verdict is not None and p.human_label is not None})
+    checks = [
+        c for c in (judge_check(pairs, t, sample=sample) for t in dict.fromkeys(tasks)) if c is not None
+    ]
     if len(checks) > 1:
         overall = judge_check(pairs, sample=sample)
         if overall is not None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from .formatting import pct, plural
-from .pairs import Pair, load_pairs
+from .pairs import Pair
+from .pairtable import PairScope, read_table, table_of
 from .reader import LogReader
 from .stats import wilson_interval
 
@@ -72,7 +73,7 @@ class ProductionAccuracy(BaseModel):
 
 
 def estimate(
-    audits: list[Pair],
+    audits: list[Pair] | PairScope,
     kept: int,
     escalated: int,
     failed: int,
@@ -81,17 +82,16 @@ def estimate(
     strong_pairs: int = 0,
     task: str | None = None,
 ) -> ProductionAccuracy:
-    """The estimate from audit pairs (``source == "audit"``) and the cascade's outcome counts."""
-    usable = [p for p in audits if p.judged and p.audit_share]
-    weights = [1.0 / p.audit_share for p in usable]  # type: ignore[operator]
-    total = sum(weights)
+    """The estimate from audit pairs (``source == "audit"``; a list, or a scope of them) and the
+    cascade's outcome counts."""
+    scope = audits if isinstance(audits, PairScope) else table_of(audits).scope()
+    weighted, total = scope.total("weighted"), scope.total("weight")
     kept_acc = low = high = naive = None
     n_eff = 0.0
-    if usable:
-        right = [1.0 if p.cheap_correct else 0.0 for p in usable]
-        kept_acc = sum(w * y for w, y in zip(weights, right, strict=True)) / total
-        naive = sum(right) / len(right)
-        n_eff = total * total / sum(w * w for w in weights)
+    if weighted:
+        kept_acc = scope.total("weight_right") / total
+        naive = scope.total("naive_right") / weighted
+        n_eff = total * total / scope.total("weight_sq")
         low, high = wilson_interval(kept_acc * n_eff, n_eff)  # type: ignore[arg-type]
     requests = kept + escalated + failed
     acc = lo = hi = None
@@ -102,8 +102,8 @@ def estimate(
         hi = share_kept * high + share_escalated * strong_accuracy  # type: ignore[operator]
     return ProductionAccuracy(
         task=task,
-        audits=len(usable),
-        unweighted_audits=sum(1 for p in audits if p.judged and not p.audit_share),
+        audits=weighted,
+        unweighted_audits=scope.total("unweighted"),
         effective_audits=n_eff,
         kept_accuracy=kept_acc,
         kept_low=low,
@@ -121,14 +121,14 @@ def estimate(
 
 
 def from_pairs(
-    pairs: list[Pair], outcomes: tuple[int, int, int], task: str | None = None
+    pairs: list[Pair] | PairScope, outcomes: tuple[int, int, int], task: str | None = None
 ) -> ProductionAccuracy:
-    """``estimate`` from pairs already read (one task's, or all) and that scope's cascade outcomes
-    (``LogReader.cascade_outcomes``)."""
-    audits = [p for p in pairs if p.source == "audit"]
-    others = [p for p in pairs if p.source != "audit" and not p.strong_assumed]
-    strong = sum(p.strong_correct for p in others) / len(others) if others else 1.0
-    return estimate(audits, *outcomes, strong_accuracy=strong, strong_pairs=len(others), task=task)
+    """``estimate`` from pairs already read (one task's, or all; a list or a scope of judged
+    pairs) and that scope's cascade outcomes (``LogReader.cascade_outcomes``)."""
+    scope = pairs if isinstance(pairs, PairScope) else table_of(pairs).scope(judged=None)
+    others = scope.total("strong_known")  # not audits, strong correctness known
+    strong = scope.total("strong_known_right") / others if others else 1.0
+    return estimate(scope, *outcomes, strong_accuracy=strong, strong_pairs=others, task=task)
 
 
 def outcomes_by_task(reader: LogReader, tasks: list[str]) -> dict[str | None, tuple[int, int, int]]:
@@ -138,15 +138,6 @@ def outcomes_by_task(reader: LogReader, tasks: list[str]) -> dict[str | None, tu
     return out
 
 
-def production_accuracy(
-    reader: LogReader, task: str | None = None, since: float | None = None, until: float | None = None
-) -> ProductionAccuracy:
-    """``estimate`` over the log's audits and cascade requests (one task, or all)."""
-    pairs = [p for p in load_pairs(reader, task) if p.source != "audit" or _within(p, since, until)]
-    return from_pairs(pairs, reader.cascade_outcomes(task, since, until), task)
-
-
-def _within(p: Pair, since: float | None, until: float | None) -> bool:
-    if since is None and until is None:
-        return True
-    return p.ts is not None and (since is None or p.ts >= since) and (until is None or p.ts < until)
+def production_accuracy(reader: LogReader, task: str | None = None) -> ProductionAccuracy:
+    """``estimate`` over the log's audits and cascade requests (one task, or all), in one pass."""
+    return from_pairs(read_table(reader, task).scope(task), reader.cascade_outcomes(task), task)

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from .formatting import pct
 from .guarantee import SMALL_SAMPLE, sources_tag
-from .pairs import Pair, load_pairs
+from .pairs import Pair
+from .pairtable import PairScope, read_table, table_of
 from .reader import LogReader
 from .stats import wilson_interval
 
@@ -62,47 +63,49 @@ class TaskQuality(BaseModel):
 
 def task_quality(pairs: list[Pair]) -> list[TaskQuality]:
     """Per task, in order of first appearance: ``pairs`` may include unjudged ones (they are counted)."""
-    by_task: dict[str, list[Pair]] = {}
-    for p in pairs:
-        by_task.setdefault(p.task, []).append(p)
-    return [_one(task, group) for task, group in by_task.items()]
+    table = table_of(pairs)
+    return [_of_table(table, task) for task in table.scope(judged=None).tasks]
 
 
-def _one(task: str, group: list[Pair]) -> TaskQuality:
-    judged = [p for p in group if p.judged]
-    right = sum(p.cheap_correct for p in judged)
-    low, high = wilson_interval(right, len(judged))
+def _of_table(table, task: str) -> TaskQuality:
+    """One task's quality: accuracy over its judged pairs, fields over all of them."""
+    quality = scope_quality(task, table.scope(task))
+    quality.unjudged = table.unjudged(task)
+    quality.fields = field_agreement(table.scope(task, judged=None))
+    return quality
+
+
+def scope_quality(task: str, scope: PairScope) -> TaskQuality:
+    """The cheap accuracy of ``scope``'s pairs (judged ones), what it rests on, agreement per field."""
+    right = scope.total_cells("cheap_correct")
+    low, high = wilson_interval(right, scope.n)
     return TaskQuality(
         task=task,
-        pairs=len(judged),
+        pairs=scope.n,
         cheap_correct=right,
         low=low,
         high=high,
-        sources=sources_tag(judged),
-        human_checked=sum(p.correct_source == "human" for p in judged),
-        unjudged=len(group) - len(judged),
-        fields=field_agreement(group),
+        sources=sources_tag(scope),
+        human_checked=scope.counter("correct_sources")["human"],
+        unjudged=0,
+        fields=field_agreement(scope),
     )
 
 
-def field_agreement(pairs: list[Pair]) -> list[FieldAgreement]:
+def field_agreement(scope: PairScope) -> list[FieldAgreement]:
     """Per field, over the pairs whose two answers are objects: how often they agree; weakest first."""
-    agree: dict[str, int] = {}
-    seen: dict[str, int] = {}
-    structured = [p.field_agreement for p in pairs if p.field_agreement is not None]
-    for fields in structured:
-        for name, same in fields.items():
-            seen[name] = seen.get(name, 0) + 1
-            agree[name] = agree.get(name, 0) + same
+    structured = scope.total("structured")
+    seen, agree = scope.counter("field_seen"), scope.counter("field_agree")
     out = []
     for name, n in seen.items():
         # A field missing from both answers of a pair is absent there, and agrees (null = missing).
-        n_all, a_all = len(structured), agree[name] + (len(structured) - n)
-        low, high = wilson_interval(a_all, n_all)
-        out.append(FieldAgreement(field=name, agree=a_all, pairs=n_all, low=low, high=high))
+        a_all = agree[name] + (structured - n)
+        low, high = wilson_interval(a_all, structured)
+        out.append(FieldAgreement(field=name, agree=a_all, pairs=structured, low=low, high=high))
     return sorted(out, key=lambda f: (f.agreement, f.field))
 
 
 def load_task_quality(reader: LogReader) -> list[TaskQuality]:
-    """``task_quality`` over every pair in the log, judged or not, sorted by task."""
-    return sorted(task_quality(load_pairs(reader, unjudged=True)), key=lambda q: q.task)
+    """``task_quality`` over every pair in the log, judged or not, sorted by task (one pass, bounded memory)."""
+    table = read_table(reader)
+    return sorted((_of_table(table, task) for task in table.scope(judged=None).tasks), key=lambda q: q.task)

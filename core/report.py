@@ -21,7 +21,8 @@ from .formatting import DASH, count, escalation_basis, json_text, ms, pct, plura
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
 from .judge import JudgeFigures, judge_figures
 from .judge_check import JudgeCheck, judge_checks
-from .pairs import NoPairsError, load_pairs
+from .pairs import NoPairsError
+from .pairtable import read_table
 from .production import ProductionAccuracy, from_pairs
 from .reader import LogReader
 from .watch import DEFAULT_WINDOW, CheckResult, check
@@ -151,14 +152,13 @@ def build_report(
 ) -> AuditReport:
     """The audit of the log behind ``reader``; ``NoPairsError`` when it has neither traffic nor pairs."""
     traffic = _traffic(reader)
-    # The log's pairs, read once for the sweep, the production figure, the drift check and the judge.
-    everything = load_pairs(reader, task, unjudged=True)
-    judged = [p for p in everything if p.judged]
+    # The log's pairs, read once (bounded memory) for the sweep, the production figure and the judge.
+    table = read_table(reader, task, (threshold, default_threshold))
     try:
         result = analyse(
             reader,
             task,
-            pairs=everything,
+            table=table,
             target_accuracy=target_accuracy,
             max_escalation=max_escalation,
             threshold=threshold,
@@ -167,7 +167,7 @@ def build_report(
             confidence=confidence,
         )
     except NoPairsError as exc:
-        if traffic.requests == 0 and not (judged if task is None else load_pairs(reader)):
+        if traffic.requests == 0 and not (table.scope(task).n if task is None else reader.pair_tasks()):
             raise NoPairsError(
                 f"The call log {reader.path} has no routed traffic and no paired outcomes to report on; "
                 "route some requests, or run `routermon shadow FILE --task T` or `routermon import FILE`."
@@ -175,11 +175,11 @@ def build_report(
         result, missing = None, str(exc)
     else:
         missing = None
+    judged = table.scope(task)
     outcomes = reader.cascade_outcomes(task)
     production = from_pairs(judged, outcomes, task) if sum(outcomes) else None
     watch = check(
         reader,
-        pairs=judged,
         max_loss=max_loss,
         confidence=confidence,
         budget_usd=budget_usd,

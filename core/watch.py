@@ -18,12 +18,16 @@ log covers within them), scaled to a 30-day month, against ``monthly_budget_usd`
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
+
 from pydantic import BaseModel
 
 from .clock import SYSTEM_CLOCK, Clock
 from .formatting import pct, plural, points, usd
 from .guarantee import clopper_pearson_upper, pairs_for_zero_loss
-from .pairs import Pair, load_pairs
+from .pairs import Pair
+from .pairtable import Facts, stream_facts
 from .reader import LogReader
 
 DAY = 86400.0
@@ -129,34 +133,39 @@ def audits_needed(max_loss: float, confidence: float, kept_share: float = 1.0) -
     return max(MIN_AUDITS, pairs_for_zero_loss(min(max_loss / kept_share, 0.999999), confidence))
 
 
-def _lost(p: Pair) -> bool:
+def _lost(p: Pair | Facts) -> bool:
     return not p.cheap_correct and p.strong_correct
 
 
 def drift_series(
-    audits: list[Pair],
+    audits: Iterable[Pair | Facts],
     kept_share: float,
     *,
     max_loss: float,
     confidence: float,
     window: int = DEFAULT_WINDOW,
     days: float | None = None,
+    ordered: bool = False,
 ) -> tuple[list[DriftPoint], bool, float | None]:
-    """The rolling windows over ``audits`` (sorted by time), whether the latest is over
+    """The rolling windows over ``audits`` (sorted by time here unless ``ordered``: a stream
+    already oldest first, held only a window at a time), whether the latest is over
     ``max_loss``, and since when."""
-    audits = sorted((p for p in audits if p.ts is not None), key=lambda p: p.ts)  # type: ignore[arg-type,return-value]
+    timed = (p for p in audits if p.ts is not None)
+    stream = timed if ordered else iter(sorted(timed, key=lambda p: p.ts))  # type: ignore[arg-type,return-value]
     needed = audits_needed(max_loss, confidence, kept_share)
     out: list[DriftPoint] = []
-    start = losses = disagree = 0
+    held: deque = deque()  # the window: (ts, lost, disagreed)
+    losses = disagree = 0
     over_since: float | None = None
-    for end, p in enumerate(audits):
-        losses += _lost(p)
-        disagree += not p.agree
-        while (end - start + 1 > window) or (days is not None and p.ts - audits[start].ts > days * DAY):  # type: ignore[operator]
-            losses -= _lost(audits[start])
-            disagree -= not audits[start].agree
-            start += 1
-        n = end - start + 1
+    for p in stream:
+        held.append((p.ts, _lost(p), not p.agree))
+        losses += held[-1][1]
+        disagree += held[-1][2]
+        while len(held) > window or (days is not None and p.ts - held[0][0] > days * DAY):  # type: ignore[operator]
+            _ts, lost, differed = held.popleft()
+            losses -= lost
+            disagree -= differed
+        n = len(held)
         upper = clopper_pearson_upper(losses, n, confidence) * kept_share
         point = DriftPoint(
             ts=p.ts,  # type: ignore[arg-type]
@@ -184,26 +193,30 @@ def task_drift(
     window: int = DEFAULT_WINDOW,
     days: float | None = None,
     task: str | None = None,
-    pairs: list[Pair] | None = None,
 ) -> list[TaskDrift]:
-    """Drift per task over the log's audits (tasks without audits are left out); ``pairs``: the
-    log's pairs when the caller has read them already (else they are read here)."""
-    by_task: dict[str, list[Pair]] = {}
-    for p in load_pairs(reader, task) if pairs is None else pairs:
-        if p.source == "audit":
-            by_task.setdefault(p.task, []).append(p)
+    """Drift per task over the log's audits (tasks without audits are left out), each task's
+    judged audits streamed oldest first (memory: one window per task)."""
     out = []
-    for name, audits in sorted(by_task.items()):
+    for name in reader.audit_tasks(task):
         kept, escalated, failed = reader.cascade_outcomes(name)
         requests = kept + escalated + failed
         kept_share = kept / requests if requests else 1.0
+        audits = (f for f in stream_facts(reader, name, audits_by_time=True) if f.judged)
         points_, alert, since = drift_series(
-            audits, kept_share, max_loss=max_loss, confidence=confidence, window=window, days=days
+            audits,
+            kept_share,
+            max_loss=max_loss,
+            confidence=confidence,
+            window=window,
+            days=days,
+            ordered=True,
         )
+        if not points_:
+            continue
         out.append(
             TaskDrift(
                 task=name,
-                audits=len(audits),
+                audits=len(points_),
                 kept_share=kept_share,
                 max_loss=max_loss,
                 confidence=confidence,
@@ -240,13 +253,9 @@ def check(
     days: float | None = None,
     task: str | None = None,
     clock: Clock | None = None,
-    pairs: list[Pair] | None = None,
 ) -> CheckResult:
-    """Every check at once: drift per task and, with a budget, the projected month (``pairs`` as
-    ``task_drift`` takes them)."""
+    """Every check at once: drift per task and, with a budget, the projected month."""
     now = (clock or SYSTEM_CLOCK).now()
-    drift = task_drift(
-        reader, max_loss=max_loss, confidence=confidence, window=window, days=days, task=task, pairs=pairs
-    )
+    drift = task_drift(reader, max_loss=max_loss, confidence=confidence, window=window, days=days, task=task)
     budget = budget_check(reader, budget_usd, now=now) if budget_usd is not None else None
     return CheckResult(drift=drift, budget=budget, now=now)

@@ -12,7 +12,7 @@ from textual.widgets import Select, Static
 
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, pct, plural
-from routermon.core.pairs import load_pairs
+from routermon.core.pairtable import read_table
 from routermon.core.production import ProductionAccuracy, from_pairs
 from routermon.core.watch import check
 
@@ -104,9 +104,8 @@ class LiveScreen(MonitorScreen):
         policy = self.app.workspace.watch_policy
 
         def read(reader):
-            pairs = load_pairs(reader)  # read once for both: the drift check and the production figure
-            result = check(reader, pairs=pairs, clock=self.app.clock, **policy)
-            return result, from_pairs(pairs, reader.cascade_outcomes())
+            result = check(reader, clock=self.app.clock, **policy)
+            return result, from_pairs(read_table(reader).scope(), reader.cascade_outcomes())
 
         def run() -> None:
             try:

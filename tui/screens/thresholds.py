@@ -4,8 +4,8 @@ and confidence at first), the observed recommendation for an editable target acc
 calibration view, the judge against people and the accuracy in production from audits; `a`
 writes the guaranteed threshold(s) into the settings file.
 
-Pairs are read from the log when the screen is first shown (and on ``l``); changing the target or
-the task re-runs the sweep over the pairs in memory.
+Pairs are read from the log when the screen is first shown (and on ``l``), folded into a table
+in bounded memory (``pairtable``); changing the target or the task re-runs the sweep over it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from routermon.core import analysis
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, level, parse_share, pct, plural
 from routermon.core.judge_check import judge_check
-from routermon.core.pairs import Pair, load_pairs
+from routermon.core.pairtable import PairScope, PairTable, read_table
 from routermon.core.policy import guaranteed, plan_thresholds, write_settings
 from routermon.core.production import from_pairs, outcomes_by_task
 from routermon.core.settings import config_path
@@ -65,7 +65,7 @@ class ThresholdsScreen(MonitorScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.pairs: list[Pair] | None = None
+        self.table: PairTable | None = None
         self.outcomes: dict[str | None, tuple[int, int, int]] = {}  # cascade outcomes per task
         self.result: analysis.SweepResult | None = None
 
@@ -122,7 +122,7 @@ class ThresholdsScreen(MonitorScreen):
 
     def update_view(self) -> None:
         # New calls rarely add pairs; reading them all again every poll would rescan the log.
-        if self.pairs is None and self.app.monitor is not None:
+        if self.table is None and self.app.monitor is not None:
             self.action_load_pairs()
 
     # -- controls ------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ class ThresholdsScreen(MonitorScreen):
 
     def action_apply(self) -> None:
         """Offer to write the guaranteed threshold(s) into the settings file's [thresholds]."""
-        if self.pairs is None or self.result is None:
+        if self.table is None or self.result is None:
             self.app.notify("No sweep to apply yet.", severity="warning")
             return
         try:
@@ -219,12 +219,12 @@ class ThresholdsScreen(MonitorScreen):
 
     def _guarantees(self) -> dict:
         """The chosen task's guarantee, or each task's own over its pairs (All tasks)."""
-        assert self.pairs is not None and self.result is not None
+        assert self.table is not None and self.result is not None
         if self.task is not None:
             return {self.task: self.result.guarantee}
         out = {}
-        for task in sorted({p.task for p in self.pairs}):
-            own, _left_out = analysis.sweep_pairs([p for p in self.pairs if p.task == task])
+        for task in sorted(self.table.scope().tasks):
+            own, _left_out = self.table.swept(task)
             out[task] = analysis.sweep(
                 own, per_task=False, max_loss=self.max_loss, confidence=self.guarantee_confidence
             ).guarantee
@@ -233,27 +233,28 @@ class ThresholdsScreen(MonitorScreen):
     # -- pairs and the sweep -------------------------------------------------------------------
 
     def action_load_pairs(self) -> None:
-        """Read every paired outcome from the log (in a worker: it reads the whole pair set)."""
+        """Read every paired outcome from the log into a table (in a worker: it reads the whole pair set)."""
         self.query_one("#recommendation", Static).update("[dim]Reading paired outcomes…[/]")
+        default = self.app.workspace.threshold
 
         def read(reader):
-            pairs = load_pairs(reader)
-            return pairs, outcomes_by_task(reader, sorted({p.task for p in pairs}))
+            table = read_table(reader, extra=(default,))
+            return table, outcomes_by_task(reader, sorted(table.scope().tasks))
 
         def load() -> None:
             try:
-                pairs, outcomes = self.app.query_log(read)
+                table, outcomes = self.app.query_log(read)
             except RoutermonError as exc:
                 self.app.call_from_thread(self._show_message, str(exc))
                 return
             self.outcomes = outcomes
-            self.app.call_from_thread(self._pairs_loaded, pairs)
+            self.app.call_from_thread(self._pairs_loaded, table)
 
         self.run_worker(load, thread=True, exclusive=True, group="pairs", name="load pairs")
 
-    def _pairs_loaded(self, pairs: list[Pair]) -> None:
-        self.pairs = pairs
-        tasks = sorted({p.task for p in pairs})
+    def _pairs_loaded(self, table: PairTable) -> None:
+        self.table = table
+        tasks = sorted(table.scope().tasks)
         select = self.query_one("#pairs-task", Select)
         current = select.value
         with select.prevent(Select.Changed):
@@ -266,7 +267,7 @@ class ThresholdsScreen(MonitorScreen):
         self.query_one("#guarantee", Static).update("")
         self.query_one("#recommendation", Static).update(markup("[b $error]$message[/]", message=message))
 
-    def _show_production(self, pairs: list[Pair], task: str | None) -> None:
+    def _show_production(self, pairs: PairScope, task: str | None) -> None:
         """Accuracy in production from the audits (hidden when there are none)."""
         line = self.query_one("#production", Static)
         outcomes = self.outcomes.get(task)
@@ -285,7 +286,7 @@ class ThresholdsScreen(MonitorScreen):
                 )
             )
 
-    def _show_judge_check(self, pairs: list[Pair]) -> None:
+    def _show_judge_check(self, pairs: PairScope) -> None:
         """The judge against human labels, where pairs have both (hidden otherwise)."""
         line = self.query_one("#judge-check", Static)
         check = judge_check(pairs)
@@ -301,13 +302,13 @@ class ThresholdsScreen(MonitorScreen):
             )
 
     def run_sweep(self) -> None:
-        """Sweep the pairs in memory for the current task and target (pure, so no log access)."""
-        if self.pairs is None:
+        """Sweep the table for the current task and target (pure, so no log access)."""
+        if self.table is None:
             return
         empty = self.query_one("#thresholds-empty", EmptyState)
         body = self.query_one("#thresholds-body")
         task = self.task
-        pairs = [p for p in self.pairs if task is None or p.task == task]
+        pairs = self.table.scope(task)
         self._show_judge_check(pairs)
         self._show_production(pairs, task)
         if not pairs:
@@ -319,7 +320,7 @@ class ThresholdsScreen(MonitorScreen):
             return
         try:
             target = self.target_accuracy
-            swept, _left_out = analysis.sweep_pairs(pairs)
+            swept, _left_out = self.table.swept(task)
             result = analysis.sweep(
                 swept,
                 target_accuracy=target,
