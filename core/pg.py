@@ -239,6 +239,29 @@ class _Cursor:
         return iter(self.fetchall())
 
 
+class _Stream:
+    """A server-side cursor read as sqlite3's (``fetchmany``, ``close``): rows come from the server
+    as they are read, so a stream of a million pairs holds a batch, not the result
+    (https://www.psycopg.org/psycopg3/docs/advanced/cursors.html#server-side-cursors)."""
+
+    def __init__(self, conn: PgConnection, cur, own_transaction: bool) -> None:
+        self._conn, self._cur, self._own = conn, cur, own_transaction
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        try:
+            return self._cur.fetchmany(size)
+        except self._conn._psycopg.Error as exc:
+            raise translate(self._conn.log, exc) from None
+
+    def close(self) -> None:
+        try:
+            self._cur.close()
+        except self._conn._psycopg.Error:
+            pass  # the session is gone with it; nothing left to release
+        if self._own and self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")  # a read: nothing to keep, and an aborted one ends too
+
+
 class PgConnection:
     """One psycopg connection in autocommit mode (transactions are the explicit BEGIN ... COMMIT the
     writers send, as with SQLite), speaking the subset of ``sqlite3.Connection`` that ``core`` uses."""
@@ -296,6 +319,22 @@ class PgConnection:
             return _Cursor(self.raw.execute(_pg_sql(sql, bool(params)), params or None))
         except self._psycopg.Error as exc:
             raise translate(self.log, exc) from None
+
+    def stream(self, sql: str, params=()) -> _Stream:
+        """``sql``'s rows through a server-side cursor, in a transaction of its own unless one is
+        open (a named cursor lives in a transaction); close the stream to end it."""
+        self._reopen_if_dropped()
+        own = not self.in_transaction
+        if own:
+            self.execute("BEGIN")
+        cur = self.raw.cursor(name="routermon_stream")
+        try:
+            cur.execute(_pg_sql(sql, bool(params)), params or None)
+        except self._psycopg.Error as exc:
+            if own and self.in_transaction:
+                self.raw.execute("ROLLBACK")
+            raise translate(self.log, exc) from None
+        return _Stream(self, cur, own)
 
     def executemany(self, sql: str, rows) -> None:
         try:

@@ -1017,14 +1017,15 @@ class LogReader:
             if self._closed:
                 raise DatabaseError(f"The reader of {self.path} is closed.")
             try:
-                cursor = self.conn.execute(sql, params)
-            except sqlite3.Error as exc:
+                # PostgreSQL: a server-side cursor, or the client would hold the whole result.
+                cursor = self.conn.stream(sql, params) if self.postgres else self.conn.execute(sql, params)
+            except DB_ERRORS as exc:
                 raise translate(self.path, exc) from None
             try:
                 while True:
                     try:
                         rows = cursor.fetchmany(batch)
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         raise translate(self.path, exc) from None
                     if not rows:
                         return

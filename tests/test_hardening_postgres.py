@@ -4,6 +4,7 @@ each one sentence and exit code 2, never a traceback or a password, and never a 
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import sys
@@ -246,3 +247,18 @@ def test_a_writer_whose_connection_the_server_drops_reconnects_and_loses_nothing
     log.close()
     assert reader.summary().calls == 15
     reader.close()
+
+
+def test_thresholds_and_the_report_read_the_same_from_either_backend(pg_log, tmp_path):
+    """The real date pairs imported into a file and into PostgreSQL: the sweep (streamed from a
+    server-side cursor there) and the report's figures are the same."""
+    from conftest import DATE_FILE
+
+    file_log = tmp_path / "calls.db"
+    outputs = []
+    for db in (file_log, pg_log):
+        assert CliRunner().invoke(main, ["import", str(DATE_FILE), "--db", str(db)]).exit_code == 0
+        result = CliRunner().invoke(main, ["thresholds", "--db", str(db), "--json"])
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads(result.stdout))
+    assert outputs[0] == outputs[1]

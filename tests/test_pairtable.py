@@ -297,10 +297,10 @@ def build_mixed_log(path, seed: int = 1) -> None:
 
 
 @pytest.mark.parametrize("task", [None, "summarize"])
-def test_reading_the_log_in_one_pass_equals_load_pairs(tmp_path, task):
+def test_reading_the_log_in_one_pass_equals_load_pairs(log_db, task):
     """The table read from the log decides every pair as ``load_pairs`` does: the whole analysis,
-    production figure and per-task quality are the same from either."""
-    db = tmp_path / "calls.db"
+    production figure and per-task quality are the same from either (on SQLite and PostgreSQL)."""
+    db = log_db
     build_mixed_log(db)
     with LogReader(db) as reader:
         streamed = analyse(reader, task)
