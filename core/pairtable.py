@@ -24,6 +24,7 @@ import heapq
 import itertools
 import math
 import os
+import sys
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -620,7 +621,7 @@ def read_table(
     extra = tuple(extra)
     if workers is None:
         many = reader.paired_calls(PAIR_ROLES, task) > PARALLEL_PAIRS
-        workers = min(MAX_WORKERS, os.cpu_count() or 1) if many else 1
+        workers = min(MAX_WORKERS, os.cpu_count() or 1) if many and _can_spawn() else 1
     if workers > 1:
         table = _read_in_parallel(reader, task, extra, workers)
     else:
@@ -632,6 +633,15 @@ def read_table(
                 if pair is not None:
                     table.items[item] = pair
     return table
+
+
+def _can_spawn() -> bool:
+    """Whether worker processes can be started here: multiprocessing hands them this process's
+    stderr, which an app that captures it (Textual does) has not got; such an app reads in one."""
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _read_share(
