@@ -370,3 +370,21 @@ def _round_all(value):
     if isinstance(value, list | tuple):
         return [_round_all(v) for v in value]
     return value
+
+
+def test_no_workers_are_spawned_where_stderr_is_captured(tmp_path, monkeypatch):
+    """Textual captures stderr, which multiprocessing hands its children: the app reads in one process."""
+    import io
+
+    from routermon.core import pairtable
+
+    db = tmp_path / "calls.db"
+    build_mixed_log(db)
+    monkeypatch.setattr(pairtable, "PARALLEL_PAIRS", 0)
+    monkeypatch.setattr(pairtable.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # fileno() raises, as a captured stream's does
+    called = []
+    monkeypatch.setattr(pairtable, "_read_in_parallel", lambda *a: called.append(a))
+    with LogReader(db) as reader:
+        assert read_table(reader).scope(None, judged=None).n > 0
+    assert called == []
