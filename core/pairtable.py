@@ -23,6 +23,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import os
+import sys
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -177,8 +179,8 @@ class Part:
 
     def add(self, f: Facts, item: object) -> None:
         """Fold one pair in; ``item`` (the Pair, or its request id) is kept if it is an example."""
-        if not self.n:
-            self.first = f.order
+        if not self.n or f.order < self.first:
+            self.first = f.order  # the earliest pair, whatever order the stream brings them in
         self.n += 1
         self._derived = None
         conf = f.confidence
@@ -226,6 +228,37 @@ class Part:
             _keep(self.differ, (cost is not None, cost or 0.0, -f.order), item, DISAGREEMENTS)
         if self.source == "audit" or f.judge_verdict is not None:
             self._add_estimates(f)
+
+    def merge(self, other: Part) -> None:
+        """Fold in the part of the same (task, source, judged) read from another share of the log
+        (``read_table``'s workers): the same table as one pass over both shares, bar the last bits
+        of float sums, which are added in another order."""
+        if not other.n:
+            return
+        self.first = other.first if not self.n else min(self.first, other.first)
+        self.n += other.n
+        self._derived = None
+        for key, cell in other.cells.items():
+            into = self.cells.get(key)
+            if into is None:
+                self.cells[key] = cell
+            else:
+                into.merge(cell)
+        if other.fine or (not self.fine and len(self.cells) > MAX_EXACT):
+            self._go_fine()  # collapsing is a function of the key: merged then collapsed is the same
+        for mine, theirs in zip(self.bins, other.bins, strict=True):
+            for i in range(3):
+                mine[i] += theirs[i]
+        self.profiles.update(other.profiles)
+        self.spot.update(other.spot)
+        for name in ("weighted", "naive_right", "unweighted", "weight", "weight_right", "weight_sq"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("verdicts", "judge_right", "chosen_labels"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name, size in (("wrong", WRONG_EXAMPLES), ("differ", DISAGREEMENTS)):
+            kept = heapq.nlargest(size, [*getattr(self, name), *getattr(other, name)])
+            heapq.heapify(kept)
+            setattr(self, name, kept)
 
     def _add_estimates(self, f: Facts) -> None:
         if self.source == "audit" and f.judged:  # an audit nobody can score says nothing of production
@@ -475,14 +508,18 @@ def table_of(pairs: Iterable[Pair], extra: Iterable[float | None] = ()) -> PairT
 
 
 def stream_facts(
-    reader: LogReader, task: str | None = None, *, audits_by_time: bool = False
+    reader: LogReader,
+    task: str | None = None,
+    *,
+    audits_by_time: bool = False,
+    share: tuple[int, int] | None = None,
 ) -> Iterator[Facts]:
     """The log's pairs as ``Facts``, judged or not, each decided exactly as ``load_pairs`` decides it
     and carrying its ``load_pairs`` order (``Facts.order``); streamed in no particular order
-    (``audits_by_time``: only audits, oldest first)."""
+    (``audits_by_time``: only audits, oldest first; ``share=(k, n)``: the k-th of n shares)."""
     roles = ("audit",) if audits_by_time else PAIR_ROLES
     decided: dict = {}  # a pair's outcome depends on these columns only: decided once per distinct set
-    for row in reader.pair_outcome_rows(roles, task, by_time=audits_by_time):
+    for row in reader.pair_outcome_rows(roles, task, by_time=audits_by_time, share=share):
         request_id = row[0]
         key = row[3:6] + row[9:15] + row[20:22]  # modes, role, answers, errors, correct, label, judge
         outcome = decided.get(key)
@@ -563,16 +600,84 @@ def _verdict(answer: str | None) -> str | None:
     return None
 
 
-def read_table(reader: LogReader, task: str | None = None, extra: Iterable[float | None] = ()) -> PairTable:
+# Past this many pairs the table is read by one process per core, each a share of the pairs: the
+# read is Python per pair (deciding and folding), so on 2 cores 1M pairs take about half as long.
+PARALLEL_PAIRS = 200_000
+MAX_WORKERS = 4
+
+
+def read_table(
+    reader: LogReader,
+    task: str | None = None,
+    extra: Iterable[float | None] = (),
+    *,
+    workers: int | None = None,
+) -> PairTable:
     """The table of the log's pairs (one task's, or all), read in one pass in bounded memory; the
-    few pairs kept as examples are then read in full (``load_pairs``' own ``Pair``)."""
-    table = PairTable(extra)
-    for f in stream_facts(reader, task):
-        table.add(f, f.request_id)
+    few pairs kept as examples are then read in full (``load_pairs``' own ``Pair``).
+
+    ``workers``: processes reading a share of the pairs each (default: one per core, up to
+    ``MAX_WORKERS``, when the log holds more than ``PARALLEL_PAIRS`` pairs; 1 reads in this one)."""
+    extra = tuple(extra)
+    if workers is None:
+        many = reader.paired_calls(PAIR_ROLES, task) > PARALLEL_PAIRS
+        workers = min(MAX_WORKERS, os.cpu_count() or 1) if many and _can_spawn() else 1
+    if workers > 1:
+        table = _read_in_parallel(reader, task, extra, workers)
+    else:
+        table = _read_share(reader, task, extra, None)
     for part in table.parts.values():
         for _rank, item in [*part.wrong, *part.differ]:
             if isinstance(item, str) and item not in table.items:
                 pair = pair_from_rows(reader.request_calls(item), reader.request_label(item))
                 if pair is not None:
                     table.items[item] = pair
+    return table
+
+
+def _can_spawn() -> bool:
+    """Whether worker processes can be started here: multiprocessing hands them this process's
+    stderr, which an app that captures it (Textual does) has not got; such an app reads in one."""
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _read_share(
+    reader: LogReader, task: str | None, extra: tuple, share: tuple[int, int] | None
+) -> PairTable:
+    table = PairTable(extra)
+    for f in stream_facts(reader, task, share=share):
+        table.add(f, f.request_id)
+    return table
+
+
+def _read_share_of_log(location: str, task: str | None, extra: tuple, share: tuple[int, int]) -> PairTable:
+    """A worker process's share: its own reader on the same log."""
+    with LogReader(location) as reader:
+        return _read_share(reader, task, extra, share)
+
+
+def _read_in_parallel(reader: LogReader, task: str | None, extra: tuple, workers: int) -> PairTable:
+    # Spawned, not forked: the caller may be a threaded app, and a fork copies only the calling thread.
+    # Each worker reads in its own read transaction; the shares together are every pair of the log as
+    # it stood when they started (a pair written meanwhile may be seen by one share and not another).
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [
+            pool.submit(_read_share_of_log, str(reader.path), task, extra, (k, workers))
+            for k in range(workers)
+        ]
+        shares = [f.result() for f in futures]
+    table = shares[0]
+    for other in shares[1:]:
+        for key, part in other.parts.items():
+            mine = table.parts.get(key)
+            if mine is None:
+                table.parts[key] = part
+            else:
+                mine.merge(part)
     return table

@@ -964,11 +964,13 @@ class LogReader:
         *,
         by_time: bool = False,
         batch: int = 5000,
+        share: tuple[int, int] | None = None,
     ) -> Iterator[tuple]:
         """One lean row per paired request (its first row's id, the cheap and the strong call's
         outcome, costs and models, the latest label and judge answer), streamed ``batch`` rows at a
         time in no particular order (``by_time``: in order of the cheap call's ``ts``): what
-        ``pairtable`` folds into its per-confidence table without holding the pairs. Holds the
+        ``pairtable`` folds into its per-confidence table without holding the pairs; ``share=(k, n)``
+        only the pairs whose strong row's id is k modulo n (one of n workers' shares). Holds the
         reader's lock until the stream is exhausted or closed."""
         with self.lock:
             labels = bool(self._query("SELECT 1 FROM labels LIMIT 1"))
@@ -998,6 +1000,7 @@ class LogReader:
             " FROM calls s CROSS JOIN calls c"
             f" WHERE s.role IN ({roles})"
             + (" AND s.task = ?" if task else "")
+            + (" AND s.id % ? = ?" if share else "")
             + " AND c.request_id = s.request_id"
             " AND c.role = 'cheap' AND c.tier = 0"
             " AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.role = 'cheap'"
@@ -1008,8 +1011,16 @@ class LogReader:
             f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.id > s.id"
             f" AND x.role IN ({roles}) AND x.tier < s.tier)" + (" ORDER BY c.ts, c.id" if by_time else "")
         )
-        params = [*strong_roles, *([task] if task else []), *strong_roles, *strong_roles]
+        params = [*strong_roles, *([task] if task else []), *([share[1], share[0]] if share else [])]
+        params += [*strong_roles, *strong_roles]
         yield from self._stream(sql, params, batch)
+
+    def paired_calls(self, strong_roles: Sequence[str], task: str | None = None) -> int:
+        """How many calls the log holds in ``strong_roles`` (about its pairs), from the rollups."""
+        marks = ", ".join("?" for _ in strong_roles)
+        sql = f"SELECT COALESCE(SUM(calls), 0) FROM {ROLLUP_TABLE} WHERE role IN ({marks})"
+        params = [*strong_roles, *([task] if task else [])]
+        return int(self._query(sql + (" AND task = ?" if task else ""), params)[0][0])
 
     def _stream(self, sql: str, params: list, batch: int) -> Iterator[tuple]:
         """The rows of ``sql`` fetched ``batch`` at a time, holding the reader's lock throughout."""

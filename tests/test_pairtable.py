@@ -334,3 +334,57 @@ def _rounded(rows) -> list:
 
 def test_an_empty_table_has_no_scope():
     assert not PairTable().scope()
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_shares_read_by_worker_processes_make_the_same_table(tmp_path, workers):
+    """Past PARALLEL_PAIRS the table is read by one process per core, each a share of the pairs,
+    and merged: the same sweep, guarantee, calibration, examples and estimates as one pass."""
+    db = tmp_path / "calls.db"
+    build_mixed_log(db)
+    with LogReader(db) as reader:
+        one = read_table(reader, extra=(0.8,), workers=1)
+        many = read_table(reader, extra=(0.8,), workers=workers)
+        assert many.parts.keys() == one.parts.keys()
+        for key, part in one.parts.items():
+            other = many.parts[key]
+            assert (other.n, other.first, other.fine) == (part.n, part.first, part.fine)
+            assert other.profiles == part.profiles and other.spot == part.spot
+            assert sorted(other.wrong) == sorted(part.wrong) and sorted(other.differ) == sorted(part.differ)
+            assert {
+                k: (c.n, c.cheap_correct, c.strong_correct, c.lost, c.order) for k, c in other.cells.items()
+            } == {k: (c.n, c.cheap_correct, c.strong_correct, c.lost, c.order) for k, c in part.cells.items()}
+        for task in (None, *sorted({key[0] for key in one.parts})):
+            a, b = analyse(reader, task, table=one), analyse(reader, task, table=many)
+            assert _rounded(a.rows) == _rounded(b.rows)
+            assert a.guarantee == b.guarantee and a.disagreements == b.disagreements
+            assert _round_all(a.calibration.model_dump()) == _round_all(b.calibration.model_dump())
+
+
+def _round_all(value):
+    """Floats rounded to 12 digits, anywhere in a dumped model (sums added in another order)."""
+    if isinstance(value, float):
+        return round(value, 12)
+    if isinstance(value, dict):
+        return {k: _round_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_round_all(v) for v in value]
+    return value
+
+
+def test_no_workers_are_spawned_where_stderr_is_captured(tmp_path, monkeypatch):
+    """Textual captures stderr, which multiprocessing hands its children: the app reads in one process."""
+    import io
+
+    from routermon.core import pairtable
+
+    db = tmp_path / "calls.db"
+    build_mixed_log(db)
+    monkeypatch.setattr(pairtable, "PARALLEL_PAIRS", 0)
+    monkeypatch.setattr(pairtable.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # fileno() raises, as a captured stream's does
+    called = []
+    monkeypatch.setattr(pairtable, "_read_in_parallel", lambda *a: called.append(a))
+    with LogReader(db) as reader:
+        assert read_table(reader).scope(None, judged=None).n > 0
+    assert called == []
