@@ -337,10 +337,11 @@ def test_an_empty_table_has_no_scope():
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_shares_read_by_worker_processes_make_the_same_table(tmp_path, workers):
+def test_shares_read_by_worker_processes_make_the_same_table(log_db, workers):
     """Past PARALLEL_PAIRS the table is read by one process per core, each a share of the pairs,
-    and merged: the same sweep, guarantee, calibration, examples and estimates as one pass."""
-    db = tmp_path / "calls.db"
+    and merged: the same sweep, guarantee, calibration, examples and estimates as one pass (on
+    SQLite and on PostgreSQL, each worker with a session of its own)."""
+    db = log_db
     build_mixed_log(db)
     with LogReader(db) as reader:
         one = read_table(reader, extra=(0.8,), workers=1)
