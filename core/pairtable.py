@@ -653,7 +653,7 @@ def _read_share(
     return table
 
 
-def _read_share_of_log(location: str, task: str | None, extra: tuple, share: tuple[int, int]) -> PairTable:
+def _read_share_of_log(location, task: str | None, extra: tuple, share: tuple[int, int]) -> PairTable:
     """A worker process's share: its own reader on the same log."""
     with LogReader(location) as reader:
         return _read_share(reader, task, extra, share)
@@ -668,7 +668,8 @@ def _read_in_parallel(reader: LogReader, task: str | None, extra: tuple, workers
 
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         futures = [
-            pool.submit(_read_share_of_log, str(reader.path), task, extra, (k, workers))
+            # The location itself, not its text: a PostgreSQL URL's text leaves its password out.
+            pool.submit(_read_share_of_log, reader.path, task, extra, (k, workers))
             for k in range(workers)
         ]
         shares = [f.result() for f in futures]

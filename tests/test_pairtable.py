@@ -297,10 +297,10 @@ def build_mixed_log(path, seed: int = 1) -> None:
 
 
 @pytest.mark.parametrize("task", [None, "summarize"])
-def test_reading_the_log_in_one_pass_equals_load_pairs(tmp_path, task):
+def test_reading_the_log_in_one_pass_equals_load_pairs(log_db, task):
     """The table read from the log decides every pair as ``load_pairs`` does: the whole analysis,
-    production figure and per-task quality are the same from either."""
-    db = tmp_path / "calls.db"
+    production figure and per-task quality are the same from either (on SQLite and PostgreSQL)."""
+    db = log_db
     build_mixed_log(db)
     with LogReader(db) as reader:
         streamed = analyse(reader, task)
@@ -337,10 +337,11 @@ def test_an_empty_table_has_no_scope():
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_shares_read_by_worker_processes_make_the_same_table(tmp_path, workers):
+def test_shares_read_by_worker_processes_make_the_same_table(log_db, workers):
     """Past PARALLEL_PAIRS the table is read by one process per core, each a share of the pairs,
-    and merged: the same sweep, guarantee, calibration, examples and estimates as one pass."""
-    db = tmp_path / "calls.db"
+    and merged: the same sweep, guarantee, calibration, examples and estimates as one pass (on
+    SQLite and on PostgreSQL, each worker with a session of its own)."""
+    db = log_db
     build_mixed_log(db)
     with LogReader(db) as reader:
         one = read_table(reader, extra=(0.8,), workers=1)
