@@ -7,7 +7,13 @@ of 1,000, as an importer does, and the clock stops when ``flush()`` returns (eve
 The bare side inserts them with one ``executemany`` in one transaction, its best case. Repetitions
 alternate which side goes first; figures are medians.
 
-    python bench/ingest.py [--quick] [--json] [--rows N] [--repeats R]
+    python bench/ingest.py [--quick] [--json] [--rows N] [--repeats R] [--db postgresql://…]
+
+With ``--db postgresql://user@host/db`` it measures the writer into PostgreSQL instead (each run in
+a schema of its own, dropped after): ``rows_per_s`` (target >= 20,000) and ``vs_copy_ratio``, the
+writer's rate over a bare psycopg ``COPY`` of the same rows into the same schema (its indexes, the
+search index included) followed by the same rollup statements in the same transaction (target
+>= 0.5); ``copy_rows_only_per_s`` is that COPY without the rollups.
 
 Figures: ``rows_per_s`` (target >= 100,000) and ``vs_bare_ratio`` (writer rate / bare rate, target
 >= 0.5). Also ``rows_per_s_random_ids``: the writer with random request ids (as seeded simulations
@@ -31,14 +37,16 @@ from _common import emit, machine, median, parse_args, realistic_rows, say
 
 from routermon.core import store
 from routermon.core.db import after_insert, connect
+from routermon.core.records import CALL_COLUMNS
 from routermon.core.store import INSERT_SQL, CallLog
 
 TARGET_ROWS_PER_S = 100_000
 TARGET_VS_BARE = 0.5
+TARGET_PG_ROWS_PER_S = 20_000
 CHUNK = 1_000
 
 
-def count_rows(path: Path) -> int:
+def count_rows(path: Path | str) -> int:
     conn = connect(path)
     try:
         return conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
@@ -73,7 +81,7 @@ def without_derived() -> Iterator[None]:
         store.after_insert = saved
 
 
-def writer_rate(rows: list[tuple], path: Path, *, derived: bool = True) -> float:
+def writer_rate(rows: list[tuple], path: Path | str, *, derived: bool = True) -> float:
     """Rows per second from the first ``log_rows`` to ``flush()`` returning."""
     with contextlib.nullcontext() if derived else without_derived():
         log = CallLog(path)
@@ -88,15 +96,102 @@ def writer_rate(rows: list[tuple], path: Path, *, derived: bool = True) -> float
     return len(rows) / elapsed
 
 
+@contextlib.contextmanager
+def pg_schema(url: str, name: str) -> Iterator[str]:
+    """A URL putting every table of the log in a fresh schema ``name`` of ``url``'s database."""
+    from urllib.parse import quote
+
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        admin.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={name}')}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def copy_rate(rows: list[tuple], url: str, *, derived: bool = True) -> float:
+    """Rows per second of one psycopg COPY into the log's own ``calls`` table (its schema made by
+    ``connect``), then (``derived``) the rollup statements, in one transaction."""
+    conn = connect(url)  # the schema, migrated; a PgConnection
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.copy_rows("calls", CALL_COLUMNS, rows)
+    if derived:
+        after_insert(conn, 0)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    if count_rows(url) != len(rows):
+        raise SystemExit("ingest: the bare COPY lost rows")
+    return len(rows) / elapsed
+
+
+def postgres(args, rows: list[tuple], count: int, repeats: int) -> int:
+    """The PostgreSQL figures (module docstring): writer against COPY, runs alternating."""
+    writer, copies, ratios, copy_only = [], [], [], []
+    for run in range(repeats):
+        with pg_schema(args.db, f"bench_w{run}") as w_url, pg_schema(args.db, f"bench_c{run}") as c_url:
+            with pg_schema(args.db, f"bench_p{run}") as p_url:
+                if run % 2 == 0:
+                    c = copy_rate(rows, c_url)
+                    w = writer_rate(rows, w_url)
+                    plain = copy_rate(rows, p_url, derived=False)
+                else:
+                    plain = copy_rate(rows, p_url, derived=False)
+                    w = writer_rate(rows, w_url)
+                    c = copy_rate(rows, c_url)
+        writer.append(w)
+        copies.append(c)
+        ratios.append(w / c)
+        copy_only.append(plain)
+        say(
+            args,
+            f"  run {run + 1}: writer {w:,.0f} rows/s, COPY {c:,.0f} rows/s, COPY rows only {plain:,.0f}",
+        )
+    figures = {
+        "benchmark": "ingest",
+        "backend": "postgresql",
+        "mode": "quick" if args.quick else "full",
+        "rows": count,
+        "repeats": repeats,
+        "rows_per_s": round(median(writer)),
+        "copy_rows_per_s": round(median(copies)),
+        "vs_copy_ratio": round(median(ratios), 3),
+        "copy_rows_only_per_s": round(median(copy_only)),
+        "target_rows_per_s": TARGET_PG_ROWS_PER_S,
+        "target_vs_copy_ratio": TARGET_VS_BARE,
+        "machine": machine(),
+    }
+    figures["target_met"] = (
+        figures["rows_per_s"] >= TARGET_PG_ROWS_PER_S and figures["vs_copy_ratio"] >= TARGET_VS_BARE
+    )
+    say(
+        args,
+        f"writer {figures['rows_per_s']:,} rows/s into PostgreSQL (target >= {TARGET_PG_ROWS_PER_S:,}), "
+        f"{figures['vs_copy_ratio']}x a bare COPY with the rollups (target >= {TARGET_VS_BARE}); "
+        f"COPY of the rows alone {figures['copy_rows_only_per_s']:,} rows/s",
+    )
+    emit(figures)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(
         __doc__.splitlines()[0],
         argv,
         rows={"type": int, "default": None, "help": "rows per run (default 100,000 quick, 500,000 full)"},
         repeats={"type": int, "default": None, "help": "runs per side (default 3 quick, 5 full)"},
+        db={"default": None, "help": "a postgresql:// URL: measure the writer into PostgreSQL"},
     )
     count = args.rows or (100_000 if args.quick else 500_000)
     repeats = args.repeats or (3 if args.quick else 5)
+    if args.db:
+        say(args, f"ingest into PostgreSQL: {count:,} rows, {repeats} runs per side")
+        return postgres(args, list(realistic_rows(count, seed=1)), count, repeats)
     say(args, f"ingest: {count:,} rows, {repeats} runs per side")
     rows = list(realistic_rows(count, seed=1))
     random_id_rows = list(realistic_rows(count, seed=1, time_ordered_ids=False))

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from .analysis import DEFAULT_THRESHOLD
 from .compare import answers_match, loads_answer, values_agree
+from .db import log_exists, log_location
 from .pairs import Pair
 from .reader import LogReader
 from .records import HumanLabel
@@ -61,13 +62,13 @@ def prepare_demo(
     progress: Callable[[SimulationProgress], None] | None = None,
 ) -> DemoBackfill:
     """Give the demo log ``HISTORY_DAYS`` of history ending ``now``; top up only the gap if it has some."""
-    path = Path(db_path)
-    if fresh:
+    path = log_location(db_path)
+    if fresh and isinstance(path, Path):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     now = time.time() if now is None else now
     had, newest = 0, None
-    if path.exists():
+    if log_exists(path):
         with LogReader(path) as reader:
             summary = reader.summary()
             had, newest = summary.requests, summary.last_ts
@@ -142,7 +143,7 @@ def truth(pair: Pair, text: str | None) -> str | None:
 def label_demo_pairs(db_path: str | Path, *, now: float, count: int = DEMO_LABELS) -> int:
     """Label the first ``count`` pairs of the review queue as a careful reviewer would (``truth``),
     so the demo shows the judge against people; the number stored."""
-    path = Path(db_path)
+    path = log_location(db_path)
     with LogReader(path) as reader:
         queue = load_review_queue(reader, threshold=DEFAULT_THRESHOLD, limit=count * 3)
         labels = []

@@ -29,8 +29,9 @@ from pydantic import BaseModel
 from . import tasks as task_lib
 from .analysis import wilson_interval
 from .compare import answer_kind, loads_answer
+from .db import log_exists, log_location
 from .errors import DatabaseError
-from .privacy import Keeper, is_digest, key_path, log_key
+from .privacy import Keeper, has_key, is_digest, log_key
 from .reader import LogReader
 from .records import JUDGE_MODE, JUDGE_VERDICTS, CallOutcome, CallRecord, CallRow
 from .tasks import TaskSpec
@@ -283,11 +284,11 @@ def pairs_to_judge(
     """
     from .pairs import iter_pairs
 
-    path = Path(db_path)
-    if not path.exists():
+    path = log_location(db_path)
+    if not log_exists(path):
         return [], 0
     inputs = dict(inputs or {})
-    if inputs and key_path(path).exists():
+    if inputs and has_key(path):
         # A log that keeps no inputs knows them by a keyed digest (``privacy.py``): match those too.
         keeper = Keeper("none", "full", log_key(path))
         inputs.update({keeper.input_digest(text): text for text in list(inputs.values())})
@@ -450,8 +451,8 @@ def judge_figures(rows: Sequence[CallRow]) -> JudgeFigures:
 
 def read_judge_figures(db_path: str | Path, task: str | None = None) -> JudgeFigures:
     """``judge_figures`` of the log at ``db_path`` (optionally one task's pairs)."""
-    path = Path(db_path)
-    if not path.exists():
+    path = log_location(db_path)
+    if not log_exists(path):
         return JudgeFigures()
     with LogReader(path) as reader:
         return judge_figures(reader.judge_rows(task))

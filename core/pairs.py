@@ -49,6 +49,7 @@ from .compare import (
     correct_against_reference,
     loads_answer,
 )
+from .db import log_location
 from .errors import ImportFormatError, RoutermonError, UnknownModelError
 from .prices import PriceBook
 from .privacy import Keeper
@@ -617,7 +618,7 @@ def import_pairs(
     ``waiting`` hears once if the database is locked (the import waits as long as it takes);
     ``progress`` gets the number of pairs handled so far after each chunk.
     """
-    path, db_path = Path(path), Path(db_path)
+    path, db_path = Path(path), log_location(db_path)
     problems: list[ImportProblem] = []
     bad = valid = 0
     tasks: set[str] = set()

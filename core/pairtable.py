@@ -24,6 +24,7 @@ import heapq
 import itertools
 import math
 import os
+import sys
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -620,7 +621,7 @@ def read_table(
     extra = tuple(extra)
     if workers is None:
         many = reader.paired_calls(PAIR_ROLES, task) > PARALLEL_PAIRS
-        workers = min(MAX_WORKERS, os.cpu_count() or 1) if many else 1
+        workers = min(MAX_WORKERS, os.cpu_count() or 1) if many and _can_spawn() else 1
     if workers > 1:
         table = _read_in_parallel(reader, task, extra, workers)
     else:
@@ -634,6 +635,15 @@ def read_table(
     return table
 
 
+def _can_spawn() -> bool:
+    """Whether worker processes can be started here: multiprocessing hands them this process's
+    stderr, which an app that captures it (Textual does) has not got; such an app reads in one."""
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _read_share(
     reader: LogReader, task: str | None, extra: tuple, share: tuple[int, int] | None
 ) -> PairTable:
@@ -643,7 +653,7 @@ def _read_share(
     return table
 
 
-def _read_share_of_log(location: str, task: str | None, extra: tuple, share: tuple[int, int]) -> PairTable:
+def _read_share_of_log(location, task: str | None, extra: tuple, share: tuple[int, int]) -> PairTable:
     """A worker process's share: its own reader on the same log."""
     with LogReader(location) as reader:
         return _read_share(reader, task, extra, share)
@@ -658,7 +668,8 @@ def _read_in_parallel(reader: LogReader, task: str | None, extra: tuple, workers
 
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         futures = [
-            pool.submit(_read_share_of_log, str(reader.path), task, extra, (k, workers))
+            # The location itself, not its text: a PostgreSQL URL's text leaves its password out.
+            pool.submit(_read_share_of_log, reader.path, task, extra, (k, workers))
             for k in range(workers)
         ]
         shares = [f.result() for f in futures]

@@ -37,8 +37,23 @@ def key_path(db_path: Path | str) -> Path:
     return Path(str(db_path) + KEY_SUFFIX)
 
 
-def log_key(db_path: Path | str) -> bytes:
-    """The log's secret (32 random bytes), read from ``<log>.key`` or made there (0600)."""
+def has_key(db_path) -> bool:
+    """Whether the log has its secret yet: ``<log>.key``, or a PostgreSQL log's ``_routermon_secret`` row."""
+    from . import pg
+
+    if pg.is_url(db_path):
+        return pg.has_secret(pg.PostgresLog(str(db_path)) if isinstance(db_path, str) else db_path)
+    return key_path(db_path).exists()
+
+
+def log_key(db_path) -> bytes:
+    """The log's secret (32 random bytes), read from ``<log>.key`` or made there (0600); a
+    PostgreSQL log keeps it in its database (``pg.log_secret``), for every host writing to it."""
+    from . import pg
+
+    if pg.is_url(db_path):
+        log = db_path if isinstance(db_path, pg.PostgresLog) else pg.PostgresLog(str(db_path))
+        return pg.log_secret(log, secrets.token_bytes(32))
     path = key_path(db_path)
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())

@@ -21,13 +21,16 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from . import pg
 from .db import (
+    DB_ERRORS,
     FTS_TABLE,
     LATENCY_BUCKETS_PER_E,
     LATENCY_TABLE,
     ROLLUP_TABLE,
     connect,
     is_lock,
+    log_location,
     translate,
 )
 from .errors import DatabaseError
@@ -46,6 +49,21 @@ _CASCADE_SQL = f"{_REQUEST_SQL} AND mode = '{CASCADE_MODE}'"
 _SHADOW_SQL = f"{_REQUEST_SQL} AND mode = '{SHADOW_MODE}'"
 
 
+def _count_if(condition: str) -> str:
+    """How many rows meet ``condition``, 0 for none: SQLite's ``TOTAL(cond)`` in SQL both backends read."""
+    return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
+
+
+def _total(column: str) -> str:
+    """The sum of ``column``, 0 for no rows (``TOTAL(column)``, which PostgreSQL lacks)."""
+    return f"COALESCE(SUM({column}), 0)"
+
+
+def _bucket_sql(expression: str, seconds: float) -> str:
+    """The bucket number of ``expression``: ``floor``, as PostgreSQL's ``CAST`` rounds (SQLite's truncates)."""
+    return f"FLOOR({expression} / {seconds!r})"
+
+
 def ratio(part: int, whole: int) -> float | None:
     """``part / whole``, or ``None`` when there is nothing to divide by (shown as a dash or a gap, not 0%)."""
     return part / whole if whole else None
@@ -57,7 +75,7 @@ def ratio(part: int, whole: int) -> float | None:
 # ``RequestLatencies`` is the same, folded row by row.
 AUDIT_ROLE = "audit"
 _REQUEST_LATENCY_SQL = (
-    f"CASE WHEN MAX(mode) = '{SHADOW_MODE}' THEN MAX(latency_ms) ELSE TOTAL(latency_ms) END"
+    f"CASE WHEN MAX(mode) = '{SHADOW_MODE}' THEN MAX(latency_ms) ELSE {_total('latency_ms')} END"
 )
 _LATENCY_ROWS_SQL = f"{_TRAFFIC_SQL} AND role != '{AUDIT_ROLE}'"
 
@@ -259,34 +277,34 @@ class Recoveries:
 
 # A failed call that escalated, in a request that was answered (an index lookup per such call).
 _RECOVERED_SQL = (
-    "CASE WHEN error_type IS NOT NULL AND escalated THEN EXISTS (SELECT 1 FROM calls AS answer"
-    " WHERE answer.request_id = calls.request_id AND answer.final = 1) ELSE 0 END"
+    "error_type IS NOT NULL AND escalated = 1 AND EXISTS (SELECT 1 FROM calls AS answer"
+    " WHERE answer.request_id = calls.request_id AND answer.final = 1)"
 )
 
 # ``Tally.add_row`` as SQL aggregates, in ``Tally.from_sql`` order.
 TALLY_SQL = ", ".join(
     (
-        f"TOTAL({_REQUEST_SQL})",
-        f"TOTAL({_REQUEST_SQL} AND escalated)",
+        _count_if(_REQUEST_SQL),
+        _count_if(f"{_REQUEST_SQL} AND escalated = 1"),
         "COUNT(*)",
-        "TOTAL(error_type IS NOT NULL)",
-        "TOTAL(cost_usd)",
-        f"TOTAL({_REQUEST_SQL} AND correct = 1)",
-        f"TOTAL({_REQUEST_SQL} AND correct IS NOT NULL)",
-        "TOTAL(input_tokens)",
-        "TOTAL(output_tokens)",
-        "TOTAL(cache_read_tokens)",
-        "TOTAL(cache_write_tokens)",
+        _count_if("error_type IS NOT NULL"),
+        _total("cost_usd"),
+        _count_if(f"{_REQUEST_SQL} AND correct = 1"),
+        _count_if(f"{_REQUEST_SQL} AND correct IS NOT NULL"),
+        _total("input_tokens"),
+        _total("output_tokens"),
+        _total("cache_read_tokens"),
+        _total("cache_write_tokens"),
         "MIN(ts)",
         "MAX(ts)",
-        "TOTAL(thinking_tokens)",
-        f"TOTAL({_CASCADE_SQL})",
-        f"TOTAL({_CASCADE_SQL} AND escalated)",
-        f"TOTAL({_SHADOW_SQL})",
-        f"TOTAL({_SHADOW_SQL} AND escalated)",
-        "TOTAL(final)",
-        f"TOTAL({_RECOVERED_SQL})",
-        f"TOTAL(mode = '{CASCADE_MODE}' AND escalated AND final)",
+        _total("thinking_tokens"),
+        _count_if(_CASCADE_SQL),
+        _count_if(f"{_CASCADE_SQL} AND escalated = 1"),
+        _count_if(_SHADOW_SQL),
+        _count_if(f"{_SHADOW_SQL} AND escalated = 1"),
+        _total("final"),
+        _count_if(_RECOVERED_SQL),
+        _count_if(f"mode = '{CASCADE_MODE}' AND escalated = 1 AND final = 1"),
     )
 )
 
@@ -514,8 +532,9 @@ class LogReader:
     """Read-only queries over the call log at ``path``; raises ``DatabaseError`` for a bad file."""
 
     def __init__(self, path: Path | str):
-        self.path = Path(path)
+        self.path = log_location(path)
         self.conn = connect(self.path, create=False, readonly=True)
+        self.postgres = pg.is_pg(self.conn)
         # One connection, possibly shared by a UI thread and a worker thread: closing it while a
         # query runs on another thread crashes SQLite, so queries and close() take turns.
         self.lock = threading.RLock()
@@ -539,14 +558,16 @@ class LogReader:
         """One read transaction: every query made inside it sees the same rows (figures that must
         agree with each other and with ``max_id()``). Holds the reader's lock throughout."""
         with self.lock:
-            self._query("BEGIN")
+            # PostgreSQL's default isolation gives each statement its own snapshot; one for all:
+            # https://www.postgresql.org/docs/current/transaction-iso.html#XACT-REPEATABLE-READ
+            self._query("BEGIN ISOLATION LEVEL REPEATABLE READ" if self.postgres else "BEGIN")
             try:
                 yield self
             finally:
                 if not self._closed:
                     try:
                         self.conn.execute("COMMIT")
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         raise translate(self.path, exc) from None
 
     def _query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
@@ -555,7 +576,7 @@ class LogReader:
                 raise DatabaseError(f"The reader of {self.path} is closed.")
             try:
                 return self.conn.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise translate(self.path, exc) from None
 
     # -- tailing -------------------------------------------------------------------------------
@@ -652,19 +673,25 @@ class LogReader:
             try:
                 if match is None:
                     return self._by_time(clauses, params, limit)
+                if self.postgres:
+                    # The words of the text, all of them (the GIN index's expression, ``pg.SEARCH_VECTOR``).
+                    parse = "to_tsquery" if filters.search_syntax else "plainto_tsquery"
+                    found = f"{pg.SEARCH_VECTOR} @@ {parse}('simple', ?)"
+                    return self._by_time([*clauses, found], [*params, filters.search], limit)
                 if limit is not None:
                     found = self._recent_matches(match, clauses, params, limit)
                     if found is not None:
                         return found
                 subquery = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
                 return self._by_time([*clauses, subquery], [*params, match], limit)
-            except sqlite3.OperationalError as exc:
+            except (sqlite3.OperationalError, pg.PgError) as exc:
                 if filters.search_syntax and match is not None and not is_lock(exc):
+                    syntax = "PostgreSQL tsquery" if self.postgres else "FTS5"
                     raise QueryError(
-                        f"The search {filters.search!r} is not valid FTS5 syntax ({exc})."
+                        f"The search {filters.search!r} is not valid {syntax} syntax ({getattr(exc, 'detail', exc)})."
                     ) from None
                 raise translate(self.path, exc) from None
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise translate(self.path, exc) from None
 
     def _by_time(self, clauses: list[str], params: list, limit: int | None) -> list[CallRow]:
@@ -815,7 +842,7 @@ class LogReader:
             clause += (" AND" if clause else " WHERE") + " task = ?"
             values.append(task)
         rows = self._query(
-            f"SELECT CAST(ts / {b!r} AS INTEGER) AS k, {TALLY_SQL} FROM calls{clause} GROUP BY k ORDER BY k",
+            f"SELECT {_bucket_sql('ts', b)} AS k, {TALLY_SQL} FROM calls{clause} GROUP BY k ORDER BY k",
             values,
         )
         return {int(k): Tally.from_sql(figures) for k, *figures in rows}
@@ -844,11 +871,11 @@ class LogReader:
                 params.append(task)
             by_key: dict[int, list[float]] = {}
             for k, lat in self._query(
-                f"SELECT CAST(MIN(ts) / {b!r} AS INTEGER), {_REQUEST_LATENCY_SQL} FROM calls{where}"
+                f"SELECT {_bucket_sql('MIN(ts)', b)}, {_REQUEST_LATENCY_SQL} FROM calls{where}"
                 f" AND {_LATENCY_ROWS_SQL} GROUP BY request_id HAVING MAX(final) = 1",
                 params,
             ):
-                by_key.setdefault(k, []).append(lat)
+                by_key.setdefault(int(k), []).append(lat)
             for bucket in out:
                 values = sorted(by_key.get(int(round(bucket.start / b)), []))
                 bucket.latency_p50_ms = percentile(values, 50)
@@ -1001,14 +1028,15 @@ class LogReader:
             if self._closed:
                 raise DatabaseError(f"The reader of {self.path} is closed.")
             try:
-                cursor = self.conn.execute(sql, params)
-            except sqlite3.Error as exc:
+                # PostgreSQL: a server-side cursor, or the client would hold the whole result.
+                cursor = self.conn.stream(sql, params) if self.postgres else self.conn.execute(sql, params)
+            except DB_ERRORS as exc:
                 raise translate(self.path, exc) from None
             try:
                 while True:
                     try:
                         rows = cursor.fetchmany(batch)
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         raise translate(self.path, exc) from None
                     if not rows:
                         return
@@ -1121,7 +1149,7 @@ class LogReader:
             chunk = ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             sql = (
-                f"SELECT request_id, MAX(role IN ({roles})) FROM calls"
+                f"SELECT request_id, MAX(CASE WHEN role IN ({roles}) THEN 1 ELSE 0 END) FROM calls"
                 f" WHERE request_id IN ({marks}) GROUP BY request_id"
             )
             found.update((r, bool(p)) for r, p in self._query(sql, [*strong_roles, *chunk]))

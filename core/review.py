@@ -31,6 +31,7 @@ from pydantic import BaseModel
 
 from . import judge_check
 from .clock import SYSTEM_CLOCK, Clock
+from .db import log_location
 from .errors import ImportFormatError, RoutermonError
 from .pairs import (
     MAX_KEPT_PROBLEMS,
@@ -211,7 +212,7 @@ def import_labels(
     waiting: Callable[[str], None] | None = None,
 ) -> LabelImportResult:
     """Store the labels of a JSONL file (module docstring), all or nothing unless ``skip_invalid``."""
-    path, db_path = Path(path), Path(db_path)
+    path, db_path = Path(path), log_location(db_path)
     lines, problems = read_labels_file(path, labeller=labeller)
     with LogReader(db_path) as reader:
         paired = reader.paired_requests((x.request_id for x in lines), PAIR_ROLES)

@@ -49,6 +49,7 @@ from pydantic_settings import (
 
 from .errors import ConfigError
 from .formatting import parse_share
+from .pg import PostgresLog, is_url
 
 
 def _typed_share(value: Any) -> Any:
@@ -95,7 +96,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ROUTERMON_", extra="forbid")
 
-    db: Path | None = None
+    db: str | None = None  # a file's path, or a postgresql:// URL (a Path would fold its "//")
     cheap_model: str | None = None
     strong_model: str | None = None
     judge_model: str | None = None  # ROUTERMON_JUDGE_MODEL; None: the strong model
@@ -138,11 +139,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_path()))
 
-    def db_path(self, override: str | os.PathLike | None = None) -> Path:
-        """``--db`` if given, else ``ROUTERMON_DB`` / the file's ``db``, else the per-user default."""
-        if override:
-            return Path(override).expanduser()
-        return Path(self.db).expanduser() if self.db else default_db_path()
+    def db_path(self, override: str | os.PathLike | None = None) -> Path | PostgresLog:
+        """``--db`` if given, else ``ROUTERMON_DB`` / the file's ``db``, else the per-user default:
+        a file's path, or the PostgreSQL log a ``postgresql://`` URL names."""
+        named = override or self.db
+        if not named:
+            return default_db_path()
+        if isinstance(named, PostgresLog) or is_url(str(named)):
+            return named if isinstance(named, PostgresLog) else PostgresLog(str(named))
+        return Path(named).expanduser()
 
 
 def _env_name(field: str) -> str | None:

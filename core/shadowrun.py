@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from .db import log_exists, log_location
 from .errors import ImportFormatError, RouteFailedError
 from .reader import LogReader
 from .records import RouteResult
@@ -160,8 +161,8 @@ def definition_prefix(router: Router, task: str, labels: Sequence[str] | None = 
 def done_inputs(db_path: str | Path, task: str, prefix: str | None = None) -> set[str]:
     """sha256 of inputs that already have a shadow pair (cheap and shadow rows, answered) for
     ``task``; with ``prefix``, only pairs made under that definition (``definition_prefix``)."""
-    path = Path(db_path)
-    if not path.exists():
+    path = log_location(db_path)
+    if not log_exists(path):
         return set()
     with LogReader(path) as reader:
         return reader.finished_shadow_inputs(task, SOURCE, prefix=prefix)

@@ -21,7 +21,18 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .db import after_insert, connect, is_lock, last_call_id, translate
+from . import pg
+from .db import (
+    DB_ERRORS,
+    after_insert,
+    begin_write,
+    connect,
+    is_lock,
+    last_call_id,
+    log_location,
+    max_params,
+    translate,
+)
 from .errors import DatabaseError
 from .formatting import plural
 from .records import CALL_COLUMNS, CallRecord, HumanLabel
@@ -39,6 +50,12 @@ _ROW_PLACEHOLDERS = f"({', '.join('?' for _ in CALL_COLUMNS)})"
 # Rows per multi-row INSERT: one statement binds in C and runs without the GIL, about 30% faster
 # than executemany, which takes the GIL back for every row (and stalls the request path's thread).
 ROWS_PER_STATEMENT = 500
+
+# PostgreSQL: a batch is copied into the writer's staging table, then moved under the writers' lock.
+_FROM_STAGED_SQL = (
+    f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) SELECT {', '.join(CALL_COLUMNS)} FROM calls_staged "
+    + _ON_DUPLICATE
+)
 
 _GETTERS = tuple(operator.itemgetter(i) for i in range(len(CALL_COLUMNS)))
 
@@ -65,6 +82,14 @@ class _FlushMark:
 
     def __init__(self) -> None:
         self.done = False
+
+
+def _repaired(row: tuple, postgres: bool) -> tuple:
+    """``row`` with text SQLite or PostgreSQL cannot store repaired: lone surrogates (``valid_utf8``),
+    and for PostgreSQL NUL characters, which its text type cannot hold, as U+FFFD."""
+    if postgres:
+        return tuple(valid_utf8(v).replace("\x00", "\ufffd") if isinstance(v, str) else v for v in row)
+    return tuple(valid_utf8(v) if isinstance(v, str) else v for v in row)
 
 
 def _multi_row_sql(rows: int, nulls: tuple[int, ...] = ()) -> str:
@@ -112,14 +137,16 @@ class CallLog:
         idle_after: float = 2.0,
         on_commit: Callable[[int], None] | None = None,
     ):
-        self.path = Path(path)
+        self.path = log_location(path)
         self.batch_size = batch_size
         self.max_delay = max_delay
         self.idle_after = idle_after
         self.on_commit = on_commit
         self._conn = connect(self.path)
-        max_params = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._rows_per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(CALL_COLUMNS)))
+        self._pg = pg.is_pg(self._conn)
+        self._rows_per_statement = max(
+            1, min(ROWS_PER_STATEMENT, max_params(self._conn) // len(CALL_COLUMNS))
+        )
         self._statements: dict[tuple[int, tuple[int, ...]], tuple[str, Callable | None]] = {}
         # Row lists and flush marks, in order. deque.append is atomic, so the request path takes no lock.
         self._queue: deque[tuple | _FlushMark] = deque()
@@ -323,11 +350,23 @@ class CallLog:
         while True:
             refused: list[str] = []
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                staged = self._pg and not row_by_row
+                if staged:
+                    self._conn.execute("BEGIN")
+                else:
+                    begin_write(self._conn)
                 try:
+                    if staged:
+                        self._conn.stage(CALL_COLUMNS)
+                        # Copied before the writers' lock is taken: other hosts keep committing meanwhile.
+                        self._conn.copy_rows("calls_staged", CALL_COLUMNS, batch)
+                        self._conn.execute(pg.WRITE_LOCK_SQL)
+                        self._conn.execute(pg.WRITE_PLAN_SQL)
                     before = last_call_id(self._conn)
                     if row_by_row:
                         refused = self._insert_each(batch)
+                    elif staged:
+                        self._conn.execute(_FROM_STAGED_SQL)
                     else:
                         self._insert(batch)
                     after_insert(self._conn, before)
@@ -343,7 +382,7 @@ class CallLog:
                     raise
                 row_by_row = True  # a row SQLite refuses: store the others, one at a time
                 continue
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 err = translate(self.path, exc)
                 locked = is_lock(exc)
                 if not locked:
@@ -352,9 +391,10 @@ class CallLog:
                 elif not self._waiting_told:
                     self._waiting_told = True
                     _log.warning(
-                        "routermon: waiting for the database %s: another process holds its lock; "
+                        "routermon: waiting for the database %s: %s; "
                         "%d rows are queued and will be written when it is free.",
                         self.path,
+                        exc.waiting if isinstance(exc, pg.PgError) else "another process holds its lock",
                         len(batch) + self._queued_rows(),
                     )
                 with self._cond:
@@ -415,11 +455,19 @@ class CallLog:
         that still cannot be stored is skipped; returns why each skipped row was refused."""
         refused = []
         for row in batch:
-            row = tuple(valid_utf8(v) if isinstance(v, str) else v for v in row)
+            row = _repaired(row, self._pg)
+            if self._pg:
+                # A failed statement aborts a PostgreSQL transaction: each row gets a savepoint.
+                self._conn.execute("SAVEPOINT one_row")
             try:
                 self._conn.execute(INSERT_SQL, row)
             except _ROW_ERRORS as exc:
-                refused.append(f"{type(exc).__name__}: {exc}")
+                if self._pg:
+                    self._conn.execute("ROLLBACK TO SAVEPOINT one_row")
+                refused.append(str(exc) if isinstance(exc, pg.PgRowError) else f"{type(exc).__name__}: {exc}")
+            else:
+                if self._pg:
+                    self._conn.execute("RELEASE SAVEPOINT one_row")
         return refused
 
     def _statement(self, rows: int, nulls: tuple[int, ...]) -> tuple[str, Callable[[tuple], tuple] | None]:
@@ -446,11 +494,10 @@ class ExactInserter:
     """
 
     def __init__(self, path: Path | str, *, waiting: Callable[[str], None] | None = None):
-        self.path = Path(path)
+        self.path = log_location(path)
         self.waiting = waiting
         self._conn = connect(self.path)
-        max_params = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(CALL_COLUMNS)))
+        self._per_statement = max(1, min(ROWS_PER_STATEMENT, max_params(self._conn) // len(CALL_COLUMNS)))
         self.rows_written = 0
 
     def insert(self, rows: list[tuple]) -> list[str]:
@@ -460,7 +507,7 @@ class ExactInserter:
         delay = 0.05
         while True:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                begin_write(self._conn)
                 try:
                     before = last_call_id(self._conn)
                     written: list[str] = []
@@ -475,15 +522,17 @@ class ExactInserter:
                     if self._conn.in_transaction:  # SQLite may have rolled back already (disk full)
                         self._conn.execute("ROLLBACK")
                     raise
-            except UnicodeEncodeError:
+            except (UnicodeEncodeError, pg.PgRowError) as exc:
                 if repaired:
+                    if isinstance(exc, pg.PgRowError):
+                        raise translate(self.path, exc) from None
                     raise
-                # Text with a lone surrogate cannot be stored as UTF-8: store it repaired, as the
-                # writer does (``text.valid_utf8``).
-                rows = [tuple(valid_utf8(v) if isinstance(v, str) else v for v in row) for row in rows]
+                # Text with a lone surrogate cannot be stored as UTF-8 (nor a NUL in PostgreSQL):
+                # store it repaired, as the writer does (``_repaired``).
+                rows = [_repaired(row, pg.is_pg(self._conn)) for row in rows]
                 repaired = True
                 continue
-            except sqlite3.OperationalError as exc:
+            except (sqlite3.OperationalError, pg.PgError) as exc:
                 if not is_lock(exc):
                     raise translate(self.path, exc) from None
                 if not told and self.waiting is not None:
@@ -492,7 +541,7 @@ class ExactInserter:
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
                 continue
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise translate(self.path, exc) from None
             self.rows_written += len(written)
             return written
@@ -508,7 +557,7 @@ class ExactInserter:
 
 
 def _write_transaction(
-    conn: sqlite3.Connection, path: Path, work: Callable[[], int], waiting: Callable[[str], None] | None
+    conn, path: Path | pg.PostgresLog, work: Callable[[], int], waiting: Callable[[str], None] | None
 ) -> int:
     """Run ``work`` in one write transaction, waiting out another writer's lock as long as it
     takes (saying so once on ``waiting``); returns what ``work`` returns."""
@@ -516,7 +565,7 @@ def _write_transaction(
     delay = 0.05
     while True:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_write(conn)  # PostgreSQL: the writers' lock too (labels wait a batch's moment)
             try:
                 result = work()
                 conn.execute("COMMIT")
@@ -525,7 +574,7 @@ def _write_transaction(
                     conn.execute("ROLLBACK")
                 raise
             return result
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, pg.PgError) as exc:
             if not is_lock(exc):
                 raise translate(path, exc) from None
             if not told and waiting is not None:
@@ -533,7 +582,7 @@ def _write_transaction(
                 told = True
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise translate(path, exc) from None
 
 
@@ -548,7 +597,7 @@ def add_labels(
     rows = [(lab.request_id, lab.label, lab.labeller, lab.ts, lab.source) for lab in labels]
     if not rows:
         return 0
-    path = Path(path)
+    path = log_location(path)
     conn = connect(path)
 
     def insert() -> int:
@@ -582,7 +631,7 @@ def prune_calls(
     says it through ``progress``, called with the running total after each transaction)."""
     if before % 3600:
         raise ValueError("prune_calls cuts at a whole hour, so every rollup hour is whole.")
-    path = Path(path)
+    path = log_location(path)
     conn = connect(path)
     deleted = 0
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .db import check_persistent
 from .errors import DatabaseError
+from .pg import PostgresLog
 from .prices import PriceBook
 from .settings import Settings, SettingSource, default_db_path, load_settings, setting_sources
 
@@ -57,7 +58,7 @@ class Workspace:
     # -- what the settings decide --------------------------------------------------------------
 
     @property
-    def db_path(self) -> Path:
+    def db_path(self) -> Path | PostgresLog:
         """``--db``, else ``ROUTERMON_DB`` / the file's ``db``, else the per-user default."""
         if self.db_option is not None and not str(self.db_option).strip():
             raise DatabaseError("--db is empty: give the path of the call log file.")
@@ -66,11 +67,11 @@ class Workspace:
         return path
 
     @property
-    def explicit_db_path(self) -> Path | None:
+    def explicit_db_path(self) -> Path | PostgresLog | None:
         """The log named for this run: ``--db``, else ``ROUTERMON_DB``; ``None`` when only the
         settings file or the default would choose (``routermon demo`` then keeps its own log)."""
         named = self.db_option or os.environ.get("ROUTERMON_DB")
-        return Path(named).expanduser() if named else None
+        return self.settings.db_path(named) if named else None
 
     def setting_sources(self) -> list[SettingSource]:
         """Every effective setting and where it came from (command line, environment, file or
@@ -81,7 +82,10 @@ class Workspace:
         out = setting_sources(self.settings, overrides)
         for item in out:
             if item.name == "db":
-                item.value = str(default_db_path() if item.value is None else item.value)
+                # A URL is shown as every message shows it: without its password.
+                item.value = str(
+                    default_db_path() if item.value is None else self.settings.db_path(item.value)
+                )
             elif item.name in ("cheap_model", "strong_model") and item.value is None:
                 # What the router would pick: the newest priced Haiku / Sonnet.
                 item.value = self.models()[0 if item.name == "cheap_model" else 1]

@@ -1,14 +1,84 @@
-"""Fixtures several test files share: the real paired-outcome file shipped in tests/data, and a log built from it."""
+"""Fixtures several test files share: the real paired-outcome file shipped in tests/data, a log
+built from it, and ``backend`` / ``log_db`` / ``new_log``, which run a test on a SQLite file and on
+PostgreSQL (a schema of its own in ``ROUTERMON_TEST_PG``'s database; skipped, saying why, without it)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # 369 real date-arithmetic pairs (gpt-3.5-turbo vs gpt-4); see tests/data/README.md.
 DATE_FILE = DATA_DIR / "date_gpt35_gpt4.jsonl"
+
+
+# Read before ``isolated_settings`` clears every ROUTERMON_* variable for the tests.
+PG_URL = os.environ.get("ROUTERMON_TEST_PG", "").strip()
+PG_SKIP = "PostgreSQL not available: set ROUTERMON_TEST_PG=postgresql://… (CI starts one)"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pg_schema_url(schema: str) -> str:
+    """``ROUTERMON_TEST_PG`` with every table the log makes in ``schema`` (libpq's ``options``)."""
+    joiner = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+def pg_admin(sql: str, params: tuple = ()) -> list[tuple]:
+    """Run ``sql`` on the test server outside any log (making and dropping schemas, direct counts)."""
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        cur = conn.execute(sql, params or None)
+        return cur.fetchall() if cur.description is not None else []
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """``sqlite`` or ``postgresql``: the PostgreSQL variant is skipped, with the reason, without a server."""
+    if request.param == "postgresql":
+        if not PG_URL:
+            pytest.skip(PG_SKIP)
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            pytest.skip("PostgreSQL tests need psycopg: pip install -e '.[test]'")
+    return request.param
+
+
+@pytest.fixture
+def new_log(backend, tmp_path):
+    """A maker of fresh, empty logs on the test's backend: ``new_log("a.db")`` is a file in the
+    test's folder, or a URL naming a PostgreSQL schema of its own (dropped after the test)."""
+    schemas: list[str] = []
+    files: list[Path] = []
+
+    def make(name: str = "calls.db") -> Path | str:
+        if backend == "sqlite":
+            path = tmp_path / name  # a second log of one name (hypothesis examples) gets a folder of its own
+            if path in files:
+                (tmp_path / f"log{len(files)}").mkdir()
+                path = tmp_path / f"log{len(files)}" / name
+            files.append(path)
+            return path
+        schema = "t_" + uuid.uuid4().hex[:16]
+        pg_admin(f"CREATE SCHEMA {schema}")
+        schemas.append(schema)
+        return pg_schema_url(schema)
+
+    yield make
+    for schema in schemas:
+        pg_admin(f"SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def log_db(new_log) -> Path | str:
+    """The test's log on its backend (not created yet)."""
+    return new_log()
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +111,10 @@ def isolated_settings(tmp_path, monkeypatch):
     empty.touch()
     monkeypatch.setenv("ROUTERMON_CONFIG", str(empty))
     return empty
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line saying why the PostgreSQL variants were skipped, whatever the verbosity."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if PG_SKIP in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} PostgreSQL tests skipped: {PG_SKIP}")

@@ -86,8 +86,9 @@ def _rows() -> list[CallRecord]:
 
 
 @pytest.fixture
-def log(tmp_path):
-    path = tmp_path / "calls.db"
+def log(log_db):
+    """The three requests' log, on SQLite and on PostgreSQL (``conftest.backend``)."""
+    path = log_db
     with CallLog(path) as writer:
         writer.log_many(_rows())
     return path
@@ -151,8 +152,10 @@ def test_search_is_literal(log, query, expected):
     assert ids(result) == expected
 
 
-def test_search_fts_syntax(log):
-    result = run("logs", "--db", str(log), "--json", "-q", "urgent OR rout*", "--fts")
+def test_search_fts_syntax(log, backend):
+    # FTS5's syntax on SQLite, PostgreSQL's tsquery syntax there (README, "Finding a call").
+    query = "urgent OR rout*" if backend == "sqlite" else "urgent | rout:*"
+    result = run("logs", "--db", str(log), "--json", "-q", query, "--fts")
     assert result.exit_code == 0, result.output
     assert ids(result) == ["r2:cheap", "r1:cheap"]
 
@@ -165,7 +168,9 @@ def test_search_sees_rows_logged_after_open(log):
     assert [r.input_preview for r in found] == ["zebra crossing"]
 
 
-def test_fts_index_follows_updates_and_deletes(log):
+def test_fts_index_follows_updates_and_deletes(tmp_path):
+    log = tmp_path / "calls.db"
+    _many(log, _rows())
     conn = sqlite3.connect(log)
     conn.execute("UPDATE calls SET answer = '\"penguin\"' WHERE request_id = 'r3'")
     conn.execute("DELETE FROM calls WHERE request_id = 'r2'")
@@ -249,18 +254,25 @@ def test_nl_and_csv(log, paris):
         (["--reason", "bored"], "There is no escalation reason 'bored'"),
         (["--task", "translate"], "No call in this log has the task 'translate'"),
         (["--model", "gpt-9"], "No call in this log has the model 'gpt-9'"),
-        (["-q", "NEAR(", "--fts"], "is not valid FTS5 syntax"),
-        (["-q", '"open', "--fts"], "is not valid FTS5 syntax"),
+        (["-q", "NEAR(", "--fts"], "is not valid {syntax} syntax"),
         (["-q", "   "], "The search text is empty"),
         (["-n", "-1"], "-n/--count must be 0"),
         (["--fts"], "give -q too"),
     ],
 )
-def test_bad_input_is_one_sentence_exit_2(log, args, message):
+def test_bad_input_is_one_sentence_exit_2(log, backend, args, message):
     result = run("logs", "--db", str(log), *args)
     assert result.exit_code == 2
-    assert message in result.stderr
+    assert message.format(syntax="FTS5" if backend == "sqlite" else "PostgreSQL tsquery") in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_an_unterminated_fts5_phrase_is_one_sentence(tmp_path):
+    log = tmp_path / "calls.db"
+    _many(log, _rows())
+    result = run("logs", "--db", str(log), "-q", '"open', "--fts")
+    assert result.exit_code == 2 and "is not valid FTS5 syntax" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_no_log_yet(tmp_path):
@@ -310,9 +322,9 @@ def _call(n: int, ts: float, text: str) -> CallRecord:
 
 
 @pytest.mark.parametrize("case", ["in_order", "imported_late", "logged_early_with_a_late_time"])
-def test_search_newest_by_time_whatever_the_id_order(tmp_path, case):
+def test_search_newest_by_time_whatever_the_id_order(log_db, case):
     """Many matches: the newest by time come first even where ids and times disagree."""
-    path = tmp_path / "calls.db"
+    path = log_db
     rows = [_call(n, T0 + n, f"alpha {n}") for n in range(400)]
     if case == "logged_early_with_a_late_time":
         rows.insert(0, _call(9999, T0 + 10_000, "alpha future"))  # the smallest id, the newest time

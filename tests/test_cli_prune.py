@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -61,9 +62,10 @@ def _request(ts: float, n: int, escalated: bool) -> list[CallRecord]:
 
 
 @pytest.fixture
-def three_days(tmp_path):
-    """30 requests a day on 2026-01-01, -02 and -03 (UTC), every fifth escalated."""
-    path = tmp_path / "calls.db"
+def three_days(log_db):
+    """30 requests a day on 2026-01-01, -02 and -03 (UTC), every fifth escalated; on SQLite and on
+    PostgreSQL (``conftest.backend``)."""
+    path = log_db
     with CallLog(path) as log:
         for day in range(3):
             for n in range(30):
@@ -85,11 +87,15 @@ def test_prune_deletes_old_rows_and_the_figures_keep_them(three_days):
     assert json.loads(result.stdout)["deleted"] == 2 * 36  # two days of 30 requests and 6 escalations
     assert "Deleted 72 calls logged before 2026-01-03" in result.stderr
     assert "VACUUM" in result.stderr
-    conn = sqlite3.connect(three_days)
-    assert conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 36
-    # The search index lost the deleted rows' entries with them.
-    assert conn.execute("SELECT COUNT(*) FROM calls_fts WHERE calls_fts MATCH 'number'").fetchone()[0] == 36
-    conn.close()
+    with LogReader(three_days) as reader:
+        assert reader.conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 36
+    if isinstance(three_days, Path):  # PostgreSQL's search index is its own, kept by every DELETE
+        conn = sqlite3.connect(three_days)
+        # The search index lost the deleted rows' entries with them.
+        assert (
+            conn.execute("SELECT COUNT(*) FROM calls_fts WHERE calls_fts MATCH 'number'").fetchone()[0] == 36
+        )
+        conn.close()
     with LogReader(three_days) as reader:
         after = reader.tally()
         assert (after.requests, after.calls, after.cascade_escalated) == (90, 108, 18)

@@ -69,7 +69,7 @@ def write(path: Path, records: list[CallRecord]) -> Path:
 
 
 @pytest.fixture()
-def mixed_log(tmp_path) -> Path:
+def mixed_log(log_db) -> Path:
     """100 cascade requests (5 escalated) and 100 shadow requests (30 the policy would escalate),
     over the last 10 hours: a mixed share of 35 / 200 = 17.5%, the cascade's own 5 / 100 = 5.0%."""
     records: list[CallRecord] = []
@@ -77,7 +77,7 @@ def mixed_log(tmp_path) -> Path:
     for n in range(100):
         records += cascade(start + n * 180, f"c{n:03}", escalated=n % 20 == 0)
         records += shadow(start + n * 180 + 60, f"s{n:03}", escalated=n % 10 < 3)
-    return write(tmp_path / "calls.db", records)
+    return write(log_db, records)
 
 
 class TestEscalationShare:
@@ -116,8 +116,8 @@ class TestEscalationShare:
         md = render_markdown(report)
         assert "Escalated 5.0% of 100 cascade requests; 100 shadow requests apart." in md
 
-    def test_no_cascade_request_has_no_share(self, tmp_path):
-        path = write(tmp_path / "calls.db", shadow(FIXED_NOW - 60, "s1", escalated=True))
+    def test_no_cascade_request_has_no_share(self, log_db):
+        path = write(log_db, shadow(FIXED_NOW - 60, "s1", escalated=True))
         with LogReader(path) as reader:
             assert reader.summary().escalation_share is None  # was 100%
 
@@ -125,13 +125,13 @@ class TestEscalationShare:
 class TestEscalationChart:
     """An hour without cascade requests has no escalation share: a gap, not 0%."""
 
-    def test_empty_hours_have_no_share(self, tmp_path):
+    def test_empty_hours_have_no_share(self, log_db):
         records = cascade(FIXED_NOW - 5 * HOUR, "a", escalated=True) + cascade(FIXED_NOW - 60, "b")
-        monitor = LiveMonitor.open(write(tmp_path / "calls.db", records), clock=fixed_clock())
+        monitor = LiveMonitor.open(write(log_db, records), clock=fixed_clock())
         shares = [b.escalation_share for b in monitor.series("day").buckets]
         assert shares[-2] == 0.0 and shares[-6] == 1.0
         assert shares.count(None) == 22  # these hours used to read 0%
-        with LogReader(tmp_path / "calls.db") as reader:
+        with LogReader(log_db) as reader:
             assert all(b.escalation_share is not None for b in reader.buckets(HOUR))
 
 
@@ -139,7 +139,7 @@ NOW = float(int(time.time()))  # the command reads the system clock
 
 
 @pytest.fixture()
-def three_day_log(tmp_path) -> Path:
+def three_day_log(log_db) -> Path:
     """Three days of log: 300 cascade requests (30 escalated, 30 of the 270 kept audited) and 100
     shadow requests (50 the policy would escalate), the first exactly three days before now."""
     records: list[CallRecord] = []
@@ -155,7 +155,7 @@ def three_day_log(tmp_path) -> Path:
         if k % 10 == 1:
             records.append(call(ts + 1, rid, role="audit", tier=1))
         k += 1
-    return write(tmp_path / "calls.db", records)
+    return write(log_db, records)
 
 
 class TestWhatIfFromLog:
@@ -213,8 +213,8 @@ class TestLatency:
         )
         return records
 
-    def test_audit_calls_and_split_calls_no_longer_shape_the_figure(self, tmp_path):
-        path = write(tmp_path / "calls.db", self._cascade_with_audits(FIXED_NOW - 3600))
+    def test_audit_calls_and_split_calls_no_longer_shape_the_figure(self, log_db):
+        path = write(log_db, self._cascade_with_audits(FIXED_NOW - 3600))
         with LogReader(path) as reader:
             histogram = reader.latency_histogram()
         assert histogram.counts == histogram_of([300.0] * 80 + [2300.0] * 20)  # one per answered request
@@ -229,8 +229,8 @@ class TestLatency:
             100,
         )
 
-    def test_a_shadow_request_waits_for_the_slower_call(self, tmp_path):
-        path = write(tmp_path / "calls.db", self._cascade_with_audits(FIXED_NOW - 3600))
+    def test_a_shadow_request_waits_for_the_slower_call(self, log_db):
+        path = write(log_db, self._cascade_with_audits(FIXED_NOW - 3600))
         monitor = LiveMonitor.open(path, clock=fixed_clock())
         batch: list[CallRecord] = []
         for n in range(50):
@@ -250,8 +250,8 @@ class TestLatency:
             )
             assert [round(b.latency_p95_ms) for b in reader.buckets(1200, latency=True)] == [2300, 1000]
 
-    def test_a_request_split_across_refreshes_is_timed_whole(self, tmp_path):
-        path = write(tmp_path / "calls.db", cascade(FIXED_NOW - 100, "a"))
+    def test_a_request_split_across_refreshes_is_timed_whole(self, log_db):
+        path = write(log_db, cascade(FIXED_NOW - 100, "a"))
         monitor = LiveMonitor.open(path, clock=fixed_clock())
         write(path, [call(FIXED_NOW - 50, "b", latency=300.0, escalated=True)])
         monitor.refresh()
@@ -284,8 +284,8 @@ class TestErrors:
             call(start + 8, "shadowed", mode="shadow", role="shadow", tier=1, final=True),
         ]
 
-    def test_failed_requests_and_recovered_calls(self, tmp_path):
-        path = write(tmp_path / "calls.db", self._log(FIXED_NOW - 600))
+    def test_failed_requests_and_recovered_calls(self, log_db):
+        path = write(log_db, self._log(FIXED_NOW - 600))
         with LogReader(path) as reader:
             s = reader.summary()
         # The card used to show 6 errors (every failed call) as if they were lost requests.
@@ -293,8 +293,8 @@ class TestErrors:
         f = LiveMonitor.open(path, clock=fixed_clock()).figures()
         assert (f.errors, f.failed_requests, f.recovered) == (6, 1, 2)
 
-    def test_refresh_matches_a_fresh_read_even_when_a_request_is_split(self, tmp_path):
-        path = write(tmp_path / "calls.db", cascade(FIXED_NOW - 900, "first"))
+    def test_refresh_matches_a_fresh_read_even_when_a_request_is_split(self, log_db):
+        path = write(log_db, cascade(FIXED_NOW - 900, "first"))
         monitor = LiveMonitor.open(path, clock=fixed_clock())
         rows = self._log(FIXED_NOW - 600)
         write(path, rows[:1])  # the rescued request's failed cheap call, its answer not yet logged
@@ -308,7 +308,7 @@ class TestErrors:
         assert sum(b.recovered for b in monitor.series("day").buckets) == 2
 
 
-def test_degraded_requests_are_counted_where_the_tier_above_failed(tmp_path):
+def test_degraded_requests_are_counted_where_the_tier_above_failed(log_db):
     """A cheap answer escalated and then returned because the strong call failed is degraded: the
     live figures, the reader's summary and the report count it (a row alone says so: escalated and
     final)."""
@@ -318,7 +318,7 @@ def test_degraded_requests_are_counted_where_the_tier_above_failed(tmp_path):
     from routermon.core.router import Router
     from routermon.core.standin import StandInAPI, answer, http_error
 
-    db = tmp_path / "calls.db"
+    db = log_db
     api = StandInAPI()
     api.enqueue(answer("a", 0.2), answer("a", 0.9), model="claude-haiku-4-5")
     api.enqueue(http_error(500), model="claude-sonnet-4-5")

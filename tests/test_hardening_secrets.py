@@ -326,10 +326,22 @@ def test_store_answers_none_keeps_summaries_and_extractions_as_keyed_digests(tmp
     assert pairs["classify"].cheap_correct and pairs["classify"].correct_source == "exact"
 
 
-def test_store_inputs_none_keeps_imports_and_shadow_resume_keyed(tmp_path):
+def _stored_in_log(db, marker: str) -> bool:
+    """``stored`` for a file; for a PostgreSQL log, whether any row of ``calls`` holds ``marker``."""
+    if isinstance(db, Path):
+        return stored(db, marker)
+    from routermon.core.reader import LogReader
+
+    with LogReader(db) as reader:
+        sql = "SELECT COUNT(*) FROM calls AS c WHERE CAST(c AS TEXT) LIKE ?"
+        return reader.conn.execute(sql, (f"%{marker}%",)).fetchone()[0] > 0
+
+
+def test_store_inputs_none_keeps_imports_and_shadow_resume_keyed(tmp_path, log_db):
+    """On a file (its ``.key`` beside it) and on PostgreSQL (the secret in the database)."""
     from routermon.core.shadowrun import ShadowInput, done_inputs, run_shadow
 
-    db = tmp_path / "calls.db"
+    db = log_db
     src = tmp_path / "pairs.jsonl"
     line = {
         "task": "t",
@@ -340,7 +352,7 @@ def test_store_inputs_none_keeps_imports_and_shadow_resume_keyed(tmp_path):
     src.write_text(json.dumps(line) + "\n")
     assert import_pairs(src, db, store_inputs="none").imported == 1
     assert import_pairs(src, db, store_inputs="none").imported == 0  # the keyed key deduplicates
-    assert not stored(db, hashlib.sha256(b"yes").hexdigest())
+    assert not _stored_in_log(db, hashlib.sha256(b"yes").hexdigest())
     # A shadow run resumed on a keyed log skips what it already paired.
     from routermon.core.scenario import load_scenario
 

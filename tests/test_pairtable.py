@@ -297,10 +297,10 @@ def build_mixed_log(path, seed: int = 1) -> None:
 
 
 @pytest.mark.parametrize("task", [None, "summarize"])
-def test_reading_the_log_in_one_pass_equals_load_pairs(tmp_path, task):
+def test_reading_the_log_in_one_pass_equals_load_pairs(log_db, task):
     """The table read from the log decides every pair as ``load_pairs`` does: the whole analysis,
-    production figure and per-task quality are the same from either."""
-    db = tmp_path / "calls.db"
+    production figure and per-task quality are the same from either (on SQLite and PostgreSQL)."""
+    db = log_db
     build_mixed_log(db)
     with LogReader(db) as reader:
         streamed = analyse(reader, task)
@@ -337,10 +337,11 @@ def test_an_empty_table_has_no_scope():
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_shares_read_by_worker_processes_make_the_same_table(tmp_path, workers):
+def test_shares_read_by_worker_processes_make_the_same_table(log_db, workers):
     """Past PARALLEL_PAIRS the table is read by one process per core, each a share of the pairs,
-    and merged: the same sweep, guarantee, calibration, examples and estimates as one pass."""
-    db = tmp_path / "calls.db"
+    and merged: the same sweep, guarantee, calibration, examples and estimates as one pass (on
+    SQLite and on PostgreSQL, each worker with a session of its own)."""
+    db = log_db
     build_mixed_log(db)
     with LogReader(db) as reader:
         one = read_table(reader, extra=(0.8,), workers=1)
@@ -370,3 +371,21 @@ def _round_all(value):
     if isinstance(value, list | tuple):
         return [_round_all(v) for v in value]
     return value
+
+
+def test_no_workers_are_spawned_where_stderr_is_captured(tmp_path, monkeypatch):
+    """Textual captures stderr, which multiprocessing hands its children: the app reads in one process."""
+    import io
+
+    from routermon.core import pairtable
+
+    db = tmp_path / "calls.db"
+    build_mixed_log(db)
+    monkeypatch.setattr(pairtable, "PARALLEL_PAIRS", 0)
+    monkeypatch.setattr(pairtable.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # fileno() raises, as a captured stream's does
+    called = []
+    monkeypatch.setattr(pairtable, "_read_in_parallel", lambda *a: called.append(a))
+    with LogReader(db) as reader:
+        assert read_table(reader).scope(None, judged=None).n > 0
+    assert called == []

@@ -96,13 +96,12 @@ def requests(draw):
 
 def _direct(path, since=None, until=None, *, group: str | None = None) -> dict:
     """The same tallies straight from the rows (the definition the rollups must equal)."""
-    conn = sqlite3.connect(path)
     where, params = _window(since, until, include_imports=False)
     keys = f"{group}, " if group else ""
-    rows = conn.execute(
-        f"SELECT {keys}{TALLY_SQL} FROM calls{where}{f' GROUP BY {group}' if group else ''}", params
-    ).fetchall()
-    conn.close()
+    with LogReader(path) as reader:  # SQLite or PostgreSQL, read the same way
+        rows = reader.conn.execute(
+            f"SELECT {keys}{TALLY_SQL} FROM calls{where}{f' GROUP BY {group}' if group else ''}", params
+        ).fetchall()
     out = {}
     for row in rows:
         key = row[0] if group else None
@@ -122,8 +121,8 @@ def _figures(t: Tally) -> tuple:
     batch=st.integers(1, 7),
     window=st.tuples(st.floats(-1800, 6 * 3600), st.floats(0, 6 * 3600)),
 )
-def test_rollups_equal_the_rows_for_every_batching_and_window(tmp_path_factory, log, batch, window):
-    path = tmp_path_factory.mktemp("r") / "calls.db"
+def test_rollups_equal_the_rows_for_every_batching_and_window(new_log, log, batch, window):
+    path = new_log()  # a fresh log per example, on SQLite and on PostgreSQL
     with CallLog(path, batch_size=batch, max_delay=0.01) as calls:
         for rows in log:
             calls.log_rows(rows)
@@ -144,8 +143,8 @@ def test_rollups_equal_the_rows_for_every_batching_and_window(tmp_path_factory, 
         assert reader.imported_pairs() == sum(1 for rows in log if rows[0][3] == "import")
 
 
-def test_a_recovery_in_a_later_batch_counts_where_the_failed_call_was(tmp_path):
-    path = tmp_path / "calls.db"
+def test_a_recovery_in_a_later_batch_counts_where_the_failed_call_was(log_db):
+    path = log_db
     with CallLog(path) as calls:
         calls.log_rows([_row(T0, "a", escalated=True, escalation_reason="error", error_type="timeout")])
         calls.flush()
@@ -160,8 +159,8 @@ def test_a_recovery_in_a_later_batch_counts_where_the_failed_call_was(tmp_path):
         assert reader.tally().recovered == _direct(path)[None][Tally.__slots__.index("recovered")]
 
 
-def test_an_import_writes_rollups_and_a_duplicate_adds_nothing(tmp_path):
-    path = tmp_path / "calls.db"
+def test_an_import_writes_rollups_and_a_duplicate_adds_nothing(log_db):
+    path = log_db
     rows = [_row(T0 + i, f"i{i}", mode="import", source="import", dedup_key=f"k{i}") for i in range(10)]
     with ExactInserter(path) as inserter:
         assert len(inserter.insert(rows)) == 10

@@ -462,3 +462,30 @@ def test_modes_keys_nav_bar_and_help_all_come_from_the_one_list_of_screens():
     for n, screen in enumerate(SCREENS, start=1):
         assert screen.TITLE and screen.HELP
         assert f"**{n} {screen.TITLE}**: {screen.HELP}" in page
+
+
+async def test_every_screen_opens_and_a_new_row_appears_on_either_backend(log_db):
+    """The app on a SQLite file and on a PostgreSQL log (``conftest.backend``): every screen opens,
+    and a row a router logs from its own connection shows after one refresh."""
+    build_log(log_db, requests=120, pairs=30, shadow_share=0.1)
+    app = make_app(log_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key, screen_type in (
+            ("2", ChartsScreen),
+            ("3", WhatIfScreen),
+            ("4", ThresholdsScreen),
+            ("5", TasksScreen),
+            ("6", ReviewScreen),
+            ("1", LiveScreen),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen_type), key
+        newest = max(_table_ids(app))
+        written = append_requests(log_db, 1, start=FIXED_NOW - 5)
+        await pilot.press("r")
+        await settle(pilot)
+        assert max(_table_ids(app)) == newest + written
+        await pilot.press("q")
+    assert app.return_code == 0

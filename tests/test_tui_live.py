@@ -11,8 +11,9 @@ from routermon.core.reader import LogReader
 
 
 @pytest.fixture()
-def log_path(tmp_path):
-    return build_log(tmp_path / "calls.db", requests=500, pairs=40, hours=24 * 20)
+def log_path(log_db):
+    """The monitor's log, on SQLite and on PostgreSQL (``conftest.backend``)."""
+    return build_log(log_db, requests=500, pairs=40, hours=24 * 20)
 
 
 def _approx_summary(monitor: LiveMonitor, reader: LogReader, since=None):
@@ -98,7 +99,9 @@ def test_per_task_loaded_after_new_rows_counts_them_once(log_path):
     assert {s.key: s.requests for s in monitor.per_task()} == after
 
 
-def test_refresh_asks_only_for_new_ids(log_path):
+def test_refresh_asks_only_for_new_ids(tmp_path):
+    # SQLite's statement trace: the one query a refresh makes.
+    log_path = build_log(tmp_path / "calls.db", requests=500, pairs=40, hours=24 * 20)
     monitor = LiveMonitor.open(log_path, clock=fixed_clock())
     statements: list[str] = []
     monitor.reader.conn.set_trace_callback(statements.append)
@@ -148,18 +151,18 @@ def test_recent_rows_are_bounded_and_filterable(log_path):
     assert monitor.known_tasks() == ["classify", "extract", "summarize"]
 
 
-def test_empty_log(tmp_path):
+def test_empty_log(log_db):
     from routermon.core.store import CallLog
 
-    CallLog(tmp_path / "empty.db").close()
-    monitor = LiveMonitor.open(tmp_path / "empty.db", clock=fixed_clock())
+    CallLog(log_db).close()
+    monitor = LiveMonitor.open(log_db, clock=fixed_clock())
     figures = monitor.figures()
     assert figures.requests == 0 and figures.projected_month_usd is None and figures.latency_p50_ms is None
     assert monitor.series("all").buckets and monitor.series("all").requests == 0
     assert monitor.per_task() == [] and monitor.refresh() == []
 
 
-def test_monitor_tally_agrees_with_the_reader_on_a_simulated_log(tmp_path):
+def test_monitor_tally_agrees_with_the_reader_on_a_simulated_log(log_db):
     # A simulator log with escalations, failed calls and audits, read at opening and by refresh.
     from routermon.core.scenario import Scenario, load_scenario
     from routermon.core.simulator import simulate
@@ -168,7 +171,7 @@ def test_monitor_tally_agrees_with_the_reader_on_a_simulated_log(tmp_path):
     for model in flaky["models"]:
         model["errors"] = {"malformed": 0.1}
     scenario = Scenario.model_validate(flaky)
-    db = tmp_path / "sim.db"
+    db = log_db
     simulate(scenario, requests=150, db_path=db, audit_share=0.3, seed=3, now=FIXED_NOW - 7200)
     monitor = LiveMonitor.open(db, clock=fixed_clock())
     simulate(scenario, requests=60, db_path=db, audit_share=0.3, seed=4, now=FIXED_NOW, days=0.01)

@@ -58,7 +58,9 @@ def judge_command(
 
     ws = workspace(ctx, db)
     db_path = ws.db_path
-    if not db_path.exists():
+    from routermon.core.db import log_exists
+
+    if not log_exists(db_path):
         raise DatabaseError(f"The call log {db_path} does not exist; make pairs first with routermon shadow.")
     if task is not None:
         from routermon.core.errors import ConfigError

@@ -71,10 +71,20 @@ def prune_command(ctx, before: str, yes: bool, as_json: bool, db: str | None) ->
         "kept, so charts and totals still count them.",
         err=True,
     )
-    click.echo(
-        f"The file keeps its size until it is compacted: when no router writes to it, run "
-        f"`sqlite3 {path} 'VACUUM'` (it needs free disk about the file's size).",
-        err=True,
-    )
+    from routermon.core.pg import is_url
+
+    if is_url(path):
+        # PostgreSQL's autovacuum makes the space reusable by new rows; giving it back takes VACUUM FULL.
+        click.echo(
+            "PostgreSQL reuses the freed space for new rows once autovacuum has passed; to give it back "
+            "to the disk run `VACUUM FULL calls` in psql when no router writes (it locks the table).",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"The file keeps its size until it is compacted: when no router writes to it, run "
+            f"`sqlite3 {path} 'VACUUM'` (it needs free disk about the file's size).",
+            err=True,
+        )
     if as_json:
         click.echo(json_text({"deleted": deleted, "before": when, "path": str(path)}))

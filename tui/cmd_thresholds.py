@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -27,11 +26,12 @@ HOW_TO_PAIR = "run `routermon shadow FILE --task T` or `routermon import FILE` t
 
 def open_log(ws: Workspace) -> LogReader:
     """The reader on the workspace's log; a missing log says how to get paired outcomes."""
+    from routermon.core.db import log_exists
     from routermon.core.pairs import NoPairsError
     from routermon.core.reader import LogReader
 
-    path = Path(ws.db_path)
-    if not path.exists():
+    path = ws.db_path
+    if not log_exists(path):
         raise NoPairsError(f"There is no call log at {path} yet; {HOW_TO_PAIR}.")
     return LogReader(path)
 
