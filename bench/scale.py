@@ -366,7 +366,11 @@ def measure_app(path: Path, bench: Bench, repeats: int) -> dict:
         try:
             _, peak = run([*child, "1" if session == 0 else "0"], bench)
         except SystemExit:
-            said = [line for line in bench.err.read_text(errors="replace").splitlines() if line.strip()]
+            said = [
+                line
+                for line in bench.err.read_text(errors="replace").splitlines()
+                if line.strip() and not line.startswith((_PEAK_TAG, "Command exited with"))  # /usr/bin/time's
+            ]
             steps = [line for line in said if line.endswith((" s", ": never"))]
             bench.say(f"  the app failed after {', '.join(steps) or 'starting'}: {said[-1] if said else '?'}")
             return {"app_error": said[-1] if said else "failed", "app_steps": steps, "app_peak_mb": None}
