@@ -516,7 +516,8 @@ def stream_facts(
 ) -> Iterator[Facts]:
     """The log's pairs as ``Facts``, judged or not, each decided exactly as ``load_pairs`` decides it
     and carrying its ``load_pairs`` order (``Facts.order``); streamed in no particular order
-    (``audits_by_time``: only audits, oldest first; ``share=(k, n)``: the k-th of n shares)."""
+    (``audits_by_time``: only audits, oldest first; ``share=(after, up_to)``: the pairs whose strong
+    row's id is in that range)."""
     roles = ("audit",) if audits_by_time else PAIR_ROLES
     decided: dict = {}  # a pair's outcome depends on these columns only: decided once per distinct set
     for row in reader.pair_outcome_rows(roles, task, by_time=audits_by_time, share=share):
@@ -666,10 +667,11 @@ def _read_in_parallel(reader: LogReader, task: str | None, extra: tuple, workers
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
+    cuts = reader.pair_split_ids(PAIR_ROLES, task, workers)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         futures = [
             # The location itself, not its text: a PostgreSQL URL's text leaves its password out.
-            pool.submit(_read_share_of_log, reader.path, task, extra, (k, workers))
+            pool.submit(_read_share_of_log, reader.path, task, extra, (cuts[k], cuts[k + 1]))
             for k in range(workers)
         ]
         shares = [f.result() for f in futures]

@@ -969,8 +969,8 @@ class LogReader:
         """One lean row per paired request (its first row's id, the cheap and the strong call's
         outcome, costs and models, the latest label and judge answer), streamed ``batch`` rows at a
         time in no particular order (``by_time``: in order of the cheap call's ``ts``): what
-        ``pairtable`` folds into its per-confidence table without holding the pairs; ``share=(k, n)``
-        only the pairs whose strong row's id is k modulo n (one of n workers' shares). Holds the
+        ``pairtable`` folds into its per-confidence table without holding the pairs; ``share=(after, up_to)``
+        only the pairs whose strong row's id is in that range (a worker's share). Holds the
         reader's lock until the stream is exhausted or closed."""
         with self.lock:
             labels = bool(self._query("SELECT 1 FROM labels LIMIT 1"))
@@ -1000,7 +1000,7 @@ class LogReader:
             " FROM calls s CROSS JOIN calls c"
             f" WHERE s.role IN ({roles})"
             + (" AND s.task = ?" if task else "")
-            + (" AND s.id % ? = ?" if share else "")
+            + (" AND s.id > ? AND s.id <= ?" if share else "")
             + " AND c.request_id = s.request_id"
             " AND c.role = 'cheap' AND c.tier = 0"
             " AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.role = 'cheap'"
@@ -1011,9 +1011,23 @@ class LogReader:
             f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.id > s.id"
             f" AND x.role IN ({roles}) AND x.tier < s.tier)" + (" ORDER BY c.ts, c.id" if by_time else "")
         )
-        params = [*strong_roles, *([task] if task else []), *([share[1], share[0]] if share else [])]
+        params = [*strong_roles, *([task] if task else []), *(share if share else [])]
         params += [*strong_roles, *strong_roles]
         yield from self._stream(sql, params, batch)
+
+    def pair_split_ids(self, strong_roles: Sequence[str], task: str | None, parts: int) -> list[int]:
+        """Ids that cut the rows in ``strong_roles`` into ``parts`` ranges of about as many rows each
+        (``0 < cut_1 < … < max id``), for workers reading a share of the pairs each: ranges of ids,
+        not ids modulo n, whose parity the logging order fixes (a pair's rows alternate)."""
+        total = self.paired_calls(strong_roles, task)
+        marks = ", ".join("?" for _ in strong_roles)
+        sql = f"SELECT id FROM calls WHERE role IN ({marks})" + (" AND task = ?" if task else "")
+        sql += " ORDER BY id LIMIT 1 OFFSET ?"
+        cuts = [0]
+        for k in range(1, parts):
+            rows = self._query(sql, [*strong_roles, *([task] if task else []), total * k // parts])
+            cuts.append(max(cuts[-1], rows[0][0] if rows else cuts[-1]))
+        return [*cuts, self.max_id()]
 
     def paired_calls(self, strong_roles: Sequence[str], task: str | None = None) -> int:
         """How many calls the log holds in ``strong_roles`` (about its pairs), from the rollups."""
