@@ -516,7 +516,7 @@ def stream_facts(
 ) -> Iterator[Facts]:
     """The log's pairs as ``Facts``, judged or not, each decided exactly as ``load_pairs`` decides it
     and carrying its ``load_pairs`` order (``Facts.order``); streamed in no particular order
-    (``audits_by_time``: only audits, oldest first; ``share=(after, up_to)``: the pairs whose strong
+    (``audits_by_time``: only audits, by task and oldest first; ``share=(after, up_to)``: the pairs whose strong
     row's id is in that range)."""
     roles = ("audit",) if audits_by_time else PAIR_ROLES
     decided: dict = {}  # a pair's outcome depends on these columns only: decided once per distinct set

@@ -968,7 +968,7 @@ class LogReader:
     ) -> Iterator[tuple]:
         """One lean row per paired request (its first row's id, the cheap and the strong call's
         outcome, costs and models, the latest label and judge answer), streamed ``batch`` rows at a
-        time in no particular order (``by_time``: in order of the cheap call's ``ts``): what
+        time in no particular order (``by_time``: by task, then in order of the cheap call's ``ts``): what
         ``pairtable`` folds into its per-confidence table without holding the pairs; ``share=(after, up_to)``
         only the pairs whose strong row's id is in that range (a worker's share). Holds the
         reader's lock until the stream is exhausted or closed."""
@@ -1009,7 +1009,8 @@ class LogReader:
             f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.id < s.id"
             f" AND x.role IN ({roles}) AND x.tier <= s.tier)"
             f" AND NOT EXISTS (SELECT 1 FROM calls x WHERE x.request_id = s.request_id AND x.id > s.id"
-            f" AND x.role IN ({roles}) AND x.tier < s.tier)" + (" ORDER BY c.ts, c.id" if by_time else "")
+            f" AND x.role IN ({roles}) AND x.tier < s.tier)"
+            + (" ORDER BY c.task, c.ts, c.id" if by_time else "")
         )
         params = [*strong_roles, *([task] if task else []), *(share if share else [])]
         params += [*strong_roles, *strong_roles]
@@ -1069,7 +1070,9 @@ class LogReader:
 
     def audit_tasks(self, task: str | None = None) -> list[str]:
         """The tasks that have audit rows (only ``task``, if given), sorted."""
-        sql = "SELECT DISTINCT task FROM calls WHERE role = 'audit'" + (" AND task = ?" if task else "")
+        sql = f"SELECT DISTINCT task FROM {ROLLUP_TABLE} WHERE role = 'audit'" + (
+            " AND task = ?" if task else ""
+        )
         return [r[0] for r in self._query(sql + " ORDER BY task", [task] if task else [])]
 
     def judge_spend(self, since: float | None = None, until: float | None = None) -> float:

@@ -18,6 +18,7 @@ log covers within them), scaled to a 30-day month, against ``monthly_budget_usd`
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable
 
@@ -34,6 +35,9 @@ DAY = 86400.0
 MONTH_DAYS = 30.0
 BUDGET_DAYS = 7.0
 DEFAULT_WINDOW = 500
+# Windows a task's drift series keeps to draw (up to twice this, evenly spaced, and the latest): a
+# chart is a hundred columns wide, and a report of 100,000 audits would otherwise list every one.
+DRIFT_POINTS = 500
 MIN_AUDITS = 30  # fewer audits in a window than this: no drift verdict (the bound says little)
 
 
@@ -146,10 +150,13 @@ def drift_series(
     window: int = DEFAULT_WINDOW,
     days: float | None = None,
     ordered: bool = False,
-) -> tuple[list[DriftPoint], bool, float | None]:
+    max_points: int | None = None,
+) -> tuple[list[DriftPoint], bool, float | None, int]:
     """The rolling windows over ``audits`` (sorted by time here unless ``ordered``: a stream
     already oldest first, held only a window at a time), whether the latest is over
-    ``max_loss``, and since when."""
+    ``max_loss``, since when, and how many audits there were. With ``max_points``, the windows kept are evenly spaced, at most
+    twice that many, and always the latest (a series to draw, in bounded memory: every window
+    still counts for the alert)."""
     timed = (p for p in audits if p.ts is not None)
     stream = timed if ordered else iter(sorted(timed, key=lambda p: p.ts))  # type: ignore[arg-type,return-value]
     needed = audits_needed(max_loss, confidence, kept_share)
@@ -157,6 +164,7 @@ def drift_series(
     held: deque = deque()  # the window: (ts, lost, disagreed)
     losses = disagree = 0
     over_since: float | None = None
+    seen, stride = 0, 1
     for p in stream:
         held.append((p.ts, _lost(p), not p.agree))
         losses += held[-1][1]
@@ -176,13 +184,19 @@ def drift_series(
             loss_upper=upper,
             agreement=1 - disagree / n,
         )
-        out.append(point)
+        seen += 1
+        if seen % stride == 0:
+            out.append(point)
+            if max_points is not None and len(out) >= 2 * max_points:
+                out, stride = out[1::2], stride * 2  # keep every other: windows at multiples of the stride
         if n >= needed and upper > max_loss:
             over_since = p.ts if over_since is None else over_since
         else:
             over_since = None
+    if seen and seen % stride:
+        out.append(point)  # the latest window, whatever the stride
     alert = over_since is not None
-    return out, alert, over_since
+    return out, alert, over_since, seen
 
 
 def task_drift(
@@ -197,12 +211,18 @@ def task_drift(
     """Drift per task over the log's audits (tasks without audits are left out), each task's
     judged audits streamed oldest first (memory: one window per task)."""
     out = []
-    for name in reader.audit_tasks(task):
+    names = reader.audit_tasks(task)
+    if not names:
+        return out
+    # One pass over the log for every task's audits (by task, oldest first), not a pass per task.
+    streams = itertools.groupby(
+        (f for f in stream_facts(reader, task, audits_by_time=True) if f.judged), key=lambda f: f.task
+    )
+    for name, audits in streams:
         kept, escalated, failed = reader.cascade_outcomes(name)
         requests = kept + escalated + failed
         kept_share = kept / requests if requests else 1.0
-        audits = (f for f in stream_facts(reader, name, audits_by_time=True) if f.judged)
-        points_, alert, since = drift_series(
+        points_, alert, since, seen = drift_series(
             audits,
             kept_share,
             max_loss=max_loss,
@@ -210,13 +230,14 @@ def task_drift(
             window=window,
             days=days,
             ordered=True,
+            max_points=DRIFT_POINTS,
         )
         if not points_:
             continue
         out.append(
             TaskDrift(
                 task=name,
-                audits=len(points_),
+                audits=seen,
                 kept_share=kept_share,
                 max_loss=max_loss,
                 confidence=confidence,

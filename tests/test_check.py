@@ -89,3 +89,32 @@ def test_check_command_exit_codes_and_json(tmp_path, monkeypatch):
     assert usage.exit_code == 2
     missing = runner.invoke(main, ["--db", str(tmp_path / "none.db"), "check"])
     assert missing.exit_code == 2 and "no call log" in missing.stderr.lower()
+
+
+def test_a_long_drift_series_is_thinned_evenly_and_keeps_the_latest_window():
+    """100,000 audits would list every window; the series keeps at most twice max_points, evenly
+    spaced, always the latest, and every window still counts for the alert and its start."""
+    import random
+    from types import SimpleNamespace
+
+    from routermon.core.watch import drift_series
+
+    rng = random.Random(3)
+    audits = [
+        SimpleNamespace(
+            ts=1_000.0 + i,
+            cheap_correct=rng.random() > (0.01 if i < 3000 else 0.2),
+            strong_correct=True,
+            agree=True,
+        )
+        for i in range(5_001)
+    ]
+    policy = dict(max_loss=0.05, confidence=0.95, window=200, ordered=True)
+    full, alert, since, seen = drift_series(audits, 1.0, **policy)
+    thin, thin_alert, thin_since, thin_seen = drift_series(audits, 1.0, **policy, max_points=100)
+    assert (seen, thin_seen, len(full)) == (5_001, 5_001, 5_001)
+    assert 100 <= len(thin) <= 200 and thin[-1] == full[-1]
+    assert (thin_alert, thin_since) == (alert, since) and alert and since is not None
+    gaps = {b.ts - a.ts for a, b in zip(thin, thin[1:-1], strict=False)}
+    assert len(gaps) == 1  # evenly spaced (bar the latest)
+    assert {p.ts for p in thin} <= {p.ts for p in full}
