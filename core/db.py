@@ -196,8 +196,6 @@ ROLLUP_SUMS = {
     "thinking_tokens": "COALESCE(SUM(thinking_tokens), 0)",
     "recovered": "0",
 }
-ROLLUP_HOUR_SQL = "FLOOR(ts / 3600)"  # the UTC hour a row falls in (ts is never negative)
-ROLLUP_REASON_SQL = "COALESCE(escalation_reason, '')"
 # Request latency (first call to answer, as ``reader._REQUEST_LATENCY_SQL``) in buckets of a
 # constant ratio, for percentiles: bucket b holds latencies in [e^(b/16) - 1, e^((b+1)/16) - 1) ms,
 # so a percentile read back (the bucket's geometric middle) is within 3.2% of the exact one.
@@ -249,7 +247,14 @@ def _upsert(columns: tuple[str, ...], key: tuple[str, ...], table: str = ROLLUP_
 
 
 _NOT_TRAFFIC = "('import', 'judge')"  # modes that serve nobody (``reader._TRAFFIC_SQL``)
-_KEY_SELECT = f"{ROLLUP_HOUR_SQL}, task, model, role, mode, tier, {ROLLUP_REASON_SQL}"
+
+
+def _key_select(of: str = "") -> str:
+    """The rollup key of a ``calls`` row (``of``: the row's table alias with its dot, ``"f."``)."""
+    return f"FLOOR({of}ts / 3600), {of}task, {of}model, {of}role, {of}mode, {of}tier, COALESCE({of}escalation_reason, '')"
+
+
+_KEY_SELECT = _key_select()
 _ROLLUP_COLUMNS = (*ROLLUP_KEY, *ROLLUP_SUMS, "first_ts", "last_ts")
 # A failed call that escalated counts as recovered once its request has an answer: at once when the
 # answer is already logged, else when the answer's batch is written (``_RECOVERED_LATER_SQL``).
@@ -267,26 +272,22 @@ _ROLLUP_ROWS_SQL = (
 # Failed calls of earlier batches that an answer in this batch recovers (the answer is a later tier).
 _RECOVERED_LATER_SQL = (
     f"INSERT INTO {ROLLUP_TABLE} ({', '.join(ROLLUP_KEY)}, recovered) "
-    "SELECT FLOOR(f.ts / 3600), f.task, f.model, f.role, f.mode, f.tier, COALESCE(f.escalation_reason, ''),"
-    " COUNT(*) FROM calls AS a JOIN calls AS f ON f.request_id = a.request_id"
+    f"SELECT {_key_select('f.')}, COUNT(*) FROM calls AS a JOIN calls AS f ON f.request_id = a.request_id"
     " WHERE a.id > ? AND a.final = 1 AND a.tier > 0 AND f.id <= ? AND f.error_type IS NOT NULL"
     " AND f.escalated = 1"
-    " GROUP BY FLOOR(f.ts / 3600), f.task, f.model, f.role, f.mode, f.tier, COALESCE(f.escalation_reason, '') "
-    + _upsert(("recovered",), ROLLUP_KEY)
+    f" GROUP BY {_key_select('f.')} " + _upsert(("recovered",), ROLLUP_KEY)
 )
 # The same for PostgreSQL, driven from this batch's answers (LATERAL: a lookup of each one's failed
 # calls by request id), which its planner does not choose on a log it has not analyzed yet: it hashed
 # every earlier row per batch, 0.17 s a batch at 400k rows (SQLite's own plan starts from the batch).
 _RECOVERED_LATER_PG_SQL = (
     f"INSERT INTO {ROLLUP_TABLE} ({', '.join(ROLLUP_KEY)}, recovered) "
-    "SELECT FLOOR(f.ts / 3600), f.task, f.model, f.role, f.mode, f.tier, COALESCE(f.escalation_reason, ''),"
-    " COUNT(*) FROM (SELECT request_id FROM calls WHERE id > ? AND final = 1 AND tier > 0) AS a"
+    f"SELECT {_key_select('f.')}, COUNT(*) FROM (SELECT request_id FROM calls WHERE id > ? AND final = 1 AND tier > 0) AS a"
     # OFFSET 0 keeps the lookup a lookup (not flattened into a join); ``id + 0``: by the request index
     # alone (an id range ANDed with it read every earlier id per answer).
     " CROSS JOIN LATERAL (SELECT * FROM calls WHERE calls.request_id = a.request_id AND calls.id + 0 <= ?"
     " AND calls.error_type IS NOT NULL AND calls.escalated = 1 OFFSET 0) AS f"
-    " GROUP BY FLOOR(f.ts / 3600), f.task, f.model, f.role, f.mode, f.tier, COALESCE(f.escalation_reason, '') "
-    + _upsert(("recovered",), ROLLUP_KEY)
+    f" GROUP BY {_key_select('f.')} " + _upsert(("recovered",), ROLLUP_KEY)
 )
 # Each request answered in this batch, timed over its calls so far (audits and non-traffic apart).
 # A cascade answered by its first tier called nothing else (bar an audit): its one row is its
@@ -321,6 +322,12 @@ def roll_up_new_rows(conn: sqlite3.Connection, after_id: int) -> None:
 def m007_rollups(db: sqlite_utils.Database) -> None:
     # Built from the rows already logged: one pass, however long the log (a few seconds a million rows).
     _rollup_schema(db)
+    build_rollups(db)
+
+
+def build_rollups(db) -> None:
+    """Fill new rollup tables from every row logged so far (``db``: anything with ``execute``, a
+    SQLite or a PostgreSQL log): the writers' own statements over all the rows."""
     db.execute(_ROLLUP_ROWS_SQL, (0,))
     db.execute(_LATENCY_SQL, (0,))
 

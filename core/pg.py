@@ -382,12 +382,11 @@ class PgConnection:
 def _m007_rollups(conn: PgConnection) -> None:
     # The rollup tables in PostgreSQL's types, built from the rows logged so far with the writers'
     # own statements (``db``: imported here, as ``db`` imports this module).
-    from .db import _LATENCY_SQL, _ROLLUP_ROWS_SQL, rollup_schema_sql
+    from .db import build_rollups, rollup_schema_sql
 
     for statement in rollup_schema_sql("DOUBLE PRECISION", "BIGINT"):
         conn.execute(statement)
-    conn.execute(_ROLLUP_ROWS_SQL, (0,))
-    conn.execute(_LATENCY_SQL, (0,))
+    build_rollups(conn)
 
 
 # The SQLite migrations' names, each with its PostgreSQL DDL: a log records the same names on both.

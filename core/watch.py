@@ -210,9 +210,8 @@ def task_drift(
 ) -> list[TaskDrift]:
     """Drift per task over the log's audits (tasks without audits are left out), each task's
     judged audits streamed oldest first (memory: one window per task)."""
-    out = []
-    names = reader.audit_tasks(task)
-    if not names:
+    out: list[TaskDrift] = []
+    if not reader.audit_tasks(task):  # from the rollups: a log without audits reads no pairs
         return out
     # One pass over the log for every task's audits (by task, oldest first), not a pass per task.
     streams = itertools.groupby(
