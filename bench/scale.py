@@ -47,7 +47,7 @@ import sqlite_utils
 from _common import emit, machine, parse_args, say
 
 from routermon.core.db import MIGRATIONS, PAGE_SIZE, connect, index_new_rows
-from routermon.core.pairs import import_pairs, imported_request_id
+from routermon.core.importing import import_pairs, imported_request_id
 from routermon.core.prices import PriceBook
 from routermon.core.reader import LogReader
 from routermon.core.records import CALL_COLUMNS
@@ -158,7 +158,7 @@ SELECT ts + k * cheap_ms / 1000.0, printf('req_%012x%012x', CAST(ts * 1000 AS IN
 FROM c LIMIT :rows
 """
 
-# Imported pairs as `routermon import` writes them (``pairs.pair_records``): a cheap and a shadow
+# Imported pairs as `routermon import` writes them (``importing.pair_rows``): a cheap and a shadow
 # row per pair, in file order; request ids and input digests (sha256) come from ``pair_keys``.
 _PAIRS_SQL = f"""
 WITH p AS (

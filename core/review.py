@@ -33,17 +33,15 @@ from . import judge_check
 from .clock import SYSTEM_CLOCK, Clock
 from .db import log_location
 from .errors import ImportFormatError, RoutermonError
-from .pairs import (
+from .importing import (
     MAX_KEPT_PROBLEMS,
-    PAIR_ROLES,
     ImportProblem,
     InvalidPairsError,
-    Pair,
-    _open_pairs_file,
     imported_request_id,
     iter_lines,
-    iter_pairs,
+    open_pairs_file,
 )
+from .pairs import PAIR_ROLES, Pair, iter_pairs
 from .reader import LogReader
 from .records import HUMAN_LABELS, HumanLabel
 from .store import add_labels
@@ -176,7 +174,7 @@ def read_labels_file(path: Path | str, *, labeller: str) -> tuple[list[LabelLine
     problems: list[ImportProblem] = []
     seen: dict[tuple[str, str], int] = {}
     any_line = False
-    with _open_pairs_file(path) as handle:
+    with open_pairs_file(path) as handle:
         for line_no, raw in iter_lines(handle):
             if raw is not None and not raw.strip():
                 continue

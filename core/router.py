@@ -43,7 +43,7 @@ from .requests import TierRequest, resolve
 from .store import CallLog
 from .tasks import TOOL_NAME, InvalidOutput, TaskSpec
 from .telemetry import Telemetry
-from .text import sha256_text, valid_utf8
+from .text import dump_answer, sha256_text, valid_utf8
 
 # Random part of unseeded request ids; seeded from os.urandom, and again in every forked child.
 _ID_RNG = random.Random()
@@ -61,9 +61,6 @@ _ROW_ORDER = (
 )  # fmt: skip
 if _ROW_ORDER != CALL_COLUMNS:
     raise ImportError("routermon.core.router's row order no longer matches records.CALL_COLUMNS")
-# Answers are stored as JSON text; one encoder, since json.dumps with options builds a new one per call.
-_ANSWER_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
-_json_str = json.encoder.encode_basestring  # what _ANSWER_JSON.encode does with a str
 
 
 def _create_kwargs(
@@ -681,7 +678,7 @@ class Router:
             if error_type is None:
                 ok = True
                 kept = answer if self.store_answers == "full" else self.keeper.answer(answer, spec.kind)
-                answer_json = _answer_json(kept)
+                answer_json = dump_answer(kept)
             else:
                 reason = "refusal" if error_type == "refusal" else "invalid_output"
         self.spent_usd += cost_usd  # every call's cost, answered or not (a run's progress counts it)
@@ -918,18 +915,6 @@ class Router:
         # Time-ordered (milliseconds, then 48 random bits), like a UUIDv7: new ids land at the end of
         # the request_id index, which keeps the log's write rate up as the table grows.
         return f"{self.request_prefix}{(time.time_ns() // 1_000_000) << 48 | _ID_RNG.getrandbits(48):024x}"
-
-
-def _answer_json(answer: Any) -> str:
-    """The answer as JSON text; a lone surrogate from the API (valid JSON, invalid UTF-8) stays escaped."""
-    # A label or a summary (a str) is most answers: the encoder's C string quoting, without its Python frame.
-    text = _json_str(answer) if answer.__class__ is str else _ANSWER_JSON.encode(answer)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return json.dumps(answer, sort_keys=True)
-    return text
 
 
 def _clean_text(text: str) -> str:

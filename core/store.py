@@ -58,6 +58,7 @@ _FROM_STAGED_SQL = (
 )
 
 _GETTERS = tuple(operator.itemgetter(i) for i in range(len(CALL_COLUMNS)))
+_REQUEST_ID_AT = CALL_COLUMNS.index("request_id")
 
 _open_logs: weakref.WeakSet[CallLog] = weakref.WeakSet()
 _log = logging.getLogger("routermon")
@@ -486,8 +487,9 @@ class ExactInserter:
     """Inserts rows in transactions of their own and says exactly which ones it wrote.
 
     For commands that must report what *they* added (``routermon import``): each ``insert`` is one
-    transaction whose multi-row INSERT skips rows whose ``dedup_key`` is already logged and returns
-    the ``request_id`` of every row it did write (SQLite's ``RETURNING`` lists only rows inserted).
+    transaction whose multi-row INSERT skips rows whose ``dedup_key`` is already logged, and which
+    returns the ``request_id`` of every row it did write: the rows past the log's last id when it
+    began, which under the write lock are the transaction's own.
     Two concurrent imports of one file therefore split the rows between them, and each reports its
     own share: never both all of them. A locked database is waited out as long as it takes, saying
     once on ``waiting`` (a callable given a sentence) that it is waiting and for what.
@@ -510,12 +512,11 @@ class ExactInserter:
                 begin_write(self._conn)
                 try:
                     before = last_call_id(self._conn)
-                    written: list[str] = []
                     for start in range(0, len(rows), self._per_statement):
                         chunk = rows[start : start + self._per_statement]
-                        sql = _multi_row_sql(len(chunk)) + " RETURNING request_id"
                         params = list(itertools.chain.from_iterable(chunk))
-                        written += [r[0] for r in self._conn.execute(sql, params).fetchall()]
+                        self._conn.execute(_multi_row_sql(len(chunk)), params)
+                    written = self._written(rows, before)
                     after_insert(self._conn, before)
                     self._conn.execute("COMMIT")
                 except BaseException:
@@ -545,6 +546,17 @@ class ExactInserter:
                 raise translate(self.path, exc) from None
             self.rows_written += len(written)
             return written
+
+    def _written(self, rows: list[tuple], before: int) -> list[str]:
+        # The rows past ``before`` are this transaction's own (the write lock is held). Counting them
+        # is cheaper than a RETURNING list; only when some were already logged are they read back.
+        count = self._conn.execute("SELECT COUNT(*) FROM calls WHERE id > ?", (before,)).fetchone()[0]
+        if count == len(rows):
+            return [row[_REQUEST_ID_AT] for row in rows]
+        return [
+            r[0]
+            for r in self._conn.execute("SELECT request_id FROM calls WHERE id > ? ORDER BY id", (before,))
+        ]
 
     def close(self) -> None:
         self._conn.close()

@@ -23,7 +23,8 @@ from routermon.core.guarantee import (
     pairs_at_rate,
     pairs_for_zero_loss,
 )
-from routermon.core.pairs import import_pairs, load_pairs
+from routermon.core.importing import import_pairs
+from routermon.core.pairs import load_pairs
 from routermon.core.reader import LogReader
 
 

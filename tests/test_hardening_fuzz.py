@@ -6,7 +6,7 @@ Only the documented outcomes may come out:
 * The router, whatever the cheap model's tool input or whole response body: the call ends as a
   valid answer, ``invalid_output``, ``malformed_response`` or ``refusal`` (and the request escalates),
   never another exception; every call is logged.
-* The import reader (``routermon.core.pairs``), whatever the bytes or JSON: pairs and line problems,
+* The import reader (``routermon.core.importing``), whatever the bytes or JSON: pairs and line problems,
   or ``ImportFormatError``/``InvalidPairsError``; an import writes exactly the rows it reports.
 """
 
@@ -22,7 +22,13 @@ from pydantic import BaseModel
 
 from routermon.core import tasks
 from routermon.core.errors import ImportFormatError
-from routermon.core.pairs import ImportedPair, ImportProblem, import_pairs, parse_pair_line, read_pairs_file
+from routermon.core.importing import (
+    ImportedPair,
+    ImportProblem,
+    import_pairs,
+    parse_pair_line,
+    read_pairs_file,
+)
 from routermon.core.prices import PriceBook
 from routermon.core.reader import LogReader
 from routermon.core.records import CALL_COLUMNS

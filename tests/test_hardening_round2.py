@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from routermon.core import db as dbmod
 from routermon.core.errors import DatabaseError
-from routermon.core.pairs import ImportedPair, PairSide, dedup_key_for, import_pairs, request_id_for
+from routermon.core.importing import ImportedPair, PairSide, dedup_key_for, import_pairs, request_id_for
 from routermon.core.reader import LogReader
 from routermon.core.store import CallLog
 from routermon.tui.cli import main
@@ -195,7 +195,7 @@ def test_deeply_nested_json_is_a_bad_line_not_a_crash(tmp_path):
 
 
 def test_a_device_is_refused_and_an_overlong_line_is_skipped_in_bounded_memory(tmp_path, monkeypatch):
-    from routermon.core import pairs as pairsmod
+    from routermon.core import importing as pairsmod
     from routermon.core.errors import ImportFormatError
 
     with pytest.raises(ImportFormatError, match="is a device"):
@@ -218,7 +218,7 @@ def test_two_concurrent_imports_of_one_file_split_the_pairs_between_them(tmp_pat
     db = log_db  # two hosts importing into one PostgreSQL log split it as two processes on a file do
     CallLog(db).close()
     code = (
-        "import json,sys; from routermon.core.pairs import import_pairs;"
+        "import json,sys; from routermon.core.importing import import_pairs;"
         "r = import_pairs(sys.argv[1], sys.argv[2]); print(json.dumps([r.imported, r.rows_written]))"
     )
     procs = [

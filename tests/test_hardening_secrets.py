@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from routermon.core.client import real_client
 from routermon.core.errors import RouteFailedError
-from routermon.core.pairs import import_pairs
+from routermon.core.importing import import_pairs
 from routermon.core.privacy import key_path, log_key
 from routermon.core.reader import LogReader
 from routermon.core.report import build_report, render_json, render_markdown

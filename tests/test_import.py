@@ -13,7 +13,8 @@ from routermon.core.analysis import analyse
 from routermon.core.clock import VirtualClock
 from routermon.core.compare import answers_match
 from routermon.core.errors import ImportFormatError
-from routermon.core.pairs import InvalidPairsError, import_pairs, load_pairs, read_pairs_file
+from routermon.core.importing import InvalidPairsError, import_pairs, read_pairs_file
+from routermon.core.pairs import load_pairs
 from routermon.core.prices import PriceBook
 from routermon.core.reader import LogReader
 

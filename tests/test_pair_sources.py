@@ -7,7 +7,8 @@ import json
 
 from routermon.core.analysis import sweep
 from routermon.core.clock import VirtualClock
-from routermon.core.pairs import import_pairs, load_pairs
+from routermon.core.importing import import_pairs
+from routermon.core.pairs import load_pairs
 from routermon.core.reader import LogReader
 from routermon.core.records import HumanLabel
 from routermon.core.store import add_labels
@@ -164,7 +165,7 @@ def test_the_latest_human_label_counts(tmp_path, db):
 
 
 def test_bad_judge_and_label_objects_are_bad_lines(tmp_path, db):
-    from routermon.core.pairs import InvalidPairsError
+    from routermon.core.importing import InvalidPairsError
 
     src = write(
         tmp_path,

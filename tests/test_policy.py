@@ -85,7 +85,7 @@ def _apply(tmp_path, monkeypatch, *args):
     from click.testing import CliRunner
     from conftest import DATE_FILE
 
-    from routermon.core.pairs import import_pairs
+    from routermon.core.importing import import_pairs
     from routermon.tui.cli import main
 
     db = tmp_path / "calls.db"

@@ -10,7 +10,8 @@ from conftest import DATE_FILE
 
 from routermon.core.clock import VirtualClock
 from routermon.core.formatting import usd
-from routermon.core.pairs import NoPairsError, import_pairs
+from routermon.core.importing import import_pairs
+from routermon.core.pairs import NoPairsError
 from routermon.core.reader import LogReader
 from routermon.core.report import build_report, condensed_rows, render_json, render_markdown
 from routermon.core.router import Router

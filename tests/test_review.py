@@ -12,8 +12,9 @@ from tui_helpers import CHEAP, FIXED_NOW, STRONG, fixed_clock
 
 from routermon.core import judge_check as judge_check_module
 from routermon.core.analysis import analyse
+from routermon.core.importing import import_pairs
 from routermon.core.judge_check import cohens_kappa, judge_check, judge_checks, ppi_mean
-from routermon.core.pairs import Pair, import_pairs, iter_pairs, load_pairs
+from routermon.core.pairs import Pair, iter_pairs, load_pairs
 from routermon.core.reader import LogReader
 from routermon.core.records import CallRecord
 from routermon.core.review import (
