@@ -16,8 +16,8 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 
-from routermon.core.catalog import default_models
-from routermon.core.records import CALL_COLUMNS
+from routermon.core.log.records import CALL_COLUMNS
+from routermon.core.route.catalog import default_models
 
 LABELS = ("safe", "unsafe", "review-needed")
 # Values of the columns after ``dedup_key`` (added by later migrations); absent ones are NULL.

@@ -22,7 +22,7 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 
-from routermon.core.reader import LogReader  # noqa: E402
+from routermon.core.log.reader import LogReader  # noqa: E402
 from routermon.core.workspace import Workspace  # noqa: E402
 from routermon.tui.app import RoutermonApp  # noqa: E402
 from routermon.tui.screens.tasks import TasksScreen  # noqa: E402

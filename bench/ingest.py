@@ -2,7 +2,7 @@
 
 Both sides write the same realistic rows (shaped like the router's: about 8% of requests escalate
 and log two rows) into a fresh database with the same schema and pragmas (both opened through
-``routermon.core.db.connect``). The writer side queues the rows with ``CallLog.log_rows`` in chunks
+``routermon.core.log.db.connect``). The writer side queues the rows with ``CallLog.log_rows`` in chunks
 of 1,000, as an importer does, and the clock stops when ``flush()`` returns (every row committed).
 The bare side inserts them with one ``executemany`` in one transaction, its best case. Repetitions
 alternate which side goes first; figures are medians.
@@ -35,10 +35,10 @@ from pathlib import Path
 
 from _common import emit, machine, median, parse_args, realistic_rows, say
 
-from routermon.core import store
-from routermon.core.db import after_insert, connect
-from routermon.core.records import CALL_COLUMNS
-from routermon.core.store import INSERT_SQL, CallLog
+from routermon.core.log import store
+from routermon.core.log.db import after_insert, connect
+from routermon.core.log.records import CALL_COLUMNS
+from routermon.core.log.store import INSERT_SQL, CallLog
 
 TARGET_ROWS_PER_S = 100_000
 TARGET_VS_BARE = 0.5

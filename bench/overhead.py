@@ -33,12 +33,12 @@ import anthropic
 import httpx2
 from _common import CHEAP_MODEL, LABELS, STRONG_MODEL, emit, machine, median, message_text, parse_args, say
 
-from routermon.core import tasks as task_lib
-from routermon.core.models import capabilities
-from routermon.core.requests import resolve
-from routermon.core.router import Router
-from routermon.core.standin import StandInAPI, answer
-from routermon.core.store import CallLog
+from routermon.core.log.store import CallLog
+from routermon.core.route import tasks as task_lib
+from routermon.core.route.models import capabilities
+from routermon.core.route.requests import resolve
+from routermon.core.route.router import Router
+from routermon.core.simulate.standin import StandInAPI, answer
 
 TARGET_RATIO = 1.10
 BLOCK = 8  # pairs of rounds between the log's commits: 400 requests, about 0.5 s of router time
@@ -124,7 +124,7 @@ def in_memory_telemetry():
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     except ImportError:
         return None
-    from routermon.core.telemetry import Telemetry
+    from routermon.core.route.telemetry import Telemetry
 
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))

@@ -46,11 +46,11 @@ from pathlib import Path
 import sqlite_utils
 from _common import emit, machine, parse_args, say
 
-from routermon.core.db import MIGRATIONS, PAGE_SIZE, connect, index_new_rows
-from routermon.core.importing import import_pairs, imported_request_id
+from routermon.core.log.db import MIGRATIONS, PAGE_SIZE, connect, index_new_rows
+from routermon.core.log.importing import import_pairs, imported_request_id
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CALL_COLUMNS
 from routermon.core.prices import PriceBook
-from routermon.core.reader import LogReader
-from routermon.core.records import CALL_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 ROUTERMON = Path(sys.executable).with_name("routermon")

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from _common import emit, machine, median, parse_args, realistic_rows, say
 
-from routermon.core.db import FTS_TABLE, connect
-from routermon.core.logquery import CallFilters
-from routermon.core.reader import LogReader
-from routermon.core.store import CallLog
+from routermon.core.log.db import FTS_TABLE, connect
+from routermon.core.log.logquery import CallFilters
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
 
 TARGET_MS = 200.0
 CHUNK = 10_000

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from _common import emit, machine, median, parse_args, realistic_rows, say
 
-from routermon.core.db import after_insert, connect, last_call_id
-from routermon.core.live import LiveMonitor
-from routermon.core.records import CALL_COLUMNS
-from routermon.core.store import INSERT_SQL
+from routermon.core.log.db import after_insert, connect, last_call_id
+from routermon.core.log.live import LiveMonitor
+from routermon.core.log.records import CALL_COLUMNS
+from routermon.core.log.store import INSERT_SQL
 
 TARGET_REFRESH_MS = 50.0
 TARGET_SCALING = 2.0

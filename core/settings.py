@@ -49,7 +49,7 @@ from pydantic_settings import (
 
 from .errors import ConfigError
 from .formatting import parse_share
-from .pg import PostgresLog, is_url
+from .location import PostgresLog, is_url
 
 
 def _typed_share(value: Any) -> Any:

@@ -16,14 +16,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .db import check_persistent
 from .errors import DatabaseError
-from .pg import PostgresLog
+from .location import PostgresLog
+from .log.db import check_persistent
 from .prices import PriceBook
 from .settings import Settings, SettingSource, default_db_path, load_settings, setting_sources
 
 if TYPE_CHECKING:  # the router pulls in the anthropic SDK: loaded only when a router is built
-    from .router import Router
+    from .route.router import Router
 
 
 class Workspace:
@@ -103,7 +103,7 @@ class Workspace:
     @property
     def labeller(self) -> str:
         """Who a human label is from: the settings' ``labeller``, else the OS user."""
-        from .review import default_labeller
+        from .measure.review import default_labeller
 
         return self.settings.labeller or default_labeller()
 
@@ -138,7 +138,7 @@ class Workspace:
         """The OpenTelemetry exporter when the settings turn it on (``otel = true``), else ``None``."""
         if not self.settings.otel:
             return None
-        from .telemetry import Telemetry
+        from .route.telemetry import Telemetry
 
         return Telemetry.configured()
 
@@ -153,7 +153,7 @@ class Workspace:
     def model_table(self):
         """The capability table with the settings' ``[models."<id>"]`` overrides (built on first use)."""
         if self._models is None:
-            from .models import ModelTable
+            from .route.models import ModelTable
 
             self._models = ModelTable(self.settings.models)
         return self._models
@@ -162,8 +162,8 @@ class Workspace:
         """Lay what the Models API reports about ``models`` over the capability table: from the
         cache in the data folder, else read once with ``client`` (default: a real client, when
         ``ANTHROPIC_API_KEY`` is set; ``ANTHROPIC_BASE_URL`` is honoured). Returns what was laid."""
-        from .models import ModelTable
-        from .models_api import CACHE_FILE, DEFAULT_BASE_URL, ModelsAPICache
+        from .route.models import ModelTable
+        from .route.models_api import CACHE_FILE, DEFAULT_BASE_URL, ModelsAPICache
         from .settings import data_dir
 
         if client is None and os.environ.get("ANTHROPIC_API_KEY"):
@@ -178,7 +178,7 @@ class Workspace:
 
     def models(self, cheap_model: str | None = None, strong_model: str | None = None) -> tuple[str, str]:
         """``(cheap, strong)``: as given, else the settings', else the newest priced Haiku / Sonnet."""
-        from .catalog import default_models  # lazy: it reads the SDK's model list
+        from .route.catalog import default_models  # lazy: it reads the SDK's model list
 
         return default_models(
             cheap_model or self.settings.cheap_model, strong_model or self.settings.strong_model, self.prices
@@ -193,8 +193,8 @@ class Workspace:
 
     def stand_in_client(self, *, seed: int = 0, latency: float = 0.0):
         """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network)."""
-        from .scenario import load_scenario
-        from .standin import StandInAPI
+        from .simulate.scenario import load_scenario
+        from .simulate.standin import StandInAPI
 
         # The stand-in answers from the same capability table as the router (overrides included).
         api = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency, models=self.model_table)
@@ -224,7 +224,7 @@ class Workspace:
         ``judge``: judge free-text shadow pairs and audits as they are made, with ``judge_model()``.
         """
         from .errors import ConfigError
-        from .router import Router, Tier
+        from .route.router import Router, Tier
 
         cheap, strong = self.models(cheap_model, strong_model)
         if stand_in:
@@ -242,7 +242,7 @@ class Workspace:
             Tier(cheap, threshold, **(cheap_tier.model_dump() if cheap_tier else {})),
             Tier(strong, **(strong_tier.model_dump() if strong_tier else {})),
         )
-        return Router(
+        router = Router(
             tiers=tiers,
             # A threshold given for this run wins over the per-task policy, as every option does.
             task_thresholds=self.settings.thresholds if threshold_given is None else None,
@@ -258,5 +258,9 @@ class Workspace:
             preview_chars=self.preview_chars,
             source=source,
             request_prefix=request_prefix,
-            judge_model=self.judge_model(strong_model=strong_model) if judge else None,
         )
+        if judge:
+            from .measure.judge import Judge
+
+            Judge.observing(router, self.judge_model(strong_model=strong_model), source=source)
+        return router

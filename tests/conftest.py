@@ -84,7 +84,7 @@ def log_db(new_log) -> Path | str:
 @pytest.fixture(scope="session")
 def date_db(tmp_path_factory) -> Path:
     """A call log holding the date file's pairs, imported once per session (tests only read it)."""
-    from routermon.core.importing import import_pairs
+    from routermon.core.log.importing import import_pairs
 
     db = tmp_path_factory.mktemp("date") / "calls.db"
     import_pairs(DATE_FILE, db)

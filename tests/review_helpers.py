@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tui_helpers import CHEAP, FIXED_NOW, STRONG
 
-from routermon.core.records import JUDGE_MODE, CallRecord
-from routermon.core.store import CallLog
+from routermon.core.log.records import JUDGE_MODE, CallRecord
+from routermon.core.log.store import CallLog
 
 JUDGE = "claude-sonnet-4-5"
 WORDS = "invoice total paid late supplier order shipped refund customer account balance".split()

@@ -7,7 +7,9 @@ import json
 import pytest
 from conftest import DATE_FILE
 
-from routermon.core.analysis import (
+from routermon.core.errors import ConfigError
+from routermon.core.log.reader import LogReader
+from routermon.core.measure.analysis import (
     analyse,
     calibrate,
     candidate_thresholds,
@@ -16,11 +18,9 @@ from routermon.core.analysis import (
     sweep,
     wilson_interval,
 )
-from routermon.core.errors import ConfigError
-from routermon.core.pairs import NoPairsError, Pair, load_pairs
-from routermon.core.reader import LogReader
-from routermon.core.router import Router
-from routermon.core.standin import StandInAPI, answer, tool_input
+from routermon.core.measure.pairs import NoPairsError, Pair, load_pairs
+from routermon.core.route.router import Router
+from routermon.core.simulate.standin import StandInAPI, answer, tool_input
 
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"
@@ -303,7 +303,7 @@ async def test_load_pairs_takes_shadow_and_audit_but_not_cascade_escalations(tmp
 
 def test_analyse_without_pairs_says_how_to_get_them(tmp_path, date_db):
     db = tmp_path / "empty.db"
-    from routermon.core.store import CallLog
+    from routermon.core.log.store import CallLog
 
     CallLog(db).close()
     with LogReader(db) as reader, pytest.raises(NoPairsError, match="routermon import FILE"):

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from test_production import _request
 
 from routermon.core.clock import VirtualClock
-from routermon.core.reader import LogReader
-from routermon.core.store import CallLog
-from routermon.core.watch import audits_needed, check
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
+from routermon.core.measure.watch import audits_needed, check
 from routermon.tui.cli import main
 
 NOW = 2_000_000.0
@@ -97,7 +97,7 @@ def test_a_long_drift_series_is_thinned_evenly_and_keeps_the_latest_window():
     import random
     from types import SimpleNamespace
 
-    from routermon.core.watch import drift_series
+    from routermon.core.measure.watch import drift_series
 
     rng = random.Random(3)
     audits = [

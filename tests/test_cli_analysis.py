@@ -65,7 +65,7 @@ def test_cli_thresholds_text_puts_the_guarantee_first(date_db):
 
 
 def test_cli_thresholds_defaults_are_the_librarys():
-    from routermon.core import guarantee
+    from routermon.core.measure import guarantee
     from routermon.tui import cmd_thresholds
 
     assert (cmd_thresholds.DEFAULT_MAX_LOSS, cmd_thresholds.DEFAULT_CONFIDENCE) == (

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.reader import LogReader
-from routermon.core.simtext import make_text
+from routermon.core.log.reader import LogReader
+from routermon.core.simulate.simtext import make_text
 from routermon.tui.cli import main
 
 

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 from review_helpers import build_review_log
 
-from routermon.core.reader import LogReader
+from routermon.core.log.reader import LogReader
 from routermon.tui.cli import main
 
 

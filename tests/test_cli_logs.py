@@ -12,10 +12,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.logquery import CallFilters, QueryError, fts_literal, parse_when
-from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog
+from routermon.core.log.logquery import CallFilters, QueryError, fts_literal, parse_when
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
 from routermon.tui.cli import main
 
 T0 = 1773835200.0  # 2026-03-18 12:00:00 UTC
@@ -187,13 +187,13 @@ def test_fts_index_follows_updates_and_deletes(tmp_path):
 
 def test_migration_builds_index_for_existing_log(tmp_path):
     """A log written before the FTS migration is searchable once a current routermon opens it."""
-    from routermon.core import db as dbmod
+    from routermon.core.log import db as dbmod
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     sdb = dbmod.sqlite_utils.Database(conn)
     dbmod.MIGRATIONS.apply(sdb, stop_before="m005_calls_fts")
-    from routermon.core.store import INSERT_SQL
+    from routermon.core.log.store import INSERT_SQL
 
     conn.executemany(INSERT_SQL, [r.as_row() for r in _rows()])
     conn.commit()

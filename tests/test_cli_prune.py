@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.live import LiveMonitor
-from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog, prune_calls
+from routermon.core.log.live import LiveMonitor
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog, prune_calls
 from routermon.tui.cli import main
 
 DAY = 86400.0
@@ -131,7 +131,7 @@ def test_a_bad_date_is_one_sentence(three_days, bad):
 
 
 def test_prune_goes_in_transactions_and_reports_progress(three_days, monkeypatch):
-    monkeypatch.setattr("routermon.core.store.PRUNE_ROWS_PER_TRANSACTION", 10)
+    monkeypatch.setattr("routermon.core.log.store.PRUNE_ROWS_PER_TRANSACTION", 10)
     seen: list[int] = []
     assert prune_calls(three_days, T0 + DAY, progress=seen.append) == 36
     assert seen == [10, 20, 30, 36]

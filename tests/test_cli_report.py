@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.store import CallLog
+from routermon.core.log.store import CallLog
 from routermon.tui.cli import main
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from test_shadow import LABELS, pair_counts, write_inputs
 
 from routermon.core.errors import ImportFormatError
-from routermon.core.shadowrun import read_inputs
+from routermon.core.measure.shadowrun import read_inputs
 from routermon.tui.cli import main
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.reader import LogReader
+from routermon.core.log.reader import LogReader
 from routermon.tui.cli import main
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from test_whatif import DAY, HAIKU, ISSUE_ARGS, SONNET, _audits, _cascade_traffic, _run, _write
 
-from routermon.core.catalog import default_models
+from routermon.core.route.catalog import default_models
 
 
 def test_cli_json_has_the_issue_figures():

@@ -12,7 +12,7 @@ from conftest import DATE_FILE
 from review_helpers import build_review_log
 from rich.text import Text
 
-from routermon.core.simulator import simulate
+from routermon.core.simulate.simulator import simulate
 from routermon.tui.cli import main
 from routermon.tui.tables import Column, fit
 

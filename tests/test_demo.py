@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from routermon.core.demo import CASCADE_PER_DAY, HISTORY_DAYS, live_traffic, prepare_demo
-from routermon.core.reader import LogReader
+from routermon.core.log.reader import LogReader
+from routermon.core.simulate.demo import CASCADE_PER_DAY, HISTORY_DAYS, live_traffic, prepare_demo
 
 NOW = 1_790_000_000.0
 
@@ -42,10 +42,10 @@ def test_live_traffic_writes_until_stopped(tmp_path):
 
 
 def test_the_demo_judges_its_summaries_and_a_reviewer_labels_spot_checks(tmp_path):
-    from routermon.core.demo import DEMO_LABELS, DEMO_REVIEWER
-    from routermon.core.judge_check import judge_checks
-    from routermon.core.pairs import load_pairs
-    from routermon.core.quality import load_task_quality
+    from routermon.core.measure.judge_check import judge_checks
+    from routermon.core.measure.pairs import load_pairs
+    from routermon.core.measure.quality import load_task_quality
+    from routermon.core.simulate.demo import DEMO_LABELS, DEMO_REVIEWER
 
     db = tmp_path / "demo.db"
     backfill = prepare_demo(db, now=1_750_000_000.0, seed=3)

@@ -15,7 +15,7 @@ import anthropic
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.standin import StandInAPI, serve_in_thread
+from routermon.core.simulate.standin import StandInAPI, serve_in_thread
 from routermon.tui.cli import main
 
 CHEAP, STRONG = "claude-haiku-5-5", "claude-sonnet-5-5"
@@ -41,7 +41,7 @@ def no_key(monkeypatch):
 @pytest.fixture
 def loopback(monkeypatch):
     api = StandInAPI()
-    from routermon.core.scenario import load_scenario
+    from routermon.core.simulate.scenario import load_scenario
 
     api.scenario = load_scenario()
     server, stop = serve_in_thread(api)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from tui_helpers import FIXED_NOW, fixed_clock
 
-from routermon.core.live import HOUR, LiveMonitor
-from routermon.core.reader import LatencyHistogram, LogReader
-from routermon.core.records import CallRecord
-from routermon.core.report import build_report, render_markdown
-from routermon.core.store import CallLog
+from routermon.core.log.live import HOUR, LiveMonitor
+from routermon.core.log.reader import LatencyHistogram, LogReader
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
+from routermon.core.measure.report import build_report, render_markdown
 
 
 def call(ts, rid, *, mode="cascade", role="cheap", tier=0, latency=100.0, escalated=False, final=False, **kw):
@@ -162,7 +162,7 @@ class TestWhatIfFromLog:
     """Observed traffic: the rate over the span the log covers, the cascade's own shares."""
 
     def test_volume_is_over_the_span_the_log_covers(self, three_day_log):
-        from routermon.core.whatif import from_log
+        from routermon.core.measure.whatif import from_log
 
         with LogReader(three_day_log) as reader:
             inputs = from_log(reader, days=30, now=NOW)
@@ -175,7 +175,7 @@ class TestWhatIfFromLog:
         assert inputs.observed.describe() == "400 requests (100 shadow) in the 3.0 logged of the last 30 days"
 
     def test_shadow_requests_are_not_priced_as_escalations(self, three_day_log):
-        from routermon.core.whatif import from_log
+        from routermon.core.measure.whatif import from_log
 
         with LogReader(three_day_log) as reader:
             inputs = from_log(reader, days=30, now=NOW)
@@ -314,9 +314,9 @@ def test_degraded_requests_are_counted_where_the_tier_above_failed(log_db):
     final)."""
     import asyncio
 
-    from routermon.core.report import build_report, render_markdown
-    from routermon.core.router import Router
-    from routermon.core.standin import StandInAPI, answer, http_error
+    from routermon.core.measure.report import build_report, render_markdown
+    from routermon.core.route.router import Router
+    from routermon.core.simulate.standin import StandInAPI, answer, http_error
 
     db = log_db
     api = StandInAPI()

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import DATE_FILE
 
-from routermon.core.analysis import analyse, sweep
 from routermon.core.errors import ConfigError
-from routermon.core.guarantee import (
+from routermon.core.log.importing import import_pairs
+from routermon.core.log.reader import LogReader
+from routermon.core.measure.analysis import analyse, sweep
+from routermon.core.measure.guarantee import (
     CONFIDENTLY_WRONG,
     NO_BETTER_THAN_STRONG,
     TOO_FEW_PAIRS,
@@ -23,9 +25,7 @@ from routermon.core.guarantee import (
     pairs_at_rate,
     pairs_for_zero_loss,
 )
-from routermon.core.importing import import_pairs
-from routermon.core.pairs import load_pairs
-from routermon.core.reader import LogReader
+from routermon.core.measure.pairs import load_pairs
 
 
 def exact_cdf(k: int, n: int, p: float) -> float:

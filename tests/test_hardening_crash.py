@@ -18,16 +18,16 @@ import time
 
 import pytest
 
-from routermon.core.reader import LogReader
-from routermon.core.store import CallLog
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
 
 pytestmark = pytest.mark.slow  # in the normal run; `-m 'not slow'` skips it locally
 
 CHILD = textwrap.dedent(
     """
     import random, sys, threading
-    from routermon.core.records import CALL_COLUMNS
-    from routermon.core.store import CallLog
+    from routermon.core.log.records import CALL_COLUMNS
+    from routermon.core.log.store import CallLog
 
     lock = threading.Lock()
     committed = 0

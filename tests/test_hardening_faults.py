@@ -14,11 +14,11 @@ import pytest
 
 from routermon.core.clock import VirtualClock
 from routermon.core.errors import RouteFailedError
-from routermon.core.reader import LogReader
-from routermon.core.records import ESCALATION_REASONS, RouteResult
-from routermon.core.router import Router
-from routermon.core.scenario import ErrorRates, ModelProfile, load_scenario
-from routermon.core.standin import StandInAPI
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import ESCALATION_REASONS, RouteResult
+from routermon.core.route.router import Router
+from routermon.core.simulate.scenario import ErrorRates, ModelProfile, load_scenario
+from routermon.core.simulate.standin import StandInAPI
 
 pytestmark = pytest.mark.slow  # in the normal run; `-m 'not slow'` skips it locally
 

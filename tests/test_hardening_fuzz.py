@@ -6,7 +6,7 @@ Only the documented outcomes may come out:
 * The router, whatever the cheap model's tool input or whole response body: the call ends as a
   valid answer, ``invalid_output``, ``malformed_response`` or ``refusal`` (and the request escalates),
   never another exception; every call is logged.
-* The import reader (``routermon.core.importing``), whatever the bytes or JSON: pairs and line problems,
+* The import reader (``routermon.core.log.importing``), whatever the bytes or JSON: pairs and line problems,
   or ``ImportFormatError``/``InvalidPairsError``; an import writes exactly the rows it reports.
 """
 
@@ -20,21 +20,21 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from routermon.core import tasks
 from routermon.core.errors import ImportFormatError
-from routermon.core.importing import (
+from routermon.core.log.importing import (
     ImportedPair,
     ImportProblem,
     import_pairs,
     parse_pair_line,
     read_pairs_file,
 )
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CALL_COLUMNS
+from routermon.core.log.store import CallLog
 from routermon.core.prices import PriceBook
-from routermon.core.reader import LogReader
-from routermon.core.records import CALL_COLUMNS
-from routermon.core.router import Router
-from routermon.core.standin import Reply, StandInAPI, answer, tool_input
-from routermon.core.store import CallLog
+from routermon.core.route import tasks
+from routermon.core.route.router import Router
+from routermon.core.simulate.standin import Reply, StandInAPI, answer, tool_input
 
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"

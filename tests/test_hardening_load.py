@@ -18,10 +18,10 @@ import traceback
 import pytest
 
 from routermon.core.errors import DatabaseError
-from routermon.core.live import LiveMonitor
-from routermon.core.reader import LogReader
-from routermon.core.records import CALL_COLUMNS
-from routermon.core.store import CallLog
+from routermon.core.log.live import LiveMonitor
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CALL_COLUMNS
+from routermon.core.log.store import CallLog
 
 pytestmark = pytest.mark.slow  # in the normal run; `-m 'not slow'` skips it locally
 

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from conftest import PG_SKIP, PG_URL, pg_admin, pg_schema_url
 
 from routermon.core.errors import DatabaseError
-from routermon.core.live import LiveMonitor
-from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog
+from routermon.core.log.live import LiveMonitor
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
 from routermon.tui.cli import main
 
 
@@ -68,7 +68,7 @@ def test_the_library_imports_no_psycopg_for_a_sqlite_log(tmp_path):
     import subprocess
 
     code = (
-        "import sys; from routermon.core.store import CallLog; from routermon.core.reader import LogReader;"
+        "import sys; from routermon.core.log.store import CallLog; from routermon.core.log.reader import LogReader;"
         f"CallLog({str(tmp_path / 'a.db')!r}).close(); LogReader({str(tmp_path / 'a.db')!r}).close();"
         "print('psycopg' in sys.modules)"
     )
@@ -161,7 +161,7 @@ def test_a_batch_that_commits_late_is_not_skipped_by_the_tail(pg_log):
     ``id > last_seen`` tail never passes an id whose row is still to come."""
     import psycopg
 
-    from routermon.core import pg
+    from routermon.core.log import pg
 
     CallLog(pg_log).close()
     monitor = LiveMonitor.open(pg_log)
@@ -186,7 +186,7 @@ def test_a_batch_that_commits_late_is_not_skipped_by_the_tail(pg_log):
 
 
 def test_the_log_secret_is_shared_by_every_host_and_no_key_file_is_made(pg_log, tmp_path, monkeypatch):
-    from routermon.core.privacy import has_key, log_key
+    from routermon.core.log.privacy import has_key, log_key
 
     here = tmp_path / "host"
     here.mkdir()
@@ -206,7 +206,7 @@ def test_config_show_names_the_url_without_its_password(monkeypatch):
 
 
 def test_a_password_in_the_query_is_not_shown_either():
-    from routermon.core.pg import PostgresLog
+    from routermon.core.location import PostgresLog
 
     log = PostgresLog("postgresql://alice@db.example/calls?sslmode=require&password=s3cret-pw")
     assert str(log) == "postgresql://alice@db.example/calls?sslmode=require"

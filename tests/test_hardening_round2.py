@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routermon.core import db as dbmod
 from routermon.core.errors import DatabaseError
-from routermon.core.importing import ImportedPair, PairSide, dedup_key_for, import_pairs, request_id_for
-from routermon.core.reader import LogReader
-from routermon.core.store import CallLog
+from routermon.core.log import db as dbmod
+from routermon.core.log.importing import ImportedPair, PairSide, dedup_key_for, import_pairs, request_id_for
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
 from routermon.tui.cli import main
 
 # -- paths that cannot persist ----------------------------------------------------------------
@@ -195,8 +195,8 @@ def test_deeply_nested_json_is_a_bad_line_not_a_crash(tmp_path):
 
 
 def test_a_device_is_refused_and_an_overlong_line_is_skipped_in_bounded_memory(tmp_path, monkeypatch):
-    from routermon.core import importing as pairsmod
     from routermon.core.errors import ImportFormatError
+    from routermon.core.log import importing as pairsmod
 
     with pytest.raises(ImportFormatError, match="is a device"):
         import_pairs("/dev/zero", tmp_path / "calls.db")
@@ -218,7 +218,7 @@ def test_two_concurrent_imports_of_one_file_split_the_pairs_between_them(tmp_pat
     db = log_db  # two hosts importing into one PostgreSQL log split it as two processes on a file do
     CallLog(db).close()
     code = (
-        "import json,sys; from routermon.core.importing import import_pairs;"
+        "import json,sys; from routermon.core.log.importing import import_pairs;"
         "r = import_pairs(sys.argv[1], sys.argv[2]); print(json.dumps([r.imported, r.rows_written]))"
     )
     procs = [
@@ -323,7 +323,7 @@ def test_simulate_days_are_bounded(tmp_path, days):
 
 
 def _record(n: int, text: str = "x"):
-    from routermon.core.records import CallRecord
+    from routermon.core.log.records import CallRecord
 
     return CallRecord(ts=1.0 + n, request_id=f"r{n}", task="t", model="m", role="cheap", answer=text)
 
@@ -358,8 +358,8 @@ def test_a_full_disk_names_its_cause_and_stops_the_spending(tmp_path):
     the log says how many rows were not written."""
     import asyncio
 
-    from routermon.core.router import Router
-    from routermon.core.standin import StandInAPI
+    from routermon.core.route.router import Router
+    from routermon.core.simulate.standin import StandInAPI
 
     path = tmp_path / "calls.db"
     log = CallLog(path)

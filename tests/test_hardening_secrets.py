@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from routermon.core.client import real_client
 from routermon.core.errors import RouteFailedError
-from routermon.core.importing import import_pairs
-from routermon.core.privacy import key_path, log_key
-from routermon.core.reader import LogReader
-from routermon.core.report import build_report, render_json, render_markdown
-from routermon.core.router import Router
-from routermon.core.standin import (
+from routermon.core.log.importing import import_pairs
+from routermon.core.log.privacy import key_path, log_key
+from routermon.core.log.reader import LogReader
+from routermon.core.measure.report import build_report, render_json, render_markdown
+from routermon.core.route.client import real_client
+from routermon.core.route.router import Router
+from routermon.core.simulate.standin import (
     StandInAPI,
     answer,
     broken_body,
@@ -279,7 +279,7 @@ SUMMARY = f"{HEAD} asks for a refund of 4111 1111 1111 1111 charges made at 12 E
 
 
 def test_store_answers_none_keeps_summaries_and_extractions_as_keyed_digests(tmp_path):
-    from routermon.core.pairs import load_pairs
+    from routermon.core.measure.pairs import load_pairs
 
     db = tmp_path / "calls.db"
     api = StandInAPI()
@@ -330,7 +330,7 @@ def _stored_in_log(db, marker: str) -> bool:
     """``stored`` for a file; for a PostgreSQL log, whether any row of ``calls`` holds ``marker``."""
     if isinstance(db, Path):
         return stored(db, marker)
-    from routermon.core.reader import LogReader
+    from routermon.core.log.reader import LogReader
 
     with LogReader(db) as reader:
         sql = "SELECT COUNT(*) FROM calls AS c WHERE CAST(c AS TEXT) LIKE ?"
@@ -339,7 +339,7 @@ def _stored_in_log(db, marker: str) -> bool:
 
 def test_store_inputs_none_keeps_imports_and_shadow_resume_keyed(tmp_path, log_db):
     """On a file (its ``.key`` beside it) and on PostgreSQL (the secret in the database)."""
-    from routermon.core.shadowrun import ShadowInput, done_inputs, run_shadow
+    from routermon.core.measure.shadowrun import ShadowInput, done_inputs, run_shadow
 
     db = log_db
     src = tmp_path / "pairs.jsonl"
@@ -354,7 +354,7 @@ def test_store_inputs_none_keeps_imports_and_shadow_resume_keyed(tmp_path, log_d
     assert import_pairs(src, db, store_inputs="none").imported == 0  # the keyed key deduplicates
     assert not _stored_in_log(db, hashlib.sha256(b"yes").hexdigest())
     # A shadow run resumed on a keyed log skips what it already paired.
-    from routermon.core.scenario import load_scenario
+    from routermon.core.simulate.scenario import load_scenario
 
     api = StandInAPI(scenario=load_scenario(), seed=1)
     items = [ShadowInput(line=1, text="first text"), ShadowInput(line=2, text="second text")]

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from conftest import DATE_FILE
 
-from routermon.core.analysis import analyse
 from routermon.core.clock import VirtualClock
 from routermon.core.compare import answers_match
 from routermon.core.errors import ImportFormatError
-from routermon.core.importing import InvalidPairsError, import_pairs, read_pairs_file
-from routermon.core.pairs import load_pairs
+from routermon.core.log.importing import InvalidPairsError, import_pairs, read_pairs_file
+from routermon.core.log.reader import LogReader
+from routermon.core.measure.analysis import analyse
+from routermon.core.measure.pairs import load_pairs
 from routermon.core.prices import PriceBook
-from routermon.core.reader import LogReader
 
 CLOCK = VirtualClock(1_767_225_600.0)  # 2026-01-01 00:00 UTC
 

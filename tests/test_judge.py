@@ -10,10 +10,11 @@ import random
 
 import pytest
 
-from routermon.core.analysis import wilson_interval
 from routermon.core.compare import answers_match, loads_answer
 from routermon.core.errors import DatabaseError
-from routermon.core.judge import (
+from routermon.core.log.reader import LogReader
+from routermon.core.measure.analysis import wilson_interval
+from routermon.core.measure.judge import (
     POSITION_VERDICTS,
     Judge,
     JudgeProgress,
@@ -26,15 +27,14 @@ from routermon.core.judge import (
     read_judge_figures,
     verdict_for,
 )
-from routermon.core.models import ModelTable
-from routermon.core.pairs import load_pairs
-from routermon.core.reader import LogReader
-from routermon.core.router import Router
-from routermon.core.scenario import LogNormal, Scenario, TaskProfile, TierBehaviour
-from routermon.core.shadowrun import ShadowInput, run_shadow
-from routermon.core.simtext import keeps_facts, key_facts, make_text, write_summary
-from routermon.core.standin import StandInAPI
-from routermon.core.standin.replies import answer
+from routermon.core.measure.pairs import load_pairs
+from routermon.core.measure.shadowrun import ShadowInput, run_shadow
+from routermon.core.route.models import ModelTable
+from routermon.core.route.router import Router
+from routermon.core.simulate.scenario import LogNormal, Scenario, TaskProfile, TierBehaviour
+from routermon.core.simulate.simtext import keeps_facts, key_facts, make_text, write_summary
+from routermon.core.simulate.standin import StandInAPI
+from routermon.core.simulate.standin.replies import answer
 
 
 def judge_scenario(*, cheap: float = 0.9, first_bias: float = 0.5, judge_accuracy: float = 1.0) -> Scenario:
@@ -340,7 +340,7 @@ def test_stop_keeps_the_finished_verdicts(db):
 def test_stand_in_extractions_are_the_texts_fields_or_one_slip(db):
     """Right extractions are the invoice's stated values (read back from the text); wrong ones
     differ in exactly one field: missed (null) or a digit changed."""
-    from routermon.core.simtext import InvoiceRecord, invoice_fields
+    from routermon.core.simulate.simtext import InvoiceRecord, invoice_fields
 
     scenario = Scenario(
         tasks=[
@@ -377,7 +377,8 @@ def test_stand_in_extractions_are_the_texts_fields_or_one_slip(db):
 
 
 def test_the_router_judges_audits_and_shadow_pairs_as_they_are_made(db):
-    """Router(judge_model=...) judges every free-text audit and shadow pair in the background."""
+    """A router observed by a judge (``Judge.observing``) judges every free-text audit and shadow pair
+    in the background."""
     scenario = judge_scenario()
 
     async def go():
@@ -387,17 +388,17 @@ def test_the_router_judges_audits_and_shadow_pairs_as_they_are_made(db):
             log=db,
             seed=4,
             audit_share=1.0,
-            judge_model="claude-sonnet-5-5",
             store_inputs="none",
         )
+        Judge.observing(audited, "claude-sonnet-5-5", seed=4)
         shadow = Router(
             mode="shadow",
             client=api.client(),
             log=db,
             seed=5,
-            judge_model="claude-sonnet-5-5",
             request_prefix="shd_",
         )
+        Judge.observing(shadow, "claude-sonnet-5-5", seed=5)
         for text in texts(12):
             await audited.route("summarize", text)
             await shadow.route("summarize", text)
@@ -415,7 +416,7 @@ def test_the_router_judges_audits_and_shadow_pairs_as_they_are_made(db):
 
 def test_the_report_shows_the_cost_of_measuring_apart(db):
     """`routermon report` has a judge section; its spend is not in the traffic spend."""
-    from routermon.core.report import build_report, render_markdown
+    from routermon.core.measure.report import build_report, render_markdown
 
     asyncio.run(shadow_pairs(judge_scenario(), db, 20, judge=True))
     with LogReader(db) as reader:
@@ -441,5 +442,5 @@ def test_the_judge_model_setting(tmp_path, monkeypatch, isolated_settings):
         ws.judge_model() == "claude-sonnet-4-6" and ws.judge_model("claude-haiku-5-5") == "claude-haiku-5-5"
     )
     router = ws.router(stand_in=True, judge=True)
-    assert router.judge.model == "claude-sonnet-4-6"
+    assert router.pair_observer.__self__.model == "claude-sonnet-4-6"  # the judge's bound observe_pair
     router.close()

@@ -1,86 +1,153 @@
-"""All SQL lives in the store, the reader and the database module (issue 11: "All SQL in the store").
+"""The house in layers (issue 30): ``core``'s packages import only downwards, and no cycle exists.
 
-A static check over the source: outside ``core/store.py``, ``core/reader.py``, ``core/db.py`` and
-``core/pg.py`` (the database module's PostgreSQL half: its connection, errors and migrations) no module of ``core`` or ``tui`` holds an SQL statement, calls ``execute``, imports ``sqlite3`` or
-reaches into a reader's private connection (``_query``, ``conn``, ``_closed``).
+Layers, bottom to top: the shared basics at the top of ``core/`` (errors, formatting, text, prices,
+settings...), ``core/log``, ``core/route``, ``core/measure``, ``core/simulate`` (the stand-in
+included), then ``core/workspace.py``, which builds the rest. Every import counts: at module level,
+inside a function or under ``TYPE_CHECKING``. Read from the code, recursively.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-SQL_OWNERS = {"core/store.py", "core/reader.py", "core/db.py", "core/pg.py"}
-# A string that starts like an SQL statement (the statements this project writes).
-SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK)\b")
-EXECUTE_NAMES = {"execute", "executemany", "executescript"}
-READER_PRIVATES = {"_query", "conn", "_closed"}
+CORE = ROOT / "core"
+LAYERS = ("log", "route", "measure", "simulate")  # bottom to top, above the shared basics
+TOP = {"workspace"}  # builds everything: the one module above every layer
 
 
-def _sources() -> list[Path]:
-    files = sorted((ROOT / "core").glob("*.py")) + sorted((ROOT / "tui").rglob("*.py"))
-    return [f for f in files if f.relative_to(ROOT).as_posix() not in SQL_OWNERS]
+def module_name(path: Path, core: Path = CORE) -> str:
+    parts = list(path.relative_to(core).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
 
 
-def _string_parts(node: ast.AST) -> list[str]:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value]
-    if isinstance(node, ast.JoinedStr):  # an f-string: its literal text
-        return ["".join(v.value for v in node.values if isinstance(v, ast.Constant))]
-    return []
+def imports_of(source: str, name: str, is_package: bool, known: set[str]) -> set[str]:
+    """The ``core`` modules one module's source imports (``name``: its dotted name under ``core``)."""
+    package = name.split(".") if is_package else name.split(".")[:-1]
+    if name == "":
+        package = []
+    found: set[str] = set()
 
+    def add(target: str) -> None:
+        # ``from .x import y`` names module ``x.y`` when it exists, else module ``x``.
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        if target:
+            found.add(target)
 
-def sql_violations(source: str) -> list[str]:
-    """What in one module's source breaks the rule, one line each (empty when it keeps it)."""
-    tree = ast.parse(source)
-    skipped = {
-        id(n.body[0].value)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-        and n.body
-        and isinstance(n.body[0], ast.Expr)
-        and isinstance(n.body[0].value, ast.Constant)
-    }
-    # An f-string's literal pieces are read through the f-string, not one by one.
-    skipped |= {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
-    found = []
-    for node in ast.walk(tree):
-        if id(node) not in skipped:
-            for text in _string_parts(node):
-                if SQL_START.match(text):
-                    found.append(f"line {node.lineno}: SQL statement {text.strip()[:40]!r}")
-        if isinstance(node, ast.Attribute):
-            if node.attr in EXECUTE_NAMES:
-                found.append(f"line {node.lineno}: calls .{node.attr}()")
-            elif node.attr in READER_PRIVATES and not (
-                isinstance(node.value, ast.Name) and node.value.id == "self"
-            ):
-                found.append(f"line {node.lineno}: reaches into .{node.attr}")
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            if "sqlite3" in names:
-                found.append(f"line {node.lineno}: imports sqlite3")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+            elif node.module and (node.module + ".").startswith("routermon.core."):
+                base, node_module = [], node.module[len("routermon.core.") :]
+                for alias in node.names:
+                    add(f"{node_module}.{alias.name}")
+                continue
+            else:
+                continue
+            prefix = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                add(f"{prefix}.{alias.name}" if prefix else alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("routermon.core."):
+                    add(alias.name[len("routermon.core.") :])
+    found.discard(name)
     return found
 
 
-def test_the_check_sees_what_it_must():
-    bad = (
-        "import sqlite3\n"
-        "SQL = f\"SELECT id FROM calls WHERE x IN ({', '.join('?')})\"\n"
-        "def f(reader, conn):\n"
-        "    reader._query('BEGIN')\n"
-        "    conn.execute('COMMIT')\n"
+def import_graph(core: Path = CORE) -> dict[str, set[str]]:
+    paths = sorted(core.rglob("*.py"))
+    known = {module_name(p, core) for p in paths} - {""}
+    return {
+        module_name(p, core): imports_of(
+            p.read_text(encoding="utf-8"), module_name(p, core), p.name == "__init__.py", known
+        )
+        for p in paths
+        if module_name(p, core)
+    }
+
+
+def layer_of(module: str) -> int:
+    """0 for the shared basics, 1..4 for the layer packages, 5 for the workspace."""
+    head = module.split(".")[0]
+    if head in LAYERS:
+        return LAYERS.index(head) + 1
+    if head in TOP:
+        return len(LAYERS) + 1
+    return 0
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{m} imports {t}" for m, targets in graph.items() for t in targets if layer_of(t) > layer_of(m)
     )
-    found = sql_violations(bad)
-    assert len(found) == 6, found
-    good = '"""SELECT is a word a docstring may use."""\nlabel = "Select a task"\nself_conn = 1\n'
-    assert sql_violations(good) == []
 
 
-@pytest.mark.parametrize("path", _sources(), ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_no_sql_outside_store_reader_and_db(path: Path):
-    assert sql_violations(path.read_text(encoding="utf-8")) == []
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as the list of its modules (the first again at its end), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for t in sorted(graph.get(m, ())):
+            if state.get(t) == 1:
+                return stack[stack.index(t) :] + [t]
+            if t not in state:
+                found = visit(t)
+                if found:
+                    return found
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state:
+            found = visit(m)
+            if found:
+                return found
+    return None
+
+
+def test_the_packages_exist_and_hold_the_modules():
+    graph = import_graph()
+    for layer in LAYERS:
+        assert (CORE / layer / "__init__.py").exists()
+    assert "simulate.standin.api" in graph  # the stand-in is read recursively
+    assert "route.router" in graph and "log.db" in graph and "measure.judge" in graph
+
+
+def test_imports_run_downwards_only():
+    assert upward_imports(import_graph()) == []
+
+
+def test_no_import_cycle():
+    assert find_cycle(import_graph()) is None
+
+
+def test_the_checks_see_a_planted_cycle_and_an_upward_import(tmp_path):
+    """A copy of the tree with a cycle planted (``db`` importing ``store``, which imports ``db``) and
+    the router importing the judge: both checks fail on it."""
+    for path in CORE.rglob("*.py"):
+        copy = tmp_path / path.relative_to(CORE)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    db = tmp_path / "log" / "db.py"
+    db.write_text(
+        db.read_text(encoding="utf-8") + "\n\ndef _late():\n    from . import store\n", encoding="utf-8"
+    )
+    router = tmp_path / "route" / "router.py"
+    router.write_text(
+        router.read_text(encoding="utf-8") + "\nif False:\n    from ..measure.judge import Judge\n",
+        encoding="utf-8",
+    )
+    graph = import_graph(tmp_path)
+    cycle = find_cycle(graph)
+    assert cycle is not None and "log.db" in cycle and "log.store" in cycle
+    assert "route.router imports measure.judge" in upward_imports(graph)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from routermon.core import tasks
 from routermon.core.errors import ConfigError
-from routermon.core.models import BUNDLED, ModelCapabilities, ModelTable, capabilities
-from routermon.core.requests import resolve
-from routermon.core.router import Router, Tier
-from routermon.core.standin import StandInAPI
+from routermon.core.route import tasks
+from routermon.core.route.models import BUNDLED, ModelCapabilities, ModelTable, capabilities
+from routermon.core.route.requests import resolve
+from routermon.core.route.router import Router, Tier
+from routermon.core.simulate.standin import StandInAPI
 
 LABELS = ["safe", "unsafe", "review-needed"]
 TABLE_MODELS = [

@@ -9,11 +9,11 @@ import socket
 
 import pytest
 
-from routermon.core.models import BUNDLED, ModelTable, bundled_models
-from routermon.core.models_api import CACHE_FILE, fields_from_info
+from routermon.core.route.models import BUNDLED, ModelTable, bundled_models
+from routermon.core.route.models_api import CACHE_FILE, fields_from_info
 from routermon.core.settings import data_dir
-from routermon.core.standin import StandInAPI, answer, serve_in_thread
-from routermon.core.standin.catalog import model_info
+from routermon.core.simulate.standin import StandInAPI, answer, serve_in_thread
+from routermon.core.simulate.standin.catalog import model_info
 from routermon.core.workspace import Workspace
 
 CHEAP, STRONG = "claude-haiku-5-5", "claude-sonnet-5-5"
@@ -107,7 +107,7 @@ def test_an_unreachable_models_api_leaves_the_bundled_table(tmp_path, monkeypatc
 
 
 def test_the_cache_is_read_without_the_network_and_read_again_after_a_week(tmp_path):
-    from routermon.core.models_api import MAX_AGE_S, ModelsAPICache
+    from routermon.core.route.models_api import MAX_AGE_S, ModelsAPICache
 
     class Client:  # a sync client's models.retrieve, counting its calls
         def __init__(self):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 
-from routermon.core.analysis import sweep
 from routermon.core.clock import VirtualClock
-from routermon.core.importing import import_pairs
-from routermon.core.pairs import load_pairs
-from routermon.core.reader import LogReader
-from routermon.core.records import HumanLabel
-from routermon.core.store import add_labels
+from routermon.core.log.importing import import_pairs
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import HumanLabel
+from routermon.core.log.store import add_labels
+from routermon.core.measure.analysis import sweep
+from routermon.core.measure.pairs import load_pairs
 
 CLOCK = VirtualClock(1_750_000_000.0)
 SUMMARY_A = "Acme's invoice of 1,234 euros for two licences is due on 5 March 2026."
@@ -165,7 +165,7 @@ def test_the_latest_human_label_counts(tmp_path, db):
 
 
 def test_bad_judge_and_label_objects_are_bad_lines(tmp_path, db):
-    from routermon.core.importing import InvalidPairsError
+    from routermon.core.log.importing import InvalidPairsError
 
     src = write(
         tmp_path,
@@ -187,8 +187,8 @@ def test_bad_judge_and_label_objects_are_bad_lines(tmp_path, db):
 def test_analyse_leaves_unjudged_free_text_out_and_says_how_to_judge_it(tmp_path, db):
     import pytest
 
-    from routermon.core.analysis import analyse
-    from routermon.core.pairs import NoPairsError
+    from routermon.core.measure.analysis import analyse
+    from routermon.core.measure.pairs import NoPairsError
 
     src = write(
         tmp_path, line("a", side(SUMMARY_A), side(SUMMARY_B)), line("b", side(SUMMARY_B), side(SUMMARY_A))
@@ -205,7 +205,7 @@ def test_analyse_leaves_unjudged_free_text_out_and_says_how_to_judge_it(tmp_path
 
 
 def test_task_quality_shows_the_weakest_field_and_what_the_figure_rests_on(tmp_path, db):
-    from routermon.core.quality import load_task_quality
+    from routermon.core.measure.quality import load_task_quality
 
     strong = {"vendor": "Acme GmbH", "total": 1234.5, "due": "2026-03-05"}
     lines = [

@@ -8,16 +8,16 @@ import random
 
 import pytest
 
-from routermon.core import judge_check as judge_check_module
-from routermon.core.analysis import analyse, sweep, sweep_pairs
 from routermon.core.compare import answers_match, compare_fields
-from routermon.core.judge_check import cohens_kappa, judge_check, ppi_mean
-from routermon.core.pairs import Pair, load_pairs
-from routermon.core.pairtable import MAX_EXACT, PairTable, read_table, table_of
-from routermon.core.production import from_pairs
-from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord, HumanLabel
-from routermon.core.store import CallLog, add_labels
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CallRecord, HumanLabel
+from routermon.core.log.store import CallLog, add_labels
+from routermon.core.measure import spotcheck as judge_check_module
+from routermon.core.measure.analysis import analyse, sweep, sweep_pairs
+from routermon.core.measure.judge_check import cohens_kappa, judge_check, ppi_mean
+from routermon.core.measure.pairs import Pair, load_pairs
+from routermon.core.measure.pairtable import MAX_EXACT, PairTable, read_table, table_of
+from routermon.core.measure.production import from_pairs
 
 SOURCES = ("reference", "judge", "exact", "fields", "failure", "human")
 
@@ -377,7 +377,7 @@ def test_no_workers_are_spawned_where_stderr_is_captured(tmp_path, monkeypatch):
     """Textual captures stderr, which multiprocessing hands its children: the app reads in one process."""
     import io
 
-    from routermon.core import pairtable
+    from routermon.core.measure import pairtable
 
     db = tmp_path / "calls.db"
     build_mixed_log(db)

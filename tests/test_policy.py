@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from routermon.core.errors import ConfigError
-from routermon.core.reader import LogReader
-from routermon.core.router import Router, Tier
+from routermon.core.log.reader import LogReader
+from routermon.core.route.router import Router, Tier
 from routermon.core.settings import load_settings
-from routermon.core.standin import StandInAPI
+from routermon.core.simulate.standin import StandInAPI
 from routermon.core.workspace import Workspace
 
 CHEAP, STRONG = "claude-haiku-4-5", "claude-sonnet-4-5"
@@ -85,7 +85,7 @@ def _apply(tmp_path, monkeypatch, *args):
     from click.testing import CliRunner
     from conftest import DATE_FILE
 
-    from routermon.core.importing import import_pairs
+    from routermon.core.log.importing import import_pairs
     from routermon.tui.cli import main
 
     db = tmp_path / "calls.db"
@@ -127,7 +127,7 @@ def test_thresholds_apply_without_a_guarantee_writes_nothing(tmp_path, monkeypat
 
 
 def test_plan_thresholds_on_a_missing_file_and_a_broken_one(tmp_path):
-    from routermon.core.policy import plan_thresholds, write_settings
+    from routermon.core.measure.policy import plan_thresholds, write_settings
 
     plan = plan_thresholds(tmp_path / "new" / "settings.toml", {"classify": 0.8})
     assert plan.old_text == "" and plan.changes == {"classify": (None, 0.8)}

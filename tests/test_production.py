@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 
-from routermon.core.production import production_accuracy
-from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
+from routermon.core.measure.production import production_accuracy
 
 
 def _request(n: int, ts: float, *, share: float, kept: bool, right: bool, audited: bool) -> list[CallRecord]:
@@ -110,7 +110,7 @@ def test_no_audits_says_how_to_get_them(tmp_path):
 
 
 def test_the_report_shows_accuracy_in_production_and_the_drift_check(tmp_path):
-    from routermon.core.report import build_report, render_markdown
+    from routermon.core.measure.report import build_report, render_markdown
 
     db = tmp_path / "calls.db"
     with CallLog(db) as log:
@@ -126,7 +126,7 @@ def test_the_report_shows_accuracy_in_production_and_the_drift_check(tmp_path):
 
 
 def test_the_sweep_leaves_audits_out_when_shadow_pairs_exist(tmp_path):
-    from routermon.core.analysis import analyse
+    from routermon.core.measure.analysis import analyse
 
     db = tmp_path / "calls.db"
     with CallLog(db) as log:

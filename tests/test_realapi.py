@@ -14,13 +14,13 @@ import time
 import pytest
 import sqlite_utils
 
-from routermon.core.db import MIGRATIONS
 from routermon.core.errors import ConfigError, DegradedAnswerError, RouteFailedError
-from routermon.core.reader import LogReader
-from routermon.core.records import CALL_COLUMNS
-from routermon.core.report import build_report, render_json, render_markdown
-from routermon.core.router import Router, Tier
-from routermon.core.standin import StandInAPI, answer, http_error, refusal, serve_in_thread
+from routermon.core.log.db import MIGRATIONS
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CALL_COLUMNS
+from routermon.core.measure.report import build_report, render_json, render_markdown
+from routermon.core.route.router import Router, Tier
+from routermon.core.simulate.standin import StandInAPI, answer, http_error, refusal, serve_in_thread
 from routermon.core.workspace import Workspace
 
 CHEAP = "claude-haiku-5-5"
@@ -128,7 +128,7 @@ async def test_thinking_tokens_go_from_the_reply_to_the_log_the_cost_and_the_rep
 
 
 async def test_whatif_from_log_prices_the_thinking_tokens_of_escalations(db):
-    from routermon.core.whatif import from_log
+    from routermon.core.measure.whatif import from_log
 
     api = StandInAPI()
     tiers = [Tier(CHEAP, 0.7), Tier(STRONG, thinking="default", effort=None)]
@@ -259,8 +259,8 @@ def test_fake_api_command_serves_the_default_cascade_and_refuses_the_old_forced_
         }
         code = (
             "import json, anthropic\n"
-            "from routermon.core.router import Router\n"
-            "from routermon.core.tasks import classify, TOOL_NAME\n"
+            "from routermon.core.route.router import Router\n"
+            "from routermon.core.route.tasks import classify, TOOL_NAME\n"
             "r = Router()\n"
             "labels = ['safe', 'unsafe', 'review-needed']\n"
             "out = [r.route_sync('classify', f'item number {i} ' * 3, labels=labels) for i in range(120)]\n"

@@ -10,13 +10,13 @@ from conftest import DATE_FILE
 
 from routermon.core.clock import VirtualClock
 from routermon.core.formatting import usd
-from routermon.core.importing import import_pairs
-from routermon.core.pairs import NoPairsError
-from routermon.core.reader import LogReader
-from routermon.core.report import build_report, condensed_rows, render_json, render_markdown
-from routermon.core.router import Router
-from routermon.core.standin import StandInAPI, answer, tool_input
-from routermon.core.store import CallLog
+from routermon.core.log.importing import import_pairs
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
+from routermon.core.measure.pairs import NoPairsError
+from routermon.core.measure.report import build_report, condensed_rows, render_json, render_markdown
+from routermon.core.route.router import Router
+from routermon.core.simulate.standin import StandInAPI, answer, tool_input
 
 CHEAP = "claude-haiku-4-5"
 STRONG = "claude-sonnet-4-6"

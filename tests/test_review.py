@@ -10,21 +10,21 @@ import pytest
 from review_helpers import build_review_log, judge_row
 from tui_helpers import CHEAP, FIXED_NOW, STRONG, fixed_clock
 
-from routermon.core import judge_check as judge_check_module
-from routermon.core.analysis import analyse
-from routermon.core.importing import import_pairs
-from routermon.core.judge_check import cohens_kappa, judge_check, judge_checks, ppi_mean
-from routermon.core.pairs import Pair, iter_pairs, load_pairs
-from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord
-from routermon.core.review import (
+from routermon.core.log.importing import import_pairs
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
+from routermon.core.measure import spotcheck as judge_check_module
+from routermon.core.measure.analysis import analyse
+from routermon.core.measure.judge_check import cohens_kappa, judge_check, judge_checks, ppi_mean
+from routermon.core.measure.pairs import Pair, iter_pairs, load_pairs
+from routermon.core.measure.review import (
     UnknownPairError,
     import_labels,
     label_pair,
     load_review_queue,
     review_queue,
 )
-from routermon.core.store import CallLog
 
 
 def make_pair(request_id: str, **fields) -> Pair:
@@ -256,7 +256,7 @@ def test_judge_checks_per_task_and_overall(tmp_path, monkeypatch):
 
 def test_report_shows_the_judge_against_people(tmp_path, monkeypatch):
     monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: True)
-    from routermon.core.report import build_report, render_json, render_markdown
+    from routermon.core.measure.report import build_report, render_json, render_markdown
 
     db = build_review_log(tmp_path / "calls.db", pairs=30)
     with LogReader(db) as reader:
@@ -299,7 +299,7 @@ def test_only_random_spot_checks_correct_the_judge_and_they_come_first(monkeypat
 
 
 def test_the_spot_check_sample_is_a_tenth_of_pairs_by_request_id():
-    from routermon.core.judge_check import SPOT_CHECK_SHARE, in_spot_check
+    from routermon.core.measure.spotcheck import SPOT_CHECK_SHARE, in_spot_check
 
     share = sum(in_spot_check(f"req_{i:06d}") for i in range(20_000)) / 20_000
     assert abs(share - SPOT_CHECK_SHARE) < 0.01

@@ -8,10 +8,11 @@ import sqlite3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routermon.core.db import ROLLUP_TABLE, connect
-from routermon.core.reader import TALLY_SQL, LogReader, Tally, _window
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog, ExactInserter
+from routermon.core.log.db import connect
+from routermon.core.log.reader import TALLY_SQL, LogReader, Tally, _window
+from routermon.core.log.records import CallRecord
+from routermon.core.log.rollups import ROLLUP_TABLE
+from routermon.core.log.store import CallLog, ExactInserter
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC: hours line up with round numbers
 TASKS = ("classify", "extract")
@@ -238,7 +239,7 @@ def test_opening_the_monitor_and_the_traffic_figures_never_read_every_row(tmp_pa
                     ),
                 ]
             )
-    from routermon.core.live import LiveMonitor
+    from routermon.core.log.live import LiveMonitor
 
     def open_and_show(reader: LogReader) -> None:
         monitor = LiveMonitor(reader)

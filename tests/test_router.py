@@ -7,11 +7,11 @@ import json
 import pytest
 from pydantic import BaseModel
 
-from routermon.core import tasks
 from routermon.core.errors import ConfigError, RouteFailedError, UnknownModelError
-from routermon.core.reader import LogReader
-from routermon.core.router import Router, Tier
-from routermon.core.standin import (
+from routermon.core.log.reader import LogReader
+from routermon.core.route import tasks
+from routermon.core.route.router import Router, Tier
+from routermon.core.simulate.standin import (
     StandInAPI,
     answer,
     broken_body,
@@ -339,7 +339,7 @@ def test_configuration_errors_are_clear(api, db):
 
 
 def test_default_models_are_the_newest_haiku_and_sonnet_known_to_sdk_and_prices(api):
-    from routermon.core.catalog import sdk_models
+    from routermon.core.route.catalog import sdk_models
 
     router = Router(client=api.client())
     names = sdk_models()
@@ -407,7 +407,7 @@ async def test_shadow_calls_on_a_virtual_clock_each_measure_their_own_latency(db
 def test_usage_counts_are_exact_token_counts_or_a_malformed_reply(usage, expected):
     from types import SimpleNamespace
 
-    from routermon.core.router import _MalformedReply, _usage_tokens
+    from routermon.core.route.router import _MalformedReply, _usage_tokens
 
     fields = dict.fromkeys(
         ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
@@ -440,8 +440,8 @@ async def test_a_cancelled_request_still_logs_the_calls_it_paid_for(db, mode):
 
 
 def test_a_call_record_carries_every_call_outcome_field():
-    from routermon.core.records import CallOutcome
-    from routermon.core.router import _Call
+    from routermon.core.log.records import CallOutcome
+    from routermon.core.route.router import _Call
 
     values = {name: None for name in _Call.__slots__}
     assert set(_Call(**values).fields) == set(CallOutcome.model_fields)

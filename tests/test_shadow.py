@@ -12,10 +12,10 @@ import sys
 import threading
 import time
 
-from routermon.core.router import Router
-from routermon.core.scenario import load_scenario
-from routermon.core.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
-from routermon.core.standin import StandInAPI
+from routermon.core.measure.shadowrun import SOURCE, done_inputs, read_inputs, run_shadow
+from routermon.core.route.router import Router
+from routermon.core.simulate.scenario import load_scenario
+from routermon.core.simulate.standin import StandInAPI
 
 LABELS = ["safe", "unsafe", "review-needed"]
 

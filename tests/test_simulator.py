@@ -12,12 +12,13 @@ import time
 import pytest
 
 from routermon.core.errors import ConfigError
-from routermon.core.pairs import load_pairs
-from routermon.core.reader import LogReader
-from routermon.core.records import CALL_COLUMNS
-from routermon.core.scenario import Scenario, load_scenario
-from routermon.core.simtext import CHARS_PER_TOKEN
-from routermon.core.simulator import (
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CALL_COLUMNS
+from routermon.core.measure.pairs import load_pairs
+from routermon.core.measure.whatif import from_log, project
+from routermon.core.simulate.scenario import Scenario, load_scenario
+from routermon.core.simulate.simtext import CHARS_PER_TOKEN
+from routermon.core.simulate.simulator import (
     SOURCE,
     arrival_times,
     run_live,
@@ -25,7 +26,6 @@ from routermon.core.simulator import (
     simulate_live,
     traffic,
 )
-from routermon.core.whatif import from_log, project
 
 NOW = 1_760_000_000.0  # a fixed "now": 2025-10-09 08:53 UTC
 DAY = 86_400.0
@@ -238,7 +238,7 @@ def test_scenario_tasks_are_told_apart_by_name(tmp_path):
 
 
 def test_simulating_into_an_open_log_and_appending(tmp_path):
-    from routermon.core.store import CallLog
+    from routermon.core.log.store import CallLog
 
     path = tmp_path / "calls.db"
     simulate(requests=30, db_path=path, seed=1, now=NOW - DAY, days=1)

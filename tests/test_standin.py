@@ -13,11 +13,11 @@ import time
 import anthropic
 import pytest
 
-from routermon.core import tasks
 from routermon.core.clock import VirtualClock
-from routermon.core.router import Router
-from routermon.core.scenario import ErrorRates, is_ambiguous, load_scenario, true_label
-from routermon.core.standin import StandInAPI, answer, http_error, serve_in_thread
+from routermon.core.route import tasks
+from routermon.core.route.router import Router
+from routermon.core.simulate.scenario import ErrorRates, is_ambiguous, load_scenario, true_label
+from routermon.core.simulate.standin import StandInAPI, answer, http_error, serve_in_thread
 
 LABELS = ["safe", "unsafe", "review-needed"]
 
@@ -170,7 +170,7 @@ def test_fake_api_command_serves_requests_via_base_url():
 
 
 def test_fake_api_rejects_non_loopback_hosts():
-    from routermon.core.standin import make_server
+    from routermon.core.simulate.standin import make_server
 
     with pytest.raises(ValueError):
         make_server(StandInAPI(), host="0.0.0.0")

@@ -8,12 +8,12 @@ import json
 import anthropic
 import pytest
 
-from routermon.core import tasks
-from routermon.core.models import ModelTable
 from routermon.core.prices import PriceBook
-from routermon.core.requests import resolve
-from routermon.core.router import Router, Tier
-from routermon.core.standin import StandInAPI, answer
+from routermon.core.route import tasks
+from routermon.core.route.models import ModelTable
+from routermon.core.route.requests import resolve
+from routermon.core.route.router import Router, Tier
+from routermon.core.simulate.standin import StandInAPI, answer
 
 LABELS = ["safe", "unsafe", "review-needed"]
 SPEC = tasks.classify(LABELS)
@@ -285,7 +285,7 @@ def test_a_table_model_without_structured_outputs_gets_the_forced_tool_and_it_pa
 def test_server_answers_a_bad_content_length_with_a_400_json_error(length):
     import http.client
 
-    from routermon.core.standin import serve_in_thread
+    from routermon.core.simulate.standin import serve_in_thread
 
     server, stop = serve_in_thread(StandInAPI())
     try:

@@ -13,11 +13,11 @@ import time
 import anthropic
 import pytest
 
-from routermon.core import tasks
-from routermon.core.router import Router, Tier
-from routermon.core.standin import StandInAPI, answer, http_error, refusal, serve_in_thread
-from routermon.core.standin.api import RECORD_LIMIT
-from routermon.core.standin.server import make_server
+from routermon.core.route import tasks
+from routermon.core.route.router import Router, Tier
+from routermon.core.simulate.standin import StandInAPI, answer, http_error, refusal, serve_in_thread
+from routermon.core.simulate.standin.api import RECORD_LIMIT
+from routermon.core.simulate.standin.server import make_server
 
 CHEAP, STRONG = "claude-haiku-4-5", "claude-sonnet-4-6"
 USER = [{"role": "user", "content": "hello"}]
@@ -215,7 +215,7 @@ def test_streaming_a_refusal_carries_stop_details_and_a_refused_stream_is_a_json
 
 
 async def test_async_stream_through_the_in_process_transport_with_a_scenario():
-    from routermon.core.scenario import load_scenario
+    from routermon.core.simulate.scenario import load_scenario
 
     client = StandInAPI(scenario=load_scenario()).client()
     async with client.messages.stream(model=CHEAP, max_tokens=50, messages=USER) as stream:
@@ -238,7 +238,7 @@ def test_recording_is_bounded_and_off_in_the_stand_in_command(monkeypatch):
 
     from click.testing import CliRunner
 
-    import routermon.core.standin as standin
+    import routermon.core.simulate.standin as standin
     from routermon.tui.cli import main
 
     built = []
@@ -329,7 +329,7 @@ def test_a_slow_client_is_cut_off_by_the_socket_timeout(sent):
 def test_the_scenario_s_overloaded_and_rate_limited_replies_say_when_to_retry():
     import random
 
-    from routermon.core.standin.behaviour import failure_reply
+    from routermon.core.simulate.standin.behaviour import failure_reply
 
     for failure, status in (("overloaded", 529), ("rate_limited", 429)):
         reply = failure_reply(failure, random.Random(0), 0.0)
@@ -341,7 +341,7 @@ def test_a_client_that_resets_its_connection_prints_no_traceback(capfd):
     import struct
     import time
 
-    from routermon.core.standin import StandInAPI, serve_in_thread
+    from routermon.core.simulate.standin import StandInAPI, serve_in_thread
 
     server, stop = serve_in_thread(StandInAPI())
     try:

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routermon.core.db import connect
 from routermon.core.errors import DatabaseError
-from routermon.core.reader import LogReader
-from routermon.core.records import CALL_COLUMNS, CallRecord
-from routermon.core.store import CallLog
+from routermon.core.log.db import connect
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CALL_COLUMNS, CallRecord
+from routermon.core.log.store import CallLog
 
 
 def record(i: int, **kw) -> CallRecord:
@@ -133,7 +133,7 @@ def test_a_row_missing_a_required_value_is_rejected_not_acknowledged(log_db):
 def test_new_logs_use_8k_pages_and_old_ones_keep_theirs(tmp_path, monkeypatch):
     CallLog(tmp_path / "new.db").close()
     assert sqlite3.connect(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == 8192
-    monkeypatch.setattr("routermon.core.db.PAGE_SIZE", 4096)  # a log made by an earlier version
+    monkeypatch.setattr("routermon.core.log.db.PAGE_SIZE", 4096)  # a log made by an earlier version
     with CallLog(tmp_path / "old.db") as log:
         log.log(record(1))
     monkeypatch.undo()
@@ -148,7 +148,7 @@ def test_interpreter_exit_flushes_queued_rows(log_db):
     db = log_db
     code = textwrap.dedent(
         f"""
-        from routermon.core.store import CallLog
+        from routermon.core.log.store import CallLog
         from tests.test_store import record
         log = CallLog({str(db)!r}, max_delay=60)
         log.log_many([record(i) for i in range(500)])
@@ -162,7 +162,7 @@ def test_interpreter_exit_flushes_queued_rows(log_db):
 WRITER = textwrap.dedent(
     """
     import sys
-    from routermon.core.store import CallLog
+    from routermon.core.log.store import CallLog
     from tests.test_store import record
     log = CallLog(sys.argv[1], batch_size=50, max_delay=0.001)
     i = 0
@@ -205,7 +205,7 @@ def test_acknowledged_rows_survive_a_killed_writer(log_db):
 READER = textwrap.dedent(
     """
     import sys, time
-    from routermon.core.reader import LogReader
+    from routermon.core.log.reader import LogReader
     reader = LogReader(sys.argv[1])
     print("ready", flush=True)
     last, seen, polls = 0, 0, 0
@@ -261,7 +261,7 @@ def test_bad_database_paths_are_named(tmp_path):
 
 
 def test_locked_database_is_named(tmp_path, monkeypatch):
-    import routermon.core.db as dbmod
+    import routermon.core.log.db as dbmod
 
     db = tmp_path / "log.db"
     CallLog(db).close()
@@ -383,8 +383,8 @@ def test_importing_the_library_leaves_sqlite3_adapters_alone():
         """
         import sqlite3
         before = dict(sqlite3.adapters)
-        import routermon.core.db, routermon.core.store, routermon.core.reader, routermon.core.router
-        from routermon.core.store import CallLog
+        import routermon.core.log.db, routermon.core.log.store, routermon.core.log.reader, routermon.core.route.router
+        from routermon.core.log.store import CallLog
         print(dict(sqlite3.adapters) == before)
         """
     )
@@ -416,7 +416,7 @@ def test_null_literal_statements_store_exactly_what_executemany_stores(
 
     from tui_helpers import request_records
 
-    from routermon.core.store import INSERT_SQL
+    from routermon.core.log.store import INSERT_SQL
 
     rng = _random.Random(seed)
     folder = tmp_path_factory.mktemp("nulls")
@@ -452,10 +452,10 @@ def test_every_writer_indexes_what_it_commits_for_search(log_db):
     (imports) are all found, and nothing that was not committed is."""
     import sqlite3 as sqlite
 
-    from routermon.core.logquery import CallFilters
-    from routermon.core.reader import LogReader
-    from routermon.core.records import CallRecord
-    from routermon.core.store import CallLog, ExactInserter
+    from routermon.core.log.logquery import CallFilters
+    from routermon.core.log.reader import LogReader
+    from routermon.core.log.records import CallRecord
+    from routermon.core.log.store import CallLog, ExactInserter
 
     db = log_db
 

@@ -14,10 +14,10 @@ from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 
-from routermon.core.reader import LogReader  # noqa: E402
-from routermon.core.router import Router  # noqa: E402
-from routermon.core.standin import StandInAPI, answer, http_error  # noqa: E402
-from routermon.core.telemetry import Telemetry  # noqa: E402
+from routermon.core.log.reader import LogReader  # noqa: E402
+from routermon.core.route.router import Router  # noqa: E402
+from routermon.core.route.telemetry import Telemetry  # noqa: E402
+from routermon.core.simulate.standin import StandInAPI, answer, http_error  # noqa: E402
 
 CHEAP, STRONG = "claude-haiku-4-5", "claude-sonnet-4-5"
 

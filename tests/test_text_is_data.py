@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.table import Table
 from tui_helpers import FIXED_NOW, fixed_clock, make_app, request_records, settle
 
-from routermon.core.importing import import_pairs
-from routermon.core.reader import LogReader
-from routermon.core.report import _cell, build_report, md_text, render_markdown
-from routermon.core.store import CallLog
+from routermon.core.log.importing import import_pairs
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
+from routermon.core.measure.report import _cell, build_report, md_text, render_markdown
 from routermon.tui.cli import main
 from routermon.tui.text import console, literal
 

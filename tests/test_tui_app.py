@@ -13,11 +13,11 @@ from rich.console import Console
 from textual.widgets import Input, Select
 from tui_helpers import FIXED_NOW, append_requests, build_log, make_app, request_records, settle
 
-from routermon.core import whatif
-from routermon.core.quality import load_task_quality
-from routermon.core.reader import LogReader
-from routermon.core.simulator import simulate
-from routermon.core.store import CallLog
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
+from routermon.core.measure import whatif
+from routermon.core.measure.quality import load_task_quality
+from routermon.core.simulate.simulator import simulate
 from routermon.tui.screens.charts import ChartsScreen
 from routermon.tui.screens.help import HelpScreen
 from routermon.tui.screens.live import LiveScreen
@@ -432,7 +432,7 @@ def test_run_app_refuses_unusable_files(tmp_path, capsys):
 
 
 def test_run_app_reports_a_locked_log(tmp_path, capsys, monkeypatch):
-    import routermon.core.db as db
+    import routermon.core.log.db as db
 
     path = tmp_path / "calls.db"
     CallLog(path).close()

@@ -7,8 +7,8 @@ import pytest
 from textual.widgets import Static
 from tui_helpers import DETAIL_REQUEST, FIXED_NOW, add_detail_request, build_log, make_app, settle
 
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
 from routermon.tui.screens.detail import DetailScreen
 from routermon.tui.screens.live import LiveScreen
 from routermon.tui.widgets.calls_table import CallsTable
@@ -150,7 +150,7 @@ async def test_live_table_fits_its_width_with_long_ids_and_tiny_costs(tmp_path, 
 
 
 def test_the_live_table_shows_thinking_tokens_among_the_output():
-    from routermon.core.records import CallRow
+    from routermon.core.log.records import CallRow
     from routermon.tui.widgets.calls_table import CallsTable
 
     row = CallRow(

@@ -1,4 +1,4 @@
-"""The monitor's incremental aggregates (routermon.core.live) agree with the reader's full queries,
+"""The monitor's incremental aggregates (routermon.core.log.live) agree with the reader's full queries,
 and a refresh reads only the new rows."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from tui_helpers import FIXED_NOW, append_requests, build_log, fixed_clock
 
-from routermon.core.live import LiveMonitor, month_bounds
-from routermon.core.reader import LogReader
+from routermon.core.log.live import LiveMonitor, month_bounds
+from routermon.core.log.reader import LogReader
 
 
 @pytest.fixture()
@@ -152,7 +152,7 @@ def test_recent_rows_are_bounded_and_filterable(log_path):
 
 
 def test_empty_log(log_db):
-    from routermon.core.store import CallLog
+    from routermon.core.log.store import CallLog
 
     CallLog(log_db).close()
     monitor = LiveMonitor.open(log_db, clock=fixed_clock())
@@ -164,8 +164,8 @@ def test_empty_log(log_db):
 
 def test_monitor_tally_agrees_with_the_reader_on_a_simulated_log(log_db):
     # A simulator log with escalations, failed calls and audits, read at opening and by refresh.
-    from routermon.core.scenario import Scenario, load_scenario
-    from routermon.core.simulator import simulate
+    from routermon.core.simulate.scenario import Scenario, load_scenario
+    from routermon.core.simulate.simulator import simulate
 
     flaky = load_scenario().model_dump()
     for model in flaky["models"]:

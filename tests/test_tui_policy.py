@@ -8,9 +8,9 @@ from test_production import _request
 from textual.widgets import Input, Static
 from tui_helpers import make_app, settle
 
-from routermon.core.importing import import_pairs
+from routermon.core.log.importing import import_pairs
+from routermon.core.log.store import CallLog
 from routermon.core.settings import load_settings
-from routermon.core.store import CallLog
 from routermon.tui.screens.apply import ApplyScreen
 
 

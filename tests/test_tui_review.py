@@ -8,8 +8,8 @@ import pytest
 from review_helpers import build_review_log
 from tui_helpers import FIXED_NOW, make_app, settle
 
-from routermon.core.reader import LogReader
-from routermon.core.store import CallLog
+from routermon.core.log.reader import LogReader
+from routermon.core.log.store import CallLog
 
 SIZES = [(80, 24), (120, 40)]
 SETTINGS = {"labeller": "alice"}
@@ -44,7 +44,7 @@ class TestReviewScreen:
         """After ``c`` and a skip, the third pair (an extraction: fields one a line, ``≠`` where
         they differ) and the status line saying what was stored, by whom and when (spot checks
         left out, so the queue is the one the first label came from)."""
-        from routermon.core import judge_check as judge_check_module
+        from routermon.core.measure import spotcheck as judge_check_module
 
         monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: False)
         app = make_app(review_log, settings=SETTINGS)
@@ -95,12 +95,12 @@ async def test_c_stores_a_label_and_moves_on(review_log):
 
 
 async def test_thresholds_screen_shows_the_judge_against_people(review_log, monkeypatch):
-    from routermon.core import judge_check as judge_check_module
+    from routermon.core.measure import spotcheck as judge_check_module
 
     monkeypatch.setattr(judge_check_module, "in_spot_check", lambda request_id: True)
     """With labelled judged pairs, the Thresholds screen says how far the judge agrees with people
     and the corrected cheap accuracy, and what it rests on; without, the line is hidden."""
-    from routermon.core.review import label_pair
+    from routermon.core.measure.review import label_pair
 
     async with make_app(review_log).run_test(size=(120, 40)) as pilot:
         await settle(pilot)

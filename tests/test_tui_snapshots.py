@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Input
 from tui_helpers import add_detail_request, build_log, make_app, settle
 
-from routermon.core.store import CallLog
+from routermon.core.log.store import CallLog
 
 SIZES = [(80, 24), (120, 40)]
 SCREENS = {"live": "1", "charts": "2", "whatif": "3", "thresholds": "4", "tasks": "5"}

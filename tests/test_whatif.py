@@ -1,4 +1,4 @@
-"""The what-if engine (routermon.core.whatif) and `routermon whatif`.
+"""The what-if engine (routermon.core.measure.whatif) and `routermon whatif`.
 
 Figures are derived by hand from genai-prices' rates: claude-3-5-haiku $0.80 / $4 per MTok in / out
 (cache read $0.08), claude-3-5-sonnet $3 / $15 (cache read $0.30).
@@ -13,13 +13,11 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from routermon.core.catalog import default_models
 from routermon.core.errors import ConfigError, UnknownModelError
-from routermon.core.prices import PriceBook
-from routermon.core.reader import LogReader
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog
-from routermon.core.whatif import (
+from routermon.core.log.reader import LogReader
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
+from routermon.core.measure.whatif import (
     WhatIfInputs,
     default_volumes,
     from_log,
@@ -28,6 +26,8 @@ from routermon.core.whatif import (
     share_curve,
     volume_curve,
 )
+from routermon.core.prices import PriceBook
+from routermon.core.route.catalog import default_models
 from routermon.tui.cli import main
 
 HAIKU = "claude-3-5-haiku-20241022"

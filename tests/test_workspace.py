@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.reader import LogReader
+from routermon.core.log.reader import LogReader
 from routermon.core.settings import load_settings
 from routermon.core.workspace import Workspace
 from routermon.tui.cli import COMMANDS, main
@@ -77,7 +77,7 @@ def test_demo_honours_db_before_or_after_its_name_and_routermon_db(tmp_path, mon
         args = [*args, "--db", str(target)]
     else:
         monkeypatch.setenv("ROUTERMON_DB", str(target))
-    monkeypatch.setattr("routermon.core.demo.demo_db_path", lambda: tmp_path / "default-demo.db")
+    monkeypatch.setattr("routermon.core.simulate.demo.demo_db_path", lambda: tmp_path / "default-demo.db")
     result = _invoke(args)
     assert result.exit_code == 0, result.output
     assert target.exists() and _requests(target) > 0
@@ -140,9 +140,9 @@ async def test_thresholds_screen_uses_the_settings_threshold(date_db):
 
 
 def test_the_default_models_are_chosen_in_one_place(monkeypatch):
-    import routermon.core.catalog as catalog
-    from routermon.core.router import Router
-    from routermon.core.simulator import resolve_models
+    import routermon.core.route.catalog as catalog
+    from routermon.core.route.router import Router
+    from routermon.core.simulate.simulator import resolve_models
 
     monkeypatch.setattr(catalog, "newest", lambda family, prices=None: f"claude-{family}-4-5")
     ws = Workspace(load_settings())

@@ -12,9 +12,9 @@ import random
 from pathlib import Path
 
 from routermon.core.clock import VirtualClock
+from routermon.core.log.records import CallRecord
+from routermon.core.log.store import CallLog
 from routermon.core.prices import PriceBook
-from routermon.core.records import CallRecord
-from routermon.core.store import CallLog
 
 # 2026-03-18 12:00:00 UTC, a Wednesday in the middle of a month.
 FIXED_NOW = 1773835200.0
@@ -194,8 +194,8 @@ def add_detail_request(path: Path, *, ts: float = FIXED_NOW - 1.0) -> str:
     """Log one escalated shadow-judged request as the newest rows of ``path``: a stored input with
     markup-like text, a cheap and a strong answer, thinking tokens, a judge call and a human label;
     returns its request id."""
-    from routermon.core.records import HumanLabel
-    from routermon.core.store import add_labels
+    from routermon.core.log.records import HumanLabel
+    from routermon.core.log.store import add_labels
 
     common = dict(request_id=DETAIL_REQUEST, task="classify", source="test", input_sha256="d" * 64)
     preview = 'Customer says: [b]refund[/b] my order #A-17 now — "it arrived broken"'

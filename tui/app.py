@@ -20,8 +20,8 @@ from textual.worker import Worker, WorkerState
 
 from routermon.core.clock import SYSTEM_CLOCK, Clock
 from routermon.core.errors import DatabaseError
-from routermon.core.live import LiveMonitor
-from routermon.core.reader import LogReader
+from routermon.core.log.live import LiveMonitor
+from routermon.core.log.reader import LogReader
 from routermon.core.workspace import Workspace
 
 from .screens import SCREENS

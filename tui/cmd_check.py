@@ -29,7 +29,7 @@ def check_command(ctx, task, window, days, as_json, db) -> None:
     """Exit 0 when the policy holds, 1 when an alert is raised (a task's audit loss bound over the
     policy's max_loss, or the projected month over monthly_budget_usd), 2 on a usage error."""
     from routermon.core.formatting import json_text
-    from routermon.core.watch import check
+    from routermon.core.measure.watch import check
 
     from .cmd_thresholds import open_log
 

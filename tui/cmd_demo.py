@@ -33,9 +33,9 @@ def demo_command(ctx, db, rate, fresh, seed, no_app):
     through the real router against the stand-in API, and open the monitor on it."""
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from routermon.core.db import check_path
-    from routermon.core.demo import HISTORY_DAYS, demo_db_path, live_traffic, prepare_demo
     from routermon.core.formatting import plural
+    from routermon.core.log.db import check_path
+    from routermon.core.simulate.demo import HISTORY_DAYS, demo_db_path, live_traffic, prepare_demo
 
     from .options import workspace
 

@@ -117,7 +117,7 @@ def doctor_command(ctx, stand_in, yes, cheap_model, strong_model, as_json, db):
     the stand-in (ANTHROPIC_BASE_URL when set, else in-process). Exits 0 when every tier accepts,
     1 when one does not (or you decline), 2 for a user error (no key, unknown model).
     """
-    from routermon.core.doctor import check_specs, doctor_router, estimated_cost_usd, run_doctor
+    from routermon.core.route.doctor import check_specs, doctor_router, estimated_cost_usd, run_doctor
 
     router, api, real = doctor_router(
         workspace(ctx, db), stand_in=stand_in, cheap_model=cheap_model, strong_model=strong_model

@@ -21,7 +21,7 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, as_json: b
     latency_ms and correct. Importing the same file again adds nothing.
     """
     from routermon.core.formatting import count, json_text, plural
-    from routermon.core.importing import import_pairs
+    from routermon.core.log.importing import import_pairs
 
     ws = workspace(ctx, db)
     result = import_pairs(

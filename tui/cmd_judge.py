@@ -53,18 +53,18 @@ def judge_command(
 ):
     """Judge the free-text pairs nobody judged yet (resumable: judged pairs are skipped)."""
     from routermon.core.errors import DatabaseError
-    from routermon.core.judge import Judge, judge_pairs, pairs_to_judge, read_judge_figures
-    from routermon.core.shadowrun import read_inputs
+    from routermon.core.measure.judge import Judge, judge_pairs, pairs_to_judge, read_judge_figures
+    from routermon.core.measure.shadowrun import read_inputs
 
     ws = workspace(ctx, db)
     db_path = ws.db_path
-    from routermon.core.db import log_exists
+    from routermon.core.log.db import log_exists
 
     if not log_exists(db_path):
         raise DatabaseError(f"The call log {db_path} does not exist; make pairs first with routermon shadow.")
     if task is not None:
         from routermon.core.errors import ConfigError
-        from routermon.core.reader import LogReader
+        from routermon.core.log.reader import LogReader
 
         with LogReader(db_path) as reader:
             known = reader.tasks()
@@ -103,7 +103,7 @@ def judge_command(
     if judge is not None:
         progress = asyncio.run(run())
     else:
-        from routermon.core.judge import JudgeProgress
+        from routermon.core.measure.judge import JudgeProgress
 
         progress = JudgeProgress(total=0, no_input=no_input)
     figures = read_judge_figures(db_path, task)

@@ -22,7 +22,7 @@ def _choice(name: str, allowed: tuple[str, ...]):
     """A callback refusing a value outside ``allowed`` in one sentence (exit 2)."""
 
     def check(ctx, param, value):
-        from routermon.core.logquery import QueryError
+        from routermon.core.log.logquery import QueryError
 
         if value is not None and value not in allowed:
             raise QueryError(f"There is no {name} {value!r}: choose one of {', '.join(allowed)}.")
@@ -32,7 +32,7 @@ def _choice(name: str, allowed: tuple[str, ...]):
 
 
 def _reasons() -> tuple[str, ...]:
-    from routermon.core.records import ESCALATION_REASONS
+    from routermon.core.log.records import ESCALATION_REASONS
 
     return ESCALATION_REASONS
 
@@ -101,7 +101,7 @@ def logs_command(
     """
     if ctx.invoked_subcommand is not None:
         return  # `logs path`: its own options (and --db given before it) are read there
-    from routermon.core.logquery import CallFilters, QueryError, parse_when
+    from routermon.core.log.logquery import CallFilters, QueryError, parse_when
 
     if limit < 0:
         raise QueryError(f"-n/--count must be 0 (all) or more; got {limit}.")
@@ -137,7 +137,7 @@ def logs_command(
 
 def _say_unknown(reader, task: str | None, model: str | None) -> None:
     """No calls: say so when it is because no call has that task or model at all (a typo)."""
-    from routermon.core.logquery import QueryError
+    from routermon.core.log.logquery import QueryError
 
     for name, value, known in (("task", task, reader.tasks), ("model", model, reader.models)):
         if value is not None and value not in (names := known()):
@@ -173,7 +173,7 @@ def write_rows(rows, fmt: str) -> None:
         for item in records:
             click.echo(json_text(item, indent=None))
     else:
-        from routermon.core.records import CALL_COLUMNS
+        from routermon.core.log.records import CALL_COLUMNS
 
         writer = csv.DictWriter(sys.stdout, fieldnames=["id", "time", *CALL_COLUMNS], lineterminator="\n")
         writer.writeheader()

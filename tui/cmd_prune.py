@@ -29,8 +29,8 @@ def prune_command(ctx, before: str, yes: bool, as_json: bool, db: str | None) ->
 
     from routermon.core.errors import ConfigError
     from routermon.core.formatting import json_text, plural
-    from routermon.core.logquery import parse_when
-    from routermon.core.store import prune_calls
+    from routermon.core.log.logquery import parse_when
+    from routermon.core.log.store import prune_calls
 
     from .cmd_thresholds import open_log
 
@@ -71,7 +71,7 @@ def prune_command(ctx, before: str, yes: bool, as_json: bool, db: str | None) ->
         "kept, so charts and totals still count them.",
         err=True,
     )
-    from routermon.core.pg import is_url
+    from routermon.core.location import is_url
 
     if is_url(path):
         # PostgreSQL's autovacuum makes the space reusable by new rows; giving it back takes VACUUM FULL.

@@ -28,7 +28,7 @@ from .options import SHARE, SHARE_HELP, db_option, workspace
 def report_command(ctx, fmt, out, task, target_accuracy, max_escalation, db) -> None:
     """Write the audit a team lead can read: traffic, spend, escalations and the threshold analysis."""
     from routermon.core.errors import RoutermonError
-    from routermon.core.report import build_report, render_json, render_markdown
+    from routermon.core.measure.report import build_report, render_json, render_markdown
 
     ws = workspace(ctx, db)
     with open_log(ws) as reader:

@@ -71,8 +71,14 @@ def shadow_command(
 ):
     """Run cheap and strong models side by side on every input of a file."""
     from routermon.core.errors import ConfigError
-    from routermon.core.judge import Judge
-    from routermon.core.shadowrun import SOURCE, definition_prefix, done_inputs, read_inputs, run_shadow
+    from routermon.core.measure.judge import Judge
+    from routermon.core.measure.shadowrun import (
+        SOURCE,
+        definition_prefix,
+        done_inputs,
+        read_inputs,
+        run_shadow,
+    )
 
     label_list = parse_labels(labels, task)
     if task not in ("classify", "summarize"):

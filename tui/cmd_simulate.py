@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from routermon.core.formatting import count, json_text, pct, plural, short_model, usd
-from routermon.core.records import MODES
+from routermon.core.log.records import MODES
 
 from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
 from .text import console as console_for
@@ -20,7 +20,7 @@ from .text import literal
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from routermon.core.simulator import SimulationProgress, SimulationSummary
+    from routermon.core.simulate.simulator import SimulationProgress, SimulationSummary
 
 LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
 
@@ -77,8 +77,8 @@ def simulate_command(
     month at this rate would cost.
     """
     from routermon.core.errors import ConfigError
-    from routermon.core.scenario import load_scenario
-    from routermon.core.simulator import check_inputs, resolve_models
+    from routermon.core.simulate.scenario import load_scenario
+    from routermon.core.simulate.simulator import check_inputs, resolve_models
 
     ws = workspace(ctx, db)
     scenario = load_scenario(scenario_file)
@@ -120,7 +120,7 @@ def simulate_command(
 
 
 def _run_batch(scenario, common, *, requests, days, db) -> SimulationSummary:
-    from routermon.core.simulator import simulate
+    from routermon.core.simulate.simulator import simulate
 
     console = console_for(stderr=True)
     with spend_progress("simulate", console) as bar:  # on stderr, so --json keeps stdout clean
@@ -136,7 +136,7 @@ def _run_batch(scenario, common, *, requests, days, db) -> SimulationSummary:
 
 
 def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
-    from routermon.core.simulator import simulate_live
+    from routermon.core.simulate.simulator import simulate_live
 
     console = console_for(stderr=True)
     stop = threading.Event()

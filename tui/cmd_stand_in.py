@@ -39,8 +39,8 @@ def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
     Models API (GET /v1/models, GET /v1/models/{id}); request bodies are not kept unless --record.
     """
     from routermon.core.errors import ConfigError
-    from routermon.core.scenario import load_scenario
-    from routermon.core.standin import StandInAPI, make_server
+    from routermon.core.simulate.scenario import load_scenario
+    from routermon.core.simulate.standin import StandInAPI, make_server
 
     api = StandInAPI(
         scenario=load_scenario(scenario_path),

@@ -11,14 +11,14 @@ from routermon.core.formatting import count, json_text, pct, plural, usd
 from .options import SHARE, SHARE_HELP, db_option, share_help, workspace
 from .text import console as console_for
 
-DEFAULT_MAX_LOSS = 0.01  # as routermon.core.guarantee's; repeated so `--help` does not import core
+DEFAULT_MAX_LOSS = 0.01  # as routermon.core.measure.guarantee's; repeated so `--help` does not import core
 DEFAULT_CONFIDENCE = 0.95
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from routermon.core.analysis import SweepResult
-    from routermon.core.reader import LogReader
+    from routermon.core.log.reader import LogReader
+    from routermon.core.measure.analysis import SweepResult
     from routermon.core.workspace import Workspace
 
 HOW_TO_PAIR = "run `routermon shadow FILE --task T` or `routermon import FILE` to get paired outcomes"
@@ -26,9 +26,9 @@ HOW_TO_PAIR = "run `routermon shadow FILE --task T` or `routermon import FILE` t
 
 def open_log(ws: Workspace) -> LogReader:
     """The reader on the workspace's log; a missing log says how to get paired outcomes."""
-    from routermon.core.db import log_exists
-    from routermon.core.pairs import NoPairsError
-    from routermon.core.reader import LogReader
+    from routermon.core.log.db import log_exists
+    from routermon.core.log.reader import LogReader
+    from routermon.core.measure.pairs import NoPairsError
 
     path = ws.db_path
     if not log_exists(path):
@@ -40,8 +40,8 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     """The sweep, recommendation, calibration and per-task view as rich tables."""
     from rich.text import Text
 
-    from routermon.core.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
-    from routermon.core.report import answer_text
+    from routermon.core.measure.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
+    from routermon.core.measure.report import answer_text
 
     from .tables import Column, fitted_table
     from .text import literal
@@ -266,8 +266,8 @@ def thresholds_command(
 ) -> None:
     """Sweep confidence thresholds over the paired outcomes; recommend the cheapest whose loss against
     always-strong is at most --max-loss with --confidence, and the one observed to meet a target."""
-    from routermon.core.analysis import analyse
-    from routermon.core.guarantee import check_guarantee_options
+    from routermon.core.measure.analysis import analyse
+    from routermon.core.measure.guarantee import check_guarantee_options
 
     check_guarantee_options(max_loss, confidence)  # before reading a large log
     ws = workspace(ctx, db)
@@ -303,7 +303,7 @@ def apply_guarantees(result: SweepResult, *, yes: bool, as_json: bool) -> None:
     import sys
 
     from routermon.core.errors import ConfigError
-    from routermon.core.policy import guaranteed, plan_thresholds, write_settings
+    from routermon.core.measure.policy import guaranteed, plan_thresholds, write_settings
     from routermon.core.settings import config_path
 
     chosen = guaranteed(task_guarantees(result))

@@ -14,7 +14,7 @@ from .text import console as console_for
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from routermon.core.whatif import WhatIfInputs, WhatIfResult
+    from routermon.core.measure.whatif import WhatIfInputs, WhatIfResult
     from routermon.core.workspace import Workspace
 
 # Flag name -> WhatIfInputs field, for the values a person can give or take from the log.
@@ -46,15 +46,15 @@ def build_inputs(
     days: float,
 ) -> WhatIfInputs:
     """Inputs from the flags, typed over the observed traffic when ``use_log`` is set."""
-    from routermon.core import whatif
     from routermon.core.errors import ConfigError
+    from routermon.core.measure import whatif
 
     given = {_FLAG_FIELDS[k]: v for k, v in flags.items() if v is not None}
     given.update(batch=batch, monthly_overhead_usd=overhead)
     if cached_share is not None:
         given["cached_input_share"] = cached_share
     if use_log:
-        from routermon.core.reader import LogReader
+        from routermon.core.log.reader import LogReader
 
         with LogReader(ws.db_path) as reader:
             observed = whatif.from_log(
@@ -196,7 +196,7 @@ def whatif(
         "strong": strong,
         "audit_share": audit_share,
     }
-    from routermon.core.whatif import project
+    from routermon.core.measure.whatif import project
 
     ws = workspace(ctx, db)
     inputs = build_inputs(

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from routermon.core.errors import RoutermonError
-from routermon.core.reader import LogReader
+from routermon.core.log.reader import LogReader
 
 if TYPE_CHECKING:
     from routermon.core.workspace import Workspace

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from routermon.core.policy import ThresholdPlan
+from routermon.core.measure.policy import ThresholdPlan
 
 from ..text import literal
 

@@ -9,8 +9,8 @@ from textual.widgets import Static
 
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, pct, usd
-from routermon.core.live import WINDOWS
-from routermon.core.watch import TaskDrift, audits_needed, task_drift
+from routermon.core.log.live import WINDOWS
+from routermon.core.measure.watch import TaskDrift, audits_needed, task_drift
 
 from ..text import plain
 from ..widgets.drift_chart import DriftChart

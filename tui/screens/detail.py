@@ -16,7 +16,7 @@ from textual.widgets import Footer, Static
 
 from routermon.core.errors import DatabaseError
 from routermon.core.formatting import DASH, local_time, ms_short, pct, short_model, tokens, usd
-from routermon.core.request_detail import RequestDetail, answer_text, load_request_detail
+from routermon.core.log.request_detail import RequestDetail, answer_text, load_request_detail
 
 from ..text import literal, markup, plain
 from ..widgets.literal_table import LiteralTable

@@ -12,9 +12,9 @@ from textual.widgets import Select, Static
 
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, pct, plural
-from routermon.core.pairtable import read_table
-from routermon.core.production import ProductionAccuracy, from_pairs
-from routermon.core.watch import check
+from routermon.core.measure.pairtable import read_table
+from routermon.core.measure.production import ProductionAccuracy, from_pairs
+from routermon.core.measure.watch import check
 
 from ..text import literal, plain
 from ..widgets.calls_table import CallsTable

@@ -20,7 +20,7 @@ from textual.widgets import Static
 from routermon.core.compare import loads_answer
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, plural, short_model
-from routermon.core.review import ReviewItem, ReviewQueue, label_pair, load_review_queue
+from routermon.core.measure.review import ReviewItem, ReviewQueue, label_pair, load_review_queue
 
 from ..text import markup, plain
 from ..widgets.empty_state import EmptyState

@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, pct, plural
-from routermon.core.quality import TaskQuality, load_task_quality
+from routermon.core.measure.quality import TaskQuality, load_task_quality
 
 from ..text import literal, plain
 from ..widgets.empty_state import EmptyState

@@ -15,13 +15,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.widgets import Input, Label, Select, Static
 
-from routermon.core import analysis
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import count, level, parse_share, pct, plural
-from routermon.core.judge_check import judge_check
-from routermon.core.pairtable import PairScope, PairTable, read_table
-from routermon.core.policy import guaranteed, plan_thresholds, write_settings
-from routermon.core.production import from_pairs, outcomes_by_task
+from routermon.core.measure import analysis
+from routermon.core.measure.judge_check import judge_check
+from routermon.core.measure.pairtable import PairScope, PairTable, read_table
+from routermon.core.measure.policy import guaranteed, plan_thresholds, write_settings
+from routermon.core.measure.production import from_pairs, outcomes_by_task
 from routermon.core.settings import config_path
 
 from ..text import markup, plain

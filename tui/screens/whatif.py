@@ -19,9 +19,9 @@ from textual.content import Content
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
-from routermon.core import whatif
 from routermon.core.errors import RoutermonError
 from routermon.core.formatting import parse_share, pct, short_model
+from routermon.core.measure import whatif
 from routermon.core.prices import known_models
 
 from ..text import markup, plain

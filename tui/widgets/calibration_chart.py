@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routermon.core.analysis import Calibration
+from routermon.core.measure.analysis import Calibration
 
 from .fitted_plot import FittedPlot, padded, share_ticks
 

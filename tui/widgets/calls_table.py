@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets.data_table import ColumnKey
 
 from routermon.core.formatting import DASH, REASON_SHORT, clock_time, ms_short, short_model, tokens, usd
-from routermon.core.records import CallRow
+from routermon.core.log.records import CallRow
 
 from .literal_table import LiteralTable
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routermon.core.whatif import WhatIfResult
+from routermon.core.measure.whatif import WhatIfResult
 
 from .fitted_plot import FittedPlot, money_ticks, padded, share_ticks
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from routermon.core.formatting import pct, points
-from routermon.core.watch import TaskDrift, audits_needed
+from routermon.core.measure.watch import TaskDrift, audits_needed
 
 from .fitted_plot import FittedPlot, padded
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from routermon.core.formatting import bucket_label
-from routermon.core.live import Series
+from routermon.core.log.live import Series
 
 from .fitted_plot import FittedPlot, padded, share_ticks
 

@@ -7,7 +7,7 @@ from textual.containers import HorizontalGroup
 from textual.widgets import Static
 
 from routermon.core.formatting import DASH, count, count_short, ms_short, pct, usd
-from routermon.core.live import LiveFigures
+from routermon.core.log.live import LiveFigures
 
 # id, label
 # Labels and details fit in the nine cells a card has at 80 columns.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routermon.core.live import Series
+from routermon.core.log.live import Series
 
 from .escalation_chart import tick_width, time_ticks, width_name
 from .fitted_plot import FittedPlot, money_ticks, padded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routermon.core.analysis import SweepResult
+from routermon.core.measure.analysis import SweepResult
 
 from .fitted_plot import FittedPlot, padded, percent_ticks, share_ticks
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from routermon.core.analysis import Baseline, SweepResult, SweepRow
 from routermon.core.formatting import DASH, pct, usd
+from routermon.core.measure.analysis import Baseline, SweepResult, SweepRow
 
 from .literal_table import LiteralTable
 

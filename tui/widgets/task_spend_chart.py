@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from routermon.core.formatting import usd_tick
-from routermon.core.reader import GroupStats
+from routermon.core.log.reader import GroupStats
 
 from .fitted_plot import FittedPlot, money_ticks, padded
 

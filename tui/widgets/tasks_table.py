@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from routermon.core.formatting import DASH, count, pct, usd
-from routermon.core.quality import TaskQuality
-from routermon.core.reader import GroupStats, ratio
+from routermon.core.log.reader import GroupStats, ratio
+from routermon.core.measure.quality import TaskQuality
 
 from .literal_table import LiteralTable
 

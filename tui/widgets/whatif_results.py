@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from routermon.core.formatting import pct, usd
-from routermon.core.whatif import WhatIfResult
+from routermon.core.measure.whatif import WhatIfResult
 
 
 class WhatIfResults(Static):

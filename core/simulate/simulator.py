@@ -1,0 +1,698 @@
+"""The traffic simulator: scenario traffic through the real Router, the real ``anthropic`` client and
+the stand-in Messages API, logged like production traffic.
+
+Two ways to run it:
+
+* ``simulate(...)``: N requests, one after another, on a ``VirtualClock`` whose timestamps are spread
+  over the last ``days`` days ending at ``now`` (with a daily rhythm), so charts have history and
+  nothing sleeps. Same scenario, seed and ``now`` → the same rows, byte for byte, apart from row ids.
+* ``simulate_live(...)`` / ``run_live(...)``: requests arriving at ``rate`` per second on the real
+  clock (Poisson arrivals, stand-in latencies really waited, requests in flight concurrently) until
+  a ``threading.Event`` is set or ``duration`` seconds pass.
+
+Both summarize *this run's rows read back from the log*, so spend and escalation shares are what
+the log holds, and project a month of traffic at the observed rate with ``routermon.core.measure.whatif``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import hashlib
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from ..clock import VirtualClock
+from ..errors import ConfigError, RouteFailedError
+from ..log.reader import LogReader, Tally, TierModelStats, is_traffic
+from ..log.records import MODES
+from ..log.store import CallLog
+from ..measure.judge import Judge
+from ..measure.whatif import DAY_SECONDS, WhatIfResult, inputs_from_usage, project
+from ..prices import PriceBook
+from ..route import tasks as task_lib
+from ..route.catalog import default_models
+from ..route.router import Router
+from ..route.tasks import TaskSpec
+from .scenario import Scenario, TaskProfile, load_scenario, true_label
+from .simtext import InvoiceRecord, make_text
+from .standin import StandInAPI
+
+SOURCE = "simulate"
+# The last arrival leaves this much room before ``now`` (at most), so a slow request's calls still
+# land before it: three 60 s timeouts and the SDK's back-off, on both tiers, fit in 15 minutes.
+TAIL_SECONDS = 900.0
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+
+class SimulationProgress(BaseModel):
+    """Where a simulation is: requests done of ``total`` (``None`` when live), spend so far."""
+
+    done: int
+    total: int | None
+    failed: int
+    escalated: int
+    spend_usd: float  # every call so far: answers, escalations, audits and failed requests' calls
+    elapsed_s: float
+
+
+class TaskTally(BaseModel):
+    """One task's share of a run, from its logged rows."""
+
+    task: str
+    requests: int = 0
+    escalated: int = 0
+    failed: int = 0  # every tier failed
+    spend_usd: float = 0.0
+    cheap_correct: int = 0
+    cheap_judged: int = 0  # tier-0 answers with a known reference
+
+    @property
+    def escalation_share(self) -> float:
+        return self.escalated / self.requests if self.requests else 0.0
+
+    @property
+    def cheap_share(self) -> float:
+        """Share of requests the cheap model finished."""
+        return 1.0 - self.escalation_share if self.requests else 0.0
+
+    @property
+    def cheap_accuracy(self) -> float | None:
+        return self.cheap_correct / self.cheap_judged if self.cheap_judged else None
+
+
+class RunTally(BaseModel):
+    """Totals of one run's logged rows (the same definitions as ``LogReader.summary``)."""
+
+    requests: int = 0
+    escalated: int = 0
+    failed: int = 0
+    calls: int = 0
+    errors: int = 0  # calls that ended in an error or an unusable reply
+    spend_usd: float = 0.0
+    input_tokens: int = 0  # plain input tokens, as logged
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    first_ts: float | None = None
+    last_ts: float | None = None
+    per_task: list[TaskTally] = Field(default_factory=list)
+    # By tier, role and model; in tier order, then most calls first.
+    per_tier_model: list[TierModelStats] = Field(default_factory=list)
+
+    @property
+    def escalation_share(self) -> float:
+        return self.escalated / self.requests if self.requests else 0.0
+
+
+class SimulationSummary(BaseModel):
+    """What a simulation did, and a month of traffic at its rate priced by ``whatif.project``."""
+
+    scenario: str
+    mode: str
+    threshold: float
+    cheap_model: str
+    strong_model: str
+    seed: int
+    db_path: str
+    days: float  # the window the traffic was spread over (live: how long it ran)
+    since: float
+    until: float
+    tally: RunTally
+    monthly_requests: float
+    projection: WhatIfResult
+    wall_seconds: float  # real time the run took
+
+    @property
+    def requests_per_second(self) -> float:
+        """Simulation speed in wall-clock time."""
+        return self.tally.requests / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+# -- traffic ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One request of simulated traffic."""
+
+    task: TaskProfile
+    spec: TaskSpec
+    text: str
+    reference: str | None  # the right label for classify, so accuracy is measurable
+
+
+def task_spec(task: TaskProfile) -> TaskSpec:
+    """The router task for a scenario task (extract fills an ``InvoiceRecord``)."""
+    if task.kind == "classify":
+        return task_lib.classify(task.labels, name=task.name)
+    if task.kind == "extract":
+        return task_lib.extract(InvoiceRecord, name=task.name)
+    return task_lib.summarize(name=task.name)
+
+
+def traffic(scenario: Scenario, seed: int) -> Iterator[SimRequest]:
+    """An endless, seeded stream of requests in the scenario's task mix and text lengths.
+
+    Every text carries a distinct serial, so no two requests of a stream share a text.
+    """
+    rng = random.Random(f"routermon-traffic:{seed}")
+    specs = [task_spec(t) for t in scenario.tasks]
+    cumulative = list(_accumulate([t.share for t in scenario.tasks]))
+    offset = rng.getrandbits(32)
+    index = 0
+    while True:
+        pick = min(bisect.bisect_right(cumulative, rng.random() * cumulative[-1]), len(specs) - 1)
+        task = scenario.tasks[pick]
+        # An odd multiplier makes the serial a bijection of the index: unique, but not a counter.
+        serial = f"{(index * 2654435761 + offset) % 2**32:08X}"
+        tokens = max(8, round(task.input_tokens.sample(rng)))
+        text = make_text(task.kind, tokens, rng, serial)
+        reference = true_label(text, task.labels) if task.kind == "classify" else None
+        yield SimRequest(task=task, spec=specs[pick], text=text, reference=reference)
+        index += 1
+
+
+def _accumulate(values: list[float]) -> Iterator[float]:
+    total = 0.0
+    for value in values:
+        total += value
+        yield total
+
+
+def arrival_times(requests: int, since: float, until: float, rng: random.Random) -> list[float]:
+    """``requests`` sorted timestamps in ``[since, until)``, busier in the (UTC) afternoon than at night."""
+    span = until - since
+    hour = 3600.0
+    bins = max(1, math.ceil(span / hour))
+    weights = []
+    for i in range(bins):
+        width = min(hour, span - i * hour)
+        hour_of_day = ((since + i * hour) % DAY_SECONDS) / hour
+        weights.append(width * (1.0 + 0.6 * math.cos(2 * math.pi * (hour_of_day - 14.0) / 24.0)))
+    cumulative = list(_accumulate(weights))
+    times = []
+    for _ in range(requests):
+        u = rng.random() * cumulative[-1]
+        i = min(bisect.bisect_right(cumulative, u), bins - 1)
+        start = cumulative[i - 1] if i else 0.0
+        fraction = (u - start) / weights[i] if weights[i] else 0.0
+        times.append(min(since + i * hour + fraction * min(hour, span - i * hour), until))
+    times.sort()
+    return times
+
+
+# -- checks ----------------------------------------------------------------------------------------
+
+
+MAX_DAYS = 3660  # ten years of timestamps: the arrival times are drawn hour by hour
+
+
+def check_inputs(
+    *,
+    threshold: float = 0.7,
+    mode: str = "cascade",
+    audit_share: float = 0.0,
+    requests: int | None = None,
+    days: float | None = None,
+    rate: float | None = None,
+    duration: float | None = None,
+) -> None:
+    """Raise ``ConfigError`` (one sentence) for a setting ``simulate`` or ``run_live`` would refuse;
+    lets a caller check before it draws a progress bar."""
+    if requests is not None and (isinstance(requests, bool) or not isinstance(requests, int) or requests < 1):
+        raise ConfigError(f"The number of requests must be a whole number of at least 1; got {requests!r}.")
+    if days is not None and not (
+        isinstance(days, int | float) and math.isfinite(days) and 0 < days <= MAX_DAYS
+    ):
+        raise ConfigError(f"The number of days must be more than 0 and at most {MAX_DAYS:,}; got {days!r}.")
+    if rate is not None and not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
+        raise ConfigError(f"The request rate must be a positive number of requests per second; got {rate!r}.")
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        raise ConfigError(f"The duration must be a positive number of seconds; got {duration!r}.")
+    if not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
+        raise ConfigError(
+            f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+        )
+    if mode not in MODES:
+        raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    if not 0.0 <= audit_share <= 1.0:
+        raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
+
+
+def resolve_models(
+    cheap_model: str | None, strong_model: str | None, prices: PriceBook | None = None
+) -> tuple[str, str]:
+    """The cheap and strong model a simulation uses; raises ``UnknownModelError`` for an unpriced one."""
+    prices = prices or PriceBook()
+    cheap, strong = default_models(cheap_model, strong_model, prices)
+    for model in (cheap, strong):
+        prices.rates(model)  # an unknown model fails before the log is touched
+    return cheap, strong
+
+
+def _router_seed(seed: int, now: float) -> int:
+    # Request ids depend on the seed *and* the run's end time: the same run is reproducible, and
+    # two runs into one log never share a request id.
+    return int.from_bytes(hashlib.sha256(f"routermon-ids:{seed}:{now!r}".encode()).digest()[:8], "big")
+
+
+# -- reading a run back ----------------------------------------------------------------------------
+
+
+def run_prefix(router_seed: int) -> str:
+    """The request-id prefix of one simulation run: its rows, and only its rows, carry it."""
+    return f"sim{router_seed & 0xFFFF_FFFF_FFFF:012x}_"
+
+
+def tally_rows(
+    reader: LogReader, after_id: int, scenario: Scenario | None = None, *, prefix: str | None = None
+) -> RunTally:
+    """Totals of the simulator's rows with ``id > after_id`` whose request ids start with
+    ``prefix`` (one run's rows, read back, even while other runs write to the same log), tallied
+    as the reader tallies (``reader.Tally``)."""
+    total = Tally()
+    names = [t.name for t in (scenario.tasks if scenario else [])]
+    per_task: dict[str, Tally] = {name: Tally() for name in names}
+    failed: dict[str, int] = dict.fromkeys(names, 0)
+    answered: set[str] = set()
+    first_tier: dict[str, str] = {}  # request id -> task
+    usage: dict[tuple[int, str, str], Tally] = {}
+    last = after_id
+    while True:
+        rows = reader.calls_after(last, limit=5000)
+        if not rows:
+            break
+        last = rows[-1].id
+        for row in rows:
+            if row.source != SOURCE or not is_traffic(row):
+                continue
+            if prefix is not None and not row.request_id.startswith(prefix):
+                continue  # another run's row
+            for tally in (
+                total,
+                per_task.setdefault(row.task, Tally()),
+                usage.setdefault((row.tier, row.role, row.model), Tally()),
+            ):
+                tally.add_row(row)
+            if row.final:
+                answered.add(row.request_id)
+            if row.tier == 0:
+                first_tier[row.request_id] = row.task
+    for request_id, task_name in first_tier.items():
+        if request_id not in answered:
+            failed[task_name] = failed.get(task_name, 0) + 1
+    tasks = [
+        TaskTally(
+            task=name,
+            requests=t.requests,
+            escalated=t.escalated,
+            failed=failed.get(name, 0),
+            spend_usd=t.spend_usd,
+            cheap_correct=t.cheap_correct,
+            cheap_judged=t.cheap_judged,
+        )
+        for name, t in per_task.items()
+        if t.requests or scenario is not None
+    ]
+    per_tier_model = [
+        TierModelStats.of(tier, model, t, role=role) for (tier, role, model), t in usage.items()
+    ]
+    return RunTally(
+        requests=total.requests,
+        escalated=total.escalated,
+        failed=sum(failed.values()),
+        calls=total.calls,
+        errors=total.errors,
+        spend_usd=total.spend_usd,
+        input_tokens=total.input_tokens,
+        output_tokens=total.output_tokens,
+        cache_read_tokens=total.cache_read_tokens,
+        cache_write_tokens=total.cache_write_tokens,
+        first_ts=total.first_ts,
+        last_ts=total.last_ts,
+        per_task=tasks,
+        per_tier_model=sorted(per_tier_model, key=lambda u: (u.tier, -u.calls, u.model, u.role)),
+    )
+
+
+def project_tally(
+    tally: RunTally, days: float, cheap_model: str, strong_model: str, prices: PriceBook | None = None
+) -> tuple[float, WhatIfResult]:
+    """Monthly volume at the run's rate and its ``whatif.project`` projection, from inputs built
+    the way ``whatif.from_log`` builds them from a log's window (``whatif.inputs_from_usage``)."""
+    inputs = inputs_from_usage(
+        tally.per_tier_model,
+        requests=tally.requests,
+        escalated=tally.escalated,
+        days=days,
+        cheap_model=cheap_model,
+        strong_model=strong_model,
+    )
+    return inputs.monthly_requests, project(inputs, prices)
+
+
+# -- batch simulation ------------------------------------------------------------------------------
+
+
+def simulate(
+    scenario: Scenario | None = None,
+    *,
+    requests: int,
+    db_path: str | Path | None = None,
+    log: CallLog | None = None,
+    threshold: float = 0.7,
+    mode: str = "cascade",
+    days: float = 7.0,
+    seed: int = 0,
+    cheap_model: str | None = None,
+    strong_model: str | None = None,
+    audit_share: float = 0.0,
+    now: float | None = None,
+    prices: PriceBook | None = None,
+    store_inputs: str = "preview",
+    progress: Callable[[SimulationProgress], None] | None = None,
+    judge_model: str | None = None,
+) -> SimulationSummary:
+    """Route ``requests`` requests of ``scenario`` traffic (default: the built-in field report)
+        through the real router and the stand-in API, one after another, logging every call.
+
+        Timestamps are spread over the ``days`` days ending at ``now`` (default: the current time) on a
+        virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
+        (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
+    With ``judge_model``, free-text pairs (shadow requests, audits) are judged as they are made.
+        A request every tier fails on is counted, not raised. Returns this run's totals, read back from
+        the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
+
+        It runs its own event loop: call it from synchronous code or a worker thread, not from a
+        coroutine (a TUI runs it in a thread worker).
+    """
+    check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, requests=requests, days=days)
+    if (db_path is None) == (log is None):
+        raise ConfigError("Give the simulation either a database path or an open call log, not both.")
+    scenario = scenario or load_scenario()
+    prices = prices or PriceBook()
+    cheap, strong = resolve_models(cheap_model, strong_model, prices)
+    now = time.time() if now is None else float(now)
+    since = now - days * DAY_SECONDS
+    until = now - min(TAIL_SECONDS, 0.01 * days * DAY_SECONDS)
+
+    owned = log is None
+    call_log = CallLog(db_path) if owned else log
+    assert call_log is not None
+    try:
+        with LogReader(call_log.path) as reader:
+            before = reader.max_id()
+        started = time.perf_counter()
+        asyncio.run(
+            _run_batch(
+                scenario,
+                call_log,
+                requests=requests,
+                since=since,
+                until=until,
+                threshold=threshold,
+                mode=mode,
+                seed=seed,
+                router_seed=_router_seed(seed, now),
+                cheap=cheap,
+                strong=strong,
+                audit_share=audit_share,
+                prices=prices,
+                store_inputs=store_inputs,
+                progress=progress,
+                started=started,
+                judge_model=judge_model,
+            )
+        )
+        call_log.flush(timeout=None)
+        wall = time.perf_counter() - started
+    finally:
+        if owned:
+            call_log.close()
+    with LogReader(call_log.path) as reader:
+        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, now)))
+    monthly, projection = project_tally(tally, days, cheap, strong, prices)
+    return SimulationSummary(
+        scenario=scenario.name,
+        mode=mode,
+        threshold=threshold,
+        cheap_model=cheap,
+        strong_model=strong,
+        seed=seed,
+        db_path=str(call_log.path),
+        days=days,
+        since=since,
+        until=now,
+        tally=tally,
+        monthly_requests=monthly,
+        projection=projection,
+        wall_seconds=wall,
+    )
+
+
+async def _run_batch(
+    scenario: Scenario,
+    call_log: CallLog,
+    *,
+    requests: int,
+    since: float,
+    until: float,
+    threshold: float,
+    mode: str,
+    seed: int,
+    router_seed: int,
+    cheap: str,
+    strong: str,
+    audit_share: float,
+    prices: PriceBook,
+    store_inputs: str,
+    progress: Callable[[SimulationProgress], None] | None,
+    started: float,
+    judge_model: str | None = None,
+) -> None:
+    clock = VirtualClock(since)
+    api = StandInAPI(scenario=scenario, seed=seed, clock=clock, record_requests=False)
+    router = Router(
+        cheap,
+        strong,
+        threshold,
+        mode=mode,
+        audit_share=audit_share,
+        client=api.client(),
+        log=call_log,
+        prices=prices,
+        store_inputs=store_inputs,
+        clock=clock,
+        seed=router_seed,
+        source=SOURCE,
+        request_prefix=run_prefix(router_seed),
+    )
+    if judge_model is not None:
+        Judge.observing(router, judge_model, seed=router_seed, source=SOURCE)
+    arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
+    done = failed = escalated = 0
+    try:
+        for arrival, request in zip(arrivals, traffic(scenario, seed), strict=False):
+            # A request waits for the one before it (one caller, sequential): time never runs back.
+            clock.set(max(clock.now(), arrival))
+            try:
+                result = await router.route(request.spec, request.text, reference=request.reference)
+            except RouteFailedError:
+                failed += 1
+            else:
+                escalated += result.escalated
+            if audit_share or judge_model:
+                # Audits and verdicts finish before the next request, so the clock stays ordered.
+                await router.drain()
+            done += 1
+            if progress is not None:
+                progress(
+                    SimulationProgress.model_construct(
+                        done=done,
+                        total=requests,
+                        failed=failed,
+                        escalated=escalated,
+                        spend_usd=router.spent_usd,
+                        elapsed_s=time.perf_counter() - started,
+                    )
+                )
+    finally:
+        await router.aclose()
+
+
+# -- live traffic ----------------------------------------------------------------------------------
+
+
+async def run_live(
+    scenario: Scenario | None = None,
+    *,
+    rate: float,
+    db_path: str | Path | None = None,
+    log: CallLog | None = None,
+    threshold: float = 0.7,
+    mode: str = "cascade",
+    seed: int | None = None,
+    cheap_model: str | None = None,
+    strong_model: str | None = None,
+    audit_share: float = 0.0,
+    stop_event: threading.Event | None = None,
+    duration: float | None = None,
+    time_scale: float = 1.0,
+    max_in_flight: int = 64,
+    grace_s: float = 3.0,
+    prices: PriceBook | None = None,
+    store_inputs: str = "preview",
+    progress: Callable[[SimulationProgress], None] | None = None,
+) -> SimulationSummary:
+    """Produce ``rate`` requests a second, timestamped now, until ``stop_event`` is set or
+    ``duration`` seconds pass (one of them is needed); an asyncio task can run this directly.
+
+    Requests overlap like real traffic: each waits the stand-in's latency (× ``time_scale``) and the
+    SDK's back-off; at most ``max_in_flight`` run at once. On stop, requests still in flight get
+    ``grace_s`` seconds, then are cancelled (and not logged); the log is flushed (and closed when
+    opened here) before this returns. ``progress`` is called after every request, from the loop's thread.
+    """
+    check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, rate=rate, duration=duration)
+    if stop_event is None and duration is None:
+        raise ConfigError("Live traffic needs a stop event or a duration.")
+    if (db_path is None) == (log is None):
+        raise ConfigError("Give the simulation either a database path or an open call log, not both.")
+    if time_scale < 0:
+        raise ConfigError(f"The time scale must be at least 0; got {time_scale!r}.")
+    scenario = scenario or load_scenario()
+    prices = prices or PriceBook()
+    cheap, strong = resolve_models(cheap_model, strong_model, prices)
+    seed = random.randrange(2**31) if seed is None else seed
+    owned = log is None
+    call_log = CallLog(db_path) if owned else log
+    assert call_log is not None
+    started_wall = time.time()
+    started = time.perf_counter()
+    try:
+        with LogReader(call_log.path) as reader:
+            before = reader.max_id()
+        api = StandInAPI(scenario=scenario, seed=seed, time_scale=time_scale, record_requests=False)
+        router = Router(
+            cheap,
+            strong,
+            threshold,
+            mode=mode,
+            audit_share=audit_share,
+            client=api.client(),
+            log=call_log,
+            prices=prices,
+            store_inputs=store_inputs,
+            seed=_router_seed(seed, started_wall),
+            source=SOURCE,
+            request_prefix=run_prefix(_router_seed(seed, started_wall)),
+        )
+        try:
+            await _live_loop(
+                router, scenario, seed, rate, stop_event, duration, max_in_flight, grace_s, progress, started
+            )
+        finally:
+            await router.aclose()
+        await asyncio.to_thread(call_log.flush, None)
+    finally:
+        if owned:
+            call_log.close()
+    elapsed = time.perf_counter() - started
+    with LogReader(call_log.path) as reader:
+        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, started_wall)))
+    days = elapsed / DAY_SECONDS
+    monthly, projection = project_tally(tally, days, cheap, strong, prices)
+    return SimulationSummary(
+        scenario=scenario.name,
+        mode=mode,
+        threshold=threshold,
+        cheap_model=cheap,
+        strong_model=strong,
+        seed=seed,
+        db_path=str(call_log.path),
+        days=days,
+        since=started_wall,
+        until=started_wall + elapsed,
+        tally=tally,
+        monthly_requests=monthly,
+        projection=projection,
+        wall_seconds=elapsed,
+    )
+
+
+async def _live_loop(
+    router: Router,
+    scenario: Scenario,
+    seed: int,
+    rate: float,
+    stop_event: threading.Event | None,
+    duration: float | None,
+    max_in_flight: int,
+    grace_s: float,
+    progress: Callable[[SimulationProgress], None] | None,
+    started: float,
+) -> None:
+    arrivals = random.Random(f"routermon-arrivals:{seed}")
+    stream = traffic(scenario, seed)
+    in_flight: set[asyncio.Task] = set()
+    counts = {"done": 0, "failed": 0, "escalated": 0}
+
+    async def one(request: SimRequest) -> None:
+        try:
+            result = await router.route(request.spec, request.text, reference=request.reference)
+        except RouteFailedError:
+            counts["failed"] += 1
+        else:
+            counts["escalated"] += result.escalated
+        counts["done"] += 1
+        if progress is not None:
+            progress(
+                SimulationProgress.model_construct(
+                    **counts, total=None, spend_usd=router.spent_usd, elapsed_s=time.perf_counter() - started
+                )
+            )
+
+    def stopped() -> bool:
+        if stop_event is not None and stop_event.is_set():
+            return True
+        return duration is not None and time.perf_counter() - started >= duration
+
+    next_at = time.perf_counter()
+    try:
+        while not stopped():
+            wait = next_at - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 0.1))  # short naps, so a stop is noticed quickly
+                continue
+            if len(in_flight) >= max_in_flight:
+                await asyncio.wait(in_flight, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            task = asyncio.ensure_future(one(next(stream)))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            next_at += arrivals.expovariate(rate)  # Poisson arrivals
+        if in_flight:
+            await asyncio.wait(set(in_flight), timeout=grace_s)
+    finally:
+        for task in list(in_flight):
+            task.cancel()
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+
+def simulate_live(scenario: Scenario | None = None, **kwargs) -> SimulationSummary:
+    """``run_live`` for synchronous code, e.g. the target of a ``threading.Thread``:
+
+    ``threading.Thread(target=simulate_live, kwargs={"rate": 5, "db_path": db, "stop_event": ev})``;
+    set ``ev`` to stop. Takes ``run_live``'s arguments; do not call it inside a running event loop.
+    """
+    return asyncio.run(run_live(scenario, **kwargs))
