@@ -40,7 +40,14 @@ def test_cli_json_and_options(runner, tmp_path):
     assert (data["mode"], data["threshold"], data["days"]) == ("shadow", 0.9, 2.0)
     assert data["tally"]["requests"] == 40 and data["tally"]["calls"] == 80
     assert data["monthly_requests"] == pytest.approx(40 / 2 * 30)
-    assert data["escalation_share"] == pytest.approx(data["tally"]["escalated"] / 40)
+    # The report's definition (over cascade requests): a shadow run has none. Was escalated / 40.
+    assert data["escalation_share"] is None
+    report = runner.invoke(main, ["report", "--db", str(path), "--format", "json"])
+    assert report.exit_code == 0, report.output
+    traffic = json.loads(report.stdout)["traffic"]
+    assert traffic["escalation_share"] is None
+    assert data["tally"]["shadow_escalated"] == traffic["shadow_escalated"]
+    assert data["tally"]["shadow_requests"] == 40
 
 
 def test_cli_live_runs_for_its_duration(runner, tmp_path):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import count, json_text, pct, plural, short_model, usd
+from routermon.core.formatting import count, escalation_basis, json_text, pct, plural, short_model, usd
 from routermon.core.log.records import MODES
 
 from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
@@ -219,7 +219,10 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
             "requests",
             count(t.requests) + (f" ({count(t.failed)} failed on every tier)" if t.failed else ""),
         ],
-        ["escalation share", f"{pct(t.escalation_share)} ({count(t.escalated)} escalated)"],
+        [
+            "escalation share",
+            f"{pct(t.escalation_share)} {escalation_basis(t.cascade_requests, t.shadow_requests)}",
+        ],
         [
             "calls",
             f"{count(t.calls)} ({plural(t.errors, 'error or unusable reply', 'errors or unusable replies')})",
