@@ -654,8 +654,14 @@ def unjudged_note(unjudged: int) -> str:
 
 
 REPORT_ROW_STEP = 0.1  # the report's sweep table: every 0.1, plus the recommended and chosen thresholds
-CLI_ROW_STEP = 0.05  # the thresholds command, once the sweep is longer than CLI_MAX_ROWS
+CLI_ROW_STEP = 0.05  # the thresholds command and screen, once the sweep is longer than CLI_MAX_ROWS
 CLI_MAX_ROWS = 40
+
+
+def table_rows(result: SweepResult) -> list[SweepRow]:
+    """The sweep rows the thresholds command and the Thresholds screen show (one rule for both):
+    every row up to ``CLI_MAX_ROWS``, else the ``CLI_ROW_STEP`` grid and the thresholds named."""
+    return shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
 
 
 def shown_rows(result: SweepResult, *, step: float, max_rows: int = 0) -> list[SweepRow]:
