@@ -517,3 +517,16 @@ async def test_sweep_table_shows_the_rows_the_thresholds_command_shows(fixture_l
     cli = shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
     assert keys == ["cheap_only", *[f"t{r.threshold!r}" for r in cli], "strong_only"]
     assert f"t{off_grid!r}" in keys  # was left out: off the 0.05 grid
+
+
+def test_text_names_screens_by_the_keys_of_the_one_screen_list(monkeypatch):
+    """The Live screen's text takes the screens' digit keys from ``screens.SCREENS``."""
+    from routermon.tui import screens
+    from routermon.tui.screens.live import no_traffic_text
+
+    assert "Thresholds (4), Tasks (5) and Review (6) screens" in no_traffic_text(3)
+    reordered = (LiveScreen, ReviewScreen, TasksScreen, ThresholdsScreen, ChartsScreen, WhatIfScreen)
+    monkeypatch.setattr(screens, "SCREENS", reordered)
+    text = no_traffic_text(1)
+    assert "it holds 1 imported pair," in text
+    assert "Thresholds (4), Tasks (3) and Review (2) screens" in text  # was the numbers typed in

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import count, escalation_basis, json_text, pct, plural, short_model, usd
+from routermon.core.formatting import (
+    count,
+    day_span,
+    escalation_basis,
+    json_text,
+    pct,
+    plural,
+    short_model,
+    usd,
+    usd_with_share,
+)
 from routermon.core.log.records import MODES
 
 from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
@@ -211,7 +221,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     window = (
         f"{summary.wall_seconds:.0f} s of live traffic"
         if live
-        else f"{summary.days:g} day{'' if summary.days == 1 else 's'} ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
+        else f"{day_span(summary.days)} ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
     )
     width = console.width
     run_rows = [
@@ -231,7 +241,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
         ["models", f"{short_model(summary.cheap_model)} -> {short_model(summary.strong_model)}"],
         ["timestamps", window],
         ["log", literal(summary.db_path)],
-        ["speed", f"{summary.requests_per_second:,.0f} requests/s (seed {summary.seed})"],
+        ["speed", f"{count(summary.requests_per_second)} requests/s (seed {summary.seed})"],
     ]
     run_columns = [Column("", style="bold"), Column("", keep=False)]
     title = f"Simulation: {summary.scenario} ({summary.mode}, threshold {summary.threshold:g})"
@@ -263,7 +273,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     if p.audit_usd:
         month_rows.append(["  of which audits", usd(p.audit_usd)])
     month_rows += [
-        ["savings vs always strong", f"{usd(p.savings_usd)} ({p.savings_pct:.1f}%)"],
+        ["savings vs always strong", usd_with_share(p.savings_usd, p.savings_share)],
         ["simple split (ignores the wasted cheap call)", usd(p.simple_split_usd)],
     ]
     month_columns = [Column("", keep=False, style="bold"), Column("USD / month", justify="right")]

@@ -44,7 +44,7 @@ from bisect import bisect_left
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from ..formatting import pct, plural
+from ..formatting import given_share, pct, plural
 from ..log.reader import LogReader
 from ..stats import wilson_interval
 from .guarantee import (
@@ -188,8 +188,7 @@ def as_scope(pairs: list[Pair] | PairScope, extra: tuple[float | None, ...] = ()
 
 def _check_share(name: str, value: float | None) -> None:
     if value is not None and not (0.0 <= value <= 1.0 and math.isfinite(value)):
-        shown = f"{value * 100:g}%" if math.isfinite(value) else str(value)
-        raise ConfigError(f"{name} must be between 0% and 100% (e.g. 90% or 0.9); got {shown}.")
+        raise ConfigError(f"{name} must be between 0% and 100% (e.g. 90% or 0.9); got {given_share(value)}.")
 
 
 # -- the sweep -------------------------------------------------------------------------------------

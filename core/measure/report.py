@@ -312,12 +312,12 @@ def _traffic_md(t: Traffic) -> list[str]:
         ["requests", "shadow", "calls", "spend", "escalated (of cascade)", "failed calls", "from", "to"],
         [
             [
-                f"{t.requests:,}",
-                f"{t.shadow_requests:,}",
-                f"{t.calls:,}",
+                count(t.requests),
+                count(t.shadow_requests),
+                count(t.calls),
                 usd(t.spend_usd),
-                f"{t.escalated:,} ({pct(t.escalation_share)})",
-                f"{t.errors:,}",
+                f"{count(t.escalated)} ({pct(t.escalation_share)})",
+                count(t.errors),
                 _when(t.first_ts),
                 _when(t.last_ts),
             ]
@@ -351,7 +351,7 @@ def _traffic_md(t: Traffic) -> list[str]:
         out += _table(
             ["reason", "requests", "share of escalations"],
             [
-                [r, f"{n:,}", pct(n / t.escalated if t.escalated else None)]
+                [r, count(n), pct(n / t.escalated if t.escalated else None)]
                 for r, n in t.escalation_reasons.items()
             ],
         )
@@ -423,7 +423,7 @@ def _calibration_md(a: SweepResult) -> list[str]:
     ece = DASH if c.ece is None else f"{c.ece:.3f}"
     out.append(
         f"Expected calibration error: {ece} (0 means the confidence is the chance of being right). "
-        f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {c.confidently_wrong:,} of "
+        f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {count(c.confidently_wrong)} of "
         f"{plural(c.judged, 'pair')} ({pct(c.confidently_wrong_share)}; {pct(c.confidently_wrong_share_of_kept)} of "
         "the answers it keeps): no threshold at or below this one catches them."
     )
@@ -431,7 +431,7 @@ def _calibration_md(a: SweepResult) -> list[str]:
     out += _table(
         ["confidence", "pairs", "mean confidence", "accuracy"],
         [
-            [f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", pct(b.mean_confidence), pct(b.accuracy)]
+            [f"{b.low:.1f}–{b.high:.1f}", count(b.count), pct(b.mean_confidence), pct(b.accuracy)]
             for b in c.bins
             if b.count
         ],
@@ -472,7 +472,8 @@ def _per_task_md(a: SweepResult) -> list[str]:
         [
             [
                 s.task,
-                f"{s.pairs:,}" + (f" (+{s.quality.unjudged:,} unjudged)" if s.quality.unjudged else ""),
+                f"{count(s.pairs)}"
+                + (f" (+{count(s.quality.unjudged)} unjudged)" if s.quality.unjudged else ""),
                 f"{pct(s.cheap_accuracy)} ({pct(s.quality.low)}–{pct(s.quality.high)}; {s.quality.sources})",
                 pct(s.escalation_share),
                 pct(s.accuracy),
@@ -496,7 +497,7 @@ def _per_task_md(a: SweepResult) -> list[str]:
         out += _table(
             ["field", "agree", "95% interval"],
             [
-                [f.field, f"{pct(f.agreement)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
+                [f.field, f"{pct(f.agreement)} of {count(f.pairs)}", f"{pct(f.low)}–{pct(f.high)}"]
                 for f in s.quality.fields
             ],
         )

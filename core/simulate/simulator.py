@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from ..clock import VirtualClock
 from ..errors import ConfigError, RouteFailedError
+from ..formatting import count
 from ..log.reader import LogReader, RequestFigures, Tally, TierModelStats, is_traffic, ratio
 from ..log.records import MODES
 from ..log.store import CallLog
@@ -228,7 +229,9 @@ def check_inputs(
     if days is not None and not (
         isinstance(days, int | float) and math.isfinite(days) and 0 < days <= MAX_DAYS
     ):
-        raise ConfigError(f"The number of days must be more than 0 and at most {MAX_DAYS:,}; got {days!r}.")
+        raise ConfigError(
+            f"The number of days must be more than 0 and at most {count(MAX_DAYS)}; got {days!r}."
+        )
     if rate is not None and not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
         raise ConfigError(f"The request rate must be a positive number of requests per second; got {rate!r}.")
     if duration is not None and not (math.isfinite(duration) and duration > 0):

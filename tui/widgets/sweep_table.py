@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from routermon.core.formatting import DASH, pct, usd
+from routermon.core.formatting import DASH, pct, pct_range, usd
 from routermon.core.measure.analysis import Baseline, SweepResult, SweepRow, table_rows
 
 from .literal_table import LiteralTable
@@ -17,10 +17,6 @@ COLUMNS = (
     ("cost", "Cost/1k"),
     ("vs_strong", "÷strong"),
 )
-
-
-def _interval(low: float, high: float) -> str:
-    return f"{low * 100:.0f}–{high * 100:.0f}%"
 
 
 class SweepTable(LiteralTable):
@@ -49,7 +45,7 @@ class SweepTable(LiteralTable):
             Text(name, style=style),
             Text(pct(escalated) if escalated is not None else DASH, justify="right", style=style),
             Text(pct(row.accuracy), justify="right", style=style),
-            Text(_interval(row.accuracy_low, row.accuracy_high), justify="right", style=style),
+            Text(pct_range(row.accuracy_low, row.accuracy_high), justify="right", style=style),
             Text(usd(row.cost_per_1k_requests_usd), justify="right", style=style),
             Text(
                 pct(row.cost_vs_strong, 0) if row.cost_vs_strong is not None else DASH,
