@@ -84,3 +84,13 @@ def test_cli_bad_input_is_one_sentence_and_exit_2(runner, tmp_path, args, messag
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("routermon: ") and message in lines[0]
+
+
+def test_live_line_of_a_shadow_run_does_not_call_its_would_be_escalations_escalated():
+    from routermon.core.simulate.simulator import SimulationProgress
+    from routermon.tui.cmd_simulate import _live_line
+
+    progress = SimulationProgress(done=40, total=None, failed=0, escalated=4, spend_usd=0.5, elapsed_s=2.0)
+    assert "10.0% escalated" in _live_line(progress, "cascade")
+    shadow = _live_line(progress, "shadow")
+    assert "the policy would escalate 10.0%" in shadow and "escalated" not in shadow

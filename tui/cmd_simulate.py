@@ -186,7 +186,7 @@ def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
     try:
         while not finished.wait(timeout=0.2):
             if time.monotonic() >= next_line and latest[0] is not None:
-                console.print(_live_line(latest[0]))
+                console.print(_live_line(latest[0], common["mode"]))
                 next_line += LIVE_LINE_SECONDS
     except KeyboardInterrupt:
         console.print("Stopping: finishing the requests in flight.")
@@ -204,12 +204,14 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _live_line(p: SimulationProgress) -> str:
+def _live_line(p: SimulationProgress, mode: str) -> str:
+    """One progress line; a shadow run's escalations are the policy's would-be ones, not escalations."""
     stamp = datetime.now().strftime("%H:%M:%S")
-    share = p.escalated / max(1, p.done - p.failed)
+    share = pct(p.escalated / max(1, p.done - p.failed))
+    escalation = f"the policy would escalate {share}" if mode == "shadow" else f"{share} escalated"
     return (
         f"{stamp}  {plural(p.done, 'request')} ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
-        f"{pct(share)} escalated, {p.failed} failed, {usd(p.spend_usd)}"
+        f"{escalation}, {count(p.failed)} failed, {usd(p.spend_usd)}"
     )
 
 
