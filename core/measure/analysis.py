@@ -431,11 +431,12 @@ def _per_task(
             confidence=confidence,
             per_task=False,
         )
+        quality = scope_quality(task, group)  # the one cheap accuracy per task (quality.task_cheap_accuracy)
         stats.append(
             TaskStats(
                 task=task,
                 pairs=len(group),
-                cheap_accuracy=prefix.baseline("cheap_only").accuracy,
+                cheap_accuracy=quality.cheap_accuracy,
                 strong_accuracy=prefix.baseline("strong_only").accuracy,
                 escalation_share=row.escalation_share,
                 accuracy=row.accuracy,
@@ -444,7 +445,7 @@ def _per_task(
                 spend_share=None,
                 recommended_threshold=own.recommended.threshold,
                 guarantee=own.guarantee,
-                quality=scope_quality(task, group),
+                quality=quality,
             )
         )
     total = sum(s.spend_usd for s in stats if s.spend_usd is not None)
