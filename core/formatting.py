@@ -9,11 +9,13 @@ wherever it appears. The rules, chosen for a reader who thinks in money:
   cents would show ``$0.00``). Zero is ``$0.00``; negative amounts put the sign before the dollar
   (``-$1.20``). ``usd_short`` drops the cents from $10,000 up, for tight columns; ``usd_tick`` also drops
   trailing zeros past the cents, for chart axes (``$0.063``).
-- **Shares** (``pct``): a share in [0, 1] as a percentage with one decimal (``12.5%``). A difference
+- **Shares** (``pct``): a share in [0, 1] as a percentage with one decimal (``12.5%``); an interval
+  in a tight column as ``pct_range`` ("81–95%"), money with its share as ``usd_with_share``. A difference
   of accuracy is in percentage points (``points``: "1.0 point", "0.4 points"); a confidence level keeps
   only the decimals it has (``level``: "95%", "97.5%").
 - **Counts** (``count``): thousands separators; ``count_short`` fits six cells (``10.4k``, ``1.2M``).
-  ``plural`` puts the noun in the right number ("1 call", "2 calls").
+  ``plural`` puts the noun in the right number ("1 call", "2 calls"; ``noun`` the word alone,
+  ``day_span`` days with their fraction); ``whole`` never shortens (a number a person edits).
 - **Missing** figures are an em dash (``DASH``), never ``0``.
 - **Shares typed by a person** (``parse_share``): "80%", "80" and "0.8" all mean 0.8. A number
   above 1 is a percent, one at or below 1 a share, and a trailing "%" always a percent, so the
@@ -71,10 +73,19 @@ def usd_tick(value: float) -> str:
     return text
 
 
-def plural(n: float | int, noun: str, plural_noun: str | None = None) -> str:
+def noun(n: float | int, word: str, plural_word: str | None = None) -> str:
+    """The noun alone in the right number for ``n``: "task", "tasks"."""
+    return word if n == 1 else (plural_word or word + "s")
+
+
+def plural(n: float | int, word: str, plural_word: str | None = None) -> str:
     """``n`` and the noun in the right number: "1 call", "2 calls", "1,204 paired outcomes"."""
-    word = noun if n == 1 else (plural_noun or noun + "s")
-    return f"{count(n)} {word}"
+    return f"{count(n)} {noun(n, word, plural_word)}"
+
+
+def day_span(days: float) -> str:
+    """A number of days as given, fractions kept: "1 day", "2.5 days"."""
+    return f"{days:g} {noun(days, 'day')}"
 
 
 SHARE_HELP = "80, 80% and 0.8 all mean 80%"  # the rule of parse_share, for help texts
@@ -120,6 +131,21 @@ def pct(share: float | None, decimals: int = 1) -> str:
     return DASH if share is None else f"{share * 100:.{decimals}f}%"
 
 
+def pct_range(low: float, high: float, decimals: int = 0) -> str:
+    """An interval of shares with one percent sign, for tight columns: "81–95%"."""
+    return f"{low * 100:.{decimals}f}–{high * 100:.{decimals}f}%"
+
+
+def usd_with_share(value: float | None, share: float | None) -> str:
+    """Dollars and the share they are of something: "$410.00 (68.3%)"."""
+    return f"{usd(value)} ({pct(share)})"
+
+
+def given_share(value: float) -> str:
+    """A share someone gave, for a message saying it is out of range: "150%", "-5%", "inf"."""
+    return level(value) if math.isfinite(value) else str(value)
+
+
 def points(share: float | None, decimals: int = 1) -> str:
     """A share of accuracy as percentage points: "1.0 point", "0.4 points"."""
     if share is None:
@@ -139,6 +165,11 @@ def count(value: float | int | None) -> str:
         return DASH
     if abs(value) >= 10_000_000:
         return f"{value / 1_000_000:.1f}M"
+    return whole(value)
+
+
+def whole(value: float | int) -> str:
+    """A whole number with thousands separators, never shortened (a number a person edits)."""
     return f"{value:,.0f}"
 
 
@@ -155,9 +186,9 @@ def count_short(value: float | int | None) -> str:
 
 def escalation_basis(cascade_requests: int, shadow_requests: int) -> str:
     """What an escalation share rests on: "of 1,234 cascade requests; 310 shadow requests apart"."""
-    text = f"of {count(cascade_requests)} cascade {'request' if cascade_requests == 1 else 'requests'}"
+    text = f"of {plural(cascade_requests, 'cascade request')}"
     if shadow_requests:
-        text += f"; {count(shadow_requests)} shadow {'request' if shadow_requests == 1 else 'requests'} apart"
+        text += f"; {plural(shadow_requests, 'shadow request')} apart"
     return text
 
 

@@ -40,7 +40,14 @@ def test_cli_json_and_options(runner, tmp_path):
     assert (data["mode"], data["threshold"], data["days"]) == ("shadow", 0.9, 2.0)
     assert data["tally"]["requests"] == 40 and data["tally"]["calls"] == 80
     assert data["monthly_requests"] == pytest.approx(40 / 2 * 30)
-    assert data["escalation_share"] == pytest.approx(data["tally"]["escalated"] / 40)
+    # The report's definition (over cascade requests): a shadow run has none. Was escalated / 40.
+    assert data["escalation_share"] is None
+    report = runner.invoke(main, ["report", "--db", str(path), "--format", "json"])
+    assert report.exit_code == 0, report.output
+    traffic = json.loads(report.stdout)["traffic"]
+    assert traffic["escalation_share"] is None
+    assert data["tally"]["shadow_escalated"] == traffic["shadow_escalated"]
+    assert data["tally"]["shadow_requests"] == 40
 
 
 def test_cli_live_runs_for_its_duration(runner, tmp_path):
@@ -77,3 +84,13 @@ def test_cli_bad_input_is_one_sentence_and_exit_2(runner, tmp_path, args, messag
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("routermon: ") and message in lines[0]
+
+
+def test_live_line_of_a_shadow_run_does_not_call_its_would_be_escalations_escalated():
+    from routermon.core.simulate.simulator import SimulationProgress
+    from routermon.tui.cmd_simulate import _live_line
+
+    progress = SimulationProgress(done=40, total=None, failed=0, escalated=4, spend_usd=0.5, elapsed_s=2.0)
+    assert "10.0% escalated" in _live_line(progress, "cascade")
+    shadow = _live_line(progress, "shadow")
+    assert "the policy would escalate 10.0%" in shadow and "escalated" not in shadow

@@ -342,3 +342,59 @@ def test_degraded_requests_are_counted_where_the_tier_above_failed(log_db):
     monitor = LiveMonitor.open(db)
     assert monitor.figures().degraded == 1
     assert "1 answer was degraded" in text
+
+
+@pytest.fixture(scope="module")
+def judged_log(tmp_path_factory) -> Path:
+    """Simulated traffic whose summaries a judge rules on: a cascade run with audits, then a shadow
+    run (classify answers checked against their reference, extract by field agreement)."""
+    from routermon.core.simulate.demo import demo_judge_model
+    from routermon.core.simulate.simulator import simulate
+
+    path = tmp_path_factory.mktemp("judged") / "calls.db"
+    judge = demo_judge_model()
+    simulate(requests=200, db_path=path, seed=3, now=FIXED_NOW, days=1, audit_share=0.3, judge_model=judge)
+    simulate(requests=150, db_path=path, mode="shadow", seed=4, now=FIXED_NOW, days=1, judge_model=judge)
+    return path
+
+
+class TestCheapAccuracyPerTask:
+    """One cheap accuracy per task (``quality.task_cheap_accuracy``): the pairs' where a task has
+    judged pairs, with what they rest on, else the log's own ``correct``."""
+
+    def test_report_traffic_and_analysis_give_one_figure(self, judged_log):
+        with LogReader(judged_log) as reader:
+            report = build_report(reader)
+        traffic = {t.task: t for t in report.traffic.per_task}
+        analysis = {s.task: s for s in report.analysis.per_task}
+        assert set(traffic) == set(analysis) == {"classify", "summarize", "extract"}
+        assert traffic["summarize"].cheap_accuracy is not None  # was None: the judge's verdicts ignored
+        for task, stats in analysis.items():
+            assert traffic[task].cheap_accuracy == pytest.approx(stats.cheap_accuracy), task
+            assert traffic[task].cheap_judged == stats.quality.pairs
+            assert traffic[task].cheap_accuracy_sources == stats.quality.sources
+
+    def test_tasks_screen_figure_is_the_analysis_figure(self, judged_log):
+        from routermon.core.measure.quality import load_task_quality, task_cheap_accuracy
+
+        with LogReader(judged_log) as reader:
+            report = build_report(reader)
+            quality = {q.task: q for q in load_task_quality(reader)}
+            log_stats = {s.key: s for s in reader.per_task()}
+        for stats in report.analysis.per_task:
+            # Was the pairs with the audits in: audits sample only the answers the cheap model kept.
+            shown = task_cheap_accuracy(log_stats[stats.task], quality[stats.task])
+            assert shown.accuracy == pytest.approx(stats.cheap_accuracy), stats.task
+            assert (shown.judged, shown.sources) == (stats.quality.pairs, stats.quality.sources)
+
+    def test_a_task_without_pairs_keeps_the_logs_own_figure(self, log_db):
+        from routermon.core.measure.quality import task_cheap_accuracy
+
+        records = cascade(FIXED_NOW - 60, "a", correct=True) + cascade(FIXED_NOW - 50, "b", correct=False)
+        with LogReader(write(log_db, records)) as reader:
+            (stats,) = reader.per_task()
+            report = build_report(reader)
+        shown = task_cheap_accuracy(stats, None)
+        assert (shown.accuracy, shown.judged, shown.sources) == (0.5, 2, "log")
+        assert report.traffic.per_task[0].cheap_accuracy == 0.5
+        assert report.traffic.per_task[0].cheap_accuracy_sources == "log"

@@ -90,6 +90,33 @@ def test_no_formatter_outside_the_formatting_module():
     assert offenders == []
 
 
+# Numbers made text by hand: thousands separators, a share times 100 or a percent sign after a
+# float format, a noun's "s" chosen in place.
+HAND_FORMATTING = {
+    "count": re.compile(r"\{[^{}]*:,[^{}]*\}"),
+    "percent": re.compile(r"\.\d?f\}%|\.\d?%\}|\*\s?100[^0-9]*:\."),
+    "plural": re.compile(r"""["']s["'] if|else ["']s["']"""),
+}
+# The formatter, and the simulated texts' own invoice amounts (made-up data, not a figure shown).
+FORMATTING_ALLOWED = {"core/formatting.py", "core/simulate/simtext.py"}
+
+
+def test_counts_percents_and_plurals_are_made_only_by_the_formatter():
+    """Counts, percents and plurals are written once: no other module makes them by hand."""
+    offenders = []
+    for path in sorted([*ROOT.joinpath("core").rglob("*.py"), *ROOT.joinpath("tui").rglob("*.py")]):
+        name = path.relative_to(ROOT).as_posix()
+        if name in FORMATTING_ALLOWED:
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            offenders += [
+                f"{name}:{n}: {what}: {line.strip()}"
+                for what, pattern in HAND_FORMATTING.items()
+                if pattern.search(line)
+            ]
+    assert offenders == []
+
+
 @pytest.mark.parametrize(
     ("text", "share"),
     [

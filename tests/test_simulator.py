@@ -327,3 +327,31 @@ def test_progress_spend_counts_audits_and_ends_on_the_summary_spend(tmp_path):
     )
     assert summary.projection.audit_usd > 0
     assert seen[-1].spend_usd == pytest.approx(summary.tally.spend_usd, rel=1e-9)
+
+
+def test_escalation_shares_are_the_reports_for_a_shadow_run_and_a_mixed_log(tmp_path):
+    """One definition (the reader's tally): over cascade requests, shadow requests apart."""
+    from routermon.core.measure.report import build_report
+
+    path = tmp_path / "calls.db"
+    shadow_run = simulate(requests=120, db_path=path, mode="shadow", seed=4, now=NOW, days=1)
+    with LogReader(path) as reader:
+        shadow_report = build_report(reader)
+    assert shadow_report.traffic.escalation_share is None
+    assert shadow_run.tally.escalation_share is None  # was 0.04-0.07: the would-be escalations
+    assert shadow_run.tally.shadow_escalated == shadow_report.traffic.shadow_escalated > 0
+    assert {t.task: t.escalation_share for t in shadow_run.tally.per_task} == {
+        t.task: None for t in shadow_report.traffic.per_task
+    }
+    cascade_run = simulate(requests=200, db_path=path, seed=5, now=NOW, days=1)
+    with LogReader(path) as reader:
+        both = build_report(reader).traffic
+    assert cascade_run.tally.shadow_requests == 0
+    assert cascade_run.tally.escalation_share == pytest.approx(both.escalation_share)
+    assert cascade_run.tally.escalation_share == pytest.approx(
+        cascade_run.tally.cascade_escalated / cascade_run.tally.cascade_requests
+    )
+    shares = {t.task: t.escalation_share for t in both.per_task}
+    for task in cascade_run.tally.per_task:
+        assert task.escalation_share == pytest.approx(shares[task.task])
+        assert task.cheap_share == pytest.approx(1 - shares[task.task])

@@ -489,3 +489,44 @@ async def test_every_screen_opens_and_a_new_row_appears_on_either_backend(log_db
         assert max(_table_ids(app)) == newest + written
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_sweep_table_shows_the_rows_the_thresholds_command_shows(fixture_log):
+    """One rule for the sweep rows (``analysis.table_rows``), the guaranteed threshold's row too."""
+    from textual.app import App
+
+    from routermon.core.measure.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, analyse, shown_rows
+
+    with LogReader(fixture_log) as reader:
+        swept = analyse(reader)
+    assert len(swept.rows) > CLI_MAX_ROWS
+    off_grid = next(r.threshold for r in swept.rows if not round(r.threshold / CLI_ROW_STEP, 6).is_integer())
+    result = swept.model_copy(
+        update={"guarantee": swept.guarantee.model_copy(update={"threshold": off_grid})}
+    )
+
+    class TableApp(App):
+        def compose(self):
+            yield SweepTable()
+
+    app = TableApp()
+    async with app.run_test(size=(100, 30)):
+        table = app.query_one(SweepTable)
+        table.show(result)
+        keys = [row.key.value for row in table.ordered_rows]
+    cli = shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
+    assert keys == ["cheap_only", *[f"t{r.threshold!r}" for r in cli], "strong_only"]
+    assert f"t{off_grid!r}" in keys  # was left out: off the 0.05 grid
+
+
+def test_text_names_screens_by_the_keys_of_the_one_screen_list(monkeypatch):
+    """The Live screen's text takes the screens' digit keys from ``screens.SCREENS``."""
+    from routermon.tui import screens
+    from routermon.tui.screens.live import no_traffic_text
+
+    assert "Thresholds (4), Tasks (5) and Review (6) screens" in no_traffic_text(3)
+    reordered = (LiveScreen, ReviewScreen, TasksScreen, ThresholdsScreen, ChartsScreen, WhatIfScreen)
+    monkeypatch.setattr(screens, "SCREENS", reordered)
+    text = no_traffic_text(1)
+    assert "it holds 1 imported pair," in text
+    assert "Thresholds (4), Tasks (3) and Review (2) screens" in text  # was the numbers typed in

@@ -20,7 +20,7 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, as_json: b
     model, answer, confidence (required on the cheap side), input_tokens, output_tokens and optionally
     latency_ms and correct. Importing the same file again adds nothing.
     """
-    from routermon.core.formatting import count, json_text, plural
+    from routermon.core.formatting import count, json_text, noun, plural
     from routermon.core.log.importing import import_pairs
 
     ws = workspace(ctx, db)
@@ -37,8 +37,8 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, as_json: b
         click.echo(json_text(result.model_dump(mode="json")))
         return
     click.echo(
-        f"Imported {plural(result.imported, 'new pair')} ({plural(result.rows_written, 'row')}) of task"
-        f"{'s' if len(result.tasks) > 1 else ''} {', '.join(result.tasks)} into {result.db_path}; "
+        f"Imported {plural(result.imported, 'new pair')} ({plural(result.rows_written, 'row')}) of "
+        f"{noun(len(result.tasks), 'task')} {', '.join(result.tasks)} into {result.db_path}; "
         f"{count(result.already_present)} already present."
     )
     if result.unpriced_models:

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import count, json_text, pct, plural, short_model, usd
+from routermon.core.formatting import (
+    count,
+    day_span,
+    escalation_basis,
+    json_text,
+    pct,
+    plural,
+    short_model,
+    usd,
+    usd_with_share,
+)
 from routermon.core.log.records import MODES
 
 from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
@@ -176,7 +186,7 @@ def _run_live(scenario, common, *, rate, duration, db) -> SimulationSummary:
     try:
         while not finished.wait(timeout=0.2):
             if time.monotonic() >= next_line and latest[0] is not None:
-                console.print(_live_line(latest[0]))
+                console.print(_live_line(latest[0], common["mode"]))
                 next_line += LIVE_LINE_SECONDS
     except KeyboardInterrupt:
         console.print("Stopping: finishing the requests in flight.")
@@ -194,12 +204,14 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _live_line(p: SimulationProgress) -> str:
+def _live_line(p: SimulationProgress, mode: str) -> str:
+    """One progress line; a shadow run's escalations are the policy's would-be ones, not escalations."""
     stamp = datetime.now().strftime("%H:%M:%S")
-    share = p.escalated / max(1, p.done - p.failed)
+    share = pct(p.escalated / max(1, p.done - p.failed))
+    escalation = f"the policy would escalate {share}" if mode == "shadow" else f"{share} escalated"
     return (
         f"{stamp}  {plural(p.done, 'request')} ({p.done / max(p.elapsed_s, 1e-9):.1f}/s), "
-        f"{pct(share)} escalated, {p.failed} failed, {usd(p.spend_usd)}"
+        f"{escalation}, {count(p.failed)} failed, {usd(p.spend_usd)}"
     )
 
 
@@ -211,7 +223,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     window = (
         f"{summary.wall_seconds:.0f} s of live traffic"
         if live
-        else f"{summary.days:g} day{'' if summary.days == 1 else 's'} ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
+        else f"{day_span(summary.days)} ending {datetime.fromtimestamp(summary.until, UTC):%Y-%m-%d %H:%M} UTC"
     )
     width = console.width
     run_rows = [
@@ -219,7 +231,10 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
             "requests",
             count(t.requests) + (f" ({count(t.failed)} failed on every tier)" if t.failed else ""),
         ],
-        ["escalation share", f"{pct(t.escalation_share)} ({count(t.escalated)} escalated)"],
+        [
+            "escalation share",
+            f"{pct(t.escalation_share)} {escalation_basis(t.cascade_requests, t.shadow_requests)}",
+        ],
         [
             "calls",
             f"{count(t.calls)} ({plural(t.errors, 'error or unusable reply', 'errors or unusable replies')})",
@@ -228,7 +243,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
         ["models", f"{short_model(summary.cheap_model)} -> {short_model(summary.strong_model)}"],
         ["timestamps", window],
         ["log", literal(summary.db_path)],
-        ["speed", f"{summary.requests_per_second:,.0f} requests/s (seed {summary.seed})"],
+        ["speed", f"{count(summary.requests_per_second)} requests/s (seed {summary.seed})"],
     ]
     run_columns = [Column("", style="bold"), Column("", keep=False)]
     title = f"Simulation: {summary.scenario} ({summary.mode}, threshold {summary.threshold:g})"
@@ -260,7 +275,7 @@ def print_summary(console: Console, summary: SimulationSummary, *, live: bool = 
     if p.audit_usd:
         month_rows.append(["  of which audits", usd(p.audit_usd)])
     month_rows += [
-        ["savings vs always strong", f"{usd(p.savings_usd)} ({p.savings_pct:.1f}%)"],
+        ["savings vs always strong", usd_with_share(p.savings_usd, p.savings_share)],
         ["simple split (ignores the wasted cheap call)", usd(p.simple_split_usd)],
     ]
     month_columns = [Column("", keep=False, style="bold"), Column("USD / month", justify="right")]

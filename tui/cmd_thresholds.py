@@ -40,7 +40,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     """The sweep, recommendation, calibration and per-task view as rich tables."""
     from rich.text import Text
 
-    from routermon.core.measure.analysis import CLI_MAX_ROWS, CLI_ROW_STEP, shown_rows
+    from routermon.core.measure.analysis import table_rows
     from routermon.core.measure.report import answer_text
 
     from .tables import Column, fitted_table
@@ -81,7 +81,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             ]
         )
         styles.append("dim")
-    rows = result.rows if show_all else shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
+    rows = result.rows if show_all else table_rows(result)
     for row in rows:
         recommended = row.threshold == result.recommended.threshold
         guaranteed = " ✓" if row.threshold == guarantee.threshold else ""

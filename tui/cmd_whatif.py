@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from routermon.core.formatting import count, json_text, pct, usd
+from routermon.core.formatting import count, json_text, pct, usd, usd_with_share
 
 from .options import SHARE, SHARE_HELP, db_option, workspace
 from .text import console as console_for
@@ -85,7 +85,7 @@ def result_table(result: WhatIfResult, width: int = 80) -> Table:
     inputs = result.inputs
     title = (
         f"{count(inputs.monthly_requests)} requests/month · {pct(inputs.cheap_share)} finished by the cheap model · "
-        f"{inputs.input_tokens:,.0f} in / {inputs.output_tokens:,.0f} out tokens per call"
+        f"{count(inputs.input_tokens)} in / {count(inputs.output_tokens)} out tokens per call"
     )
     if inputs.escalated_input_tokens is not None or inputs.escalated_output_tokens is not None:
         esc_in = (
@@ -94,7 +94,7 @@ def result_table(result: WhatIfResult, width: int = 80) -> Table:
         esc_out = (
             inputs.output_tokens if inputs.escalated_output_tokens is None else inputs.escalated_output_tokens
         )
-        title += f" ({esc_in:,.0f} / {esc_out:,.0f} on escalated requests)"
+        title += f" ({count(esc_in)} / {count(esc_out)} on escalated requests)"
     if inputs.audit_share:
         title += f" · {pct(inputs.audit_share)} of cheap answers audited"
     if inputs.cached_input_share:
@@ -110,7 +110,7 @@ def result_table(result: WhatIfResult, width: int = 80) -> Table:
         rows.append(["  of which audits (strong call on audited cheap answers)", usd(result.audit_usd)])
     rows += [
         ["Simple split (ignores the wasted cheap call on escalated requests)", usd(result.simple_split_usd)],
-        ["Cascade savings vs always strong", f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)"],
+        ["Cascade savings vs always strong", usd_with_share(result.savings_usd, result.savings_share)],
         ["Simple-split savings (as usually quoted)", usd(result.simple_split_savings_usd)],
         ["Break-even cheap share (cascade costs more below it)", pct(result.break_even_cheap_share)],
     ]

@@ -416,6 +416,11 @@ class RequestFigures(BaseModel):
         """Requests that got no answer (every tier failed, or the caller gave up)."""
         return self.requests - self.answered
 
+    @classmethod
+    def from_tally(cls, tally: Tally, **fields):
+        """The record of ``tally``'s figures that ``cls`` has fields for, ``fields`` given apart."""
+        return cls(**{**_figures(cls, tally), **fields})
+
 
 class Bucket(RequestFigures):
     """Traffic in one time bucket starting at ``start`` (epoch seconds, UTC)."""

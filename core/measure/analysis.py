@@ -44,7 +44,7 @@ from bisect import bisect_left
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from ..formatting import pct, plural
+from ..formatting import given_share, pct, plural
 from ..log.reader import LogReader
 from ..stats import wilson_interval
 from .guarantee import (
@@ -188,8 +188,7 @@ def as_scope(pairs: list[Pair] | PairScope, extra: tuple[float | None, ...] = ()
 
 def _check_share(name: str, value: float | None) -> None:
     if value is not None and not (0.0 <= value <= 1.0 and math.isfinite(value)):
-        shown = f"{value * 100:g}%" if math.isfinite(value) else str(value)
-        raise ConfigError(f"{name} must be between 0% and 100% (e.g. 90% or 0.9); got {shown}.")
+        raise ConfigError(f"{name} must be between 0% and 100% (e.g. 90% or 0.9); got {given_share(value)}.")
 
 
 # -- the sweep -------------------------------------------------------------------------------------
@@ -432,11 +431,12 @@ def _per_task(
             confidence=confidence,
             per_task=False,
         )
+        quality = scope_quality(task, group)  # the one cheap accuracy per task (quality.task_cheap_accuracy)
         stats.append(
             TaskStats(
                 task=task,
                 pairs=len(group),
-                cheap_accuracy=prefix.baseline("cheap_only").accuracy,
+                cheap_accuracy=quality.cheap_accuracy,
                 strong_accuracy=prefix.baseline("strong_only").accuracy,
                 escalation_share=row.escalation_share,
                 accuracy=row.accuracy,
@@ -445,7 +445,7 @@ def _per_task(
                 spend_share=None,
                 recommended_threshold=own.recommended.threshold,
                 guarantee=own.guarantee,
-                quality=scope_quality(task, group),
+                quality=quality,
             )
         )
     total = sum(s.spend_usd for s in stats if s.spend_usd is not None)
@@ -654,8 +654,14 @@ def unjudged_note(unjudged: int) -> str:
 
 
 REPORT_ROW_STEP = 0.1  # the report's sweep table: every 0.1, plus the recommended and chosen thresholds
-CLI_ROW_STEP = 0.05  # the thresholds command, once the sweep is longer than CLI_MAX_ROWS
+CLI_ROW_STEP = 0.05  # the thresholds command and screen, once the sweep is longer than CLI_MAX_ROWS
 CLI_MAX_ROWS = 40
+
+
+def table_rows(result: SweepResult) -> list[SweepRow]:
+    """The sweep rows the thresholds command and the Thresholds screen show (one rule for both):
+    every row up to ``CLI_MAX_ROWS``, else the ``CLI_ROW_STEP`` grid and the thresholds named."""
+    return shown_rows(result, step=CLI_ROW_STEP, max_rows=CLI_MAX_ROWS)
 
 
 def shown_rows(result: SweepResult, *, step: float, max_rows: int = 0) -> list[SweepRow]:

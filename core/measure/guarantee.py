@@ -32,7 +32,7 @@ from functools import lru_cache
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from ..formatting import count, level, pct, plural, points
+from ..formatting import count, given_share, level, pct, plural, points
 from ..log.records import CORRECT_SOURCES
 from .pairtable import PairScope
 from .sweeprows import Baseline, SweepRow
@@ -193,8 +193,9 @@ def check_guarantee_options(max_loss: float, confidence: float) -> None:
         ("The confidence", confidence, "95% or 0.95"),
     ):
         if not (math.isfinite(value) and 0.0 < value < 1.0):
-            shown = f"{value * 100:g}%" if math.isfinite(value) else str(value)
-            raise ConfigError(f"{name} must be above 0% and below 100% (e.g. {example}); got {shown}.")
+            raise ConfigError(
+                f"{name} must be above 0% and below 100% (e.g. {example}); got {given_share(value)}."
+            )
 
 
 def small_sample_flag(n: int) -> str:

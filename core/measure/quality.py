@@ -12,11 +12,11 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..formatting import pct
-from ..log.reader import LogReader
+from ..log.reader import GroupStats, LogReader
 from ..stats import wilson_interval
 from .guarantee import SMALL_SAMPLE, sources_tag
 from .pairs import Pair
-from .pairtable import PairScope, read_table, table_of
+from .pairtable import PairScope, PairTable, read_table, table_of
 
 
 class FieldAgreement(BaseModel):
@@ -61,18 +61,53 @@ class TaskQuality(BaseModel):
         return f"{pct(self.cheap_accuracy)} ({self.sources})" if self.sources else pct(self.cheap_accuracy)
 
 
+class CheapAccuracy(BaseModel):
+    """One task's cheap accuracy as every view shows it (the Tasks screen, the report, ``thresholds``)."""
+
+    accuracy: float | None
+    judged: int  # answers whose correctness is known
+    sources: str  # the pairs' ("judge, 31 human-checked"), ``LOG_SOURCE`` or "" (nothing known)
+    unjudged: int = 0  # free-text pairs with no verdict yet
+
+
+LOG_SOURCE = "log"  # the log's own ``correct`` of the cheap calls (a reference given when routing)
+
+
+def task_cheap_accuracy(log_stats: GroupStats | None, quality: TaskQuality | None) -> CheapAccuracy:
+    """The one cheap accuracy of a task: its judged pairs' (``quality``, the pairs a sweep uses)
+    where it has any, else what the log's own ``correct`` says (``log_stats``)."""
+    unjudged = quality.unjudged if quality is not None else 0
+    if quality is not None and quality.pairs:
+        return CheapAccuracy(
+            accuracy=quality.cheap_accuracy, judged=quality.pairs, sources=quality.sources, unjudged=unjudged
+        )
+    if log_stats is not None and log_stats.cheap_judged:
+        return CheapAccuracy(
+            accuracy=log_stats.cheap_accuracy,
+            judged=log_stats.cheap_judged,
+            sources=LOG_SOURCE,
+            unjudged=unjudged,
+        )
+    return CheapAccuracy(accuracy=None, judged=0, sources="", unjudged=unjudged)
+
+
 def task_quality(pairs: list[Pair]) -> list[TaskQuality]:
     """Per task, in order of first appearance: ``pairs`` may include unjudged ones (they are counted)."""
-    table = table_of(pairs)
-    return [_of_table(table, task) for task in table.scope(judged=None).tasks]
+    return table_quality(table_of(pairs))
 
 
-def _of_table(table, task: str) -> TaskQuality:
-    """One task's quality: accuracy over its judged pairs, fields over all of them."""
-    quality = scope_quality(task, table.scope(task))
-    quality.unjudged = table.unjudged(task)
-    quality.fields = field_agreement(table.scope(task, judged=None))
-    return quality
+def table_quality(table: PairTable) -> list[TaskQuality]:
+    """Per task of ``table``, in order of first appearance. The accuracy is over the pairs a sweep
+    uses (``PairTable.swept``: audits apart when other pairs exist, as they sample only the answers
+    the cheap model kept), so it is the figure ``analysis.per_task`` gives; fields over every pair."""
+    swept, _ = table.swept()
+    out = []
+    for task in table.scope(judged=None).tasks:
+        quality = scope_quality(task, swept.of_task(task))
+        quality.unjudged = table.unjudged(task)
+        quality.fields = field_agreement(table.scope(task, judged=None))
+        out.append(quality)
+    return out
 
 
 def scope_quality(task: str, scope: PairScope) -> TaskQuality:
@@ -107,5 +142,4 @@ def field_agreement(scope: PairScope) -> list[FieldAgreement]:
 
 def load_task_quality(reader: LogReader) -> list[TaskQuality]:
     """``task_quality`` over every pair in the log, judged or not, sorted by task (one pass, bounded memory)."""
-    table = read_table(reader)
-    return sorted((_of_table(table, task) for task in table.scope(judged=None).tasks), key=lambda q: q.task)
+    return sorted(table_quality(read_table(reader)), key=lambda q: q.task)

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..formatting import DASH, count, escalation_basis, json_text, ms, pct, plural, usd
-from ..log.reader import LogReader
+from ..log.reader import GroupStats, LogReader
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
 from .judge import JudgeFigures, judge_figures
@@ -25,6 +25,7 @@ from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError
 from .pairtable import read_table
 from .production import ProductionAccuracy, from_pairs
+from .quality import TaskQuality, table_quality, task_cheap_accuracy
 from .watch import DEFAULT_WINDOW, CheckResult, check
 
 EXAMPLES_SHOWN = 10
@@ -41,7 +42,9 @@ class TaskTraffic(BaseModel):
     escalation_share: float | None  # over cascade requests
     spend_usd: float
     spend_share: float | None
-    cheap_accuracy: float | None  # where the log knows correctness
+    cheap_accuracy: float | None  # ``quality.task_cheap_accuracy``: the judged pairs', else the log's
+    cheap_judged: int = 0  # answers that figure is over
+    cheap_accuracy_sources: str = ""  # what it rests on: the pairs' sources, or "log"
 
 
 class Traffic(BaseModel):
@@ -92,7 +95,8 @@ def condensed_rows(result: SweepResult) -> list[SweepRow]:
     return shown_rows(result, step=REPORT_ROW_STEP)
 
 
-def _traffic(reader: LogReader) -> Traffic:
+def _traffic(reader: LogReader, quality: dict[str, TaskQuality]) -> Traffic:
+    """The log's traffic; each task's cheap accuracy from its judged pairs in ``quality`` where it has some."""
     summary = reader.summary()
     tasks = reader.per_task()
     latencies = reader.latency_histogram()
@@ -118,20 +122,24 @@ def _traffic(reader: LogReader) -> Traffic:
         first_ts=summary.first_ts,
         last_ts=summary.last_ts,
         escalation_reasons=reader.escalation_reasons(),
-        per_task=[
-            TaskTraffic(
-                task=t.key,
-                requests=t.requests,
-                cascade_requests=t.cascade_requests,
-                shadow_requests=t.shadow_requests,
-                escalated=t.cascade_escalated,
-                escalation_share=t.escalation_share,
-                spend_usd=t.spend_usd,
-                spend_share=t.spend_usd / total if total else None,
-                cheap_accuracy=t.cheap_accuracy,
-            )
-            for t in tasks
-        ],
+        per_task=[_task_traffic(t, quality.get(t.key), total) for t in tasks],
+    )
+
+
+def _task_traffic(stats: GroupStats, quality: TaskQuality | None, total_spend: float) -> TaskTraffic:
+    accuracy = task_cheap_accuracy(stats, quality)
+    return TaskTraffic(
+        task=stats.key,
+        requests=stats.requests,
+        cascade_requests=stats.cascade_requests,
+        shadow_requests=stats.shadow_requests,
+        escalated=stats.cascade_escalated,
+        escalation_share=stats.escalation_share,
+        spend_usd=stats.spend_usd,
+        spend_share=stats.spend_usd / total_spend if total_spend else None,
+        cheap_accuracy=accuracy.accuracy,
+        cheap_judged=accuracy.judged,
+        cheap_accuracy_sources=accuracy.sources,
     )
 
 
@@ -151,9 +159,10 @@ def build_report(
     days: float | None = None,
 ) -> AuditReport:
     """The audit of the log behind ``reader``; ``NoPairsError`` when it has neither traffic nor pairs."""
-    traffic = _traffic(reader)
-    # The log's pairs, read once (bounded memory) for the sweep, the production figure and the judge.
+    # The log's pairs, read once (bounded memory) for the sweep, the production figure, the judge
+    # and the cheap accuracy per task.
     table = read_table(reader, task, (threshold, default_threshold))
+    traffic = _traffic(reader, {q.task: q for q in table_quality(table)})
     try:
         result = analyse(
             reader,
@@ -303,12 +312,12 @@ def _traffic_md(t: Traffic) -> list[str]:
         ["requests", "shadow", "calls", "spend", "escalated (of cascade)", "failed calls", "from", "to"],
         [
             [
-                f"{t.requests:,}",
-                f"{t.shadow_requests:,}",
-                f"{t.calls:,}",
+                count(t.requests),
+                count(t.shadow_requests),
+                count(t.calls),
                 usd(t.spend_usd),
-                f"{t.escalated:,} ({pct(t.escalation_share)})",
-                f"{t.errors:,}",
+                f"{count(t.escalated)} ({pct(t.escalation_share)})",
+                count(t.errors),
                 _when(t.first_ts),
                 _when(t.last_ts),
             ]
@@ -342,7 +351,7 @@ def _traffic_md(t: Traffic) -> list[str]:
         out += _table(
             ["reason", "requests", "share of escalations"],
             [
-                [r, f"{n:,}", pct(n / t.escalated if t.escalated else None)]
+                [r, count(n), pct(n / t.escalated if t.escalated else None)]
                 for r, n in t.escalation_reasons.items()
             ],
         )
@@ -353,12 +362,12 @@ def _traffic_md(t: Traffic) -> list[str]:
             [
                 [
                     s.task,
-                    f"{s.cascade_requests:,}",
-                    f"{s.shadow_requests:,}",
+                    count(s.cascade_requests),
+                    count(s.shadow_requests),
                     pct(s.escalation_share),
                     usd(s.spend_usd),
                     pct(s.spend_share),
-                    pct(s.cheap_accuracy),
+                    f"{pct(s.cheap_accuracy)} ({s.cheap_accuracy_sources})" if s.cheap_judged else DASH,
                 ]
                 for s in t.per_task
             ],
@@ -414,7 +423,7 @@ def _calibration_md(a: SweepResult) -> list[str]:
     ece = DASH if c.ece is None else f"{c.ece:.3f}"
     out.append(
         f"Expected calibration error: {ece} (0 means the confidence is the chance of being right). "
-        f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {c.confidently_wrong:,} of "
+        f"At threshold {c.threshold:.2f} the cheap model is confidently wrong on {count(c.confidently_wrong)} of "
         f"{plural(c.judged, 'pair')} ({pct(c.confidently_wrong_share)}; {pct(c.confidently_wrong_share_of_kept)} of "
         "the answers it keeps): no threshold at or below this one catches them."
     )
@@ -422,7 +431,7 @@ def _calibration_md(a: SweepResult) -> list[str]:
     out += _table(
         ["confidence", "pairs", "mean confidence", "accuracy"],
         [
-            [f"{b.low:.1f}–{b.high:.1f}", f"{b.count:,}", pct(b.mean_confidence), pct(b.accuracy)]
+            [f"{b.low:.1f}–{b.high:.1f}", count(b.count), pct(b.mean_confidence), pct(b.accuracy)]
             for b in c.bins
             if b.count
         ],
@@ -463,7 +472,8 @@ def _per_task_md(a: SweepResult) -> list[str]:
         [
             [
                 s.task,
-                f"{s.pairs:,}" + (f" (+{s.quality.unjudged:,} unjudged)" if s.quality.unjudged else ""),
+                f"{count(s.pairs)}"
+                + (f" (+{count(s.quality.unjudged)} unjudged)" if s.quality.unjudged else ""),
                 f"{pct(s.cheap_accuracy)} ({pct(s.quality.low)}–{pct(s.quality.high)}; {s.quality.sources})",
                 pct(s.escalation_share),
                 pct(s.accuracy),
@@ -487,7 +497,7 @@ def _per_task_md(a: SweepResult) -> list[str]:
         out += _table(
             ["field", "agree", "95% interval"],
             [
-                [f.field, f"{pct(f.agreement)} of {f.pairs:,}", f"{pct(f.low)}–{pct(f.high)}"]
+                [f.field, f"{pct(f.agreement)} of {count(f.pairs)}", f"{pct(f.low)}–{pct(f.high)}"]
                 for f in s.quality.fields
             ],
         )

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import ConfigError
-from ..formatting import count
+from ..formatting import count, day_span
 from ..log.reader import LogReader, TierModelStats
 from ..prices import ModelRates, PriceBook
 
@@ -187,6 +187,11 @@ class WhatIfResult(BaseModel):
     strong_cost_per_request_usd: float = 0.0  # one strong call
     cascade_cost_per_request_usd: float = 0.0  # cheap call plus the strong call's expected share
     audit_usd: float = 0.0  # the audits' part of cascade_usd
+
+    @property
+    def savings_share(self) -> float:
+        """The savings as a share of always calling the strong model (``savings_pct`` / 100)."""
+        return self.savings_pct / 100.0
 
     def to_json(self) -> dict:
         """The projection as ``routermon whatif --json`` prints it (one shape for every caller)."""
@@ -446,7 +451,7 @@ def from_log(
     summary = reader.summary(since, until)
     if summary.requests == 0:
         raise ConfigError(
-            f"The call log {reader.path} has no routed requests in the last {days:g} day{'' if days == 1 else 's'}; "
+            f"The call log {reader.path} has no routed requests in the last {day_span(days)}; "
             f"route some traffic first or {instead}."
         )
     first = reader.first_traffic_ts()

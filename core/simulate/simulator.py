@@ -31,7 +31,8 @@ from pydantic import BaseModel, Field
 
 from ..clock import VirtualClock
 from ..errors import ConfigError, RouteFailedError
-from ..log.reader import LogReader, Tally, TierModelStats, is_traffic
+from ..formatting import count
+from ..log.reader import LogReader, RequestFigures, Tally, TierModelStats, is_traffic, ratio
 from ..log.records import MODES
 from ..log.store import CallLog
 from ..measure.judge import Judge
@@ -65,36 +66,34 @@ class SimulationProgress(BaseModel):
     elapsed_s: float
 
 
-class TaskTally(BaseModel):
-    """One task's share of a run, from its logged rows."""
+class TaskTally(RequestFigures):
+    """One task's share of a run, from its logged rows (the reader's figures: ``RequestFigures``
+    says what the escalation share is over)."""
 
     task: str
     requests: int = 0
-    escalated: int = 0
+    escalated: int = 0  # cascade requests escalated (shadow ones: ``shadow_escalated``)
     failed: int = 0  # every tier failed
     spend_usd: float = 0.0
     cheap_correct: int = 0
     cheap_judged: int = 0  # tier-0 answers with a known reference
 
     @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
-
-    @property
-    def cheap_share(self) -> float:
-        """Share of requests the cheap model finished."""
-        return 1.0 - self.escalation_share if self.requests else 0.0
+    def cheap_share(self) -> float | None:
+        """Share of cascade requests the cheap model finished; ``None`` without any."""
+        share = self.escalation_share
+        return None if share is None else 1.0 - share
 
     @property
     def cheap_accuracy(self) -> float | None:
-        return self.cheap_correct / self.cheap_judged if self.cheap_judged else None
+        return ratio(self.cheap_correct, self.cheap_judged)
 
 
-class RunTally(BaseModel):
+class RunTally(RequestFigures):
     """Totals of one run's logged rows (the same definitions as ``LogReader.summary``)."""
 
     requests: int = 0
-    escalated: int = 0
+    escalated: int = 0  # cascade requests escalated (shadow ones: ``shadow_escalated``)
     failed: int = 0
     calls: int = 0
     errors: int = 0  # calls that ended in an error or an unusable reply
@@ -108,10 +107,6 @@ class RunTally(BaseModel):
     per_task: list[TaskTally] = Field(default_factory=list)
     # By tier, role and model; in tier order, then most calls first.
     per_tier_model: list[TierModelStats] = Field(default_factory=list)
-
-    @property
-    def escalation_share(self) -> float:
-        return self.escalated / self.requests if self.requests else 0.0
 
 
 class SimulationSummary(BaseModel):
@@ -234,7 +229,9 @@ def check_inputs(
     if days is not None and not (
         isinstance(days, int | float) and math.isfinite(days) and 0 < days <= MAX_DAYS
     ):
-        raise ConfigError(f"The number of days must be more than 0 and at most {MAX_DAYS:,}; got {days!r}.")
+        raise ConfigError(
+            f"The number of days must be more than 0 and at most {count(MAX_DAYS)}; got {days!r}."
+        )
     if rate is not None and not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
         raise ConfigError(f"The request rate must be a positive number of requests per second; got {rate!r}.")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
@@ -312,34 +309,17 @@ def tally_rows(
         if request_id not in answered:
             failed[task_name] = failed.get(task_name, 0) + 1
     tasks = [
-        TaskTally(
-            task=name,
-            requests=t.requests,
-            escalated=t.escalated,
-            failed=failed.get(name, 0),
-            spend_usd=t.spend_usd,
-            cheap_correct=t.cheap_correct,
-            cheap_judged=t.cheap_judged,
-        )
+        TaskTally.from_tally(t, task=name, escalated=t.cascade_escalated, failed=failed.get(name, 0))
         for name, t in per_task.items()
         if t.requests or scenario is not None
     ]
     per_tier_model = [
         TierModelStats.of(tier, model, t, role=role) for (tier, role, model), t in usage.items()
     ]
-    return RunTally(
-        requests=total.requests,
-        escalated=total.escalated,
+    return RunTally.from_tally(
+        total,
+        escalated=total.cascade_escalated,
         failed=sum(failed.values()),
-        calls=total.calls,
-        errors=total.errors,
-        spend_usd=total.spend_usd,
-        input_tokens=total.input_tokens,
-        output_tokens=total.output_tokens,
-        cache_read_tokens=total.cache_read_tokens,
-        cache_write_tokens=total.cache_write_tokens,
-        first_ts=total.first_ts,
-        last_ts=total.last_ts,
         per_task=tasks,
         per_tier_model=sorted(per_tier_model, key=lambda u: (u.tier, -u.calls, u.model, u.role)),
     )
@@ -353,7 +333,9 @@ def project_tally(
     inputs = inputs_from_usage(
         tally.per_tier_model,
         requests=tally.requests,
-        escalated=tally.escalated,
+        cascade_requests=tally.cascade_requests,
+        cascade_escalated=tally.cascade_escalated,
+        shadow_escalated=tally.shadow_escalated,
         days=days,
         cheap_model=cheap_model,
         strong_model=strong_model,

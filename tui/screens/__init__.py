@@ -20,3 +20,11 @@ SCREENS: tuple[type[MonitorScreen], ...] = (
     TasksScreen,
     ReviewScreen,
 )
+
+
+def screen_label(mode: str) -> str:
+    """How text names a screen: its title and digit key from ``SCREENS``, "Thresholds (4)"."""
+    for key, screen in enumerate(SCREENS, start=1):
+        if screen.MODE == mode:
+            return f"{screen.TITLE} ({key})"
+    raise KeyError(mode)

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from routermon.core.errors import DatabaseError
-from routermon.core.formatting import DASH, local_time, ms_short, pct, short_model, tokens, usd
+from routermon.core.formatting import DASH, local_time, ms_short, pct, plural, short_model, tokens, usd
 from routermon.core.log.request_detail import RequestDetail, answer_text, load_request_detail
 
 from ..text import literal, markup, plain
@@ -94,7 +94,7 @@ class DetailScreen(Screen):
                 task=first.task,
                 mode=first.mode,
                 source=first.source,
-                n=f"{len(detail.calls)} call" + ("" if len(detail.calls) == 1 else "s"),
+                n=plural(len(detail.calls), "call"),
                 spend=usd(spend),
             )
         )

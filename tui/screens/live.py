@@ -29,11 +29,13 @@ def no_traffic_text(imported_pairs: int) -> str:
     """What a screen of traffic says of a log with no routed request: what it holds instead."""
     if not imported_pairs:
         return EMPTY_LOG
-    pairs = f"{imported_pairs:,} imported pair" + ("" if imported_pairs == 1 else "s")
+    from . import screen_label  # the package imports this module first
+
+    thresholds, tasks, review = (screen_label(mode) for mode in ("thresholds", "tasks", "review"))
     return (
-        f"No routed requests in this log: it holds {pairs}, which are not traffic.\n\n"
-        "They are analysed on the Thresholds (4), Tasks (5) and Review (6) screens. Route requests "
-        "(`routermon route`, `routermon shadow`, or a Router in your service) to see traffic here."
+        f"No routed requests in this log: it holds {plural(imported_pairs, 'imported pair')}, which are "
+        f"not traffic.\n\nThey are analysed on the {thresholds}, {tasks} and {review} screens. Route "
+        "requests (`routermon route`, `routermon shadow`, or a Router in your service) to see traffic here."
     )
 
 

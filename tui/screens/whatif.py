@@ -10,6 +10,7 @@ month.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from textual.app import ComposeResult
@@ -20,7 +21,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
 from routermon.core.errors import RoutermonError
-from routermon.core.formatting import parse_share, pct, short_model
+from routermon.core.formatting import parse_share, pct, short_model, whole
 from routermon.core.measure import whatif
 from routermon.core.prices import known_models
 
@@ -87,7 +88,7 @@ class FormField(NamedTuple):
     validator: Validator
     default: str  # the text shown at start
     key: str  # the WhatIfInputs field it fills
-    shown: str  # how an observed value is written into it (a share: as ``pct`` writes it)
+    shown: Callable[[float], str]  # how an observed value is written into it (a share: ``pct``)
     share: bool = False  # the field is a share, typed as a percent or a share
 
 
@@ -98,24 +99,16 @@ FIELDS = (
         Quantity("Requests / month", maximum=whatif.MAX_MONTHLY_REQUESTS),
         "1,000,000",
         "monthly_requests",
-        "{:,.0f}",
+        whole,
     ),
-    FormField(
-        "cheap-share",
-        "Cheap share",
-        Percent("The cheap share"),
-        "70%",
-        "cheap_share",
-        "",
-        True,
-    ),
+    FormField("cheap-share", "Cheap share", Percent("The cheap share"), "70%", "cheap_share", pct, True),
     FormField(
         "input-tokens",
         "Input tokens",
         Quantity("Input tokens", maximum=whatif.MAX_TOKENS_PER_CALL),
         "800",
         "input_tokens",
-        "{:.0f}",
+        whole,
     ),
     FormField(
         "output-tokens",
@@ -123,9 +116,9 @@ FIELDS = (
         Quantity("Output tokens", maximum=whatif.MAX_TOKENS_PER_CALL),
         "200",
         "output_tokens",
-        "{:.0f}",
+        whole,
     ),
-    FormField("audit-share", "Audit share", Percent("The audit share"), "0%", "audit_share", "", True),
+    FormField("audit-share", "Audit share", Percent("The audit share"), "0%", "audit_share", pct, True),
 )
 
 
@@ -301,7 +294,7 @@ class WhatIfScreen(MonitorScreen):
             self.query_one("#whatif-form").border_subtitle = f"observed: {inputs.observed.short()}"
         for f in FIELDS:
             value = getattr(inputs, f.key)
-            text = pct(value) if f.share else f.shown.format(value)
+            text = f.shown(value)
             self._observed_text[f.id] = text
             self.query_one(f"#{f.id}", Input).value = text
         for select_id, model in (("cheap-model", inputs.cheap_model), ("strong-model", inputs.strong_model)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from routermon.core.formatting import pct
 from routermon.core.measure.whatif import WhatIfResult
 
 from .fitted_plot import FittedPlot, money_ticks, padded, share_ticks
@@ -36,9 +37,10 @@ class CostCurveChart(FittedPlot):
             plt.yticks(ticks, labels)
             plt.xlim(*padded(0, 100))
             plt.xticks(*share_ticks(self.fit_x(label_width=4)))
+            now = pct(result.inputs.cheap_share, 0)
             self.set_titles(
-                f"Monthly cost vs cheap share (● now at {here:.0f}%, grey line: break-even share)",
-                f"Monthly cost vs cheap share (● now at {here:.0f}%)",
+                f"Monthly cost vs cheap share (● now at {now}, grey line: break-even share)",
+                f"Monthly cost vs cheap share (● now at {now})",
                 "Monthly cost vs cheap share",
             )
         else:

@@ -1,11 +1,11 @@
-"""The Thresholds screen's table: accuracy, escalation and cost at each threshold on a 0.05 grid."""
+"""The Thresholds screen's table: accuracy, escalation and cost at the thresholds ``thresholds`` shows."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from routermon.core.formatting import DASH, pct, usd
-from routermon.core.measure.analysis import Baseline, SweepResult, SweepRow
+from routermon.core.formatting import DASH, pct, pct_range, usd
+from routermon.core.measure.analysis import Baseline, SweepResult, SweepRow, table_rows
 
 from .literal_table import LiteralTable
 
@@ -17,29 +17,11 @@ COLUMNS = (
     ("cost", "Cost/1k"),
     ("vs_strong", "÷strong"),
 )
-GRID = 0.05
-
-
-def grid_rows(result: SweepResult) -> list[SweepRow]:
-    """The sweep rows on the 0.05 grid, plus the recommended and chosen thresholds."""
-    keep = {result.chosen_threshold}
-    if result.recommended.threshold is not None:
-        keep.add(result.recommended.threshold)
-    rows = [
-        r
-        for r in result.rows
-        if abs(r.threshold / GRID - round(r.threshold / GRID)) < 1e-6
-        or any(abs(r.threshold - k) < 1e-9 for k in keep)
-    ]
-    return sorted(rows, key=lambda r: r.threshold)
-
-
-def _interval(low: float, high: float) -> str:
-    return f"{low * 100:.0f}–{high * 100:.0f}%"
 
 
 class SweepTable(LiteralTable):
-    """One row per grid threshold between the cheap-only and strong-only baselines; the pick is marked."""
+    """One row per shown threshold (``analysis.table_rows``) between the cheap-only and strong-only
+    baselines; the pick is marked."""
 
     DEFAULT_CSS = """
     SweepTable {
@@ -63,7 +45,7 @@ class SweepTable(LiteralTable):
             Text(name, style=style),
             Text(pct(escalated) if escalated is not None else DASH, justify="right", style=style),
             Text(pct(row.accuracy), justify="right", style=style),
-            Text(_interval(row.accuracy_low, row.accuracy_high), justify="right", style=style),
+            Text(pct_range(row.accuracy_low, row.accuracy_high), justify="right", style=style),
             Text(usd(row.cost_per_1k_requests_usd), justify="right", style=style),
             Text(
                 pct(row.cost_vs_strong, 0) if row.cost_vs_strong is not None else DASH,
@@ -78,7 +60,7 @@ class SweepTable(LiteralTable):
         self.add_row(*self._cells("cheap", result.cheap_only, 0.0, "dim"), key="cheap_only")
         recommended = result.recommended.threshold
         cursor = 0
-        for i, row in enumerate(grid_rows(result), start=1):
+        for i, row in enumerate(table_rows(result), start=1):
             mark = recommended is not None and abs(row.threshold - recommended) < 1e-9
             name = f"{row.threshold:.2f}" + (" ◀" if mark else "")
             self.add_row(

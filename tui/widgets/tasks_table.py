@@ -6,7 +6,7 @@ from rich.text import Text
 
 from routermon.core.formatting import DASH, count, pct, usd
 from routermon.core.log.reader import GroupStats, ratio
-from routermon.core.measure.quality import TaskQuality
+from routermon.core.measure.quality import TaskQuality, task_cheap_accuracy
 
 from .literal_table import LiteralTable
 
@@ -50,9 +50,9 @@ class TasksTable(LiteralTable):
             self.add_column(label, key=key)
 
     def show(self, stats: list[GroupStats], quality: dict[str, TaskQuality] | None = None) -> None:
-        """Replace the rows with ``stats`` (costliest first) and a total. The cheap accuracy is the
-        paired outcomes' (``quality``: judged, field-compared or labelled pairs) where a task has
-        them, else what the log's own ``correct`` says."""
+        """Replace the rows with ``stats`` (costliest first) and a total. The cheap accuracy is
+        ``quality.task_cheap_accuracy``: the judged pairs' (``quality``) where a task has them, else
+        what the log's own ``correct`` says."""
         quality = quality or {}
         total_spend = sum(s.spend_usd for s in stats)
         self.clear()
@@ -60,13 +60,11 @@ class TasksTable(LiteralTable):
         self.styles.height = len(stats) + 2
         for s in stats:
             spend_share = s.spend_usd / total_spend if total_spend else 0.0
-            q = quality.get(s.key)
-            if q is not None and q.pairs:
-                accuracy = f"{pct(q.cheap_accuracy)} of {count(q.pairs)}"
-            elif s.cheap_accuracy is not None:
-                accuracy = f"{pct(s.cheap_accuracy)} of {count(s.cheap_judged)}"
+            cheap = task_cheap_accuracy(s, quality.get(s.key))
+            if cheap.judged:
+                accuracy = f"{pct(cheap.accuracy)} of {count(cheap.judged)}"
             else:
-                accuracy = "unjudged" if q is not None and q.unjudged else DASH
+                accuracy = "unjudged" if cheap.unjudged else DASH
             self.add_row(
                 s.key,
                 Text(count(s.cascade_requests), justify="right"),

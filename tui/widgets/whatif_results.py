@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from routermon.core.formatting import pct, usd
+from routermon.core.formatting import pct, usd, usd_with_share
 from routermon.core.measure.whatif import WhatIfResult
 
 
@@ -42,7 +42,7 @@ class WhatIfResults(Static):
         table.add_row("Simple split", usd(result.simple_split_usd))
         saving_style = "bold green" if result.savings_usd > 0 else "bold red"
         table.add_row(
-            "Savings", Text(f"{usd(result.savings_usd)} ({result.savings_pct:.1f}%)", style=saving_style)
+            "Savings", Text(usd_with_share(result.savings_usd, result.savings_share), style=saving_style)
         )
         share = result.break_even_cheap_share
         table.add_row("Break-even share", Text(pct(share) if share is not None else "never", style="bold"))
