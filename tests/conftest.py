@@ -1,12 +1,14 @@
 """Fixtures several test files share: the real paired-outcome file shipped in tests/data, a log
-built from it, and ``backend`` / ``log_db`` / ``new_log``, which run a test on a SQLite file and on
-PostgreSQL (a schema of its own in ``ROUTERMON_TEST_PG``'s database; skipped, saying why, without it)."""
+built from it, ``backend`` / ``log_db`` / ``new_log``, which run a test on a SQLite file and on
+PostgreSQL (a schema of its own in ``ROUTERMON_TEST_PG``'s database; skipped, saying why, without it),
+and ``loopback``, the stand-in API served over HTTP on a loopback port (``standin_api`` chooses it)."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from pathlib import Path
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import pytest
@@ -111,6 +113,37 @@ def isolated_settings(tmp_path, monkeypatch):
     empty.touch()
     monkeypatch.setenv("ROUTERMON_CONFIG", str(empty))
     return empty
+
+
+class Loopback(NamedTuple):
+    """A stand-in API and the address its loopback HTTP server answers on."""
+
+    api: Any  # a StandInAPI (imported in the fixtures, so collecting the tests stays light)
+    base_url: str
+
+
+@pytest.fixture
+def standin_api():
+    """The stand-in API that ``loopback`` serves: a plain one; a test file overrides this fixture to
+    serve one of its own (a scenario, a subclass that records keys)."""
+    from routermon.core.simulate.standin import StandInAPI
+
+    return StandInAPI()
+
+
+@pytest.fixture
+def loopback(standin_api, monkeypatch) -> Loopback:
+    """``standin_api`` served over HTTP on a free loopback port, with ``ANTHROPIC_BASE_URL`` naming it
+    (as ``routermon stand-in`` is used); the server stops when the test ends."""
+    from routermon.core.simulate.standin import serve_in_thread
+
+    server, stop = serve_in_thread(standin_api)
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", base_url)
+    try:
+        yield Loopback(standin_api, base_url)
+    finally:
+        stop()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

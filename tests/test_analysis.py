@@ -62,7 +62,7 @@ def date_result(date_db):
         return analyse(reader)
 
 
-# -- the README figures ---------------------------------------------------------------------------
+# -- the figures in tests/data/README.md --------------------------------------------------------
 
 
 def test_date_sweep_reproduces_the_readme_figures(date_result):

@@ -153,7 +153,7 @@ def test_search_is_literal(log, query, expected):
 
 
 def test_search_fts_syntax(log, backend):
-    # FTS5's syntax on SQLite, PostgreSQL's tsquery syntax there (README, "Finding a call").
+    # FTS5's syntax on SQLite, PostgreSQL's tsquery syntax there (docs/finding-a-call.md).
     query = "urgent OR rout*" if backend == "sqlite" else "urgent | rout:*"
     result = run("logs", "--db", str(log), "--json", "-q", query, "--fts")
     assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ import anthropic
 import pytest
 from click.testing import CliRunner
 
-from routermon.core.simulate.standin import StandInAPI, serve_in_thread
+from routermon.core.simulate.standin import StandInAPI
 from routermon.tui.cli import main
 
 CHEAP, STRONG = "claude-haiku-5-5", "claude-sonnet-5-5"
@@ -39,15 +39,11 @@ def no_key(monkeypatch):
 
 
 @pytest.fixture
-def loopback(monkeypatch):
-    api = StandInAPI()
+def standin_api():
+    """What ``loopback`` (tests/conftest.py) serves here: the stand-in answering from its scenario."""
     from routermon.core.simulate.scenario import load_scenario
 
-    api.scenario = load_scenario()
-    server, stop = serve_in_thread(api)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    yield api
-    stop()
+    return StandInAPI(scenario=load_scenario())
 
 
 def test_doctor_in_process_checks_each_tier_and_task_and_logs_nothing(tmp_path):
@@ -113,12 +109,12 @@ def test_with_a_key_doctor_says_the_cost_and_asks_first(loopback, monkeypatch):
     declined = doctor(input="n\n")
     assert declined.exit_code == 1 and "Nothing sent" in declined.stderr
     assert "they cost at most $0.0" in declined.stdout  # a fraction of a cent... or a few
-    assert len(loopback.requests) == 0  # no message was sent
+    assert len(loopback.api.requests) == 0  # no message was sent
     no_answer = doctor(input="")
-    assert no_answer.exit_code == 1 and "Nothing sent" in no_answer.stderr and len(loopback.requests) == 0
+    assert no_answer.exit_code == 1 and "Nothing sent" in no_answer.stderr and len(loopback.api.requests) == 0
     sent = doctor("--yes")
     assert sent.exit_code == 0, sent.output
-    assert len(loopback.requests) == 6 and "Every tier accepts" in sent.stdout
+    assert len(loopback.api.requests) == 6 and "Every tier accepts" in sent.stdout
 
 
 def _free_port() -> int:

@@ -34,7 +34,6 @@ from routermon.core.simulate.standin import (
     broken_body,
     connection_reset,
     http_error,
-    serve_in_thread,
     tool_input,
 )
 
@@ -79,20 +78,16 @@ class KeyCheckingAPI(StandInAPI):
 
 
 @pytest.fixture
-def loopback(monkeypatch, tmp_path):
-    """The stand-in on a loopback port, with the key and base URL in the environment."""
-    api = KeyCheckingAPI(timeout_s=0.2)
-    server, stop = serve_in_thread(api)
+def standin_api(monkeypatch):
+    """What ``loopback`` (tests/conftest.py) serves here: a stand-in that records the keys it is
+    sent, with the distinctive key in the environment for the real client to send."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("ROUTERMON_CONFIG", str(tmp_path / "no-settings.toml"))
-    yield api
-    stop()
+    return KeyCheckingAPI(timeout_s=0.2)
 
 
 def test_api_key_stays_out_of_the_log_the_report_and_error_messages(loopback, tmp_path):
     db = tmp_path / "calls.db"
-    api = loopback
+    api = loopback.api
     # Answers, an escalation, and failures of every kind the key could ride along with.
     api.enqueue(answer("safe", 0.95), answer("unsafe", 0.3), model=CHEAP)
     api.enqueue(answer("unsafe", 0.9), model=STRONG)
@@ -156,7 +151,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 def test_cli_errors_do_not_show_the_api_key(loopback, tmp_path):
     db = tmp_path / "cli.db"
-    api = loopback
+    api = loopback.api
     env = {k: os.environ[k] for k in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ROUTERMON_CONFIG")}
     # Both models reject the key: the command fails with one sentence and exit 2.
     api.enqueue(http_error(401, "authentication_error"), http_error(401, "authentication_error"))

@@ -32,17 +32,6 @@ def sync_client(api: StandInAPI) -> anthropic.Anthropic:
     )
 
 
-@pytest.fixture
-def loopback():
-    """A stand-in served over loopback HTTP; yields ``(api, base_url)``."""
-    api = StandInAPI()
-    server, stop = serve_in_thread(api)
-    try:
-        yield api, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        stop()
-
-
 # -- stop_details, request-id, rate-limit headers, retry-after -------------------------------------
 
 
@@ -341,7 +330,7 @@ def test_a_client_that_resets_its_connection_prints_no_traceback(capfd):
     import struct
     import time
 
-    from routermon.core.simulate.standin import StandInAPI, serve_in_thread
+    from routermon.core.simulate.standin import StandInAPI
 
     server, stop = serve_in_thread(StandInAPI())
     try:
