@@ -155,6 +155,47 @@ def _task_thresholds(
     return tuple(float(v) for v in values) + defaults[len(values) :]
 
 
+def _cascade(
+    cheap_model: str | None,
+    strong_model: str | None,
+    threshold: float,
+    tiers: Sequence[Tier] | None,
+    prices: PriceBook,
+) -> tuple[Tier, ...]:
+    """The router's tiers: ``tiers`` as given, else the cheap model at ``threshold`` then the strong
+    one (each defaulting to the newest priced); every tier but the last needs a threshold in [0, 1]."""
+    if tiers is None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ConfigError(
+                f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+            )
+        cheap_model, strong_model = default_models(cheap_model, strong_model, prices)
+        tiers = (Tier(cheap_model, threshold), Tier(strong_model))
+    cascade = tuple(tiers)
+    if len(cascade) < 2:
+        raise ConfigError("A cascade needs at least two tiers (a cheap and a strong model).")
+    for tier in cascade[:-1]:
+        if tier.threshold is None or not 0.0 <= tier.threshold <= 1.0:
+            raise ConfigError(f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}.")
+    return cascade
+
+
+def _check_choices(
+    *, on_degraded: str, mode: str, audit_share: float, store_inputs: str, store_answers: str
+) -> None:
+    """A ``ConfigError`` for the first of the router's settings outside what it accepts."""
+    if on_degraded not in ON_DEGRADED:
+        raise ConfigError(f"on_degraded must be one of {', '.join(ON_DEGRADED)}; got {on_degraded!r}.")
+    if mode not in MODES:
+        raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    if not 0.0 <= audit_share <= 1.0:
+        raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
+    if store_inputs not in STORE_INPUTS:
+        raise ConfigError(f"store_inputs must be one of {', '.join(STORE_INPUTS)}; got {store_inputs!r}.")
+    if store_answers not in STORE_ANSWERS:
+        raise ConfigError(f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}.")
+
+
 def _error_type(exc: BaseException) -> str:
     if isinstance(exc, anthropic.APITimeoutError):
         return "timeout"
@@ -233,48 +274,15 @@ class Router:
         pair_observer: PairObserver | None = None,
     ):
         self.prices = prices or PriceBook()
-        if tiers is None:
-            if not 0.0 <= threshold <= 1.0:
-                raise ConfigError(
-                    f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
-                )
-            cheap_model, strong_model = default_models(cheap_model, strong_model, self.prices)
-            tiers = (Tier(cheap_model, threshold), Tier(strong_model))
-        self.tiers: tuple[Tier, ...] = tuple(tiers)
-        if len(self.tiers) < 2:
-            raise ConfigError("A cascade needs at least two tiers (a cheap and a strong model).")
-        for tier in self.tiers[:-1]:
-            if tier.threshold is None or not 0.0 <= tier.threshold <= 1.0:
-                raise ConfigError(
-                    f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}."
-                )
-        self._default_thresholds = tuple(float(t.threshold or 0.0) for t in self.tiers[:-1])
-        self._last_tier = len(self.tiers) - 1
-        self.task_thresholds = {
-            name: _task_thresholds(name, value, self._default_thresholds)
-            for name, value in (task_thresholds or {}).items()
-        }
-        # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
-        self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
-        self.models = models or ModelTable()
-        # Each tier's request, from its model's capabilities: a setting the model refuses fails here.
-        self._requests: tuple[TierRequest, ...] = tuple(
-            resolve(self.models.get(tier.model), thinking=tier.thinking, effort=tier.effort)
-            for tier in self.tiers
+        self._set_cascade(cheap_model, strong_model, threshold, tiers, task_thresholds, models)
+        _check_choices(
+            on_degraded=on_degraded,
+            mode=mode,
+            audit_share=audit_share,
+            store_inputs=store_inputs,
+            store_answers=store_answers,
         )
-        if on_degraded not in ON_DEGRADED:
-            raise ConfigError(f"on_degraded must be one of {', '.join(ON_DEGRADED)}; got {on_degraded!r}.")
         self.on_degraded = on_degraded
-        if mode not in MODES:
-            raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
-        if not 0.0 <= audit_share <= 1.0:
-            raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
-        if store_inputs not in STORE_INPUTS:
-            raise ConfigError(f"store_inputs must be one of {', '.join(STORE_INPUTS)}; got {store_inputs!r}.")
-        if store_answers not in STORE_ANSWERS:
-            raise ConfigError(
-                f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}."
-            )
         self.telemetry = telemetry
         self.mode = mode
         self.audit_share = audit_share
@@ -309,6 +317,32 @@ class Router:
         self._background: set[asyncio.Task] = set()
         self._runner: asyncio.Runner | None = None
         self.pair_observer = pair_observer
+
+    def _set_cascade(
+        self,
+        cheap_model: str | None,
+        strong_model: str | None,
+        threshold: float,
+        tiers: Sequence[Tier] | None,
+        task_thresholds: Mapping[str, float | Sequence[float]] | None,
+        models: ModelTable | None,
+    ) -> None:
+        """The tiers, their thresholds (the cascade's and each task's), prices and requests, checked."""
+        self.tiers: tuple[Tier, ...] = _cascade(cheap_model, strong_model, threshold, tiers, self.prices)
+        self._default_thresholds = tuple(float(t.threshold or 0.0) for t in self.tiers[:-1])
+        self._last_tier = len(self.tiers) - 1
+        self.task_thresholds = {
+            name: _task_thresholds(name, value, self._default_thresholds)
+            for name, value in (task_thresholds or {}).items()
+        }
+        # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
+        self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
+        self.models = models or ModelTable()
+        # Each tier's request, from its model's capabilities: a setting the model refuses fails here.
+        self._requests: tuple[TierRequest, ...] = tuple(
+            resolve(self.models.get(tier.model), thinking=tier.thinking, effort=tier.effort)
+            for tier in self.tiers
+        )
 
     # -- public API ----------------------------------------------------------------------------
 
