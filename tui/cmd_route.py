@@ -47,8 +47,6 @@ def route_command(
     """
     from routermon.core.errors import ConfigError
 
-    from .text import literal
-
     label_list = parse_labels(labels, task)
     if task == "extract":
         raise ConfigError(
@@ -76,6 +74,16 @@ def route_command(
         if result.degraded:
             raise SystemExit(1)
         return
+    _print_route_result(result)
+    if result.degraded:
+        click.echo(f"Degraded answer: {result.degraded_reason}.", err=True)
+        raise SystemExit(1)
+
+
+def _print_route_result(result) -> None:
+    """The answer and its confidence, how it was reached (cost, latency, request id), and each call."""
+    from .text import literal
+
     console = console_for()
     console.print(
         literal(json.dumps(result.answer, ensure_ascii=False), "bold"),
@@ -90,6 +98,13 @@ def route_command(
     console.print(
         literal(f"{verdict}; {usd(result.cost_usd)}; {result.latency_ms:.0f} ms; request {result.request_id}")
     )
+    _print_calls(console, result.calls)
+
+
+def _print_calls(console, calls) -> None:
+    """One table row per model call of the request, columns dropped to fit the console."""
+    from .text import literal
+
     columns = [
         Column("tier", drop=1),
         Column("model"),
@@ -111,13 +126,10 @@ def route_command(
             usd(call.cost_usd),
             f"{call.latency_ms:.0f} ms",
         ]
-        for call in result.calls
+        for call in calls
     ]
     table, left_out = fitted_table(columns, rows, console.width)
     console.print(table)
     note = left_out_note(left_out, console.width)
     if note:
         console.print(literal(note, "dim"))
-    if result.degraded:
-        click.echo(f"Degraded answer: {result.degraded_reason}.", err=True)
-        raise SystemExit(1)

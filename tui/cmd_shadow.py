@@ -72,20 +72,13 @@ def shadow_command(
     """Run cheap and strong models side by side on every input of a file."""
     from routermon.core.errors import ConfigError
     from routermon.core.measure.judge import Judge
-    from routermon.core.measure.shadowrun import (
-        SOURCE,
-        definition_prefix,
-        done_inputs,
-        read_inputs,
-        run_shadow,
-    )
+    from routermon.core.measure.shadowrun import SOURCE, definition_prefix, read_inputs
 
     label_list = parse_labels(labels, task)
     if task not in ("classify", "summarize"):
         raise ConfigError(f"The shadow command runs classify or summarize, not {task!r}.")
     items = read_inputs(file)
     ws = workspace(ctx, db)
-    db_path = ws.db_path
     router = ws.router(
         cheap_model=cheap_model,
         strong_model=strong_model,
@@ -100,45 +93,62 @@ def shadow_command(
     # under the same ones, and says when a changed definition makes it pair inputs again.
     router.request_prefix = definition_prefix(router, task, label_list)
     judging = Judge(router, ws.judge_model(judge_model, strong_model), source=SOURCE) if judge else None
-    skip: set[str] = set()
-    if resume:
-        skip = done_inputs(db_path, task, router.request_prefix)
-        other = (done_inputs(db_path, task) - skip) & {item.sha256 for item in items}
-        if other:
-            click.echo(
-                f"{plural(len(other), 'input')} of this file were paired under another definition of "
-                f"task {task} (labels, instructions or models changed): they are paired again.",
-                err=True,
-            )
-    console = console_for(stderr=True)
+    skip = _inputs_done(ws.db_path, task, router.request_prefix, items) if resume else set()
     stop = threading.Event()
+    progress = asyncio.run(
+        _pair_inputs(
+            router, task, items, label_list, concurrency=concurrency, skip=skip, stop=stop, judging=judging
+        )
+    )
+    _print_summary(progress, ws.db_path, task, judging, interrupted=stop.is_set(), as_json=as_json)
 
-    async def run():
-        stop_on_first_interrupt(stop, console, "requests")
-        with spend_progress("shadow", console, failed=True) as bar:
-            handle = bar.add_task("shadow", total=len(items), spend=0.0, failed=0)
 
-            def update(p):
-                bar.update(
-                    handle, completed=p.done + p.failed + p.skipped, spend=p.spend_usd, failed=p.failed
-                )
+def _inputs_done(db_path, task: str, request_prefix: str, items) -> set[str]:
+    """The inputs already paired under this definition (skipped by --resume); says on stderr how many
+    of the file's inputs were paired under another one, which are paired again."""
+    from routermon.core.measure.shadowrun import done_inputs
 
-            try:
-                return await run_shadow(
-                    router,
-                    task,
-                    items,
-                    labels=label_list,
-                    concurrency=concurrency,
-                    skip=skip,
-                    stop=stop,
-                    on_progress=update,
-                    judge=judging,
-                )
-            finally:
-                await router.aclose()
+    skip = done_inputs(db_path, task, request_prefix)
+    other = (done_inputs(db_path, task) - skip) & {item.sha256 for item in items}
+    if other:
+        click.echo(
+            f"{plural(len(other), 'input')} of this file were paired under another definition of "
+            f"task {task} (labels, instructions or models changed): they are paired again.",
+            err=True,
+        )
+    return skip
 
-    progress = asyncio.run(run())
+
+async def _pair_inputs(router, task: str, items, label_list, *, concurrency: int, skip, stop, judging):
+    """Every input through both models, with a progress bar on stderr; the first Ctrl-C sets ``stop``."""
+    from routermon.core.measure.shadowrun import run_shadow
+
+    console = console_for(stderr=True)
+    stop_on_first_interrupt(stop, console, "requests")
+    with spend_progress("shadow", console, failed=True) as bar:
+        handle = bar.add_task("shadow", total=len(items), spend=0.0, failed=0)
+
+        def update(p):
+            bar.update(handle, completed=p.done + p.failed + p.skipped, spend=p.spend_usd, failed=p.failed)
+
+        try:
+            return await run_shadow(
+                router,
+                task,
+                items,
+                labels=label_list,
+                concurrency=concurrency,
+                skip=skip,
+                stop=stop,
+                on_progress=update,
+                judge=judging,
+            )
+        finally:
+            await router.aclose()
+
+
+def _print_summary(progress, db_path, task: str, judging, *, interrupted: bool, as_json: bool) -> None:
+    """What was paired, skipped, failed and spent (as JSON with --json), and what to run next."""
     share = progress.escalated / progress.done if progress.done else 0.0
     left = progress.total - progress.done - progress.failed - progress.skipped
     if as_json:
@@ -147,7 +157,7 @@ def shadow_command(
             "task": task,
             **progress.model_dump(),
             "escalation_share": share,
-            "interrupted": stop.is_set(),
+            "interrupted": interrupted,
             "left": left,
         }
         click.echo(json_text(summary))
@@ -162,7 +172,7 @@ def shadow_command(
             f"{plural(progress.judged, 'pair')} judged by {judging.model}; {usd(progress.judge_spend_usd)} "
             "spent on judging (the cost of measuring, apart from the serving spend above)."
         )
-    if stop.is_set():
+    if interrupted:
         click.echo(f"Interrupted with {plural(left, 'input')} left; run again with --resume to finish.")
     if task == "summarize" and judging is None:
         click.echo(

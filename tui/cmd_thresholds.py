@@ -38,13 +38,22 @@ def open_log(ws: Workspace) -> LogReader:
 
 def print_result(console: Console, result: SweepResult, show_all: bool = False) -> None:
     """The sweep, recommendation, calibration and per-task view as rich tables."""
-    from rich.text import Text
-
-    from routermon.core.measure.analysis import table_rows
-    from routermon.core.measure.report import answer_text
-
-    from .tables import Column, fitted_table
     from .text import literal
+
+    _print_heading(console, result)
+    _print_sweep(console, result, show_all)
+    _print_calibration(console, result)
+    if result.calibration.examples:
+        _print_confidently_wrong(console, result)
+    if len(result.per_task) > 1:
+        _print_per_task(console, result)
+    for note in result.notes:
+        console.print(literal(f"• {note}", "dim"))
+
+
+def _print_heading(console: Console, result: SweepResult) -> None:
+    """What was swept (pairs, task, models) and the guarantee's sentence."""
+    from rich.text import Text
 
     scope = f" of task {result.task}" if result.task else ""
     console.print(
@@ -57,6 +66,16 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
     guarantee = result.guarantee
     style = "green" if guarantee.threshold is not None else "yellow"
     console.print(Text.assemble("\n", ("Guarantee: ", "bold"), (guarantee.message, style), "\n"))
+
+
+def _print_sweep(console: Console, result: SweepResult, show_all: bool) -> None:
+    """The baselines and the threshold rows, the legend, and the observed recommendation."""
+    from rich.text import Text
+
+    from routermon.core.measure.analysis import table_rows
+
+    from .tables import Column, fitted_table
+
     columns = [
         Column("threshold", keep=False),
         Column("escalated", justify="right"),
@@ -73,14 +92,11 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             [
                 label,
                 "0.0%" if base.name == "cheap_only" else "100.0%",
-                pct(base.accuracy),
-                f"{pct(base.accuracy_low)}–{pct(base.accuracy_high)}",
-                usd(base.cost_per_request_usd),
-                usd(base.cost_per_1k_requests_usd),
-                pct(base.cost_vs_strong, 0),
+                *_sweep_figures(base),
             ]
         )
         styles.append("dim")
+    guarantee = result.guarantee
     rows = result.rows if show_all else table_rows(result)
     for row in rows:
         recommended = row.threshold == result.recommended.threshold
@@ -89,11 +105,7 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             [
                 f"{row.threshold:.2f}" + guaranteed + (" ←" if recommended else ""),
                 pct(row.escalation_share),
-                pct(row.accuracy),
-                f"{pct(row.accuracy_low)}–{pct(row.accuracy_high)}",
-                usd(row.cost_per_request_usd),
-                usd(row.cost_per_1k_requests_usd),
-                pct(row.cost_vs_strong, 0),
+                *_sweep_figures(row),
             ]
         )
         styles.append("bold green" if recommended else None)
@@ -111,6 +123,24 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
             (result.recommended.message, f"bold {style}"),
         )
     )
+
+
+def _sweep_figures(row) -> list[str]:
+    """A sweep row's (or a baseline's) accuracy, its interval and its costs, as the table's cells."""
+    return [
+        pct(row.accuracy),
+        f"{pct(row.accuracy_low)}–{pct(row.accuracy_high)}",
+        usd(row.cost_per_request_usd),
+        usd(row.cost_per_1k_requests_usd),
+        pct(row.cost_vs_strong, 0),
+    ]
+
+
+def _print_calibration(console: Console, result: SweepResult) -> None:
+    """The calibration sentence and the confidence bins that have pairs."""
+    from rich.text import Text
+
+    from .tables import Column, fitted_table
 
     cal = result.calibration
     ece = "-" if cal.ece is None else f"{cal.ece:.3f}"
@@ -135,63 +165,75 @@ def print_result(console: Console, result: SweepResult, show_all: bool = False) 
         Column("accuracy", justify="right"),
     ]
     console.print(fitted_table(bin_columns, bins, console.width)[0])
-    if cal.examples:
-        wrong_columns = [
-            Column("confidence", justify="right"),
-            Column("cheap answer", keep=False),
-            Column("strong answer", keep=False),
-            Column("reference", keep=False),
-            Column("input", keep=False, drop=1),
+
+
+def _print_confidently_wrong(console: Console, result: SweepResult) -> None:
+    """Up to five pairs the cheap model was confidently wrong on, their text shown literally."""
+    from routermon.core.measure.report import answer_text
+
+    from .tables import Column, fitted_table
+    from .text import literal
+
+    wrong_columns = [
+        Column("confidence", justify="right"),
+        Column("cheap answer", keep=False),
+        Column("strong answer", keep=False),
+        Column("reference", keep=False),
+        Column("input", keep=False, drop=1),
+    ]
+    examples = [
+        [
+            f"{e.confidence:.2f}",
+            literal(answer_text(e.cheap_answer) or "-"),
+            literal(answer_text(e.strong_answer) or "-"),
+            literal(e.reference or "-"),
+            literal(e.input_preview or "-"),
         ]
-        examples = [
+        for e in result.calibration.examples[:5]
+    ]
+    wrong, left_out = fitted_table(wrong_columns, examples, console.width, title="Confidently wrong")
+    console.print(wrong)
+    _note_left_out(console, left_out)
+
+
+def _print_per_task(console: Console, result: SweepResult) -> None:
+    """Each task's figures at the chosen threshold, and its own observed and guaranteed thresholds."""
+    from .tables import Column, fitted_table
+    from .text import literal
+
+    task_columns = [
+        Column("task", keep=False),
+        Column("pairs", keep=False, justify="right"),
+        Column("cheap accuracy", justify="right"),
+        Column("escalated", justify="right"),
+        Column("accuracy", justify="right"),
+        Column("share of spend", justify="right", drop=1),
+        Column("observed threshold", justify="right", drop=2),
+        Column("guaranteed threshold", justify="right"),
+    ]
+    task_rows = []
+    for s in result.per_task:
+        own_guarantee = s.guarantee.threshold
+        task_rows.append(
             [
-                f"{e.confidence:.2f}",
-                literal(answer_text(e.cheap_answer) or "-"),
-                literal(answer_text(e.strong_answer) or "-"),
-                literal(e.reference or "-"),
-                literal(e.input_preview or "-"),
+                literal(s.task),
+                count(s.pairs) + (" (small sample)" if s.guarantee.small_sample else ""),
+                pct(s.cheap_accuracy),
+                pct(s.escalation_share),
+                pct(s.accuracy),
+                pct(s.spend_share),
+                "none" if s.recommended_threshold is None else f"{s.recommended_threshold:.2f}",
+                "none" if own_guarantee is None else f"{own_guarantee:.2f}",
             ]
-            for e in cal.examples[:5]
-        ]
-        wrong, left_out = fitted_table(wrong_columns, examples, console.width, title="Confidently wrong")
-        console.print(wrong)
-        _note_left_out(console, left_out)
-    if len(result.per_task) > 1:
-        task_columns = [
-            Column("task", keep=False),
-            Column("pairs", keep=False, justify="right"),
-            Column("cheap accuracy", justify="right"),
-            Column("escalated", justify="right"),
-            Column("accuracy", justify="right"),
-            Column("share of spend", justify="right", drop=1),
-            Column("observed threshold", justify="right", drop=2),
-            Column("guaranteed threshold", justify="right"),
-        ]
-        task_rows = []
-        for s in result.per_task:
-            own_guarantee = s.guarantee.threshold
-            task_rows.append(
-                [
-                    literal(s.task),
-                    count(s.pairs) + (" (small sample)" if s.guarantee.small_sample else ""),
-                    pct(s.cheap_accuracy),
-                    pct(s.escalation_share),
-                    pct(s.accuracy),
-                    pct(s.spend_share),
-                    "none" if s.recommended_threshold is None else f"{s.recommended_threshold:.2f}",
-                    "none" if own_guarantee is None else f"{own_guarantee:.2f}",
-                ]
-            )
-        tasks, left_out = fitted_table(
-            task_columns,
-            task_rows,
-            console.width,
-            title=f"Per task at threshold {result.chosen_threshold:.2f}",
         )
-        console.print(tasks)
-        _note_left_out(console, left_out)
-    for note in result.notes:
-        console.print(literal(f"• {note}", "dim"))
+    tasks, left_out = fitted_table(
+        task_columns,
+        task_rows,
+        console.width,
+        title=f"Per task at threshold {result.chosen_threshold:.2f}",
+    )
+    console.print(tasks)
+    _note_left_out(console, left_out)
 
 
 def _note_left_out(console: Console, headers: list[str]) -> None:

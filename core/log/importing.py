@@ -658,23 +658,7 @@ def import_pairs(
     ``progress`` gets the number of pairs handled so far after each chunk.
     """
     path, db_path = Path(path), log_location(db_path)
-    problems: list[ImportProblem] = []
-    bad = valid = 0
-    tasks: set[str] = set()
-    for item in scan_pairs(path):
-        if item.__class__ is ImportProblem:
-            bad += 1
-            if len(problems) < MAX_KEPT_PROBLEMS:
-                problems.append(item)
-        else:
-            valid += 1
-            tasks.add(item.task)
-    if bad and not skip_invalid:
-        raise InvalidPairsError(
-            path, problems, hint="; fix them, or pass --skip-invalid to import the rest", total=bad
-        )
-    if not valid:
-        raise InvalidPairsError(path, problems, hint="; no line can be imported", total=bad)
+    scan = _validate_pairs(path, skip_invalid)
     ts = (clock or SYSTEM_CLOCK).now()
     maker = _RowMaker(
         ts=ts,
@@ -683,28 +667,96 @@ def import_pairs(
         preview_chars=preview_chars,
         keeper=Keeper.for_log(db_path, store_inputs),
     )
-    imported = rows_written = handled = labels_written = 0
+    written = _write_pairs(path, db_path, maker, ts=ts, waiting=waiting, progress=progress)
+    return ImportResult(
+        path=str(path),
+        db_path=str(db_path),
+        pairs_read=scan.valid,
+        imported=written.imported,
+        already_present=scan.valid - written.imported,
+        rows_written=written.rows,
+        skipped=scan.problems,
+        skipped_count=scan.bad,
+        unpriced_models=sorted(maker.unpriced),
+        tasks=sorted(scan.tasks),
+        labels_written=written.labels,
+    )
+
+
+@dataclass(slots=True)
+class _PairsScan:
+    """The first read of a pairs file: how many lines are good and bad, the first problems, the tasks."""
+
+    problems: list[ImportProblem]
+    bad: int
+    valid: int
+    tasks: set[str]
+
+
+def _validate_pairs(path: Path, skip_invalid: bool) -> _PairsScan:
+    """Read the whole file once; a bad line (unless ``skip_invalid``) or no good line at all raises
+    ``InvalidPairsError`` before anything is written."""
+    scan = _PairsScan(problems=[], bad=0, valid=0, tasks=set())
+    for item in scan_pairs(path):
+        if item.__class__ is ImportProblem:
+            scan.bad += 1
+            if len(scan.problems) < MAX_KEPT_PROBLEMS:
+                scan.problems.append(item)
+        else:
+            scan.valid += 1
+            scan.tasks.add(item.task)
+    if scan.bad and not skip_invalid:
+        raise InvalidPairsError(
+            path, scan.problems, hint="; fix them, or pass --skip-invalid to import the rest", total=scan.bad
+        )
+    if not scan.valid:
+        raise InvalidPairsError(path, scan.problems, hint="; no line can be imported", total=scan.bad)
+    return scan
+
+
+@dataclass(slots=True)
+class _PairsWritten:
+    """What one import wrote: new pairs, rows and labels; ``handled``: pairs read so far."""
+
+    imported: int = 0
+    rows: int = 0
+    labels: int = 0
+    handled: int = 0
+
+
+def _write_pairs(
+    path: Path,
+    db_path: Path | str,
+    maker: _RowMaker,
+    *,
+    ts: float,
+    waiting: Callable[[str], None] | None,
+    progress: Callable[[int], None] | None,
+) -> _PairsWritten:
+    """Read the file again and write its good pairs (and their labels) in transactions of
+    ``IMPORT_CHUNK`` pairs, telling ``progress`` after each; labels are stamped ``ts``."""
+    written = _PairsWritten()
     with ExactInserter(db_path, waiting=waiting) as inserter:
         chunk: list[tuple] = []
         chunk_pairs = 0
         chunk_labels: list[HumanLabel] = []
 
         def write() -> None:
-            nonlocal imported, rows_written, handled, labels_written, chunk_pairs
-            written = inserter.insert(chunk)
-            new = set(written)
+            nonlocal chunk_pairs
+            request_ids = inserter.insert(chunk)
+            new = set(request_ids)
             # A pair half-written by an interrupted import is completed, and counts as new.
-            imported += len(new)
-            rows_written += len(written)
-            handled += chunk_pairs
+            written.imported += len(new)
+            written.rows += len(request_ids)
+            written.handled += chunk_pairs
             # A pair's label is stored with the pair the first time it is written, so a second
             # import of the same file adds no label twice.
-            labels_written += add_labels(db_path, [lab for lab in chunk_labels if lab.request_id in new])
+            written.labels += add_labels(db_path, [lab for lab in chunk_labels if lab.request_id in new])
             chunk.clear()
             chunk_labels.clear()
             chunk_pairs = 0
             if progress is not None:
-                progress(handled)
+                progress(written.handled)
 
         rows_of = maker.rows
         for pair in scan_pairs(path):
@@ -721,16 +773,4 @@ def import_pairs(
                 write()
         if chunk:
             write()
-    return ImportResult(
-        path=str(path),
-        db_path=str(db_path),
-        pairs_read=valid,
-        imported=imported,
-        already_present=valid - imported,
-        rows_written=rows_written,
-        skipped=problems,
-        skipped_count=bad,
-        unpriced_models=sorted(maker.unpriced),
-        tasks=sorted(tasks),
-        labels_written=labels_written,
-    )
+    return written

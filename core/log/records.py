@@ -65,6 +65,73 @@ CALL_COLUMNS: tuple[str, ...] = (
 )
 
 
+def call_row(
+    *,
+    ts,
+    request_id,
+    task,
+    mode,
+    source,
+    model,
+    role,
+    tier,
+    input_tokens,
+    output_tokens,
+    cache_read_tokens,
+    cache_write_tokens,
+    cost_usd,
+    latency_ms,
+    confidence,
+    answer,
+    escalated,
+    escalation_reason,
+    error_type,
+    final,
+    input_sha256,
+    input_preview,
+    reference,
+    correct,
+    dedup_key,
+    thinking_tokens,
+    threshold,
+    audit_share,
+) -> tuple:
+    """One ``calls`` row, each value named by its column, as the writer's tuple in ``CALL_COLUMNS``
+    order: the one place a row is put in order without building a ``CallRecord`` (the router makes
+    one per model call). Flags come as ints: sqlite3 binds an exact int directly but sends a bool
+    through its adapter lookup. ``tests/test_call_row.py`` checks the order against the list."""
+    return (
+        ts,
+        request_id,
+        task,
+        mode,
+        source,
+        model,
+        role,
+        tier,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        cost_usd,
+        latency_ms,
+        confidence,
+        answer,
+        escalated,
+        escalation_reason,
+        error_type,
+        final,
+        input_sha256,
+        input_preview,
+        reference,
+        correct,
+        dedup_key,
+        thinking_tokens,
+        threshold,
+        audit_share,
+    )
+
+
 class CallRecord(BaseModel):
     """One model call, as written to the ``calls`` table.
 

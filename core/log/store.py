@@ -350,83 +350,94 @@ class CallLog:
         delay = 0.05
         row_by_row = False
         while True:
-            refused: list[str] = []
             try:
-                staged = self._pg and not row_by_row
-                if staged:
-                    self._conn.execute("BEGIN")
-                else:
-                    begin_write(self._conn)
-                try:
-                    if staged:
-                        self._conn.stage(CALL_COLUMNS)
-                        # Copied before the writers' lock is taken: other hosts keep committing meanwhile.
-                        self._conn.copy_rows("calls_staged", CALL_COLUMNS, batch)
-                        self._conn.execute(pg.WRITE_LOCK_SQL)
-                        self._conn.execute(pg.WRITE_PLAN_SQL)
-                    before = last_call_id(self._conn)
-                    if row_by_row:
-                        refused = self._insert_each(batch)
-                    elif staged:
-                        self._conn.execute(_FROM_STAGED_SQL)
-                    else:
-                        self._insert(batch)
-                    after_insert(self._conn, before)
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    # SQLite rolls back on its own after some errors (a full disk): a second ROLLBACK
-                    # would fail and hide the real cause.
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
+                refused = self._commit(batch, row_by_row)
             except _ROW_ERRORS:
                 if row_by_row or self._closed:
                     raise
                 row_by_row = True  # a row SQLite refuses: store the others, one at a time
                 continue
             except DB_ERRORS as exc:
-                err = translate(self.path, exc)
-                locked = is_lock(exc)
-                if not locked:
-                    # SQLite's own text (e.g. "database or disk is full") stays with the sentence.
-                    self.failure = err
-                elif not self._waiting_told:
-                    self._waiting_told = True
-                    _log.warning(
-                        "routermon: waiting for the database %s: %s; "
-                        "%d rows are queued and will be written when it is free.",
-                        self.path,
-                        exc.waiting if isinstance(exc, pg.PgError) else "another process holds its lock",
-                        len(batch) + self._queued_rows(),
-                    )
-                with self._cond:
-                    self._error = err
-                    self._cond.notify_all()
-                    if self._closed:
-                        return False  # close() gave up waiting; the rows were never acknowledged
+                if not self._wait_out(exc, len(batch)):
+                    return False  # close() gave up waiting; the rows were never acknowledged
                 threading.Event().wait(delay)
                 delay = min(delay * 2, 1.0)
                 continue
-            stored = len(batch) - len(refused)
-            if self._waiting_told:
-                self._waiting_told = False
-                _log.warning(
-                    "routermon: the database %s is free again; the queued rows are written.", self.path
-                )
-            self.failure = None
-            with self._cond:
-                self._committed += stored
-                self.rejected += len(refused)
-                if refused:
-                    self.last_rejection = refused[-1]
-                self._error = None
-                self._cond.notify_all()
-            if self.on_commit is not None:
-                try:
-                    self.on_commit(stored)
-                except Exception:  # the caller's callback must not stop the writer
-                    threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), self._thread)))
+            self._acknowledge(len(batch) - len(refused), refused)
             return True
+
+    def _commit(self, batch: list[tuple], row_by_row: bool) -> list[str]:
+        """Insert ``batch`` in one transaction (row by row: the refused rows' reasons, returned)."""
+        refused: list[str] = []
+        staged = self._pg and not row_by_row
+        if staged:
+            self._conn.execute("BEGIN")
+        else:
+            begin_write(self._conn)
+        try:
+            if staged:
+                self._conn.stage(CALL_COLUMNS)
+                # Copied before the writers' lock is taken: other hosts keep committing meanwhile.
+                self._conn.copy_rows("calls_staged", CALL_COLUMNS, batch)
+                self._conn.execute(pg.WRITE_LOCK_SQL)
+                self._conn.execute(pg.WRITE_PLAN_SQL)
+            before = last_call_id(self._conn)
+            if row_by_row:
+                refused = self._insert_each(batch)
+            elif staged:
+                self._conn.execute(_FROM_STAGED_SQL)
+            else:
+                self._insert(batch)
+            after_insert(self._conn, before)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            # SQLite rolls back on its own after some errors (a full disk): a second ROLLBACK
+            # would fail and hide the real cause.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        return refused
+
+    def _wait_out(self, exc: BaseException, batch_rows: int) -> bool:
+        """Record a failed commit's error for the callers (telling the log once when the database is
+        locked); False if the log is closing, so the batch is given up."""
+        err = translate(self.path, exc)
+        locked = is_lock(exc)
+        if not locked:
+            # SQLite's own text (e.g. "database or disk is full") stays with the sentence.
+            self.failure = err
+        elif not self._waiting_told:
+            self._waiting_told = True
+            _log.warning(
+                "routermon: waiting for the database %s: %s; "
+                "%d rows are queued and will be written when it is free.",
+                self.path,
+                exc.waiting if isinstance(exc, pg.PgError) else "another process holds its lock",
+                batch_rows + self._queued_rows(),
+            )
+        with self._cond:
+            self._error = err
+            self._cond.notify_all()
+            return not self._closed
+
+    def _acknowledge(self, stored: int, refused: list[str]) -> None:
+        """Count a committed batch's rows, clear the error, and tell ``on_commit``."""
+        if self._waiting_told:
+            self._waiting_told = False
+            _log.warning("routermon: the database %s is free again; the queued rows are written.", self.path)
+        self.failure = None
+        with self._cond:
+            self._committed += stored
+            self.rejected += len(refused)
+            if refused:
+                self.last_rejection = refused[-1]
+            self._error = None
+            self._cond.notify_all()
+        if self.on_commit is not None:
+            try:
+                self.on_commit(stored)
+            except Exception:  # the caller's callback must not stop the writer
+                threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), self._thread)))
 
     def _insert(self, batch: list[tuple]) -> None:
         # Full statements first, then the rest in power-of-two statements (a few cached SQL texts).

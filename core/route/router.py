@@ -34,7 +34,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..compare import correct_against_reference, loads_answer
 from ..errors import ConfigError, DegradedAnswerError, RouteFailedError
 from ..log.privacy import Keeper
-from ..log.records import CALL_COLUMNS, MODES, CallOutcome, RouteResult
+from ..log.records import MODES, CallOutcome, RouteResult, call_row
 from ..log.store import CallLog
 from ..prices import PriceBook
 from ..text import dump_answer, sha256_text, valid_utf8
@@ -56,15 +56,6 @@ STORE_INPUTS = ("full", "preview", "none")
 STORE_ANSWERS = ("full", "none")
 _ROUTED_ROLES = frozenset(("cheap", "strong"))  # the calls a tier's threshold decides
 ON_DEGRADED = ("return", "raise")
-# The order Router._row writes its tuple in; it must be the writer's column order.
-_ROW_ORDER = (
-    "ts", "request_id", "task", "mode", "source", "model", "role", "tier", "input_tokens",
-    "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "latency_ms", "confidence",
-    "answer", "escalated", "escalation_reason", "error_type", "final", "input_sha256", "input_preview",
-    "reference", "correct", "dedup_key", "thinking_tokens", "threshold", "audit_share",
-)  # fmt: skip
-if _ROW_ORDER != CALL_COLUMNS:
-    raise ImportError("routermon.core.route.router's row order no longer matches records.CALL_COLUMNS")
 
 
 def _create_kwargs(
@@ -164,6 +155,47 @@ def _task_thresholds(
     return tuple(float(v) for v in values) + defaults[len(values) :]
 
 
+def _cascade(
+    cheap_model: str | None,
+    strong_model: str | None,
+    threshold: float,
+    tiers: Sequence[Tier] | None,
+    prices: PriceBook,
+) -> tuple[Tier, ...]:
+    """The router's tiers: ``tiers`` as given, else the cheap model at ``threshold`` then the strong
+    one (each defaulting to the newest priced); every tier but the last needs a threshold in [0, 1]."""
+    if tiers is None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ConfigError(
+                f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
+            )
+        cheap_model, strong_model = default_models(cheap_model, strong_model, prices)
+        tiers = (Tier(cheap_model, threshold), Tier(strong_model))
+    cascade = tuple(tiers)
+    if len(cascade) < 2:
+        raise ConfigError("A cascade needs at least two tiers (a cheap and a strong model).")
+    for tier in cascade[:-1]:
+        if tier.threshold is None or not 0.0 <= tier.threshold <= 1.0:
+            raise ConfigError(f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}.")
+    return cascade
+
+
+def _check_choices(
+    *, on_degraded: str, mode: str, audit_share: float, store_inputs: str, store_answers: str
+) -> None:
+    """A ``ConfigError`` for the first of the router's settings outside what it accepts."""
+    if on_degraded not in ON_DEGRADED:
+        raise ConfigError(f"on_degraded must be one of {', '.join(ON_DEGRADED)}; got {on_degraded!r}.")
+    if mode not in MODES:
+        raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    if not 0.0 <= audit_share <= 1.0:
+        raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
+    if store_inputs not in STORE_INPUTS:
+        raise ConfigError(f"store_inputs must be one of {', '.join(STORE_INPUTS)}; got {store_inputs!r}.")
+    if store_answers not in STORE_ANSWERS:
+        raise ConfigError(f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}.")
+
+
 def _error_type(exc: BaseException) -> str:
     if isinstance(exc, anthropic.APITimeoutError):
         return "timeout"
@@ -242,48 +274,15 @@ class Router:
         pair_observer: PairObserver | None = None,
     ):
         self.prices = prices or PriceBook()
-        if tiers is None:
-            if not 0.0 <= threshold <= 1.0:
-                raise ConfigError(
-                    f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
-                )
-            cheap_model, strong_model = default_models(cheap_model, strong_model, self.prices)
-            tiers = (Tier(cheap_model, threshold), Tier(strong_model))
-        self.tiers: tuple[Tier, ...] = tuple(tiers)
-        if len(self.tiers) < 2:
-            raise ConfigError("A cascade needs at least two tiers (a cheap and a strong model).")
-        for tier in self.tiers[:-1]:
-            if tier.threshold is None or not 0.0 <= tier.threshold <= 1.0:
-                raise ConfigError(
-                    f"Tier {tier.model!r} needs a threshold between 0 and 1; got {tier.threshold}."
-                )
-        self._default_thresholds = tuple(float(t.threshold or 0.0) for t in self.tiers[:-1])
-        self._last_tier = len(self.tiers) - 1
-        self.task_thresholds = {
-            name: _task_thresholds(name, value, self._default_thresholds)
-            for name, value in (task_thresholds or {}).items()
-        }
-        # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
-        self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
-        self.models = models or ModelTable()
-        # Each tier's request, from its model's capabilities: a setting the model refuses fails here.
-        self._requests: tuple[TierRequest, ...] = tuple(
-            resolve(self.models.get(tier.model), thinking=tier.thinking, effort=tier.effort)
-            for tier in self.tiers
+        self._set_cascade(cheap_model, strong_model, threshold, tiers, task_thresholds, models)
+        _check_choices(
+            on_degraded=on_degraded,
+            mode=mode,
+            audit_share=audit_share,
+            store_inputs=store_inputs,
+            store_answers=store_answers,
         )
-        if on_degraded not in ON_DEGRADED:
-            raise ConfigError(f"on_degraded must be one of {', '.join(ON_DEGRADED)}; got {on_degraded!r}.")
         self.on_degraded = on_degraded
-        if mode not in MODES:
-            raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
-        if not 0.0 <= audit_share <= 1.0:
-            raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
-        if store_inputs not in STORE_INPUTS:
-            raise ConfigError(f"store_inputs must be one of {', '.join(STORE_INPUTS)}; got {store_inputs!r}.")
-        if store_answers not in STORE_ANSWERS:
-            raise ConfigError(
-                f"store_answers must be one of {', '.join(STORE_ANSWERS)}; got {store_answers!r}."
-            )
         self.telemetry = telemetry
         self.mode = mode
         self.audit_share = audit_share
@@ -318,6 +317,32 @@ class Router:
         self._background: set[asyncio.Task] = set()
         self._runner: asyncio.Runner | None = None
         self.pair_observer = pair_observer
+
+    def _set_cascade(
+        self,
+        cheap_model: str | None,
+        strong_model: str | None,
+        threshold: float,
+        tiers: Sequence[Tier] | None,
+        task_thresholds: Mapping[str, float | Sequence[float]] | None,
+        models: ModelTable | None,
+    ) -> None:
+        """The tiers, their thresholds (the cascade's and each task's), prices and requests, checked."""
+        self.tiers: tuple[Tier, ...] = _cascade(cheap_model, strong_model, threshold, tiers, self.prices)
+        self._default_thresholds = tuple(float(t.threshold or 0.0) for t in self.tiers[:-1])
+        self._last_tier = len(self.tiers) - 1
+        self.task_thresholds = {
+            name: _task_thresholds(name, value, self._default_thresholds)
+            for name, value in (task_thresholds or {}).items()
+        }
+        # Resolved now, once: an unknown model is a clear error here, not a silent $0 later.
+        self._rates = {tier.model: self.prices.rates(tier.model) for tier in self.tiers}
+        self.models = models or ModelTable()
+        # Each tier's request, from its model's capabilities: a setting the model refuses fails here.
+        self._requests: tuple[TierRequest, ...] = tuple(
+            resolve(self.models.get(tier.model), thinking=tier.thinking, effort=tier.effort)
+            for tier in self.tiers
+        )
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -458,7 +483,15 @@ class Router:
                 # for, so they are logged (each one escalated, none final) before the cancel goes on.
                 # (Each finished call had sent the request on; none is the answer.)
                 self._log_calls(
-                    spec, text, digest, request_id, "cascade", calls, [True] * len(calls), None, reference
+                    spec=spec,
+                    text=text,
+                    digest=digest,
+                    request_id=request_id,
+                    mode="cascade",
+                    calls=calls,
+                    escalated=[True] * len(calls),
+                    final_index=None,
+                    reference=reference,
                 )
                 raise
             calls.append(call)
@@ -472,7 +505,15 @@ class Router:
             reasons.append(call.escalation_reason)
         audit = self.audit_share > 0.0 and self._should_audit(final_index)
         result = self._finish(
-            spec, text, digest, request_id, "cascade", calls, final_index, reasons, reference
+            spec=spec,
+            text=text,
+            digest=digest,
+            request_id=request_id,
+            mode="cascade",
+            calls=calls,
+            final_index=final_index,
+            reasons=reasons,
+            reference=reference,
         )
         if audit:
             self._in_background(self._audit(spec, text, digest, request_id, reference, result.calls[0]))
@@ -508,7 +549,15 @@ class Router:
                 future.cancel()
             done = [f.result() for f in pending if f.done() and not f.cancelled() and f.exception() is None]
             self._log_calls(
-                spec, text, digest, request_id, "shadow", done, [False] * len(done), None, reference
+                spec=spec,
+                text=text,
+                digest=digest,
+                request_id=request_id,
+                mode="shadow",
+                calls=done,
+                escalated=[False] * len(done),
+                final_index=None,
+                reference=reference,
             )
             raise
         reasons: list[str] = []
@@ -520,7 +569,15 @@ class Router:
             reasons.append(cheap.escalation_reason)
             final_index = 1 if strong.ok else (0 if cheap.ok else None)
         result = self._finish(
-            spec, text, digest, request_id, "shadow", [cheap, strong], final_index, reasons, reference
+            spec=spec,
+            text=text,
+            digest=digest,
+            request_id=request_id,
+            mode="shadow",
+            calls=[cheap, strong],
+            final_index=final_index,
+            reasons=reasons,
+            reference=reference,
         )
         if self.pair_observer is not None:
             # In its own lane: on a virtual clock the judge's latency is its own, not the request's.
@@ -738,6 +795,7 @@ class Router:
 
     def _log_calls(
         self,
+        *,
         spec: TaskSpec,
         text: str,
         digest: str,
@@ -774,6 +832,7 @@ class Router:
 
     def _finish(
         self,
+        *,
         spec: TaskSpec,
         text: str,
         digest: str,
@@ -787,7 +846,17 @@ class Router:
         escalated = bool(reasons)
         last = len(calls) - 1
         flags = [(i == 0 and escalated) if mode == "shadow" else i < last for i in range(len(calls))]
-        self._log_calls(spec, text, digest, request_id, mode, calls, flags, final_index, reference)
+        self._log_calls(
+            spec=spec,
+            text=text,
+            digest=digest,
+            request_id=request_id,
+            mode=mode,
+            calls=calls,
+            escalated=flags,
+            final_index=final_index,
+            reference=reference,
+        )
         if final_index is None:
             raise RouteFailedError(
                 request_id,
@@ -854,7 +923,7 @@ class Router:
         final: bool,
         reference: str | None,
     ) -> tuple:
-        """One ``calls`` row in ``CALL_COLUMNS`` order (a ``CallRecord`` as a tuple, without building one)."""
+        """One ``calls`` row for ``call`` (``records.call_row``: a tuple, without building a record)."""
         correct = None
         if reference is not None and call.ok:
             answer = call.answer
@@ -863,43 +932,40 @@ class Router:
                 answer, loads_answer(reference) if isinstance(answer, dict) else reference
             )
             correct = None if verdict is None else int(verdict)
-        # A tuple literal in _ROW_ORDER (checked against CALL_COLUMNS at import): this runs on every call.
-        # Flags are ints, not bools: sqlite3 binds an exact int directly but sends a bool through its
-        # adapter lookup, which costs the writer more than the insert.
-        return (
-            call.ts,
-            request_id,
-            spec.name,
-            mode,
-            self.source,
-            call.model,
-            call.role,
-            call.tier,
-            call.input_tokens,
-            call.output_tokens,
-            call.cache_read_tokens,
-            call.cache_write_tokens,
-            call.cost_usd,
-            round(call.latency_ms, 3),
-            call.confidence,
-            call.answer_json,
-            1 if escalated else 0,
-            call.escalation_reason if escalated else None,
-            call.error_type,
-            1 if final else 0,
-            input_sha256,
-            preview,
-            reference,
-            correct,
-            None,  # dedup_key: only imports need one
-            call.thinking_tokens,
+        return call_row(
+            ts=call.ts,
+            request_id=request_id,
+            task=spec.name,
+            mode=mode,
+            source=self.source,
+            model=call.model,
+            role=call.role,
+            tier=call.tier,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            cache_read_tokens=call.cache_read_tokens,
+            cache_write_tokens=call.cache_write_tokens,
+            cost_usd=call.cost_usd,
+            latency_ms=round(call.latency_ms, 3),
+            confidence=call.confidence,
+            answer=call.answer_json,
+            escalated=1 if escalated else 0,
+            escalation_reason=call.escalation_reason if escalated else None,
+            error_type=call.error_type,
+            final=1 if final else 0,
+            input_sha256=input_sha256,
+            input_preview=preview,
+            reference=reference,
+            correct=correct,
+            dedup_key=None,  # only imports need one
+            thinking_tokens=call.thinking_tokens,
             # The policy the request was routed with: the threshold this tier's answer had to meet
             # (none for the last tier, which is always kept, or a shadow or audit call), and the
             # audit share in force (cascade requests; what an audit pair's sampling weight rests on).
-            (self.task_thresholds.get(spec.name) or self._default_thresholds)[call.tier]
+            threshold=(self.task_thresholds.get(spec.name) or self._default_thresholds)[call.tier]
             if call.tier < self._last_tier and call.role in _ROUTED_ROLES
             else None,
-            self.audit_share if mode == "cascade" else None,
+            audit_share=self.audit_share if mode == "cascade" else None,
         )
 
     def _preview(self, text: str) -> str | None:

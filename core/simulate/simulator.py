@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import hashlib
 import math
 import random
@@ -379,21 +380,14 @@ def simulate(
         coroutine (a TUI runs it in a thread worker).
     """
     check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, requests=requests, days=days)
-    if (db_path is None) == (log is None):
-        raise ConfigError("Give the simulation either a database path or an open call log, not both.")
+    _check_one_log(db_path, log)
     scenario = scenario or load_scenario()
     prices = prices or PriceBook()
     cheap, strong = resolve_models(cheap_model, strong_model, prices)
     now = time.time() if now is None else float(now)
-    since = now - days * DAY_SECONDS
-    until = now - min(TAIL_SECONDS, 0.01 * days * DAY_SECONDS)
-
-    owned = log is None
-    call_log = CallLog(db_path) if owned else log
-    assert call_log is not None
-    try:
-        with LogReader(call_log.path) as reader:
-            before = reader.max_id()
+    since, until = _arrival_window(days, now)
+    with _opened(db_path, log) as call_log:
+        before = _last_id(call_log)
         started = time.perf_counter()
         asyncio.run(
             _run_batch(
@@ -406,8 +400,7 @@ def simulate(
                 mode=mode,
                 seed=seed,
                 router_seed=_router_seed(seed, now),
-                cheap=cheap,
-                strong=strong,
+                models=(cheap, strong),
                 audit_share=audit_share,
                 prices=prices,
                 store_inputs=store_inputs,
@@ -418,11 +411,105 @@ def simulate(
         )
         call_log.flush(timeout=None)
         wall = time.perf_counter() - started
-    finally:
-        if owned:
-            call_log.close()
+    return _read_summary(
+        call_log.path,
+        before,
+        scenario,
+        prefix=run_prefix(_router_seed(seed, now)),
+        mode=mode,
+        threshold=threshold,
+        models=(cheap, strong),
+        seed=seed,
+        since=since,
+        until=now,
+        days=days,
+        prices=prices,
+        wall_seconds=wall,
+    )
+
+
+def _arrival_window(days: float, now: float) -> tuple[float, float]:
+    """When a batch's requests arrive: over the ``days`` days ending at ``now``, less a short tail."""
+    return now - days * DAY_SECONDS, now - min(TAIL_SECONDS, 0.01 * days * DAY_SECONDS)
+
+
+def _run_router(
+    api: StandInAPI,
+    call_log: CallLog,
+    *,
+    models: tuple[str, str],
+    threshold: float,
+    mode: str,
+    audit_share: float,
+    prices: PriceBook,
+    store_inputs: str,
+    router_seed: int,
+    clock: VirtualClock | None = None,
+) -> Router:
+    """The router of one simulated run: the stand-in's client, the run's log, ids that carry its prefix."""
+    cheap, strong = models
+    return Router(
+        cheap,
+        strong,
+        threshold,
+        mode=mode,
+        audit_share=audit_share,
+        client=api.client(),
+        log=call_log,
+        prices=prices,
+        store_inputs=store_inputs,
+        clock=clock,
+        seed=router_seed,
+        source=SOURCE,
+        request_prefix=run_prefix(router_seed),
+    )
+
+
+def _check_one_log(db_path: str | Path | None, log: CallLog | None) -> None:
+    if (db_path is None) == (log is None):
+        raise ConfigError("Give the simulation either a database path or an open call log, not both.")
+
+
+def _last_id(call_log: CallLog) -> int:
+    """The log's last row id before a run: the run's rows come after it."""
     with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, now)))
+        return reader.max_id()
+
+
+@contextlib.contextmanager
+def _opened(db_path: str | Path | None, log: CallLog | None) -> Iterator[CallLog]:
+    """The open ``log`` as it is, or a log opened on ``db_path`` and closed when the run ends."""
+    if log is not None:
+        yield log
+        return
+    call_log = CallLog(db_path)
+    try:
+        yield call_log
+    finally:
+        call_log.close()
+
+
+def _read_summary(
+    db_path: Path,
+    before: int,
+    scenario: Scenario,
+    *,
+    prefix: str,
+    mode: str,
+    threshold: float,
+    models: tuple[str, str],
+    seed: int,
+    since: float,
+    until: float,
+    days: float,
+    prices: PriceBook,
+    wall_seconds: float,
+) -> SimulationSummary:
+    """A run's totals, read back from the log (its rows after id ``before`` whose request ids start
+    with ``prefix``), and the monthly projection at the rate of ``days``."""
+    cheap, strong = models
+    with LogReader(db_path) as reader:
+        tally = tally_rows(reader, before, scenario, prefix=prefix)
     monthly, projection = project_tally(tally, days, cheap, strong, prices)
     return SimulationSummary(
         scenario=scenario.name,
@@ -431,14 +518,14 @@ def simulate(
         cheap_model=cheap,
         strong_model=strong,
         seed=seed,
-        db_path=str(call_log.path),
+        db_path=str(db_path),
         days=days,
         since=since,
-        until=now,
+        until=until,
         tally=tally,
         monthly_requests=monthly,
         projection=projection,
-        wall_seconds=wall,
+        wall_seconds=wall_seconds,
     )
 
 
@@ -453,8 +540,7 @@ async def _run_batch(
     mode: str,
     seed: int,
     router_seed: int,
-    cheap: str,
-    strong: str,
+    models: tuple[str, str],
     audit_share: float,
     prices: PriceBook,
     store_inputs: str,
@@ -464,20 +550,17 @@ async def _run_batch(
 ) -> None:
     clock = VirtualClock(since)
     api = StandInAPI(scenario=scenario, seed=seed, clock=clock, record_requests=False)
-    router = Router(
-        cheap,
-        strong,
-        threshold,
+    router = _run_router(
+        api,
+        call_log,
+        models=models,
+        threshold=threshold,
         mode=mode,
         audit_share=audit_share,
-        client=api.client(),
-        log=call_log,
         prices=prices,
         store_inputs=store_inputs,
+        router_seed=router_seed,
         clock=clock,
-        seed=router_seed,
-        source=SOURCE,
-        request_prefix=run_prefix(router_seed),
     )
     if judge_model is not None:
         Judge.observing(router, judge_model, seed=router_seed, source=SOURCE)
@@ -547,36 +630,28 @@ async def run_live(
     check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, rate=rate, duration=duration)
     if stop_event is None and duration is None:
         raise ConfigError("Live traffic needs a stop event or a duration.")
-    if (db_path is None) == (log is None):
-        raise ConfigError("Give the simulation either a database path or an open call log, not both.")
+    _check_one_log(db_path, log)
     if time_scale < 0:
         raise ConfigError(f"The time scale must be at least 0; got {time_scale!r}.")
     scenario = scenario or load_scenario()
     prices = prices or PriceBook()
     cheap, strong = resolve_models(cheap_model, strong_model, prices)
     seed = random.randrange(2**31) if seed is None else seed
-    owned = log is None
-    call_log = CallLog(db_path) if owned else log
-    assert call_log is not None
     started_wall = time.time()
     started = time.perf_counter()
-    try:
-        with LogReader(call_log.path) as reader:
-            before = reader.max_id()
+    with _opened(db_path, log) as call_log:
+        before = _last_id(call_log)
         api = StandInAPI(scenario=scenario, seed=seed, time_scale=time_scale, record_requests=False)
-        router = Router(
-            cheap,
-            strong,
-            threshold,
+        router = _run_router(
+            api,
+            call_log,
+            models=(cheap, strong),
+            threshold=threshold,
             mode=mode,
             audit_share=audit_share,
-            client=api.client(),
-            log=call_log,
             prices=prices,
             store_inputs=store_inputs,
-            seed=_router_seed(seed, started_wall),
-            source=SOURCE,
-            request_prefix=run_prefix(_router_seed(seed, started_wall)),
+            router_seed=_router_seed(seed, started_wall),
         )
         try:
             await _live_loop(
@@ -585,28 +660,20 @@ async def run_live(
         finally:
             await router.aclose()
         await asyncio.to_thread(call_log.flush, None)
-    finally:
-        if owned:
-            call_log.close()
     elapsed = time.perf_counter() - started
-    with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, started_wall)))
-    days = elapsed / DAY_SECONDS
-    monthly, projection = project_tally(tally, days, cheap, strong, prices)
-    return SimulationSummary(
-        scenario=scenario.name,
+    return _read_summary(
+        call_log.path,
+        before,
+        scenario,
+        prefix=run_prefix(_router_seed(seed, started_wall)),
         mode=mode,
         threshold=threshold,
-        cheap_model=cheap,
-        strong_model=strong,
+        models=(cheap, strong),
         seed=seed,
-        db_path=str(call_log.path),
-        days=days,
         since=started_wall,
         until=started_wall + elapsed,
-        tally=tally,
-        monthly_requests=monthly,
-        projection=projection,
+        days=elapsed / DAY_SECONDS,
+        prices=prices,
         wall_seconds=elapsed,
     )
 
