@@ -200,6 +200,38 @@ class Workspace:
         api = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency, models=self.model_table)
         return api.client()
 
+    def stand_in_server(self, *, seed: int = 0, latency: float = 0.0, port: int = 0):
+        """The stand-in Messages API served on a loopback port in a thread: ``(base_url, stop)``."""
+        from .simulate.scenario import load_scenario
+        from .simulate.standin import StandInAPI, serve_in_thread
+
+        api = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency, models=self.model_table)
+        server, stop = serve_in_thread(api, port=port)
+        host, bound = server.server_address[:2]
+        return f"http://{host}:{bound}", stop
+
+    def gateway(self, *, upstream_url: str, token: str | None = None, log: bool = True, transport=None):
+        """The gateway (``core.gateway``) on this workspace's log, prices and privacy settings; the
+        key it adds for clients that send none is ``ANTHROPIC_API_KEY`` of its environment."""
+        from .gateway.app import Gateway, GatewayConfig
+        from .log.privacy import Keeper
+        from .log.store import CallLog
+
+        call_log = CallLog(self.db_path) if log else None
+        keeper = Keeper.for_log(self.db_path if log else None, self.store_inputs, self.store_answers)
+        return Gateway(
+            GatewayConfig(
+                upstream_url=upstream_url,
+                log=call_log,
+                keeper=keeper,
+                prices=self.prices,
+                preview_chars=self.preview_chars,
+                token=token,
+                api_key=os.environ.get("ANTHROPIC_API_KEY") or None,
+                transport=transport,
+            )
+        )
+
     def router(
         self,
         *,

@@ -193,9 +193,12 @@ def test_migration_builds_index_for_existing_log(tmp_path):
     conn = sqlite3.connect(path)
     sdb = dbmod.sqlite_utils.Database(conn)
     dbmod.MIGRATIONS.apply(sdb, stop_before="m005_calls_fts")
-    from routermon.core.log.store import INSERT_SQL
+    from routermon.core.log.records import CALL_COLUMNS
 
-    conn.executemany(INSERT_SQL, [r.as_row() for r in _rows()])
+    # The columns a log had then (m008 added the gateway's after them).
+    old = CALL_COLUMNS[: CALL_COLUMNS.index("audit_share") + 1]
+    insert = f"INSERT INTO calls ({', '.join(old)}) VALUES ({', '.join('?' for _ in old)})"
+    conn.executemany(insert, [r.as_row()[: len(old)] for r in _rows()])
     conn.commit()
     assert "calls_fts" not in sdb.table_names()
     conn.close()

@@ -64,6 +64,11 @@ COMMANDS = (
         "doctor", "cmd_doctor:doctor_command", "Check the cascade against the API: each tier, each task."
     ),
     CommandEntry(
+        "gateway",
+        "cmd_gateway:gateway_command",
+        "Log an app's Anthropic calls: a proxy it reaches through ANTHROPIC_BASE_URL.",
+    ),
+    CommandEntry(
         "stand-in",
         "cmd_stand_in:stand_in_command",
         "Serve the stand-in Messages API on loopback.",

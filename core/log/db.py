@@ -198,6 +198,16 @@ def m007_rollups(db: sqlite_utils.Database) -> None:
     build_rollups(db)
 
 
+@MIGRATIONS()
+def m008_http_calls(db: sqlite_utils.Database) -> None:
+    # Calls an app made through the gateway: the model it asked for (the row's ``model`` is the one
+    # that answered), time to first token, the stop reason and the upstream's HTTP status.
+    db.execute("ALTER TABLE calls ADD COLUMN requested_model TEXT")
+    db.execute("ALTER TABLE calls ADD COLUMN ttft_ms REAL")
+    db.execute("ALTER TABLE calls ADD COLUMN stop_reason TEXT")
+    db.execute("ALTER TABLE calls ADD COLUMN http_status INTEGER")
+
+
 def after_insert(conn: sqlite3.Connection, after_id: int) -> None:
     """What every writer does in its transaction after inserting rows past ``after_id``: index
     them for search and add them to the rollups."""

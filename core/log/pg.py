@@ -400,6 +400,15 @@ MIGRATIONS: tuple[tuple[str, tuple], ...] = (
     ("m005_calls_fts", (f"CREATE INDEX calls_search ON calls USING GIN (({SEARCH_VECTOR}))",)),
     ("m006_fts_by_batch", ()),  # SQLite's per-row trigger giving way to batches: nothing to do here
     ("m007_rollups", (_m007_rollups,)),
+    (
+        "m008_http_calls",
+        (
+            "ALTER TABLE calls ADD COLUMN requested_model TEXT",
+            "ALTER TABLE calls ADD COLUMN ttft_ms DOUBLE PRECISION",
+            "ALTER TABLE calls ADD COLUMN stop_reason TEXT",
+            "ALTER TABLE calls ADD COLUMN http_status INTEGER",
+        ),
+    ),
 )
 
 _BOOTSTRAP = (

@@ -62,6 +62,10 @@ CALL_COLUMNS: tuple[str, ...] = (
     "thinking_tokens",
     "threshold",
     "audit_share",
+    "requested_model",
+    "ttft_ms",
+    "stop_reason",
+    "http_status",
 )
 
 
@@ -95,6 +99,10 @@ def call_row(
     thinking_tokens,
     threshold,
     audit_share,
+    requested_model=None,
+    ttft_ms=None,
+    stop_reason=None,
+    http_status=None,
 ) -> tuple:
     """One ``calls`` row, each value named by its column, as the writer's tuple in ``CALL_COLUMNS``
     order: the one place a row is put in order without building a ``CallRecord`` (the router makes
@@ -129,6 +137,10 @@ def call_row(
         thinking_tokens,
         threshold,
         audit_share,
+        requested_model,
+        ttft_ms,
+        stop_reason,
+        http_status,
     )
 
 
@@ -171,6 +183,11 @@ class CallRecord(BaseModel):
     thinking_tokens: int | None = 0  # part of output_tokens; None: not reported
     threshold: float | None = None  # the confidence this tier's answer had to meet (the routing policy)
     audit_share: float | None = None  # the audit share in force (cascade requests)
+    # Calls made through the gateway (``core/gateway``): what the app asked for and how the API answered.
+    requested_model: str | None = None  # the model the app asked for (``model`` is the one that answered)
+    ttft_ms: float | None = None  # time to the first content of a stream
+    stop_reason: str | None = None
+    http_status: int | None = None
 
     def as_row(self) -> tuple:
         """The record as a tuple in ``CALL_COLUMNS`` order."""
