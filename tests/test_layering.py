@@ -1,7 +1,7 @@
 """The house in layers (issue 30): ``core``'s packages import only downwards, and no cycle exists.
 
 Layers, bottom to top: the shared basics at the top of ``core/`` (errors, formatting, text, prices,
-settings...), ``core/log``, ``core/route``, ``core/measure``, ``core/simulate`` (the stand-in
+settings...), ``core/log``, ``core/route``, ``core/gateway``, ``core/measure``, ``core/simulate`` (the stand-in
 included), then ``core/workspace.py``, which builds the rest. Every import counts: at module level,
 inside a function or under ``TYPE_CHECKING``. Read from the code, recursively.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "core"
-LAYERS = ("log", "route", "measure", "simulate")  # bottom to top, above the shared basics
+LAYERS = ("log", "route", "gateway", "measure", "simulate")  # bottom to top, above the shared basics
 TOP = {"workspace"}  # builds everything: the one module above every layer
 
 
