@@ -35,15 +35,18 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
 from __future__ import annotations
 
 import os
+import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -91,6 +94,34 @@ class TierSettings(BaseModel):
     effort: Literal["auto", "low", "medium", "high", "xhigh", "max"] | None = "auto"
 
 
+ThinkingType = Literal["adaptive", "enabled", "disabled", "between_tools"]  # models.THINKING_TYPES
+EffortLevel = Literal["low", "medium", "high", "xhigh", "max"]  # models.EFFORT_LEVELS
+
+
+class ModelOverride(BaseModel):
+    """A ``[models."<id>"]`` entry: facts of ``core/route/models.ModelCapabilities`` to override,
+    each of its type (strict: ``thinking_types = 5`` or ``structured_outputs = "yes"`` is refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    structured_outputs: bool | None = None
+    forced_tool_choice: bool | None = None
+    sampling_params: bool | None = None
+    sampling_exclusive: bool | None = None
+    thinking_types: list[ThinkingType] | None = None
+    thinking_default: ThinkingType | None = None
+    effort_levels: list[EffortLevel] | None = None
+    default_effort: EffortLevel | None = None
+    effort_when_off: list[EffortLevel] | None = None
+    context_window: int | None = Field(None, ge=1, le=1_000_000_000)
+    min_cacheable_tokens: int | None = Field(None, ge=0, le=1_000_000_000)
+
+
+def _model_override_fields(entry: ModelOverride) -> dict[str, Any]:
+    # Only the facts the entry names, as the plain mapping ModelTable takes.
+    return entry.model_dump(exclude_unset=True)
+
+
 class Settings(BaseSettings):
     """routermon's settings; see the module docstring for the file format."""
 
@@ -126,7 +157,9 @@ class Settings(BaseSettings):
     # A span per routed request and per model call (OpenTelemetry; pip install 'routermon[otel]').
     otel: bool = False
     tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)
-    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    models: dict[str, Annotated[ModelOverride, AfterValidator(_model_override_fields)]] = Field(
+        default_factory=dict
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -211,30 +244,62 @@ def setting_sources(
     return out
 
 
+def _settings_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be the settings file (``None`` when it is a regular file or, for the
+    optional per-user file, absent)."""
+    named = bool(os.environ.get("ROUTERMON_CONFIG"))
+    where = f"ROUTERMON_CONFIG names the settings file {path}" if named else f"The settings file {path}"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"{where}, which does not exist." if named else None
+    except OSError as exc:
+        return f"{where}, which cannot be read: {exc.strerror or exc}."
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+    kind = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else kind
+    return f"{where}, which is {kind}, not a file." if named else f"{where} is {kind}, not a file."
+
+
 def load_settings(**overrides) -> Settings:
     """Read the settings; a wrong value is a ``ConfigError`` naming the variable or file it came from.
 
     ``$ROUTERMON_CONFIG`` naming a file that does not exist is refused (a typo there would otherwise
-    silently run on the defaults); the per-user file is optional.
+    silently run on the defaults); the per-user file is optional, but neither may be anything other
+    than a regular file (a folder, a FIFO, a device).
     """
     path = config_path()
-    if os.environ.get("ROUTERMON_CONFIG") and not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise ConfigError(f"ROUTERMON_CONFIG names the settings file {path}, which {what}.")
+    problem = _settings_file_problem(path)
+    if problem:
+        raise ConfigError(problem)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(p) for p in first.get("loc", ())]
-        where = ".".join(loc) or "settings"
-        problem = f"({first.get('msg')})"
-        env = _env_name(loc[0]) if loc else None
-        if loc and loc[0] in overrides:
-            raise ConfigError(f"The option for {where!r} is invalid {problem}.") from None
-        if env is not None:
-            raise ConfigError(
-                f"The environment variable {env}={os.environ[env]!r} is invalid {problem}."
-            ) from None
-        raise ConfigError(f"Setting {where!r} in the settings file {path} is invalid {problem}.") from None
+        raise ConfigError(_invalid_setting(exc, overrides, path)) from None
+    except SettingsError as exc:  # a JSON variable (ROUTERMON_MODELS, ...) that is not JSON
+        raise ConfigError(_unparsable_variable(exc)) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed TOML
         raise ConfigError(f"The settings file {path} cannot be read: {exc}.") from None
+
+
+def _invalid_setting(exc: ValidationError, overrides: dict[str, Any], path: Path) -> str:
+    first = exc.errors()[0]
+    loc = [str(p) for p in first.get("loc", ())]
+    where = ".".join(loc) or "settings"
+    problem = f"({first.get('msg')})"
+    env = _env_name(loc[0]) if loc else None
+    if loc and loc[0] in overrides:
+        return f"The option for {where!r} is invalid {problem}."
+    if env is not None:
+        return f"The environment variable {env}={os.environ[env]!r} is invalid {problem}."
+    return f"Setting {where!r} in the settings file {path} is invalid {problem}."
+
+
+def _unparsable_variable(exc: SettingsError) -> str:
+    field = re.search(r'field "([^"]+)"', str(exc))
+    env = _env_name(field.group(1)) if field else None
+    cause = f": {exc.__cause__}" if exc.__cause__ else ""
+    if env is None:
+        return f"A ROUTERMON_* environment variable cannot be read ({exc}{cause})."
+    return f"The environment variable {env} is not valid JSON{cause}."
