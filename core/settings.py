@@ -53,6 +53,7 @@ from pydantic_settings import (
 from .errors import ConfigError
 from .formatting import parse_share
 from .location import PostgresLog, is_url
+from .prices import MAX_PRICE_PER_MTOK
 
 
 def _typed_share(value: Any) -> Any:
@@ -117,6 +118,26 @@ class ModelOverride(BaseModel):
     min_cacheable_tokens: int | None = Field(None, ge=0, le=1_000_000_000)
 
 
+# USD per million tokens: not negative (negative spend), finite and at most MAX_PRICE_PER_MTOK
+# (so that no cost computed from it overflows).
+UsdPerMtok = Annotated[float, Field(ge=0.0, le=MAX_PRICE_PER_MTOK, allow_inf_nan=False)]
+
+
+class PriceOverride(BaseModel):
+    """A ``[prices."<model>"]`` entry (``core/prices.PriceBook``'s overrides)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_mtok: UsdPerMtok
+    output_mtok: UsdPerMtok
+    cache_read_mtok: UsdPerMtok | None = None
+    cache_write_mtok: UsdPerMtok | None = None
+
+
+def _price_override_fields(entry: PriceOverride) -> dict[str, float]:
+    return entry.model_dump(exclude_none=True)
+
+
 def _model_override_fields(entry: ModelOverride) -> dict[str, Any]:
     # Only the facts the entry names, as the plain mapping ModelTable takes.
     return entry.model_dump(exclude_unset=True)
@@ -134,12 +155,10 @@ class Settings(BaseSettings):
     threshold: float = Field(0.7, ge=0.0, le=1.0)
     store_inputs: Literal["full", "preview", "none"] = "preview"
     store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
-    preview_chars: int = Field(80, ge=0)
+    preview_chars: int = Field(80, ge=0, le=1_000_000_000)
     audit_share: Share = Field(0.0, ge=0.0, le=1.0)
     labeller: str | None = None  # who a human label is from (default: the OS user)
-    # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
-    # makes every cost unknown).
-    prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
+    prices: dict[str, Annotated[PriceOverride, AfterValidator(_price_override_fields)]] = Field(
         default_factory=dict
     )
     # The routing policy per task: ``[thresholds]`` ``classify = 0.82`` (the cheap tier's threshold);
@@ -151,9 +170,11 @@ class Settings(BaseSettings):
     # against always-strong it tolerates, with what confidence, over which window of audits.
     max_loss: Share = Field(0.01, gt=0.0, lt=1.0)
     confidence: Share = Field(0.95, gt=0.0, lt=1.0)
-    drift_window: int = Field(500, ge=1)  # the last N audits of a task
-    drift_days: float | None = Field(None, gt=0.0)  # or the audits of the last D days
-    monthly_budget_usd: float | None = Field(None, ge=0.0, allow_inf_nan=False)
+    # Upper bounds keep every figure computed from them finite (a SQL LIMIT, a date D days back, a
+    # projected month against the budget).
+    drift_window: int = Field(500, ge=1, le=1_000_000_000)  # the last N audits of a task
+    drift_days: float | None = Field(None, gt=0.0, le=36_500.0, allow_inf_nan=False)  # or the last D days
+    monthly_budget_usd: float | None = Field(None, ge=0.0, le=1e12, allow_inf_nan=False)
     # A span per routed request and per model call (OpenTelemetry; pip install 'routermon[otel]').
     otel: bool = False
     tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)

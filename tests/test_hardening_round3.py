@@ -194,3 +194,169 @@ def test_a_per_user_settings_file_that_is_a_folder_is_refused(tmp_path, monkeypa
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     config_path().mkdir(parents=True)
     one_sentence(run("doctor", "--stand-in"), f"The settings file {config_path()} is a folder, not a file")
+
+
+# -- 4. numbers that overflow into the log -----------------------------------------------------
+
+PRICE_TABLE = '[prices."claude-haiku-5-5"]\n'
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("input_mtok = 1e308\noutput_mtok = 1", "less than or equal to 1000000"),
+        ("input_mtok = 1\noutput_mtok = inf", "finite number"),
+        ("input_mtok = nan\noutput_mtok = 1", "finite number"),
+        ("input_mtok = -1\noutput_mtok = 1", "greater than or equal to 0"),
+        ("input_mtok = 1\noutput_mtok = 1\ncache_read_mtok = 2e6", "less than or equal to 1000000"),
+        ("input_mtok = 1", "Field required"),
+        ("input_mtok = 1\noutput_mtok = 1\nbonus_mtok = 1", "Extra inputs"),
+    ],
+)
+def test_price_overrides_out_of_range_are_refused_naming_the_file(isolated_settings, entry, problem):
+    isolated_settings.write_text(PRICE_TABLE + entry + "\n")
+    result = run("route", "--stand-in", "--task", "classify", "--labels", "a,b", "hi")
+    one_sentence(result, str(isolated_settings), "prices.claude-haiku-5-5.", problem)
+
+
+def test_a_price_override_in_the_environment_names_the_variable(monkeypatch):
+    monkeypatch.setenv("ROUTERMON_PRICES", '{"claude-haiku-5-5": {"input_mtok": 1e308, "output_mtok": 1}}')
+    one_sentence(run("report"), "The environment variable ROUTERMON_PRICES=", "less than or equal to")
+
+
+def test_the_price_book_refuses_overrides_it_is_handed_out_of_range():
+    from routermon.core.errors import UnknownModelError
+    from routermon.core.prices import MAX_PRICE_PER_MTOK, PriceBook
+
+    for price in (1e308, MAX_PRICE_PER_MTOK * 2, float("inf"), -0.5):
+        with pytest.raises(UnknownModelError, match="from 0 to 1,000,000"):
+            PriceBook({"m": {"input_mtok": price, "output_mtok": 1.0}}).rates("m")
+    # At the bound, a call of a billion tokens still costs a finite amount.
+    book = PriceBook({"m": {"input_mtok": MAX_PRICE_PER_MTOK, "output_mtok": MAX_PRICE_PER_MTOK}})
+    assert book.cost("m", 10**9, 10**9) == 2e9
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("ROUTERMON_MONTHLY_BUDGET_USD", "1e308", "less than or equal to"),
+        ("ROUTERMON_MONTHLY_BUDGET_USD", "inf", "finite number"),
+        ("ROUTERMON_DRIFT_DAYS", "1e300", "less than or equal to 36500"),
+        ("ROUTERMON_DRIFT_DAYS", "nan", "finite number"),
+        ("ROUTERMON_DRIFT_WINDOW", "99999999999999999999", "less than or equal to"),
+        ("ROUTERMON_PREVIEW_CHARS", "99999999999999999999", "less than or equal to"),
+    ],
+)
+def test_numbers_in_the_environment_have_a_range(monkeypatch, variable, value, problem):
+    monkeypatch.setenv(variable, value)
+    one_sentence(run("check"), f"The environment variable {variable}=", problem)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--days", "1e308"],
+        ["check", "--days", "nan"],
+        ["check", "--days", "0"],
+        ["whatif", "--from-log", "--days", "inf"],
+        ["whatif", "--from-log", "--days", "1e300"],
+        ["stand-in", "--time-scale", "1e308"],
+        ["stand-in", "--time-scale", "nan"],
+        ["stand-in", "--time-scale", "-1"],
+    ],
+)
+def test_numbers_on_the_command_line_have_a_range(small_log, args):
+    extra = [] if args[0] == "stand-in" else ["--db", str(small_log)]
+    one_sentence(run(*args, *extra), f"{args[-2]} must be a number")
+
+
+def _spend(reader) -> float:
+    import json
+
+    report = json.loads(run("report", "--format", "json", "--db", reader).stdout)
+    return report["traffic"]["spend_usd"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("cost_usd", float("inf")), ("cost_usd", float("nan")), ("latency_ms", float("inf"))]
+)
+def test_the_writer_never_stores_a_number_that_is_not_finite(log_db, caplog, field, value):
+    import logging
+
+    from routermon.core.log.reader import LogReader
+
+    bad = _call(9, T0 + 9).model_copy(update={field: value, "confidence": float("nan")})
+    with caplog.at_level(logging.WARNING, logger="routermon"), CallLog(log_db) as writer:
+        writer.log_many([_call(1, T0), bad])
+    assert any("not finite" in r.getMessage() for r in caplog.records)
+    with LogReader(log_db) as reader:
+        rows = {row.request_id: row for row in reader.search_calls(_filters(), None)}
+    assert set(rows) == {"r1", "r9"}  # the call is kept, its number made unknown
+    assert rows["r9"].confidence is None
+    assert rows["r9"].cost_usd is None if field == "cost_usd" else rows["r9"].latency_ms == 0.0
+    result = run("report", "--format", "json", "--db", log_db)
+    assert result.exit_code == 0, result.output
+    assert "not finite" not in result.stderr and _spend(log_db) == pytest.approx(
+        0.002 if field != "cost_usd" else 0.001
+    )
+
+
+def test_an_import_never_stores_a_number_that_is_not_finite(log_db):
+    from routermon.core.log.reader import LogReader
+    from routermon.core.log.store import ExactInserter
+
+    rows = [_call(1).as_row(), _call(2).model_copy(update={"cost_usd": float("inf")}).as_row()]
+    with ExactInserter(log_db) as inserter:
+        assert sorted(inserter.insert(rows)) == ["r1", "r2"]
+    with LogReader(log_db) as reader:
+        costs = {row.request_id: row.cost_usd for row in reader.search_calls(_filters(), None)}
+    assert costs == {"r1": 0.001, "r2": None}
+
+
+def _filters():
+    from routermon.core.log.logquery import CallFilters
+
+    return CallFilters()
+
+
+def _store_infinity(log_db, backend) -> None:
+    """What an older routermon wrote after a price of 1e308: an infinite cost in a row and its rollup."""
+    if backend == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(log_db)
+        conn.execute("UPDATE calls SET cost_usd = 9e999 WHERE request_id = 'r1'")
+        conn.execute("UPDATE rollups SET spend_usd = 9e999")
+        conn.commit()
+        conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(str(log_db), autocommit=True) as conn:
+        conn.execute("UPDATE calls SET cost_usd = 'Infinity' WHERE request_id = 'r1'")
+        conn.execute("UPDATE rollups SET spend_usd = 'Infinity'")
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        (["logs", "--json"], "(id "),
+        (["logs", "--nl"], "id "),
+        (["report", "--format", "json"], "traffic.spend_usd"),
+    ],
+)
+def test_a_log_an_older_version_left_with_infinity_is_still_read_and_says_where(
+    small_log, backend, caplog, command, where
+):
+    import json
+    import logging
+
+    _store_infinity(small_log, backend)
+    with caplog.at_level(logging.WARNING, logger="routermon"):
+        result = run(*command, "--db", small_log)
+    assert result.exit_code == 0, (result.output, result.exception)
+    said = " ".join(r.getMessage() for r in caplog.records)  # on stderr, through the CLI's handler
+    assert "not finite" in said and where in said and "= inf" in said
+    text = result.stdout
+    parsed = [json.loads(line) for line in text.splitlines()] if "--nl" in command else json.loads(text)
+    assert "Infinity" not in text and parsed  # strict JSON: null where the number was

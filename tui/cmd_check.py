@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .options import db_option, workspace
+from .options import DAYS, db_option, workspace
 
 
 @click.command("check")
@@ -18,7 +18,7 @@ from .options import db_option, workspace
 )
 @click.option(
     "--days",
-    type=click.FloatRange(min=0, min_open=True),
+    type=DAYS,
     default=None,
     help="Rolling window: the audits of the last D days instead.",
 )
