@@ -360,3 +360,23 @@ def test_a_log_an_older_version_left_with_infinity_is_still_read_and_says_where(
     text = result.stdout
     parsed = [json.loads(line) for line in text.splitlines()] if "--nl" in command else json.loads(text)
     assert "Infinity" not in text and parsed  # strict JSON: null where the number was
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["check", "--window", "99999999999999999999"], "--window"),
+        (["check", "--window", "0"], "--window"),
+        (["judge", "--stand-in", "--limit", "9223372036854775808"], "--limit"),
+        (["simulate", "--requests", "99999999999999999999"], "--requests"),
+        (["simulate", "--requests", "0"], "--requests"),
+        (["simulate", "--requests", "many"], "--requests"),
+    ],
+)
+def test_counts_on_the_command_line_have_a_range(small_log, args, flag):
+    one_sentence(run(*args, "--db", small_log), f"{flag} must be a whole number of at least 1 and at most")
+
+
+def test_the_largest_window_reads_every_audit(small_log):
+    result = run("check", "--window", str(2**63 - 1), "--db", small_log)
+    assert result.exit_code == 0, result.output

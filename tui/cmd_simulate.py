@@ -13,7 +13,16 @@ import click
 from routermon.core.formatting import count, json_text, pct, plural, short_model, usd
 from routermon.core.log.records import MODES
 
-from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
+from .options import (
+    REQUESTS,
+    SHARE,
+    THRESHOLD_HELP,
+    db_option,
+    seed_option,
+    share_help,
+    spend_progress,
+    workspace,
+)
 from .text import console as console_for
 from .text import literal
 
@@ -26,7 +35,9 @@ LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
 
 
 @click.command("simulate")
-@click.option("--requests", "-n", "requests", type=int, default=None, help="How many requests to simulate.")
+@click.option(
+    "--requests", "-n", "requests", type=REQUESTS, default=None, help="How many requests to simulate."
+)
 @click.option(
     "--scenario",
     "scenario_file",
