@@ -28,9 +28,12 @@ wherever it appears. The rules, chosen for a reader who thinks in money:
 from __future__ import annotations
 
 import json
+import logging
 import math
 from datetime import UTC, datetime
 from typing import Any
+
+_log = logging.getLogger("routermon")
 
 DASH = "—"
 # Escalation reasons, short enough for a table column.
@@ -111,17 +114,59 @@ def parse_share(
     return share
 
 
+def parse_number(
+    text: str | float, what: str, minimum: float, maximum: float, *, above_minimum: bool = False
+) -> float:
+    """A finite number from ``minimum`` to ``maximum`` (above ``minimum`` with ``above_minimum``), as
+    a person types it; the range keeps every figure computed from it finite. Raises ``ValueError``
+    with a sentence naming ``what`` otherwise."""
+    bound = "more than" if above_minimum else "from"
+    rule = f"{what} must be a number {bound} {minimum:g} to {maximum:g}"
+    try:
+        number = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{rule}; got {str(text)[:40]!r}.") from None
+    low_ok = number > minimum if above_minimum else number >= minimum
+    if not (math.isfinite(number) and low_ok and number <= maximum):
+        raise ValueError(f"{rule}; got {str(text)[:40]!r}.")
+    return number
+
+
 def json_text(data: Any, *, indent: int | None = 2) -> str:
-    """``data`` as strict JSON for ``--json``: money rounded to 1e-9 USD, no NaN or infinity."""
-    return json.dumps(_money_rounded(data, False), indent=indent, ensure_ascii=False, allow_nan=False)
+    """``data`` as strict JSON for ``--json``: money rounded to 1e-9 USD. A number that is not finite
+    (in a log written by an older routermon) is written as ``null``, with a warning saying where."""
+    not_finite: list[str] = []
+    text = json.dumps(
+        _money_rounded(data, False, "", not_finite), indent=indent, ensure_ascii=False, allow_nan=False
+    )
+    if not_finite:
+        shown = ", ".join(not_finite[:3]) + (
+            f" and {len(not_finite) - 3:,} more" if len(not_finite) > 3 else ""
+        )
+        _log.warning(
+            "routermon: %s not finite (written by an older routermon?), written as null: %s.",
+            plural(len(not_finite), "number is", "numbers are"),
+            shown,
+        )
+    return text
 
 
-def _money_rounded(value: Any, money: bool) -> Any:
+def _money_rounded(value: Any, money: bool, where: str, not_finite: list[str]) -> Any:
     if isinstance(value, dict):
-        return {k: _money_rounded(v, money or str(k).endswith("_usd")) for k, v in value.items()}
+        # Inside a record with an id (a call), the id says which one.
+        at = where
+        if isinstance(value.get("id"), int | str) and not isinstance(value.get("id"), bool):
+            at = f"{where} (id {value['id']})" if where else f"id {value['id']}"
+        return {
+            k: _money_rounded(v, money or str(k).endswith("_usd"), f"{at}.{k}" if at else str(k), not_finite)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_money_rounded(v, money) for v in value]
-    if money and isinstance(value, float) and math.isfinite(value):
+        return [_money_rounded(v, money, f"{where}[{i}]", not_finite) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        not_finite.append(f"{where or 'the value'} = {value}")
+        return None
+    if money and isinstance(value, float):
         return round(value, MONEY_DECIMALS)
     return value
 

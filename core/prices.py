@@ -21,6 +21,9 @@ from .errors import UnknownModelError
 
 # genai-prices price keys routermon bills, per million tokens.
 PRICE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
+# The highest price an override may name, USD per million tokens (the dearest model lists under
+# $100): a call of a billion tokens then costs at most $1e9 and sums of calls stay finite.
+MAX_PRICE_PER_MTOK = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,11 @@ class PriceBook:
                     isinstance(value, bool)
                     or not isinstance(value, int | float)
                     or not math.isfinite(value)
-                    or value < 0
+                    or not 0 <= value <= MAX_PRICE_PER_MTOK
                 ):
                     raise UnknownModelError(
-                        f"The price override {key} for {model!r} must be a finite number of USD per million "
-                        f"tokens, at least 0; got {value!r}."
+                        f"The price override {key} for {model!r} must be a finite number of USD per "
+                        f"million tokens from 0 to {MAX_PRICE_PER_MTOK:,.0f}; got {value!r}."
                     )
             try:
                 return ModelRates(

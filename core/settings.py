@@ -35,21 +35,25 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
 from __future__ import annotations
 
 import os
+import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from .errors import ConfigError
 from .formatting import parse_share
 from .location import PostgresLog, is_url
+from .prices import MAX_PRICE_PER_MTOK
 
 
 def _typed_share(value: Any) -> Any:
@@ -91,6 +95,54 @@ class TierSettings(BaseModel):
     effort: Literal["auto", "low", "medium", "high", "xhigh", "max"] | None = "auto"
 
 
+ThinkingType = Literal["adaptive", "enabled", "disabled", "between_tools"]  # models.THINKING_TYPES
+EffortLevel = Literal["low", "medium", "high", "xhigh", "max"]  # models.EFFORT_LEVELS
+
+
+class ModelOverride(BaseModel):
+    """A ``[models."<id>"]`` entry: facts of ``core/route/models.ModelCapabilities`` to override,
+    each of its type (strict: ``thinking_types = 5`` or ``structured_outputs = "yes"`` is refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    structured_outputs: bool | None = None
+    forced_tool_choice: bool | None = None
+    sampling_params: bool | None = None
+    sampling_exclusive: bool | None = None
+    thinking_types: list[ThinkingType] | None = None
+    thinking_default: ThinkingType | None = None
+    effort_levels: list[EffortLevel] | None = None
+    default_effort: EffortLevel | None = None
+    effort_when_off: list[EffortLevel] | None = None
+    context_window: int | None = Field(None, ge=1, le=1_000_000_000)
+    min_cacheable_tokens: int | None = Field(None, ge=0, le=1_000_000_000)
+
+
+# USD per million tokens: not negative (negative spend), finite and at most MAX_PRICE_PER_MTOK
+# (so that no cost computed from it overflows).
+UsdPerMtok = Annotated[float, Field(ge=0.0, le=MAX_PRICE_PER_MTOK, allow_inf_nan=False)]
+
+
+class PriceOverride(BaseModel):
+    """A ``[prices."<model>"]`` entry (``core/prices.PriceBook``'s overrides)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_mtok: UsdPerMtok
+    output_mtok: UsdPerMtok
+    cache_read_mtok: UsdPerMtok | None = None
+    cache_write_mtok: UsdPerMtok | None = None
+
+
+def _price_override_fields(entry: PriceOverride) -> dict[str, float]:
+    return entry.model_dump(exclude_none=True)
+
+
+def _model_override_fields(entry: ModelOverride) -> dict[str, Any]:
+    # Only the facts the entry names, as the plain mapping ModelTable takes.
+    return entry.model_dump(exclude_unset=True)
+
+
 class Settings(BaseSettings):
     """routermon's settings; see the module docstring for the file format."""
 
@@ -103,12 +155,10 @@ class Settings(BaseSettings):
     threshold: float = Field(0.7, ge=0.0, le=1.0)
     store_inputs: Literal["full", "preview", "none"] = "preview"
     store_answers: Literal["full", "none"] = "full"  # none: free text and fields as keyed digests
-    preview_chars: int = Field(80, ge=0)
+    preview_chars: int = Field(80, ge=0, le=1_000_000_000)
     audit_share: Share = Field(0.0, ge=0.0, le=1.0)
     labeller: str | None = None  # who a human label is from (default: the OS user)
-    # USD per million tokens: finite and not negative (a negative price gives negative spend, NaN
-    # makes every cost unknown).
-    prices: dict[str, dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
+    prices: dict[str, Annotated[PriceOverride, AfterValidator(_price_override_fields)]] = Field(
         default_factory=dict
     )
     # The routing policy per task: ``[thresholds]`` ``classify = 0.82`` (the cheap tier's threshold);
@@ -120,13 +170,17 @@ class Settings(BaseSettings):
     # against always-strong it tolerates, with what confidence, over which window of audits.
     max_loss: Share = Field(0.01, gt=0.0, lt=1.0)
     confidence: Share = Field(0.95, gt=0.0, lt=1.0)
-    drift_window: int = Field(500, ge=1)  # the last N audits of a task
-    drift_days: float | None = Field(None, gt=0.0)  # or the audits of the last D days
-    monthly_budget_usd: float | None = Field(None, ge=0.0, allow_inf_nan=False)
+    # Upper bounds keep every figure computed from them finite (a SQL LIMIT, a date D days back, a
+    # projected month against the budget).
+    drift_window: int = Field(500, ge=1, le=1_000_000_000)  # the last N audits of a task
+    drift_days: float | None = Field(None, gt=0.0, le=36_500.0, allow_inf_nan=False)  # or the last D days
+    monthly_budget_usd: float | None = Field(None, ge=0.0, le=1e12, allow_inf_nan=False)
     # A span per routed request and per model call (OpenTelemetry; pip install 'routermon[otel]').
     otel: bool = False
     tiers: dict[Literal["cheap", "strong"], TierSettings] = Field(default_factory=dict)
-    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    models: dict[str, Annotated[ModelOverride, AfterValidator(_model_override_fields)]] = Field(
+        default_factory=dict
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -211,30 +265,62 @@ def setting_sources(
     return out
 
 
+def _settings_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be the settings file (``None`` when it is a regular file or, for the
+    optional per-user file, absent)."""
+    named = bool(os.environ.get("ROUTERMON_CONFIG"))
+    where = f"ROUTERMON_CONFIG names the settings file {path}" if named else f"The settings file {path}"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"{where}, which does not exist." if named else None
+    except OSError as exc:
+        return f"{where}, which cannot be read: {exc.strerror or exc}."
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+    kind = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else kind
+    return f"{where}, which is {kind}, not a file." if named else f"{where} is {kind}, not a file."
+
+
 def load_settings(**overrides) -> Settings:
     """Read the settings; a wrong value is a ``ConfigError`` naming the variable or file it came from.
 
     ``$ROUTERMON_CONFIG`` naming a file that does not exist is refused (a typo there would otherwise
-    silently run on the defaults); the per-user file is optional.
+    silently run on the defaults); the per-user file is optional, but neither may be anything other
+    than a regular file (a folder, a FIFO, a device).
     """
     path = config_path()
-    if os.environ.get("ROUTERMON_CONFIG") and not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise ConfigError(f"ROUTERMON_CONFIG names the settings file {path}, which {what}.")
+    problem = _settings_file_problem(path)
+    if problem:
+        raise ConfigError(problem)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(p) for p in first.get("loc", ())]
-        where = ".".join(loc) or "settings"
-        problem = f"({first.get('msg')})"
-        env = _env_name(loc[0]) if loc else None
-        if loc and loc[0] in overrides:
-            raise ConfigError(f"The option for {where!r} is invalid {problem}.") from None
-        if env is not None:
-            raise ConfigError(
-                f"The environment variable {env}={os.environ[env]!r} is invalid {problem}."
-            ) from None
-        raise ConfigError(f"Setting {where!r} in the settings file {path} is invalid {problem}.") from None
+        raise ConfigError(_invalid_setting(exc, overrides, path)) from None
+    except SettingsError as exc:  # a JSON variable (ROUTERMON_MODELS, ...) that is not JSON
+        raise ConfigError(_unparsable_variable(exc)) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed TOML
         raise ConfigError(f"The settings file {path} cannot be read: {exc}.") from None
+
+
+def _invalid_setting(exc: ValidationError, overrides: dict[str, Any], path: Path) -> str:
+    first = exc.errors()[0]
+    loc = [str(p) for p in first.get("loc", ())]
+    where = ".".join(loc) or "settings"
+    problem = f"({first.get('msg')})"
+    env = _env_name(loc[0]) if loc else None
+    if loc and loc[0] in overrides:
+        return f"The option for {where!r} is invalid {problem}."
+    if env is not None:
+        return f"The environment variable {env}={os.environ[env]!r} is invalid {problem}."
+    return f"Setting {where!r} in the settings file {path} is invalid {problem}."
+
+
+def _unparsable_variable(exc: SettingsError) -> str:
+    field = re.search(r'field "([^"]+)"', str(exc))
+    env = _env_name(field.group(1)) if field else None
+    cause = f": {exc.__cause__}" if exc.__cause__ else ""
+    if env is None:
+        return f"A ROUTERMON_* environment variable cannot be read ({exc}{cause})."
+    return f"The environment variable {env} is not valid JSON{cause}."

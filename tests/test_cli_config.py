@@ -22,7 +22,7 @@ def test_config_path_follows_routermon_config(isolated_settings):
 
 def test_show_says_where_each_value_came_from(isolated_settings, tmp_path):
     isolated_settings.write_text(
-        'threshold = 0.8\nstore_inputs = "full"\n[prices."my-ft"]\ninput_mtok = 1.0\n'
+        'threshold = 0.8\nstore_inputs = "full"\n[prices."my-ft"]\ninput_mtok = 1.0\noutput_mtok = 2.0\n'
     )
     db = tmp_path / "cli.db"
     items = _show("--db", str(db), env={"ROUTERMON_AUDIT_SHARE": "0.05", "ROUTERMON_THRESHOLD": "0.6"})
@@ -32,7 +32,7 @@ def test_show_says_where_each_value_came_from(isolated_settings, tmp_path):
     assert (items["audit_share"]["value"], items["audit_share"]["source"]) == (0.05, "environment")
     assert (items["store_inputs"]["value"], items["store_inputs"]["source"]) == ("full", "file")
     assert items["store_inputs"]["origin"] == str(isolated_settings)
-    assert items["prices"]["value"] == {"my-ft": {"input_mtok": 1.0}}
+    assert items["prices"]["value"] == {"my-ft": {"input_mtok": 1.0, "output_mtok": 2.0}}
     assert (items["preview_chars"]["value"], items["preview_chars"]["source"]) == (80, "default")
     assert items["cheap_model"]["source"] == "default" and "haiku" in items["cheap_model"]["value"]
 

@@ -71,10 +71,15 @@ def test_json_money_has_no_float_noise_and_other_figures_are_untouched():
     assert parsed["share"] == 0.1 + 0.2  # not money: unrounded
 
 
-def test_json_refuses_infinity_and_nan():
-    for bad in (math.inf, math.nan):
-        with pytest.raises(ValueError):
-            json_text({"savings_usd": bad})
+def test_json_writes_infinity_and_nan_as_null_and_says_where(caplog):
+    # Strict JSON always; a number that is not finite (a log written by an older version) is null.
+    for bad in (math.inf, -math.inf, math.nan):
+        caplog.clear()
+        assert json.loads(json_text({"calls": [{"id": 7, "savings_usd": bad}]})) == {
+            "calls": [{"id": 7, "savings_usd": None}]
+        }
+        said = " ".join(r.getMessage() for r in caplog.records)
+        assert "calls[0] (id 7).savings_usd" in said and "not finite" in said
 
 
 def test_no_formatter_outside_the_formatting_module():

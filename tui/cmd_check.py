@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import click
 
-from .options import db_option, workspace
+from .options import DAYS, ROWS, db_option, workspace
 
 
 @click.command("check")
 @click.option("--task", default=None, help="Only this task's audits.")
 @click.option(
     "--window",
-    type=click.IntRange(min=1),
+    type=ROWS,
     default=None,
     help="Rolling window: the last N audits of a task (default: the settings' drift_window).",
 )
 @click.option(
     "--days",
-    type=click.FloatRange(min=0, min_open=True),
+    type=DAYS,
     default=None,
     help="Rolling window: the audits of the last D days instead.",
 )

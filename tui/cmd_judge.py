@@ -12,6 +12,7 @@ import click
 from routermon.core.formatting import pct, plural, usd
 
 from .options import (
+    ROWS,
     db_option,
     spend_progress,
     stand_in_latency_option,
@@ -25,7 +26,7 @@ from .text import console as console_for
 
 @click.command("judge")
 @click.option("--task", default=None, help="Judge only this task's pairs (default: every free-text task).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Judge at most N pairs.")
+@click.option("--limit", type=ROWS, default=None, help="Judge at most N pairs.")
 @click.option(
     "--model",
     "judge_model",

@@ -101,10 +101,10 @@ def logs_command(
     """
     if ctx.invoked_subcommand is not None:
         return  # `logs path`: its own options (and --db given before it) are read there
-    from routermon.core.log.logquery import CallFilters, QueryError, parse_when
+    from routermon.core.log.logquery import MAX_COUNT, CallFilters, QueryError, parse_when
 
-    if limit < 0:
-        raise QueryError(f"-n/--count must be 0 (all) or more; got {limit}.")
+    if not 0 <= limit <= MAX_COUNT:
+        raise QueryError(f"-n/--count must be 0 (all) to {MAX_COUNT}; got {limit}.")
     if search_syntax and search is None:
         raise QueryError("--fts reads the -q search as FTS5 syntax: give -q too.")
     now = time.time()

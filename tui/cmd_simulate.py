@@ -23,7 +23,16 @@ from routermon.core.formatting import (
 )
 from routermon.core.log.records import MODES
 
-from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
+from .options import (
+    REQUESTS,
+    SHARE,
+    THRESHOLD_HELP,
+    db_option,
+    seed_option,
+    share_help,
+    spend_progress,
+    workspace,
+)
 from .text import console as console_for
 from .text import literal
 
@@ -36,7 +45,9 @@ LIVE_LINE_SECONDS = 5.0  # how often --live prints a line
 
 
 @click.command("simulate")
-@click.option("--requests", "-n", "requests", type=int, default=None, help="How many requests to simulate.")
+@click.option(
+    "--requests", "-n", "requests", type=REQUESTS, default=None, help="How many requests to simulate."
+)
 @click.option(
     "--scenario",
     "scenario_file",

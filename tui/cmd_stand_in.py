@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from .options import TIME_SCALE
+
 
 @click.command("stand-in")
 @click.option("--port", type=int, default=8765, show_default=True, help="Loopback port (0 picks a free one).")
@@ -19,7 +21,7 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--time-scale",
-    type=float,
+    type=TIME_SCALE,
     default=1.0,
     show_default=True,
     help="Multiply simulated latencies by this (0 answers at once).",

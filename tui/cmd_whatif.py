@@ -8,7 +8,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, usd, usd_with_share
 
-from .options import SHARE, SHARE_HELP, db_option, workspace
+from .options import DAYS, SHARE, SHARE_HELP, db_option, workspace
 from .text import console as console_for
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def result_table(result: WhatIfResult, width: int = 80) -> Table:
     "--from-log", "use_log", is_flag=True, help="Take volume, share, tokens and models from the call log."
 )
 @click.option(
-    "--days", type=float, default=7.0, show_default=True, help="With --from-log: days of traffic to read."
+    "--days", type=DAYS, default=7.0, show_default=True, help="With --from-log: days of traffic to read."
 )
 @db_option
 @click.pass_context

@@ -73,6 +73,62 @@ class ShareType(click.ParamType):
 SHARE = ShareType()
 
 
+class NumberType(click.ParamType):
+    """A finite number in a range that keeps every figure computed from it finite
+    (``formatting.parse_number``); outside it, one sentence and exit 2."""
+
+    name = "number"
+
+    def __init__(self, minimum: float, maximum: float, *, above_minimum: bool = False):
+        self.minimum, self.maximum, self.above_minimum = minimum, maximum, above_minimum
+
+    def convert(self, value, param, ctx):
+        from routermon.core.errors import ConfigError
+        from routermon.core.formatting import parse_number
+
+        flag = param.opts[0] if param is not None and param.opts else "The number"
+        try:
+            return parse_number(value, flag, self.minimum, self.maximum, above_minimum=self.above_minimum)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+
+class CountType(click.ParamType):
+    """A whole number from ``minimum`` to ``maximum``; outside it, one sentence and exit 2."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int, maximum: int):
+        self.minimum, self.maximum = minimum, maximum
+
+    def convert(self, value, param, ctx):
+        from routermon.core.errors import ConfigError
+
+        if isinstance(value, int) and not isinstance(value, bool) and self.minimum <= value <= self.maximum:
+            return value
+        flag = param.opts[0] if param is not None and param.opts else "The count"
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None
+        if number is None or not self.minimum <= number <= self.maximum:
+            raise ConfigError(
+                f"{flag} must be a whole number of at least {self.minimum:,} and at most {self.maximum:,}; "
+                f"got {str(value)[:40]!r}."
+            )
+        return number
+
+
+# The ranges of what people type: wide enough for any real use, narrow enough that no figure
+# computed from them overflows (days to dates, latencies to sleeps).
+MAX_DAYS = 36_500.0  # a century
+DAYS = NumberType(0.0, MAX_DAYS, above_minimum=True)
+TIME_SCALE = NumberType(0.0, 1_000.0)
+MAX_ROWS = 2**63 - 1  # the largest SQL LIMIT both backends take
+ROWS = CountType(1, MAX_ROWS)  # a number of audits, pairs or calls to read
+REQUESTS = CountType(1, 1_000_000_000)  # requests to simulate in one run
+
+
 def share_help(percent: int = 80) -> str:
     """The rule of ``formatting.parse_share`` for a help text (repeated so `--help` does not import core)."""
     return f"{percent}, {percent}% and {percent / 100:g} all mean {percent}%"

@@ -10,7 +10,7 @@ literal by default (``fts_literal``): every word becomes a quoted FTS5 phrase, s
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,6 +19,14 @@ from ..errors import RoutermonError
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|w|wk)s?\s*$", re.IGNORECASE)
 _SPAN_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
 _SPAN_SECONDS |= {"day": 86400, "w": 604800, "wk": 604800}
+
+
+# The times a person may name: a log holds no call before the epoch, and a day before the last one
+# datetime can show keeps every local rendering and every next-midnight in range.
+EARLIEST_TIME = 0.0
+LATEST_TIME = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+_RANGE_TEXT = "1970-01-01 to 9999-12-30"
+MAX_COUNT = 2**63 - 1  # the largest LIMIT both backends take (a signed 64-bit integer)
 
 
 class QueryError(RoutermonError):
@@ -63,23 +71,42 @@ def fts_literal(text: str) -> str:
 def parse_when(text: str, now: float, *, end_of_day: bool = False) -> float:
     """Epoch seconds for ``text``: a span back from ``now`` (``2h``, ``30m``, ``7d``) or an ISO date
     or datetime, local time unless it carries an offset. A bare date is its local midnight, or with
-    ``end_of_day`` the next midnight (so ``--until 2026-03-18`` takes in all of that day)."""
+    ``end_of_day`` the next midnight (so ``--until 2026-03-18`` takes in all of that day).
+    A time outside ``EARLIEST_TIME``..``LATEST_TIME`` is a ``QueryError``."""
     span = _SPAN.match(text)
     if span:
-        return now - float(span.group(1)) * _SPAN_SECONDS[span.group(2).lower()]
+        when = now - float(span.group(1)) * _SPAN_SECONDS[span.group(2).lower()]
+    else:
+        when = _moment_seconds(_moment(text), end_of_day)
+    if when is None or not EARLIEST_TIME <= when <= LATEST_TIME:
+        raise QueryError(
+            f"{text!r} is outside the times routermon handles ({_RANGE_TEXT}): give a time in that range."
+        )
+    return when
+
+
+def _moment(text: str) -> date | datetime:
+    """The ISO date or datetime ``text`` names (a ``QueryError`` when it names none)."""
     value = text.strip()
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value)
-            if end_of_day:
-                day += timedelta(days=1)
-            return datetime(day.year, day.month, day.day).astimezone().timestamp()
-        moment = datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
     except ValueError:
         raise QueryError(
             f"{text!r} is not a time: give an ISO date or datetime (2026-03-18, 2026-03-18T09:30, "
             "2026-03-18T09:30+01:00) or a span back from now (30m, 2h, 7d)."
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # naive: the local time zone, as the table shows times
-    return moment.timestamp()
+
+
+def _moment_seconds(moment: date | datetime, end_of_day: bool) -> float | None:
+    """Epoch seconds of ``moment`` (naive: local time), ``None`` past what datetime can represent."""
+    try:
+        if not isinstance(moment, datetime):
+            day = moment + timedelta(days=1) if end_of_day else moment
+            moment = datetime(day.year, day.month, day.day)
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # naive: the local time zone, as the table shows times
+        return moment.timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import math
 import operator
 import sqlite3
 import sys
@@ -92,6 +93,52 @@ def _repaired(row: tuple, postgres: bool) -> tuple:
     if postgres:
         return tuple(valid_utf8(v).replace("\x00", "\ufffd") if isinstance(v, str) else v for v in row)
     return tuple(valid_utf8(v) if isinstance(v, str) else v for v in row)
+
+
+# The columns that hold floats. A number that is not finite (an infinite cost, a NaN latency) is never
+# stored: it becomes unknown, NULL or latency_ms's 0; a ts that is not finite becomes NULL, which the
+# NOT NULL column refuses, so that row alone is refused (row by row) with the reason.
+_FLOAT_AT = tuple(
+    CALL_COLUMNS.index(name)
+    for name in ("ts", "cost_usd", "latency_ms", "confidence", "threshold", "audit_share")
+)
+_UNKNOWN_NUMBER = {CALL_COLUMNS.index("latency_ms"): 0.0}
+
+
+def _all_finite(batch: list[tuple], at: int) -> bool:
+    # One C-level sum per column: finite unless some value is not (or the sum overflows, when the
+    # values are checked one by one all the same).
+    try:
+        return math.isfinite(sum(filter(None, map(_GETTERS[at], batch))))
+    except TypeError:  # a value that is not a number: the database decides, as for any other row
+        return True
+
+
+def _finite(batch: list[tuple], path: object) -> list[tuple]:
+    """``batch`` with every number that is not finite made unknown (``_FLOAT_AT``), with a warning."""
+    suspects = [at for at in _FLOAT_AT if not _all_finite(batch, at)]
+    if not suspects:
+        return batch
+    cleaned = 0
+    out = []
+    for row in batch:
+        if any(isinstance(row[at], float) and not math.isfinite(row[at]) for at in suspects):
+            row = tuple(
+                _UNKNOWN_NUMBER.get(at)
+                if at in suspects and isinstance(v, float) and not math.isfinite(v)
+                else v
+                for at, v in enumerate(row)
+            )
+            cleaned += 1
+        out.append(row)
+    if cleaned:
+        _log.warning(
+            "routermon: %s for %s held a number that is not finite (an infinite cost from an extreme "
+            "price?); stored as unknown.",
+            plural(cleaned, "call"),
+            path,
+        )
+    return out
 
 
 def _multi_row_sql(rows: int, nulls: tuple[int, ...] = ()) -> str:
@@ -349,6 +396,7 @@ class CallLog:
         """Commit one batch, retrying while the database is locked; False if the log closed meanwhile."""
         delay = 0.05
         row_by_row = False
+        batch = _finite(batch, self.path)
         while True:
             try:
                 refused = self._commit(batch, row_by_row)
@@ -519,6 +567,7 @@ class ExactInserter:
         actually inserted, one per row."""
         told = repaired = False
         delay = 0.05
+        rows = _finite(rows, self.path)
         while True:
             try:
                 begin_write(self._conn)
