@@ -9,6 +9,8 @@ secret. psycopg itself is not imported until a log is opened (``log.pg``).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 from .errors import DatabaseError
@@ -19,6 +21,23 @@ URL_PREFIXES = ("postgresql://", "postgres://")
 # psycopg is missing, else libpq's own list is asked.
 SECRET_PARAMETERS = frozenset({"password", "sslpassword", "oauth_client_secret"})
 HIDDEN = "…"
+PRIVATE_FOLDER_MODE = 0o700  # a folder routermon makes (the data folder, a log's): only its owner enters
+PRIVATE_FILE_MODE = 0o600  # a file routermon makes there (a log, a key, the Models API cache)
+
+
+def make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and any missing parent as 0700, whatever the umask (existing folders keep
+    their mode). Raises ``OSError`` when one cannot be made (a read-only home, a file in the way)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=PRIVATE_FOLDER_MODE)
+        except FileExistsError:
+            continue  # another process made it first: theirs was made private too
+        os.chmod(made, PRIVATE_FOLDER_MODE)  # mkdir's mode is masked by the umask
 
 
 def is_url(value: object) -> bool:

@@ -1,5 +1,7 @@
 """Hardening, round three, class 7: secrets and private files.
 
+* ``ANTHROPIC_BASE_URL``'s credentials never reach the Models API cache; everything made in the
+  data folder is 0600 / 0700 whatever the umask; a cache that cannot be written is one warning.
 * A PostgreSQL URL's secrets are found the way libpq reads the URL (``conninfo_to_dict``, or the
   fallback parser without psycopg), so no spelling of a secret parameter, and no scheme's case,
   brings it to ``logs path``, ``config show``, an error message or the report's ``db_path``.
@@ -8,6 +10,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 
 import pytest
@@ -130,3 +134,126 @@ def test_the_report_names_a_postgresql_log_without_its_secrets(tmp_path):
         assert md.exit_code == 0 and not _leaks(md.output)
     finally:
         pg_admin(f"DROP SCHEMA {schema} CASCADE")
+
+
+# -- the Models API cache: no credentials stored, private files, an unwritable cache is no crash ---
+
+CHEAP, STRONG = "claude-haiku-5-5", "claude-sonnet-5-5"
+TOKEN = "RMBASEURLTOKEN3e8d"
+
+
+def _serve_models_api(monkeypatch, userinfo: str = "") -> str:
+    """The stand-in on loopback as the real API (a key set, ANTHROPIC_BASE_URL with ``userinfo``);
+    returns the address the cache should keep."""
+    from routermon.core.simulate.scenario import load_scenario
+    from routermon.core.simulate.standin import StandInAPI, serve_in_thread
+
+    server, stop = serve_in_thread(StandInAPI(scenario=load_scenario()))
+    address = f"127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://{userinfo}{address}")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+    _STOPS.append(stop)
+    return f"http://{address}"
+
+
+_STOPS: list = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_stand_ins():
+    yield
+    while _STOPS:
+        _STOPS.pop()()
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)  # the usual umask, under which a plain mkdir or open makes 0755 / 0644
+    yield
+    os.umask(old)
+
+
+@pytest.mark.parametrize("userinfo", [f"user:{TOKEN}@", f":{TOKEN}@", f"{TOKEN}@", f"user%40x:{TOKEN}%2F@"])
+def test_credentials_in_the_base_url_are_never_stored_in_the_cache(userinfo, tmp_path, monkeypatch):
+    from routermon.core.route.models_api import CACHE_FILE
+    from routermon.core.settings import data_dir
+    from routermon.core.workspace import Workspace
+
+    address = _serve_models_api(monkeypatch, userinfo)
+    Workspace.load(db=tmp_path / "calls.db").router().close()
+    raw = (data_dir() / CACHE_FILE).read_text()
+    assert TOKEN not in raw and "user" not in raw
+    assert list(json.loads(raw)) == [address]
+
+
+def test_everything_made_in_the_data_folder_is_private(tmp_path, monkeypatch, umask_022):
+    from routermon.core.route.models_api import CACHE_FILE
+    from routermon.core.settings import data_dir, default_db_path
+    from routermon.core.workspace import Workspace
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "share"))  # two folders to make
+    _serve_models_api(monkeypatch)
+    Workspace.load().router().close()  # the default log, after the Models API cache was written
+    assert (data_dir() / CACHE_FILE).exists() and default_db_path().exists()
+    for folder in (tmp_path / "home", tmp_path / "home" / "share", data_dir()):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    for path in data_dir().iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
+
+
+def _data_folder_blocked_by_a_file(tmp_path, monkeypatch):
+    (tmp_path / "blocked").write_text("not a folder")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "blocked"))
+
+
+def _cache_file_is_a_folder(tmp_path, monkeypatch):
+    from routermon.core.route.models_api import CACHE_FILE
+    from routermon.core.settings import data_dir
+
+    (data_dir() / CACHE_FILE).mkdir(parents=True)
+
+
+def _read_only_file_system(tmp_path, monkeypatch):
+    import errno
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr("routermon.core.route.models_api.tempfile.mkstemp", refuse)
+
+
+@pytest.mark.parametrize(
+    "unwritable", [_data_folder_blocked_by_a_file, _cache_file_is_a_folder, _read_only_file_system]
+)
+def test_a_cache_that_cannot_be_written_leaves_the_bundled_table_with_one_warning(
+    unwritable, tmp_path, monkeypatch, caplog
+):
+    from routermon.core.route import models_api
+    from routermon.core.route.models import BUNDLED
+
+    monkeypatch.setattr(models_api, "_warned_unwritable", set())
+    unwritable(tmp_path, monkeypatch)
+    _serve_models_api(monkeypatch)
+    runner = CliRunner()
+    args = [
+        "route",
+        "some text",
+        "--task",
+        "classify",
+        "--labels",
+        "safe,unsafe",
+        "--db",
+        str(tmp_path / "c.db"),
+    ]
+    args += ["--cheap", CHEAP, "--strong", STRONG, "--json"]
+    out = runner.invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert "Traceback" not in out.output
+    from routermon.core.workspace import Workspace
+
+    for _ in range(2):
+        router = Workspace.load(db=tmp_path / "c.db").router(cheap_model=CHEAP, strong_model=STRONG)
+        assert router.models.get(STRONG) == BUNDLED.get(STRONG)
+        router.close()
+    warnings = [r.getMessage() for r in caplog.records if "Models API cache" in r.getMessage()]
+    assert len(warnings) == 1 and "bundled model table stays in force" in warnings[0]
