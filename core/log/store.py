@@ -21,8 +21,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..errors import DatabaseError
-from ..formatting import plural
+from ..errors import ConfigError, DatabaseError
+from ..formatting import local_time, plural
 from ..location import PostgresLog
 from ..text import valid_utf8
 from . import pg
@@ -628,6 +628,16 @@ def add_labels(
 PRUNE_ROWS_PER_TRANSACTION = 20_000
 
 
+def check_prune_cutoff(before: float, now: float) -> None:
+    """Refuse a cut-off later than ``now``: it would delete the rows that routers are writing
+    meanwhile (a cut-off in the future takes every row, the newest too)."""
+    if before > now:
+        raise ConfigError(
+            f"The cut-off {local_time(before)} is later than now; prune deletes only calls logged before a past "
+            "moment: give an earlier date or a span back (90d)."
+        )
+
+
 def prune_calls(
     path: Path | str,
     before: float,
@@ -644,6 +654,7 @@ def prune_calls(
     says it through ``progress``, called with the running total after each transaction)."""
     if before % 3600:
         raise ValueError("prune_calls cuts at a whole hour, so every rollup hour is whole.")
+    check_prune_cutoff(before, time.time())
     path = log_location(path)
     conn = connect(path)
     deleted = 0
