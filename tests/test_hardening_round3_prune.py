@@ -74,3 +74,59 @@ def test_a_past_cut_off_still_prunes(recent_and_old):
     )
     assert result.exit_code == 0, result.output
     assert _calls(recent_and_old) == 10
+
+
+# -- the report's judge section after a prune -------------------------------------------------------
+
+
+@pytest.fixture
+def judged_log(log_db):
+    """Traffic and judge verdicts on 2026-01-01 (to be pruned) and judge verdicts of today (kept),
+    on summarize and on classify."""
+    from review_helpers import judge_row
+
+    now = time.time()
+    with CallLog(log_db) as log:
+        for n in range(20):
+            log.log_many(_request(T0 + n * 600, n, escalated=False))
+            task = "summarize" if n % 2 else "classify"
+            log.log(judge_row(f"old{n}", task, "cheap_acceptable", 0.9, T0 + n * 600 + 1, n % 4 < 2))
+        for n in range(4):
+            log.log(judge_row(f"new{n}", "summarize", "strong_better", 0.8, now - 60 + n, n % 2 == 0))
+    return log_db
+
+
+def _judge_json(db, *task: str) -> dict | None:
+    import json
+
+    out = CliRunner().invoke(main, ["report", "--db", str(db), "--format", "json", *task])
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)["judge"]
+
+
+def _prune(db, before: str) -> None:
+    result = CliRunner().invoke(main, ["prune", "--db", str(db), "--before", before, "--yes"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("task", [(), ("--task", "summarize"), ("--task", "classify")])
+def test_the_report_keeps_the_cost_of_judging_after_a_prune(judged_log, task):
+    before = _judge_json(judged_log, *task)
+    _prune(judged_log, "2026-01-02T00:00+00:00")
+    after = _judge_json(judged_log, *task)
+    assert after is not None, "the judge section went with the pruned rows"
+    assert after["calls"] == before["calls"] and after["spend_usd"] == pytest.approx(before["spend_usd"])
+    assert after["models"] == before["models"]
+    kept = 4 if task != ("--task", "classify") else 0
+    assert after["verdicts"] == kept and after["pruned_calls"] == before["calls"] - kept
+    if kept:
+        assert after["cheap_acceptable_share"] == 0.0  # only today's verdicts are left to read
+
+
+def test_the_markdown_report_says_what_judging_cost_and_that_verdicts_were_pruned(judged_log):
+    _prune(judged_log, "2026-01-02T00:00+00:00")
+    for args in ([], ["--task", "classify"]):
+        out = CliRunner().invoke(main, ["report", "--db", str(judged_log), *args])
+        assert out.exit_code == 0, out.output
+        assert "## The LLM judge (cost of measuring)" in out.stdout
+        assert "were pruned" in out.stdout
