@@ -130,3 +130,51 @@ def test_the_markdown_report_says_what_judging_cost_and_that_verdicts_were_prune
         assert out.exit_code == 0, out.output
         assert "## The LLM judge (cost of measuring)" in out.stdout
         assert "were pruned" in out.stdout
+
+
+# -- a command's own summary counts what it did --------------------------------------------------
+
+
+def test_a_simulation_counts_its_own_requests_though_a_prune_deletes_them_meanwhile(log_db):
+    """The rows of a run spread over the past days are pruned while it runs (after the first 30
+    requests are committed): its summary still counts every request it made, as read back before."""
+    from routermon.core.log.store import prune_calls
+    from routermon.core.simulate.simulator import simulate
+
+    log = CallLog(log_db)
+    cut = time.time() // 3600 * 3600  # the current hour: every row of the run is older
+
+    def prune_meanwhile(progress) -> None:
+        if progress.done == 30:
+            log.flush()
+            assert prune_calls(log_db, cut) > 0
+
+    try:
+        summary = simulate(requests=60, log=log, days=2, seed=4, progress=prune_meanwhile)
+    finally:
+        log.close()
+    assert summary.tally.requests == 60
+    assert summary.tally.calls >= 60 and summary.tally.spend_usd > 0
+    assert sum(t.requests for t in summary.tally.per_task) == 60
+    with LogReader(log_db) as reader:
+        assert reader.count_before(time.time() + DAY) < summary.tally.calls  # the log lost rows
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_runs_own_count_is_what_the_log_reads_back_when_nothing_interferes(log_db, live):
+    from routermon.core.simulate.simulator import run_prefix, simulate, simulate_live, tally_rows
+
+    if live:
+        summary = simulate_live(rate=40, duration=1.0, db_path=log_db, seed=2, time_scale=0.0)
+    else:
+        summary = simulate(requests=80, db_path=log_db, days=1, seed=3, audit_share=0.2)
+    assert summary.tally.requests > 0
+    with LogReader(log_db) as reader:
+        prefix = reader.calls_after(0, limit=1)[0].request_id.split("_", 1)[0] + "_"
+        read_back = tally_rows(reader, 0, None, prefix=prefix)
+    own = summary.tally.model_dump()
+    back = read_back.model_dump()
+    for key in ("requests", "escalated", "failed", "calls", "errors", "input_tokens", "output_tokens"):
+        assert own[key] == back[key], key
+    assert own["spend_usd"] == pytest.approx(back["spend_usd"])
+    assert prefix.startswith("sim") and run_prefix(0).startswith("sim")

@@ -167,6 +167,9 @@ class CallLog:
         # a caller that spends money per row (the router) stops instead of paying for unwritten rows.
         self.failure: DatabaseError | None = None
         self._waiting_told = False
+        # Called with each batch of rows as it is queued (``add_row_observer``): a caller counting
+        # what it logged itself, whatever becomes of the rows later.
+        self._row_observers: list[Callable[[tuple[tuple, ...]], None]] = []
         self._thread = threading.Thread(
             target=self._run, name=f"routermon-writer:{self.path.name}", daemon=True
         )
@@ -195,6 +198,8 @@ class CallLog:
             raise DatabaseError(f"The call log {self.path} is closed.")
         if not rows:
             return
+        for observe in self._row_observers:
+            observe(rows)
         self._queue.append(rows)
         # The writer wakes on its own every max_delay while rows flow; a row only wakes it from an idle
         # sleep, or when a batch's worth is waiting. Every wake-up of a thread costs the caller's event
@@ -205,6 +210,14 @@ class CallLog:
                 self._idle = False
                 self._wake = self._wake or full
                 self._cond.notify_all()
+
+    def add_row_observer(self, observe: Callable[[tuple[tuple, ...]], None]) -> None:
+        """Call ``observe`` with every batch of rows queued from now on (``CALL_COLUMNS`` order), in
+        the thread that logs them: what a run logged, counted by the run itself."""
+        self._row_observers = [*self._row_observers, observe]  # a new list: log_rows may be iterating
+
+    def remove_row_observer(self, observe: Callable[[tuple[tuple, ...]], None]) -> None:
+        self._row_observers = [o for o in self._row_observers if o is not observe]
 
     # -- acknowledgement ----------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +31,8 @@ from pydantic import BaseModel, Field
 
 from ..clock import VirtualClock
 from ..errors import ConfigError, RouteFailedError
-from ..log.reader import LogReader, Tally, TierModelStats, is_traffic
-from ..log.records import MODES
+from ..log.reader import LogReader, Tally, TierModelStats, is_traffic, row_to_call
+from ..log.records import MODES, CallRow
 from ..log.store import CallLog
 from ..measure.judge import Judge
 from ..measure.whatif import DAY_SECONDS, WhatIfResult, inputs_from_usage, project
@@ -274,19 +274,93 @@ def run_prefix(router_seed: int) -> str:
     return f"sim{router_seed & 0xFFFF_FFFF_FFFF:012x}_"
 
 
+class RunTallier:
+    """Folds one run's rows into a ``RunTally``, as the reader tallies (``reader.Tally``): rows of
+    simulated traffic only, and with ``prefix`` only the request ids that start with it."""
+
+    def __init__(self, scenario: Scenario | None = None, *, prefix: str | None = None) -> None:
+        self.prefix = prefix
+        self.names = [t.name for t in (scenario.tasks if scenario else [])]
+        self.keep_every_task = scenario is not None
+        self.total = Tally()
+        self.per_task: dict[str, Tally] = {name: Tally() for name in self.names}
+        self.answered: set[str] = set()
+        self.first_tier: dict[str, str] = {}  # request id -> task
+        self.usage: dict[tuple[int, str, str], Tally] = {}
+        self._lock = threading.Lock()  # rows may come from a router's thread while a caller reads
+
+    def add_row(self, row: CallRow) -> None:
+        if row.source != SOURCE or not is_traffic(row):
+            return
+        if self.prefix is not None and not row.request_id.startswith(self.prefix):
+            return  # another run's row
+        with self._lock:
+            for tally in (
+                self.total,
+                self.per_task.setdefault(row.task, Tally()),
+                self.usage.setdefault((row.tier, row.role, row.model), Tally()),
+            ):
+                tally.add_row(row)
+            if row.final:
+                self.answered.add(row.request_id)
+            if row.tier == 0:
+                self.first_tier[row.request_id] = row.task
+
+    def add_logged(self, rows: Iterable[tuple]) -> None:
+        """Rows as a writer is handed them (``CALL_COLUMNS`` order): ``CallLog.add_row_observer``."""
+        for values in rows:
+            self.add_row(row_to_call((0, *values)))
+
+    def tally(self) -> RunTally:
+        with self._lock:
+            return self._tally()
+
+    def _tally(self) -> RunTally:
+        failed: dict[str, int] = dict.fromkeys(self.names, 0)
+        for request_id, task_name in self.first_tier.items():
+            if request_id not in self.answered:
+                failed[task_name] = failed.get(task_name, 0) + 1
+        tasks = [
+            TaskTally(
+                task=name,
+                requests=t.requests,
+                escalated=t.escalated,
+                failed=failed.get(name, 0),
+                spend_usd=t.spend_usd,
+                cheap_correct=t.cheap_correct,
+                cheap_judged=t.cheap_judged,
+            )
+            for name, t in self.per_task.items()
+            if t.requests or self.keep_every_task
+        ]
+        per_tier_model = [
+            TierModelStats.of(tier, model, t, role=role) for (tier, role, model), t in self.usage.items()
+        ]
+        total = self.total
+        return RunTally(
+            requests=total.requests,
+            escalated=total.escalated,
+            failed=sum(failed.values()),
+            calls=total.calls,
+            errors=total.errors,
+            spend_usd=total.spend_usd,
+            input_tokens=total.input_tokens,
+            output_tokens=total.output_tokens,
+            cache_read_tokens=total.cache_read_tokens,
+            cache_write_tokens=total.cache_write_tokens,
+            first_ts=total.first_ts,
+            last_ts=total.last_ts,
+            per_task=tasks,
+            per_tier_model=sorted(per_tier_model, key=lambda u: (u.tier, -u.calls, u.model, u.role)),
+        )
+
+
 def tally_rows(
     reader: LogReader, after_id: int, scenario: Scenario | None = None, *, prefix: str | None = None
 ) -> RunTally:
     """Totals of the simulator's rows with ``id > after_id`` whose request ids start with
-    ``prefix`` (one run's rows, read back, even while other runs write to the same log), tallied
-    as the reader tallies (``reader.Tally``)."""
-    total = Tally()
-    names = [t.name for t in (scenario.tasks if scenario else [])]
-    per_task: dict[str, Tally] = {name: Tally() for name in names}
-    failed: dict[str, int] = dict.fromkeys(names, 0)
-    answered: set[str] = set()
-    first_tier: dict[str, str] = {}  # request id -> task
-    usage: dict[tuple[int, str, str], Tally] = {}
+    ``prefix``, read back from the log (a run's own summary counts as it goes: ``RunTallier``)."""
+    tallier = RunTallier(scenario, prefix=prefix)
     last = after_id
     while True:
         rows = reader.calls_after(last, limit=5000)
@@ -294,55 +368,8 @@ def tally_rows(
             break
         last = rows[-1].id
         for row in rows:
-            if row.source != SOURCE or not is_traffic(row):
-                continue
-            if prefix is not None and not row.request_id.startswith(prefix):
-                continue  # another run's row
-            for tally in (
-                total,
-                per_task.setdefault(row.task, Tally()),
-                usage.setdefault((row.tier, row.role, row.model), Tally()),
-            ):
-                tally.add_row(row)
-            if row.final:
-                answered.add(row.request_id)
-            if row.tier == 0:
-                first_tier[row.request_id] = row.task
-    for request_id, task_name in first_tier.items():
-        if request_id not in answered:
-            failed[task_name] = failed.get(task_name, 0) + 1
-    tasks = [
-        TaskTally(
-            task=name,
-            requests=t.requests,
-            escalated=t.escalated,
-            failed=failed.get(name, 0),
-            spend_usd=t.spend_usd,
-            cheap_correct=t.cheap_correct,
-            cheap_judged=t.cheap_judged,
-        )
-        for name, t in per_task.items()
-        if t.requests or scenario is not None
-    ]
-    per_tier_model = [
-        TierModelStats.of(tier, model, t, role=role) for (tier, role, model), t in usage.items()
-    ]
-    return RunTally(
-        requests=total.requests,
-        escalated=total.escalated,
-        failed=sum(failed.values()),
-        calls=total.calls,
-        errors=total.errors,
-        spend_usd=total.spend_usd,
-        input_tokens=total.input_tokens,
-        output_tokens=total.output_tokens,
-        cache_read_tokens=total.cache_read_tokens,
-        cache_write_tokens=total.cache_write_tokens,
-        first_ts=total.first_ts,
-        last_ts=total.last_ts,
-        per_task=tasks,
-        per_tier_model=sorted(per_tier_model, key=lambda u: (u.tier, -u.calls, u.model, u.role)),
-    )
+            tallier.add_row(row)
+    return tallier.tally()
 
 
 def project_tally(
@@ -390,8 +417,9 @@ def simulate(
         virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
         (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
     With ``judge_model``, free-text pairs (shadow requests, audits) are judged as they are made.
-        A request every tier fails on is counted, not raised. Returns this run's totals, read back from
-        the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
+        A request every tier fails on is counted, not raised. Returns this run's totals, counted from
+        the rows it logged (not read back: rows deleted meanwhile still count), and the monthly
+        projection at its rate. Bad input raises ``ConfigError``.
 
         It runs its own event loop: call it from synchronous code or a worker thread, not from a
         coroutine (a TUI runs it in a thread worker).
@@ -409,9 +437,11 @@ def simulate(
     owned = log is None
     call_log = CallLog(db_path) if owned else log
     assert call_log is not None
+    # The summary counts the rows this run hands the log as it hands them: a prune or another
+    # tool deleting rows meanwhile cannot change what the run did.
+    tallier = RunTallier(scenario, prefix=run_prefix(_router_seed(seed, now)))
+    call_log.add_row_observer(tallier.add_logged)
     try:
-        with LogReader(call_log.path) as reader:
-            before = reader.max_id()
         started = time.perf_counter()
         asyncio.run(
             _run_batch(
@@ -437,10 +467,10 @@ def simulate(
         call_log.flush(timeout=None)
         wall = time.perf_counter() - started
     finally:
+        call_log.remove_row_observer(tallier.add_logged)
         if owned:
             call_log.close()
-    with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, now)))
+    tally = tallier.tally()
     monthly, projection = project_tally(tally, days, cheap, strong, prices)
     return SimulationSummary(
         scenario=scenario.name,
@@ -578,9 +608,9 @@ async def run_live(
     assert call_log is not None
     started_wall = time.time()
     started = time.perf_counter()
+    tallier = RunTallier(scenario, prefix=run_prefix(_router_seed(seed, started_wall)))  # as ``simulate``
+    call_log.add_row_observer(tallier.add_logged)
     try:
-        with LogReader(call_log.path) as reader:
-            before = reader.max_id()
         api = StandInAPI(scenario=scenario, seed=seed, time_scale=time_scale, record_requests=False)
         router = Router(
             cheap,
@@ -604,11 +634,11 @@ async def run_live(
             await router.aclose()
         await asyncio.to_thread(call_log.flush, None)
     finally:
+        call_log.remove_row_observer(tallier.add_logged)
         if owned:
             call_log.close()
     elapsed = time.perf_counter() - started
-    with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario, prefix=run_prefix(_router_seed(seed, started_wall)))
+    tally = tallier.tally()
     days = elapsed / DAY_SECONDS
     monthly, projection = project_tally(tally, days, cheap, strong, prices)
     return SimulationSummary(
