@@ -135,6 +135,12 @@ class PostgresLog:
         # libpq reads only a lower-case scheme; any other spelling would be read as "key=value" text.
         self.url = scheme.lower() + sep + rest
         secret = secret_parameters()
+        if rest.split("/", 1)[0].split("?", 1)[0].count("@") > 1:
+            # libpq would take what follows the first @ for the host, showing a password's tail in it.
+            raise DatabaseError(
+                f"The PostgreSQL URL {self._redact_unread()} cannot be read (an @ in its user name or "
+                "password must be written %40): give postgresql://user@host:port/database."
+            )
         try:
             params = _parse(self.url)
         except Exception as exc:  # noqa: BLE001 - libpq's ProgrammingError, or the fallback's ValueError

@@ -81,9 +81,16 @@ def test_several_hosts_a_socket_and_ipv6_keep_their_place_and_lose_the_secret(ur
     assert shown == {k: v for k, v in _parse(log.url).items() if k not in secret_parameters()}
 
 
-def test_a_url_that_cannot_be_read_is_named_without_its_query_or_password(url_parser):
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://alice:{SECRET}@db.example/calls?sslpassword",
+        f"postgresql://alice:{SECRET[:4]}@{SECRET[4:]}@db.example/calls",  # an @ not written %40
+    ],
+)
+def test_a_url_that_cannot_be_read_is_named_without_its_query_or_password(url, url_parser):
     with pytest.raises(DatabaseError) as caught:
-        PostgresLog(f"postgresql://alice:{SECRET}@db.example/calls?sslpassword")
+        PostgresLog(url)
     assert not _leaks(str(caught.value)) and "db.example" in str(caught.value)
 
 
