@@ -30,12 +30,14 @@ def prune_command(ctx, before: str, yes: bool, as_json: bool, db: str | None) ->
     from routermon.core.errors import ConfigError
     from routermon.core.formatting import json_text, plural
     from routermon.core.log.logquery import parse_when
-    from routermon.core.log.store import prune_calls
+    from routermon.core.log.store import check_prune_cutoff, prune_calls
 
     from .cmd_thresholds import open_log
 
     ws = workspace(ctx, db)
-    cut = parse_when(before, time.time())
+    now = time.time()
+    cut = parse_when(before, now)
+    check_prune_cutoff(cut, now)  # before the whole hour: a cut-off this hour but after now is refused too
     cut = cut - cut % 3600  # whole hours: a rollup hour is never half pruned
     when = datetime.fromtimestamp(cut).astimezone().isoformat(timespec="minutes")
     with open_log(ws) as reader:

@@ -18,7 +18,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from ..errors import DatabaseError
-from ..location import PostgresLog, is_url
+from ..location import PRIVATE_FILE_MODE, PostgresLog, is_url, make_private_folders
 from . import pg
 from .pg import PgError
 from .rollups import (
@@ -35,8 +35,7 @@ DB_ERRORS = (sqlite3.Error, PgError)
 LogLocation = Path | PostgresLog
 
 MIGRATIONS = Migrations("routermon")
-DIR_MODE = 0o700  # the data folder: only its owner lists or enters it
-FILE_MODE = 0o600  # the log (SQLite gives its -wal and -shm files the log's own mode)
+FILE_MODE = PRIVATE_FILE_MODE  # the log (SQLite gives its -wal and -shm files the log's own mode)
 _log = logging.getLogger("routermon")
 _warned_readable: set[str] = set()
 BUSY_TIMEOUT_MS = 10_000
@@ -355,15 +354,8 @@ def _say_if_locked(path: Path, conn: sqlite3.Connection) -> None:
 def _create_private(path: Path) -> None:
     """Create the log's folder (0700) and the log file (0600) if they do not exist yet, whatever the
     umask; existing ones keep their mode."""
-    missing = []
-    parent = path.parent
-    while not parent.exists():
-        missing.append(parent)
-        parent = parent.parent
     try:
-        for folder in reversed(missing):
-            folder.mkdir(mode=DIR_MODE)
-            os.chmod(folder, DIR_MODE)  # mkdir's mode is masked by the umask
+        make_private_folders(path.parent)
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             os.fchmod(fd, FILE_MODE)

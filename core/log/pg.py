@@ -95,6 +95,11 @@ def _first_line(exc: BaseException) -> str:
     return text[0].rstrip(".") if text else type(exc).__name__
 
 
+def _said(log: PostgresLog, exc: BaseException) -> str:
+    """The driver's first line, without the log's secrets (libpq may quote the URL it was given)."""
+    return log.scrub(_first_line(exc))
+
+
 def translate(log: PostgresLog, exc: BaseException) -> PgError:
     """psycopg's exception as the sentence a user reads (connection, login, database, lock, value)."""
     psycopg = _psycopg()
@@ -121,12 +126,12 @@ def translate(log: PostgresLog, exc: BaseException) -> PgError:
         )
     if state == "42501":
         return PgError(
-            f"The PostgreSQL user {log.user or '(default)'} may not use the log {log}: {_first_line(exc)}."
+            f"The PostgreSQL user {log.user or '(default)'} may not use the log {log}: {_said(log, exc)}."
         )
     if isinstance(exc, psycopg.DataError | psycopg.IntegrityError) or state in _ROW_SQLSTATES:
-        return PgRowError(f"{type(exc).__name__}: {_first_line(exc)}")
+        return PgRowError(f"{type(exc).__name__}: {_said(log, exc)}")
     if isinstance(exc, psycopg.ProgrammingError) and state is None:
-        return PgRowError(f"{type(exc).__name__}: {_first_line(exc)}")  # a value psycopg cannot send
+        return PgRowError(f"{type(exc).__name__}: {_said(log, exc)}")  # a value psycopg cannot send
     if (
         (isinstance(exc, psycopg.OperationalError) and state is None)
         or state in _GONE
@@ -135,14 +140,14 @@ def translate(log: PostgresLog, exc: BaseException) -> PgError:
         # Waitable: a writer keeps its rows and reconnects (``PgConnection.execute``) until the
         # server is back; opening a log that cannot be reached is still one sentence at once.
         return PgError(
-            f"Cannot reach the PostgreSQL server of {log} ({_reason(exc)}); check that it runs and the URL.",
+            f"Cannot reach the PostgreSQL server of {log} ({_reason(log, exc)}); check that it runs and the URL.",
             lock=True,
             waiting="its server cannot be reached",
         )
-    return PgError(f"The PostgreSQL log {log} cannot be used: {_first_line(exc)}.", detail=_first_line(exc))
+    return PgError(f"The PostgreSQL log {log} cannot be used: {_said(log, exc)}.", detail=_said(log, exc))
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(log: PostgresLog, exc: BaseException) -> str:
     text = str(exc).lower()
     for needle, reason in (
         ("connection refused", "connection refused"),
@@ -157,7 +162,7 @@ def _reason(exc: BaseException) -> str:
     ):
         if needle in text:
             return reason
-    return _first_line(exc)
+    return _said(log, exc)
 
 
 class _Cursor:

@@ -1040,6 +1040,14 @@ class LogReader:
         params = [*strong_roles, *([task] if task else [])]
         return int(self._query(sql + (" AND task = ?" if task else ""), params)[0][0])
 
+    def judge_calls_by_model(self, task: str | None = None) -> dict[str, tuple[int, float]]:
+        """``(calls, spend_usd)`` of the judge calls per judge model, optionally of one task's pairs,
+        from the rollups: pruned judge calls count, as they do in every other total."""
+        sql = f"SELECT model, SUM(calls), COALESCE(SUM(spend_usd), 0) FROM {ROLLUP_TABLE} WHERE mode = ?"
+        sql += (" AND task = ?" if task else "") + " GROUP BY model ORDER BY model"
+        rows = self._query(sql, [JUDGE_MODE, *([task] if task else [])])
+        return {model: (int(calls), float(spend)) for model, calls, spend in rows if calls}
+
     def _stream(self, sql: str, params: list, batch: int) -> Iterator[tuple]:
         """The rows of ``sql`` fetched ``batch`` at a time, holding the reader's lock throughout."""
         with self.lock:

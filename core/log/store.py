@@ -22,8 +22,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..errors import DatabaseError
-from ..formatting import plural
+from ..errors import ConfigError, DatabaseError
+from ..formatting import local_time, plural
 from ..location import PostgresLog
 from ..text import valid_utf8
 from . import pg
@@ -214,6 +214,9 @@ class CallLog:
         # a caller that spends money per row (the router) stops instead of paying for unwritten rows.
         self.failure: DatabaseError | None = None
         self._waiting_told = False
+        # Called with each batch of rows as it is queued (``add_row_observer``): a caller counting
+        # what it logged itself, whatever becomes of the rows later.
+        self._row_observers: list[Callable[[tuple[tuple, ...]], None]] = []
         self._thread = threading.Thread(
             target=self._run, name=f"routermon-writer:{self.path.name}", daemon=True
         )
@@ -242,6 +245,8 @@ class CallLog:
             raise DatabaseError(f"The call log {self.path} is closed.")
         if not rows:
             return
+        for observe in self._row_observers:
+            observe(rows)
         self._queue.append(rows)
         # The writer wakes on its own every max_delay while rows flow; a row only wakes it from an idle
         # sleep, or when a batch's worth is waiting. Every wake-up of a thread costs the caller's event
@@ -252,6 +257,14 @@ class CallLog:
                 self._idle = False
                 self._wake = self._wake or full
                 self._cond.notify_all()
+
+    def add_row_observer(self, observe: Callable[[tuple[tuple, ...]], None]) -> None:
+        """Call ``observe`` with every batch of rows queued from now on (``CALL_COLUMNS`` order), in
+        the thread that logs them: what a run logged, counted by the run itself."""
+        self._row_observers = [*self._row_observers, observe]  # a new list: log_rows may be iterating
+
+    def remove_row_observer(self, observe: Callable[[tuple[tuple, ...]], None]) -> None:
+        self._row_observers = [o for o in self._row_observers if o is not observe]
 
     # -- acknowledgement ----------------------------------------------------------------------
 
@@ -688,6 +701,16 @@ def add_labels(
 PRUNE_ROWS_PER_TRANSACTION = 20_000
 
 
+def check_prune_cutoff(before: float, now: float) -> None:
+    """Refuse a cut-off later than ``now``: it would delete the rows that routers are writing
+    meanwhile (a cut-off in the future takes every row, the newest too)."""
+    if before > now:
+        raise ConfigError(
+            f"The cut-off {local_time(before)} is later than now; prune deletes only calls logged before a past "
+            "moment: give an earlier date or a span back (90d)."
+        )
+
+
 def prune_calls(
     path: Path | str,
     before: float,
@@ -704,6 +727,7 @@ def prune_calls(
     says it through ``progress``, called with the running total after each transaction)."""
     if before % 3600:
         raise ValueError("prune_calls cuts at a whole hour, so every rollup hour is whole.")
+    check_prune_cutoff(before, time.time())
     path = log_location(path)
     conn = connect(path)
     deleted = 0

@@ -416,6 +416,9 @@ class JudgeFigures(BaseModel):
     balanced_accuracy: float | None = None
     cheap_acceptable_share: float | None = None
     models: list[str] = []
+    # Judge calls the rollups count whose rows ``prune`` deleted: in ``calls`` and ``spend_usd``,
+    # not in the verdict figures (their verdicts went with the rows).
+    pruned_calls: int = 0
 
 
 def judge_figures(rows: Sequence[CallRow]) -> JudgeFigures:
@@ -462,10 +465,27 @@ def judge_figures(rows: Sequence[CallRow]) -> JudgeFigures:
     return figures
 
 
+def logged_judge_figures(reader: LogReader, task: str | None = None) -> JudgeFigures | None:
+    """``judge_figures`` of a log's judge rows, with the calls and spend of judging as its rollups
+    keep them (so a pruned log still shows what judging cost); ``None`` when nothing was judged."""
+    rows = reader.judge_rows(task)
+    rolled = reader.judge_calls_by_model(task)
+    if not rows and not rolled:
+        return None
+    figures = judge_figures(rows)
+    rolled_calls = sum(calls for calls, _ in rolled.values())
+    if rolled_calls > figures.calls:  # rows pruned (an older log without judge rollups has fewer)
+        figures.pruned_calls = rolled_calls - figures.calls
+        figures.calls = rolled_calls
+        figures.spend_usd = sum(spend for _, spend in rolled.values())
+        figures.models = sorted(set(figures.models) | set(rolled))
+    return figures
+
+
 def read_judge_figures(db_path: str | Path, task: str | None = None) -> JudgeFigures:
     """``judge_figures`` of the log at ``db_path`` (optionally one task's pairs)."""
     path = log_location(db_path)
     if not log_exists(path):
         return JudgeFigures()
     with LogReader(path) as reader:
-        return judge_figures(reader.judge_rows(task))
+        return logged_judge_figures(reader, task) or JudgeFigures()

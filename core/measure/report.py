@@ -20,7 +20,7 @@ from ..formatting import DASH, count, escalation_basis, json_text, ms, pct, plur
 from ..log.reader import GroupStats, LogReader
 from .analysis import DEFAULT_THRESHOLD, REPORT_ROW_STEP, SweepResult, SweepRow, analyse, shown_rows
 from .guarantee import DEFAULT_CONFIDENCE, DEFAULT_MAX_LOSS
-from .judge import JudgeFigures, judge_figures
+from .judge import JudgeFigures, logged_judge_figures
 from .judge_check import JudgeCheck, judge_checks
 from .pairs import NoPairsError
 from .pairtable import read_table
@@ -215,8 +215,7 @@ def build_report(
 
 
 def _judge(reader: LogReader, task: str | None) -> JudgeFigures | None:
-    rows = reader.judge_rows(task)
-    return judge_figures(rows) if rows else None
+    return logged_judge_figures(reader, task)
 
 
 def _judge_md(j: JudgeFigures) -> list[str]:
@@ -232,6 +231,16 @@ def _judge_md(j: JudgeFigures) -> list[str]:
         f"{count(j.calls)} judge calls by {md_text(', '.join(j.models) or DASH)} cost {usd(j.spend_usd)}: "
         "the cost of measuring, not part of the serving spend above.",
         "",
+    ]
+    if j.pruned_calls:
+        out += [
+            f"The rows of {plural(j.pruned_calls, 'judge call')} were pruned: their cost is counted above "
+            "(the rollups keep it), their verdicts are gone with them.",
+            "",
+        ]
+    if j.pruned_calls and not j.verdicts:
+        return out  # every verdict was pruned: what judging cost is what is left
+    out += [
         f"Cheap answer acceptable in {pct(j.cheap_acceptable_share)} of {count(j.verdicts)} verdicts; "
         f"balanced over the order shown {pct(j.balanced_accuracy)} (cheap shown first "
         f"{pct(j.accuracy_cheap_first)}, second {pct(j.accuracy_cheap_second)}).",

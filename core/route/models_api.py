@@ -13,17 +13,38 @@ thinking type and effort, the minimum cacheable prompt) stays the bundled table'
 from __future__ import annotations
 
 import json
+import logging
 import os
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from ..location import PRIVATE_FILE_MODE, make_private_folders
 from .models import EFFORT_LEVELS, THINKING_TYPES
 
 CACHE_FILE = "models_api.json"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 MAX_AGE_S = 7 * 86_400  # a cached entry is read again after a week (a model's capabilities can change)
+_log = logging.getLogger("routermon")
+_warned_unwritable: set[str] = set()  # caches said to be unwritable, once per process each
+
+
+def cache_key(base_url: str) -> str:
+    """The API address a cache entry is kept under: scheme, host, port and path, never the
+    credentials, query or fragment a base URL may carry (``http://user:TOKEN@host`` is ``http://host``)."""
+    try:
+        parts = urlsplit(base_url.strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "unreadable base URL"  # nothing of it is kept: it may be all secret
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit(
+        (parts.scheme.lower(), host + (f":{port}" if port else ""), parts.path.rstrip("/"), "", "")
+    )
 
 
 def fields_from_info(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,11 +83,30 @@ class ModelsAPICache:
             return {}  # no cache yet, or a damaged one: read the API again
         return data if isinstance(data, dict) else {}
 
-    def _save(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-        tmp.replace(self.path)  # atomic: a reader sees the old file or the new one
+    def _save(self, data: dict[str, Any]) -> bool:
+        """Write the cache (0600, in folders made 0700); ``False``, with one warning, when it cannot be
+        written (a read-only home, a file where the data folder should be)."""
+        tmp = None
+        try:
+            make_private_folders(self.path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)  # 0600
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(data, indent=1, sort_keys=True))
+            os.replace(tmp, self.path)  # atomic: a reader sees the old file or the new one
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if str(self.path) in _warned_unwritable:
+                return False
+            _warned_unwritable.add(str(self.path))
+            _log.warning(
+                "routermon: the Models API cache %s cannot be written (%s); the bundled model table stays in force.",
+                self.path,
+                exc.strerror or exc,
+            )
+            return False
+        return True
 
     def reported(
         self,
@@ -80,9 +120,12 @@ class ModelsAPICache:
         longer than ``MAX_AGE_S``) with ``client.models.retrieve`` when a sync ``client`` is given.
 
         A model the API cannot tell about (an error, no network) is left out, and asked again next time.
-        Entries are kept per ``base_url``, so a stand-in's answers never stand for the real API's.
+        Entries are kept per ``base_url`` (without its credentials: ``cache_key``), so a stand-in's
+        answers never stand for the real API's. A cache that cannot be written leaves the bundled
+        table in force, as an unreachable API does, with one warning.
         """
         now = time.time() if now is None else now
+        base_url = cache_key(base_url)
         everything = self._load()
         data = everything.setdefault(base_url, {})
         if not isinstance(data, dict):
@@ -99,8 +142,8 @@ class ModelsAPICache:
                 continue
             data[model] = {"fetched_at": now, "info": info.model_dump(mode="json")}
             changed = True
-        if changed:
-            self._save(everything)
+        if changed and not self._save(everything):
+            return {}  # as an unreachable API: the bundled facts, and asked again next time
         return {
             model: fields_from_info(entry.get("info") or {})
             for model, entry in data.items()

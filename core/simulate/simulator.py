@@ -33,8 +33,8 @@ from pydantic import BaseModel, Field
 from ..clock import VirtualClock
 from ..errors import ConfigError, RouteFailedError
 from ..formatting import count
-from ..log.reader import LogReader, RequestFigures, Tally, TierModelStats, is_traffic, ratio
-from ..log.records import MODES
+from ..log.reader import LogReader, RequestFigures, Tally, TierModelStats, is_traffic, ratio, row_to_call
+from ..log.records import MODES, CallRow
 from ..log.store import CallLog
 from ..measure.judge import Judge
 from ..measure.whatif import DAY_SECONDS, WhatIfResult, inputs_from_usage, project
@@ -272,19 +272,75 @@ def run_prefix(router_seed: int) -> str:
     return f"sim{router_seed & 0xFFFF_FFFF_FFFF:012x}_"
 
 
+class RunTallier:
+    """Folds one run's rows into a ``RunTally``, as the reader tallies (``reader.Tally``): rows of
+    simulated traffic only, and with ``prefix`` only the request ids that start with it. A run
+    feeds it the rows it hands the log (``CallLog.add_row_observer``), so its summary counts what it
+    did itself even when another tool deletes rows meanwhile (a prune)."""
+
+    def __init__(self, scenario: Scenario | None = None, *, prefix: str | None = None) -> None:
+        self.prefix = prefix
+        self.names = [t.name for t in (scenario.tasks if scenario else [])]
+        self.keep_every_task = scenario is not None
+        self.total = Tally()
+        self.per_task: dict[str, Tally] = {name: Tally() for name in self.names}
+        self.answered: set[str] = set()
+        self.first_tier: dict[str, str] = {}  # request id -> task
+        self.usage: dict[tuple[int, str, str], Tally] = {}
+        self._lock = threading.Lock()  # rows may come from a router's thread while a caller reads
+
+    def add_row(self, row: CallRow) -> None:
+        if row.source != SOURCE or not is_traffic(row):
+            return
+        if self.prefix is not None and not row.request_id.startswith(self.prefix):
+            return  # another run's row
+        with self._lock:
+            for tally in (
+                self.total,
+                self.per_task.setdefault(row.task, Tally()),
+                self.usage.setdefault((row.tier, row.role, row.model), Tally()),
+            ):
+                tally.add_row(row)
+            if row.final:
+                self.answered.add(row.request_id)
+            if row.tier == 0:
+                self.first_tier[row.request_id] = row.task
+
+    def add_logged(self, rows) -> None:
+        """Rows as a writer is handed them (``CALL_COLUMNS`` order): ``CallLog.add_row_observer``."""
+        for values in rows:
+            self.add_row(row_to_call((0, *values)))
+
+    def tally(self) -> RunTally:
+        with self._lock:
+            failed: dict[str, int] = dict.fromkeys(self.names, 0)
+            for request_id, task_name in self.first_tier.items():
+                if request_id not in self.answered:
+                    failed[task_name] = failed.get(task_name, 0) + 1
+            tasks = [
+                TaskTally.from_tally(t, task=name, escalated=t.cascade_escalated, failed=failed.get(name, 0))
+                for name, t in self.per_task.items()
+                if t.requests or self.keep_every_task
+            ]
+            per_tier_model = [
+                TierModelStats.of(tier, model, t, role=role) for (tier, role, model), t in self.usage.items()
+            ]
+            return RunTally.from_tally(
+                self.total,
+                escalated=self.total.cascade_escalated,
+                failed=sum(failed.values()),
+                per_task=tasks,
+                per_tier_model=sorted(per_tier_model, key=lambda u: (u.tier, -u.calls, u.model, u.role)),
+            )
+
+
 def tally_rows(
     reader: LogReader, after_id: int, scenario: Scenario | None = None, *, prefix: str | None = None
 ) -> RunTally:
     """Totals of the simulator's rows with ``id > after_id`` whose request ids start with
     ``prefix`` (one run's rows, read back, even while other runs write to the same log), tallied
-    as the reader tallies (``reader.Tally``)."""
-    total = Tally()
-    names = [t.name for t in (scenario.tasks if scenario else [])]
-    per_task: dict[str, Tally] = {name: Tally() for name in names}
-    failed: dict[str, int] = dict.fromkeys(names, 0)
-    answered: set[str] = set()
-    first_tier: dict[str, str] = {}  # request id -> task
-    usage: dict[tuple[int, str, str], Tally] = {}
+    as the reader tallies (``reader.Tally``); a run's own summary counts as it goes (``RunTallier``)."""
+    tallier = RunTallier(scenario, prefix=prefix)
     last = after_id
     while True:
         rows = reader.calls_after(last, limit=5000)
@@ -292,38 +348,8 @@ def tally_rows(
             break
         last = rows[-1].id
         for row in rows:
-            if row.source != SOURCE or not is_traffic(row):
-                continue
-            if prefix is not None and not row.request_id.startswith(prefix):
-                continue  # another run's row
-            for tally in (
-                total,
-                per_task.setdefault(row.task, Tally()),
-                usage.setdefault((row.tier, row.role, row.model), Tally()),
-            ):
-                tally.add_row(row)
-            if row.final:
-                answered.add(row.request_id)
-            if row.tier == 0:
-                first_tier[row.request_id] = row.task
-    for request_id, task_name in first_tier.items():
-        if request_id not in answered:
-            failed[task_name] = failed.get(task_name, 0) + 1
-    tasks = [
-        TaskTally.from_tally(t, task=name, escalated=t.cascade_escalated, failed=failed.get(name, 0))
-        for name, t in per_task.items()
-        if t.requests or scenario is not None
-    ]
-    per_tier_model = [
-        TierModelStats.of(tier, model, t, role=role) for (tier, role, model), t in usage.items()
-    ]
-    return RunTally.from_tally(
-        total,
-        escalated=total.cascade_escalated,
-        failed=sum(failed.values()),
-        per_task=tasks,
-        per_tier_model=sorted(per_tier_model, key=lambda u: (u.tier, -u.calls, u.model, u.role)),
-    )
+            tallier.add_row(row)
+    return tallier.tally()
 
 
 def project_tally(
@@ -386,8 +412,8 @@ def simulate(
     cheap, strong = resolve_models(cheap_model, strong_model, prices)
     now = time.time() if now is None else float(now)
     since, until = _arrival_window(days, now)
-    with _opened(db_path, log) as call_log:
-        before = _last_id(call_log)
+    tallier = RunTallier(scenario, prefix=run_prefix(_router_seed(seed, now)))
+    with _opened(db_path, log) as call_log, _observed(call_log, tallier):
         started = time.perf_counter()
         asyncio.run(
             _run_batch(
@@ -411,11 +437,10 @@ def simulate(
         )
         call_log.flush(timeout=None)
         wall = time.perf_counter() - started
-    return _read_summary(
+    return _summary(
         call_log.path,
-        before,
+        tallier.tally(),
         scenario,
-        prefix=run_prefix(_router_seed(seed, now)),
         mode=mode,
         threshold=threshold,
         models=(cheap, strong),
@@ -470,12 +495,6 @@ def _check_one_log(db_path: str | Path | None, log: CallLog | None) -> None:
         raise ConfigError("Give the simulation either a database path or an open call log, not both.")
 
 
-def _last_id(call_log: CallLog) -> int:
-    """The log's last row id before a run: the run's rows come after it."""
-    with LogReader(call_log.path) as reader:
-        return reader.max_id()
-
-
 @contextlib.contextmanager
 def _opened(db_path: str | Path | None, log: CallLog | None) -> Iterator[CallLog]:
     """The open ``log`` as it is, or a log opened on ``db_path`` and closed when the run ends."""
@@ -489,12 +508,21 @@ def _opened(db_path: str | Path | None, log: CallLog | None) -> Iterator[CallLog
         call_log.close()
 
 
-def _read_summary(
+@contextlib.contextmanager
+def _observed(call_log: CallLog, tallier: RunTallier) -> Iterator[None]:
+    """The run's rows reach ``tallier`` as they are handed to the log, for as long as it runs."""
+    call_log.add_row_observer(tallier.add_logged)
+    try:
+        yield
+    finally:
+        call_log.remove_row_observer(tallier.add_logged)
+
+
+def _summary(
     db_path: Path,
-    before: int,
+    tally: RunTally,
     scenario: Scenario,
     *,
-    prefix: str,
     mode: str,
     threshold: float,
     models: tuple[str, str],
@@ -505,11 +533,9 @@ def _read_summary(
     prices: PriceBook,
     wall_seconds: float,
 ) -> SimulationSummary:
-    """A run's totals, read back from the log (its rows after id ``before`` whose request ids start
-    with ``prefix``), and the monthly projection at the rate of ``days``."""
+    """A run's totals (counted by the run as it logged them) and the monthly projection at the
+    rate of ``days``."""
     cheap, strong = models
-    with LogReader(db_path) as reader:
-        tally = tally_rows(reader, before, scenario, prefix=prefix)
     monthly, projection = project_tally(tally, days, cheap, strong, prices)
     return SimulationSummary(
         scenario=scenario.name,
@@ -639,8 +665,8 @@ async def run_live(
     seed = random.randrange(2**31) if seed is None else seed
     started_wall = time.time()
     started = time.perf_counter()
-    with _opened(db_path, log) as call_log:
-        before = _last_id(call_log)
+    tallier = RunTallier(scenario, prefix=run_prefix(_router_seed(seed, started_wall)))
+    with _opened(db_path, log) as call_log, _observed(call_log, tallier):
         api = StandInAPI(scenario=scenario, seed=seed, time_scale=time_scale, record_requests=False)
         router = _run_router(
             api,
@@ -661,11 +687,10 @@ async def run_live(
             await router.aclose()
         await asyncio.to_thread(call_log.flush, None)
     elapsed = time.perf_counter() - started
-    return _read_summary(
+    return _summary(
         call_log.path,
-        before,
+        tallier.tally(),
         scenario,
-        prefix=run_prefix(_router_seed(seed, started_wall)),
         mode=mode,
         threshold=threshold,
         models=(cheap, strong),
