@@ -21,7 +21,7 @@ class NestedTooDeeply(ValueError):
     """JSON nested deeper than ``MAX_JSON_DEPTH`` (a ``ValueError``, as any other bad JSON)."""
 
     def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
-        super().__init__(f"JSON nested deeper than {limit} levels")
+        super().__init__(f"JSON nested too deeply (more than {limit} levels)")
         self.limit = limit
 
 

@@ -4,6 +4,7 @@ parsed replies, the stand-in's request bodies), far below what any reader of the
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from types import SimpleNamespace
@@ -20,7 +21,7 @@ from routermon.core.route.tasks import InvalidOutput
 from routermon.core.simulate.standin import StandInAPI, serve_in_thread, tool_input
 from routermon.tui.cli import main
 
-LIMIT_MESSAGE = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+LIMIT_MESSAGE = f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
 
 
 def nested_list(depth: int) -> str:
@@ -148,5 +149,5 @@ async def test_the_router_treats_a_deeply_nested_tool_input_as_invalid_output(db
 )
 def test_a_structured_output_reply_nested_too_deeply_is_invalid_output(text):
     message = SimpleNamespace(stop_reason="end_turn", content=[SimpleNamespace(type="text", text=text)])
-    with pytest.raises(InvalidOutput, match=LIMIT_MESSAGE):
+    with pytest.raises(InvalidOutput, match=re.escape(LIMIT_MESSAGE)):
         Router._parse(tasks.classify(["safe", "unsafe"]), message, "json_schema")
