@@ -21,6 +21,11 @@ wherever it appears. The rules, chosen for a reader who thinks in money:
 - **JSON** (``json_text``): numbers are not rounded for display, but money (a key ending in ``_usd``,
   or anything under one) is rounded to 1e-9 USD so a figure exact in cents never prints as
   ``521.9999999999999``; infinities and NaN are refused, since strict JSON parsers reject them.
+- **CSV cells** (``csv_cell``, for ``logs --csv``): a text that a spreadsheet would run as a formula
+  (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, OWASP's "CSV Injection"
+  list) gets a leading ``'``, which spreadsheets show as text; a NUL byte becomes ``␀`` (U+2400),
+  since many readers stop at it. Numbers stay numbers. Quoting (RFC 4180: any cell holding a comma,
+  a quote, a line feed or a bare carriage return) is the CSV writer's, with CRLF between rows.
 """
 
 from __future__ import annotations
@@ -113,6 +118,19 @@ def _money_rounded(value: Any, money: bool) -> Any:
     if money and isinstance(value, float) and math.isfinite(value):
         return round(value, MONEY_DECIMALS)
     return value
+
+
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV export writes it: formula-looking text behind a ``'``, NUL as ``␀``."""
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "\u2400")
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def pct(share: float | None, decimals: int = 1) -> str:
