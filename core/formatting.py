@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,9 +106,18 @@ def parse_share(
     return share
 
 
+# DEL and the C1 controls, which json.dumps writes raw without ensure_ascii: outside a JSON string
+# they cannot occur, so escaping them keeps the value exact and the terminal safe.
+_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
 def json_text(data: Any, *, indent: int | None = 2) -> str:
-    """``data`` as strict JSON for ``--json``: money rounded to 1e-9 USD, no NaN or infinity."""
-    return json.dumps(_money_rounded(data, False), indent=indent, ensure_ascii=False, allow_nan=False)
+    """``data`` as strict JSON for ``--json``: money rounded to 1e-9 USD, no NaN or infinity, and
+    every control character escaped (``\\u009b``), so the text is safe to print."""
+    text = json.dumps(_money_rounded(data, False), indent=indent, ensure_ascii=False, allow_nan=False)
+    if _RAW_CONTROLS.search(text) is None:
+        return text
+    return _RAW_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _money_rounded(value: Any, money: bool) -> Any:

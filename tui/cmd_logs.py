@@ -10,6 +10,7 @@ import time
 
 import click
 
+from .echo import echo
 from .options import db_option, workspace
 
 ROLES = ("cheap", "strong", "shadow", "audit", "judge")
@@ -157,7 +158,7 @@ def _say_unknown(reader, task: str | None, model: str | None) -> None:
 @click.pass_context
 def path_command(ctx, db) -> None:
     """Print the path of the call log (--db, else ROUTERMON_DB, else the settings, else the default)."""
-    click.echo(str(workspace(ctx, db or ctx.parent.params.get("db")).db_path))
+    echo(str(workspace(ctx, db or ctx.parent.params.get("db")).db_path))
 
 
 def record(row) -> dict:
@@ -174,10 +175,10 @@ def write_rows(rows, fmt: str) -> None:
 
     records = [record(row) for row in rows]
     if fmt == "json":
-        click.echo(json_text(records))
+        echo(json_text(records))
     elif fmt == "nl":
         for item in records:
-            click.echo(json_text(item, indent=None))
+            echo(json_text(item, indent=None))
     else:
         from routermon.core.formatting import csv_cell
         from routermon.core.log.records import CALL_COLUMNS

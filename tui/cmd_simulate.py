@@ -13,6 +13,7 @@ import click
 from routermon.core.formatting import count, json_text, pct, plural, short_model, usd
 from routermon.core.log.records import MODES
 
+from .echo import echo
 from .options import SHARE, THRESHOLD_HELP, db_option, seed_option, share_help, spend_progress, workspace
 from .text import console as console_for
 from .text import literal
@@ -114,7 +115,7 @@ def simulate_command(
         data = summary.model_dump(mode="json")
         data["escalation_share"] = summary.tally.escalation_share
         data["requests_per_second"] = summary.requests_per_second
-        click.echo(json_text(data))
+        echo(json_text(data))
     else:
         print_summary(console_for(), summary, live=live)
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .echo import echo
+
 if TYPE_CHECKING:
     from routermon.core.workspace import Workspace
 
@@ -166,7 +168,7 @@ def stop_on_first_interrupt(stop, console, what: str) -> None:
 
 def say_waiting(sentence: str) -> None:
     """What a command prints, once, while the database it writes to is locked by another process."""
-    click.echo(f"routermon: {sentence}…", err=True)
+    echo(f"routermon: {sentence}…", err=True)
 
 
 def echo_skipped(result) -> None:
@@ -178,9 +180,9 @@ def echo_skipped(result) -> None:
 
     shown = len(result.skipped)
     more = f" (the first {count(shown)} listed)" if shown < result.skipped_count else ""
-    click.echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
+    echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
     for problem in result.skipped:
-        click.echo(f"  {problem}", err=True)
+        echo(f"  {problem}", err=True)
 
 
 # Against the built-in stand-in (``shadow``, ``judge``): its seed, and how much of each simulated
