@@ -106,9 +106,9 @@ def test_json_text_escapes_del_and_c1_and_stays_exact():
     assert RAW_CONTROL.search(text) is None and json.loads(text) == data
 
 
-def _pairs_file(path):
+def _pairs_file(path, members: dict[str, str] = MEMBERS):
     lines = []
-    for n, text in enumerate(MEMBERS.values()):
+    for n, text in enumerate(members.values()):
         side = {"input_tokens": 10, "output_tokens": 2, "confidence": 0.5}
         lines.append(
             {
@@ -162,3 +162,13 @@ def test_the_app_shows_control_characters_in_live_detail_and_review(tmp_path):
     assert "\u241b[2J" in seen["live"] and "\\x9b2J" in seen["live"]  # ESC as ␛, the CSI as written
     assert "task\u241b[2J\u241b[H" in seen["review"] and "cheap \u241b[2J" in seen["review"]  # the first pair
     assert "del\u2421 osc\\x9d0;t\\x9c" in seen["detail"]  # the newest request: DEL and C1 OSC
+
+
+@pytest.mark.parametrize(
+    "command", [["thresholds"], ["report"], ["report", "--format", "markdown"], ["whatif"]]
+)
+def test_tables_and_reports_show_control_characters_in_task_names(tmp_path, log_db, backend, command):
+    import_pairs(_pairs_file(tmp_path / "pairs.jsonl", _members_for(backend)), log_db, clock=fixed_clock())
+    result = CliRunner().invoke(main, [*command, "--db", str(log_db)], env={"COLUMNS": "200"})
+    assert result.exit_code in (0, 2), result.output
+    assert RAW_CONTROL.search(result.output) is None, RAW_CONTROL.findall(result.output)
