@@ -57,10 +57,10 @@ _PICTURES = {
     0x7F: "\u2421",
     **{code: f"\\x{code:02x}" for code in range(0x80, 0xA0)},
 }
-_PICTURES_ONE_LINE = {code: picture for code, picture in _PICTURES.items() if code != 0x09}
-_PICTURES_KEEPING_NEWLINES = {
-    code: picture for code, picture in _PICTURES.items() if code not in (0x09, 0x0A)
-}
+
+
+def _picture(found: re.Match) -> str:
+    return _PICTURES[ord(found.group())]
 
 
 def visible(text: str, *, newlines: bool = True) -> str:
@@ -70,4 +70,5 @@ def visible(text: str, *, newlines: bool = True) -> str:
     stay unless ``newlines`` is false (a one-line cell), then they show as ␊."""
     if (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).search(text) is None:  # most text: one C scan
         return text
-    return text.translate(_PICTURES_KEEPING_NEWLINES if newlines else _PICTURES_ONE_LINE)
+    # Only the matches are replaced: str.translate with a dict maps every character (10x slower).
+    return (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).sub(_picture, text)
