@@ -172,3 +172,19 @@ def test_tables_and_reports_show_control_characters_in_task_names(tmp_path, log_
     result = CliRunner().invoke(main, [*command, "--db", str(log_db)], env={"COLUMNS": "200"})
     assert result.exit_code in (0, 2), result.output
     assert RAW_CONTROL.search(result.output) is None, RAW_CONTROL.findall(result.output)
+
+
+def test_every_command_writes_lines_through_echo():
+    """The class, not the examples: no command writes with ``click.echo`` directly, so every line
+    passes ``visible`` (``tui/echo.py``), and every console is the one of ``text.console()``."""
+    from pathlib import Path
+
+    tui = Path(__file__).resolve().parent.parent / "tui"
+    direct = [
+        f"{path.name}:{n}"
+        for path in sorted(tui.rglob("*.py"))
+        if path.name != "echo.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "click.echo(" in line or "click.secho(" in line
+    ]
+    assert direct == []
