@@ -23,6 +23,11 @@ wherever it appears. The rules, chosen for a reader who thinks in money:
 - **JSON** (``json_text``): numbers are not rounded for display, but money (a key ending in ``_usd``,
   or anything under one) is rounded to 1e-9 USD so a figure exact in cents never prints as
   ``521.9999999999999``; infinities and NaN are refused, since strict JSON parsers reject them.
+- **CSV cells** (``csv_cell``, for ``logs --csv``): a text that a spreadsheet would run as a formula
+  (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, OWASP's "CSV Injection"
+  list) gets a leading ``'``, which spreadsheets show as text; a NUL byte becomes ``␀`` (U+2400),
+  since many readers stop at it. Numbers stay numbers. Quoting (RFC 4180: any cell holding a comma,
+  a quote, a line feed or a bare carriage return) is the CSV writer's, with CRLF between rows.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,9 +138,15 @@ def parse_number(
     return number
 
 
+# DEL and the C1 controls, which json.dumps writes raw without ensure_ascii: outside a JSON string
+# they cannot occur, so escaping them keeps the value exact and the terminal safe.
+_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
 def json_text(data: Any, *, indent: int | None = 2) -> str:
     """``data`` as strict JSON for ``--json``: money rounded to 1e-9 USD. A number that is not finite
-    (in a log written by an older routermon) is written as ``null``, with a warning saying where."""
+    (in a log written by an older routermon) is written as ``null``, with a warning saying where; every control character is escaped
+    (``\\u009b``), so the text is safe to print."""
     not_finite: list[str] = []
     text = json.dumps(
         _money_rounded(data, False, "", not_finite), indent=indent, ensure_ascii=False, allow_nan=False
@@ -148,7 +160,9 @@ def json_text(data: Any, *, indent: int | None = 2) -> str:
             plural(len(not_finite), "number is", "numbers are"),
             shown,
         )
-    return text
+    if _RAW_CONTROLS.search(text) is None:
+        return text
+    return _RAW_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _money_rounded(value: Any, money: bool, where: str, not_finite: list[str]) -> Any:
@@ -169,6 +183,19 @@ def _money_rounded(value: Any, money: bool, where: str, not_finite: list[str]) -
     if money and isinstance(value, float):
         return round(value, MONEY_DECIMALS)
     return value
+
+
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV export writes it: formula-looking text behind a ``'``, NUL as ``␀``."""
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "\u2400")
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def pct(share: float | None, decimals: int = 1) -> str:
@@ -214,8 +241,9 @@ def count(value: float | int | None) -> str:
 
 
 def whole(value: float | int) -> str:
-    """A whole number with thousands separators, never shortened (a number a person edits)."""
-    return f"{value:,.0f}"
+    """A whole number with thousands separators, never shortened (a number a person edits); an int
+    exactly, however large (a float would round 2**63 - 1)."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.0f}"
 
 
 def count_short(value: float | int | None) -> str:

@@ -18,6 +18,7 @@ from genai_prices import data_snapshot
 from genai_prices.types import TieredPrices
 
 from .errors import UnknownModelError
+from .formatting import whole
 
 # genai-prices price keys routermon bills, per million tokens.
 PRICE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
@@ -135,7 +136,7 @@ class PriceBook:
                 ):
                     raise UnknownModelError(
                         f"The price override {key} for {model!r} must be a finite number of USD per "
-                        f"million tokens from 0 to {MAX_PRICE_PER_MTOK:,.0f}; got {value!r}."
+                        f"million tokens from 0 to {whole(MAX_PRICE_PER_MTOK)}; got {value!r}."
                     )
             try:
                 return ModelRates(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 # A fresh sha256 to copy: hashlib.sha256() looks its digest up by name in OpenSSL 3 on every call,
@@ -45,3 +46,29 @@ def dump_answer(answer: Any) -> str:
         except UnicodeEncodeError:
             return json.dumps(answer, sort_keys=True)
     return text
+
+
+# Control characters shown as what they are: C0 as their Unicode control pictures (ESC as ␛, CR as ␍,
+# NUL as ␀), DEL as ␡, C1 (one-byte CSI \x9b, OSC \x9d…) as their Python escape, since they have none.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_PICTURES = {
+    **{code: chr(0x2400 + code) for code in range(0x20)},
+    0x7F: "\u2421",
+    **{code: f"\\x{code:02x}" for code in range(0x80, 0xA0)},
+}
+
+
+def _picture(found: re.Match) -> str:
+    return _PICTURES[ord(found.group())]
+
+
+def visible(text: str, *, newlines: bool = True) -> str:
+    """``text`` with every C0 and C1 control character shown instead of obeyed (ESC as ␛, CR as ␍,
+    the one-byte CSI as ``\\x9b``), so text from data can never move the cursor, clear the screen,
+    set a window title, write the clipboard (OSC 52) or hide a link (OSC 8). Tabs stay; newlines
+    stay unless ``newlines`` is false (a one-line cell), then they show as ␊."""
+    if (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).search(text) is None:  # most text: one C scan
+        return text
+    # Only the matches are replaced: str.translate with a dict maps every character (10x slower).
+    return (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).sub(_picture, text)

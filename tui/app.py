@@ -22,6 +22,7 @@ from routermon.core.clock import SYSTEM_CLOCK, Clock
 from routermon.core.errors import DatabaseError
 from routermon.core.log.live import LiveMonitor
 from routermon.core.log.reader import LogReader
+from routermon.core.text import visible
 from routermon.core.workspace import Workspace
 
 from .screens import SCREENS
@@ -212,7 +213,9 @@ class RoutermonApp(App[None]):
         if event.state != WorkerState.ERROR:
             return
         if worker.group == "traffic":
-            self.notify(f"Live traffic stopped: {worker.error}", severity="error", timeout=10, markup=False)
+            self.notify(
+                visible(f"Live traffic stopped: {worker.error}"), severity="error", timeout=10, markup=False
+            )
         elif worker.group == "tail":
             self._polling = False
             self._work_failed(f"reading the log failed: {worker.error}")

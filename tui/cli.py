@@ -17,6 +17,7 @@ from typing import NamedTuple
 import click
 
 from . import INTERRUPTED
+from .echo import echo
 from .options import Session, db_option
 
 
@@ -112,10 +113,10 @@ class RoutermonGroup(click.Group):
                 sys.exit(result)
             return result
         except RoutermonError as exc:
-            click.echo(f"routermon: {exc}", err=True)
+            echo(f"routermon: {exc}", err=True)
             sys.exit(2)
         except (click.exceptions.Abort, KeyboardInterrupt):
-            click.echo(INTERRUPTED, err=True)
+            echo(INTERRUPTED, err=True)
             sys.exit(130)
         except click.ClickException as exc:
             exc.show()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from .echo import echo
 from .options import DAYS, ROWS, db_option, workspace
 
 
@@ -66,14 +67,14 @@ def check_command(ctx, task, window, days, as_json, db) -> None:
                 "message": result.budget.message(),
             },
         }
-        click.echo(json_text(payload))
+        echo(json_text(payload))
     else:
         if not result.drift:
-            click.echo("No audits in the log yet: set audit_share in the settings to watch the policy.")
+            echo("No audits in the log yet: set audit_share in the settings to watch the policy.")
         for d in result.drift:
-            click.echo(("ALERT " if d.alert else "ok    ") + d.message())
+            echo(("ALERT " if d.alert else "ok    ") + d.message())
         if result.budget is not None:
-            click.echo(("ALERT " if result.budget.alert else "ok    ") + result.budget.message())
+            echo(("ALERT " if result.budget.alert else "ok    ") + result.budget.message())
         for alert in result.alerts:
-            click.echo(f"routermon: {alert}", err=True)
+            echo(f"routermon: {alert}", err=True)
     ctx.exit(0 if result.ok else 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from .echo import echo
 from .options import db_option, workspace
 
 
@@ -18,7 +19,7 @@ def path_command() -> None:
     """Print the settings file's path ($ROUTERMON_CONFIG, else settings.toml in the config folder)."""
     from routermon.core.settings import config_path
 
-    click.echo(str(config_path()))
+    echo(str(config_path()))
 
 
 @config_command.command("show")
@@ -31,7 +32,7 @@ def show_command(ctx, as_json: bool, db: str | None) -> None:
 
     items = workspace(ctx, db).setting_sources()
     if as_json:
-        click.echo(json_text([item.model_dump() for item in items]))
+        echo(json_text([item.model_dump() for item in items]))
         return
     from rich import box
     from rich.table import Table

@@ -9,6 +9,7 @@ import click
 
 from routermon.core.formatting import count, json_text, usd
 
+from .echo import echo
 from .options import db_option, stand_in_option, workspace
 
 WIDTH = 80
@@ -125,13 +126,13 @@ def doctor_command(ctx, stand_in, yes, cheap_model, strong_model, as_json, db):
     try:
         if real:
             n = len(router.tiers) * len(check_specs(router))
-            click.echo(
+            echo(
                 f"routermon doctor sends {n} small requests to {api}; they cost at most "
                 f"{usd(estimated_cost_usd(router))} in all.",
                 err=as_json,
             )
             if not yes and not _confirmed(as_json):
-                click.echo("Nothing sent (--yes sends without asking).", err=True)
+                echo("Nothing sent (--yes sends without asking).", err=True)
                 ctx.exit(1)
 
         async def run():
@@ -144,7 +145,7 @@ def doctor_command(ctx, stand_in, yes, cheap_model, strong_model, as_json, db):
     finally:
         router.close()
     if as_json:
-        click.echo(json_text(report.model_dump(mode="json")))
+        echo(json_text(report.model_dump(mode="json")))
     else:
-        click.echo("\n".join(render(report)))
+        echo("\n".join(render(report)))
     ctx.exit(0 if report.ok else 1)

@@ -6,6 +6,7 @@ import ipaddress
 
 import click
 
+from .echo import echo
 from .options import db_option, workspace
 
 DEFAULT_UPSTREAM = "https://api.anthropic.com"  # the anthropic SDK's own default base URL
@@ -79,10 +80,8 @@ def gateway_command(ctx, host, port, upstream, stand_in, token, db):
     app = ws.gateway(upstream_url=upstream, token=token)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    click.echo(
-        f"routermon gateway on http://{shown}:{bound}, forwarding to {upstream}, logging to {ws.db_path}"
-    )
-    click.echo(f"In the app's environment: export ANTHROPIC_BASE_URL=http://{shown}:{bound}")
+    echo(f"routermon gateway on http://{shown}:{bound}, forwarding to {upstream}, logging to {ws.db_path}")
+    echo(f"In the app's environment: export ANTHROPIC_BASE_URL=http://{shown}:{bound}")
     config = uvicorn.Config(
         app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=30
     )
@@ -92,7 +91,7 @@ def gateway_command(ctx, host, port, upstream, stand_in, token, db):
         sock.close()
         if stop_stand_in is not None:
             stop_stand_in()
-    click.echo(
+    echo(
         f"Stopped: {app.calls_logged} calls logged"
         + (f", {app.log_failures} not logged" if app.log_failures else "")
         + "."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .echo import echo
 from .options import db_option, echo_skipped, say_waiting, skip_invalid_option, workspace
 
 
@@ -34,15 +35,15 @@ def import_command(ctx: click.Context, file: str, skip_invalid: bool, as_json: b
         waiting=say_waiting,
     )
     if as_json:
-        click.echo(json_text(result.model_dump(mode="json")))
+        echo(json_text(result.model_dump(mode="json")))
         return
-    click.echo(
+    echo(
         f"Imported {plural(result.imported, 'new pair')} ({plural(result.rows_written, 'row')}) of "
         f"{noun(len(result.tasks), 'task')} {', '.join(result.tasks)} into {result.db_path}; "
         f"{count(result.already_present)} already present."
     )
     if result.unpriced_models:
-        click.echo(
+        echo(
             f"No price for {', '.join(result.unpriced_models)}: their cost is stored as unknown; "
             'add [prices."<model>"] to the settings file to price them.'
         )

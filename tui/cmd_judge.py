@@ -11,6 +11,7 @@ import click
 
 from routermon.core.formatting import pct, plural, usd
 
+from .echo import echo
 from .options import (
     ROWS,
     db_option,
@@ -109,35 +110,35 @@ def judge_command(
         progress = JudgeProgress(total=0, no_input=no_input)
     figures = read_judge_figures(db_path, task)
     if as_json:
-        click.echo(json.dumps({"run": progress.model_dump(), "judge": figures.model_dump()}, indent=2))
+        echo(json.dumps({"run": progress.model_dump(), "judge": figures.model_dump()}, indent=2))
     else:
         _print_text(progress, figures, model, task)
     if stop.is_set():
         left = progress.total - progress.done - progress.failed
-        click.echo(f"Interrupted with {plural(left, 'pair')} left; run again to finish.", err=True)
+        echo(f"Interrupted with {plural(left, 'pair')} left; run again to finish.", err=True)
         sys.exit(130)
 
 
 def _print_text(progress, figures, model: str, task: str | None) -> None:
     scope = f" of task {task}" if task else ""
-    click.echo(
+    echo(
         f"Judged {plural(progress.done, 'pair')}{scope} with {model} ({progress.failed} failed); "
         f"{usd(progress.spend_usd)} spent on judging this run."
     )
     if progress.no_input:
-        click.echo(
+        echo(
             f"{plural(progress.no_input, 'pair')} left out: the log keeps only a preview of their input "
             "(store_inputs); pass the shadow run's file with --inputs."
         )
     if not figures.verdicts:
-        click.echo("No judge verdicts in the log yet.")
+        echo("No judge verdicts in the log yet.")
         return
     low, high = figures.first_interval
-    click.echo(
+    echo(
         f"Cost of measuring: {usd(figures.spend_usd)} over {plural(figures.calls, 'judge call')} "
         "(not part of serving spend)."
     )
-    click.echo(
+    echo(
         f"Cheap answer acceptable: {pct(figures.cheap_acceptable_share)} of {plural(figures.verdicts, 'verdict')}; "
         f"balanced over the two orders {pct(figures.balanced_accuracy)} "
         f"(cheap shown first {pct(figures.accuracy_cheap_first)}, second {pct(figures.accuracy_cheap_second)})."
@@ -148,7 +149,7 @@ def _print_text(progress, figures, model: str, task: str | None) -> None:
             "second": "the judge favours the answer shown second",
             None: "no position bias shown",
         }[figures.favours]
-        click.echo(
+        echo(
             f"Position bias: {pct(figures.first_share)} of {plural(figures.decisive, 'decisive verdict')} "
             f"chose the first answer (95% CI {pct(low)}-{pct(high)}): {bias}."
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from .echo import echo
 from .options import db_option, echo_skipped, say_waiting, skip_invalid_option, workspace
 
 LABEL_HELP = "cheap (only the cheap answer is right), strong (only the strong one), both, neither."
@@ -40,10 +41,10 @@ def label_command(
         waiting=say_waiting,
     )
     if as_json:
-        click.echo(json_text({"db_path": str(ws.db_path), "written": 1, "label": stored.model_dump()}))
+        echo(json_text({"db_path": str(ws.db_path), "written": 1, "label": stored.model_dump()}))
         return
     who = f" by {stored.labeller}" if stored.labeller else ""
-    click.echo(f"Labelled {stored.request_id} {stored.label!r}{who} in {ws.db_path} (1 label written).")
+    echo(f"Labelled {stored.request_id} {stored.label!r}{who} in {ws.db_path} (1 label written).")
 
 
 @click.command("import-labels")
@@ -78,9 +79,9 @@ def import_labels_command(
         waiting=say_waiting,
     )
     if as_json:
-        click.echo(json_text(result.model_dump(mode="json")))
+        echo(json_text(result.model_dump(mode="json")))
         return
-    click.echo(
+    echo(
         f"Stored {count(result.written)} new {'label' if result.written == 1 else 'labels'} of"
         f" {plural(result.lines_read, 'line')} into {result.db_path}; {count(result.already_present)} already present."
     )

@@ -10,6 +10,7 @@ import time
 
 import click
 
+from .echo import echo
 from .options import db_option, workspace
 
 ROLES = ("cheap", "strong", "shadow", "audit", "judge")
@@ -89,7 +90,13 @@ def _check_reason(ctx, param, value):
 )
 @click.option("--json", "fmt", flag_value="json", help="Print a JSON array.")
 @click.option("--nl", "fmt", flag_value="nl", help="Print one JSON object per line.")
-@click.option("--csv", "fmt", flag_value="csv", help="Print CSV with a header line.")
+@click.option(
+    "--csv",
+    "fmt",
+    flag_value="csv",
+    help="Print CSV (RFC 4180) with a header line; safe to open in a spreadsheet: a text starting "
+    "with = + - @, a tab or a CR gets a leading ' (OWASP CSV injection), a NUL byte shows as ␀.",
+)
 @db_option
 @click.pass_context
 def logs_command(
@@ -151,7 +158,7 @@ def _say_unknown(reader, task: str | None, model: str | None) -> None:
 @click.pass_context
 def path_command(ctx, db) -> None:
     """Print the path of the call log (--db, else ROUTERMON_DB, else the settings, else the default)."""
-    click.echo(str(workspace(ctx, db or ctx.parent.params.get("db")).db_path))
+    echo(str(workspace(ctx, db or ctx.parent.params.get("db")).db_path))
 
 
 def record(row) -> dict:
@@ -168,16 +175,18 @@ def write_rows(rows, fmt: str) -> None:
 
     records = [record(row) for row in rows]
     if fmt == "json":
-        click.echo(json_text(records))
+        echo(json_text(records))
     elif fmt == "nl":
         for item in records:
-            click.echo(json_text(item, indent=None))
+            echo(json_text(item, indent=None))
     else:
+        from routermon.core.formatting import csv_cell
         from routermon.core.log.records import CALL_COLUMNS
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=["id", "time", *CALL_COLUMNS], lineterminator="\n")
+        # RFC 4180: CRLF between rows, which also makes the writer quote a cell holding a bare CR.
+        writer = csv.DictWriter(sys.stdout, fieldnames=["id", "time", *CALL_COLUMNS], lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({key: csv_cell(value) for key, value in item.items()} for item in records)
 
 
 def print_table(rows) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from .echo import echo
 from .options import db_option, say_waiting, workspace
 
 
@@ -44,15 +45,15 @@ def prune_command(ctx, before: str, yes: bool, as_json: bool, db: str | None) ->
         doomed = reader.count_before(cut)
     path = ws.db_path
     if doomed == 0:
-        click.echo(f"No call in {path} was logged before {when}; nothing deleted.", err=True)
+        echo(f"No call in {path} was logged before {when}; nothing deleted.", err=True)
         if as_json:
-            click.echo(json_text({"deleted": 0, "before": when, "path": str(path)}))
+            echo(json_text({"deleted": 0, "before": when, "path": str(path)}))
         return
     if not yes:
         if not sys.stdin.isatty():
             raise ConfigError("Pass --yes to delete calls without being asked.")
         if not click.confirm(f"Delete {plural(doomed, 'call')} logged before {when} from {path}?", err=True):
-            click.echo("Nothing deleted.", err=True)
+            echo("Nothing deleted.", err=True)
             return
     done = 0
 
@@ -64,11 +65,9 @@ def prune_command(ctx, before: str, yes: bool, as_json: bool, db: str | None) ->
         deleted = prune_calls(path, cut, waiting=say_waiting, progress=progress)
     except KeyboardInterrupt:
         # One line, as every interrupted command ends, but saying what this one did delete.
-        click.echo(
-            f"Interrupted: {plural(done, 'call')} deleted before it stopped; the rest are kept.", err=True
-        )
+        echo(f"Interrupted: {plural(done, 'call')} deleted before it stopped; the rest are kept.", err=True)
         raise SystemExit(130) from None
-    click.echo(
+    echo(
         f"Deleted {plural(deleted, 'call')} logged before {when} from {path}; their hourly rollups are "
         "kept, so charts and totals still count them.",
         err=True,
@@ -77,16 +76,16 @@ def prune_command(ctx, before: str, yes: bool, as_json: bool, db: str | None) ->
 
     if is_url(path):
         # PostgreSQL's autovacuum makes the space reusable by new rows; giving it back takes VACUUM FULL.
-        click.echo(
+        echo(
             "PostgreSQL reuses the freed space for new rows once autovacuum has passed; to give it back "
             "to the disk run `VACUUM FULL calls` in psql when no router writes (it locks the table).",
             err=True,
         )
     else:
-        click.echo(
+        echo(
             f"The file keeps its size until it is compacted: when no router writes to it, run "
             f"`sqlite3 {path} 'VACUUM'` (it needs free disk about the file's size).",
             err=True,
         )
     if as_json:
-        click.echo(json_text({"deleted": deleted, "before": when, "path": str(path)}))
+        echo(json_text({"deleted": deleted, "before": when, "path": str(path)}))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .cmd_thresholds import open_log
+from .echo import echo
 from .options import SHARE, SHARE_HELP, db_option, workspace
 
 
@@ -42,10 +43,10 @@ def report_command(ctx, fmt, out, task, target_accuracy, max_escalation, db) -> 
         )
     text = render_json(report) + "\n" if fmt == "json" else render_markdown(report)
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     try:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise RoutermonError(f"The report cannot be written to {out}: {exc.strerror}.") from None
-    click.echo(f"Wrote the {fmt} report to {out}.", err=True)
+    echo(f"Wrote the {fmt} report to {out}.", err=True)

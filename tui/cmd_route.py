@@ -9,6 +9,7 @@ import click
 
 from routermon.core.formatting import DASH, json_text, short_model, usd
 
+from .echo import echo
 from .options import THRESHOLD_HELP, db_option, parse_labels, stand_in_option, workspace
 from .tables import Column, fitted_table, left_out_note
 from .text import console as console_for
@@ -70,13 +71,13 @@ def route_command(
 
     result = asyncio.run(run())
     if as_json:
-        click.echo(json_text(result.model_dump(mode="json")))
+        echo(json_text(result.model_dump(mode="json")))
         if result.degraded:
             raise SystemExit(1)
         return
     _print_route_result(result)
     if result.degraded:
-        click.echo(f"Degraded answer: {result.degraded_reason}.", err=True)
+        echo(f"Degraded answer: {result.degraded_reason}.", err=True)
         raise SystemExit(1)
 
 

@@ -9,6 +9,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, plural, usd
 
+from .echo import echo
 from .options import (
     db_option,
     parse_labels,
@@ -111,7 +112,7 @@ def _inputs_done(db_path, task: str, request_prefix: str, items) -> set[str]:
     skip = done_inputs(db_path, task, request_prefix)
     other = (done_inputs(db_path, task) - skip) & {item.sha256 for item in items}
     if other:
-        click.echo(
+        echo(
             f"{plural(len(other), 'input')} of this file were paired under another definition of "
             f"task {task} (labels, instructions or models changed): they are paired again.",
             err=True,
@@ -160,23 +161,21 @@ def _print_summary(progress, db_path, task: str, judging, *, interrupted: bool, 
             "interrupted": interrupted,
             "left": left,
         }
-        click.echo(json_text(summary))
+        echo(json_text(summary))
         return
-    click.echo(
+    echo(
         f"{plural(progress.done, 'pair')} logged to {db_path}, {count(progress.skipped)} skipped as already "
         f"done, {count(progress.failed)} failed on both models; {usd(progress.spend_usd)} spent; "
         f"the policy would escalate {pct(share)}."
     )
     if judging is not None:
-        click.echo(
+        echo(
             f"{plural(progress.judged, 'pair')} judged by {judging.model}; {usd(progress.judge_spend_usd)} "
             "spent on judging (the cost of measuring, apart from the serving spend above)."
         )
     if interrupted:
-        click.echo(f"Interrupted with {plural(left, 'input')} left; run again with --resume to finish.")
+        echo(f"Interrupted with {plural(left, 'input')} left; run again with --resume to finish.")
     if task == "summarize" and judging is None:
-        click.echo(
-            "Next: routermon judge --task summarize (free text needs a judge), then routermon thresholds"
-        )
+        echo("Next: routermon judge --task summarize (free text needs a judge), then routermon thresholds")
     else:
-        click.echo("Next: routermon thresholds --task " + task)
+        echo("Next: routermon thresholds --task " + task)

@@ -23,6 +23,7 @@ from routermon.core.formatting import (
 )
 from routermon.core.log.records import MODES
 
+from .echo import echo
 from .options import (
     REQUESTS,
     SHARE,
@@ -135,7 +136,7 @@ def simulate_command(
         data = summary.model_dump(mode="json")
         data["escalation_share"] = summary.tally.escalation_share
         data["requests_per_second"] = summary.requests_per_second
-        click.echo(json_text(data))
+        echo(json_text(data))
     else:
         print_summary(console_for(), summary, live=live)
 

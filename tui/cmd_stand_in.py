@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from .echo import echo
 from .options import TIME_SCALE
 
 
@@ -60,10 +61,8 @@ def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
             f"Port {port} is not a port number (0 to 65535); pick another with --port."
         ) from None
     host, bound = server.server_address[:2]
-    click.echo(
-        f"Stand-in Messages API on http://{host}:{bound} — export ANTHROPIC_BASE_URL=http://{host}:{bound}"
-    )
-    click.echo("Any API key is accepted. Ctrl-C stops it.")
+    echo(f"Stand-in Messages API on http://{host}:{bound} — export ANTHROPIC_BASE_URL=http://{host}:{bound}")
+    echo("Any API key is accepted. Ctrl-C stops it.")
     sys.stdout.flush()
     try:
         server.serve_forever()

@@ -8,6 +8,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, plural, usd
 
+from .echo import echo
 from .options import SHARE, SHARE_HELP, db_option, share_help, workspace
 from .text import console as console_for
 
@@ -325,7 +326,7 @@ def thresholds_command(
             confidence=confidence,
         )
     if as_json and not apply_policy:
-        click.echo(json_text(result.model_dump(mode="json")))
+        echo(json_text(result.model_dump(mode="json")))
         return
     if not as_json:
         print_result(console_for(), result, show_all)
@@ -352,31 +353,31 @@ def apply_guarantees(result: SweepResult, *, yes: bool, as_json: bool) -> None:
     found, missing = chosen.thresholds, chosen.missing
     plan = plan_thresholds(config_path(), found, chosen.notes)
     for task, why in missing.items():
-        click.echo(f"{task}: not applied: {why}", err=True)
+        echo(f"{task}: not applied: {why}", err=True)
     if not found:
         raise ConfigError("No task has a guaranteed threshold, so nothing was written to the settings file.")
     if not plan.changed:
-        click.echo(
+        echo(
             f"The settings file {plan.path} already routes with these thresholds; nothing to write.", err=True
         )
     else:
-        click.echo(plan.diff(), err=True, nl=False)
+        echo(plan.diff(), err=True, nl=False)
         if not yes:
             if not sys.stdin.isatty():
                 raise ConfigError("Pass --yes to write the settings file without being asked.")
             if not click.confirm(f"Write {plural(len(plan.changes), 'threshold')} to {plan.path}?", err=True):
-                click.echo("Nothing written.", err=True)
+                echo("Nothing written.", err=True)
                 if as_json:
-                    click.echo(json_text({"written": False, "path": plan.path, "thresholds": found}))
+                    echo(json_text({"written": False, "path": plan.path, "thresholds": found}))
                 return
         write_settings(plan)
-        click.echo(
+        echo(
             f"Wrote {plural(len(plan.changes), 'threshold')} to {plan.path}; routers started from now on "
             "route with them.",
             err=True,
         )
     if as_json:
-        click.echo(
+        echo(
             json_text(
                 {
                     "written": plan.changed,

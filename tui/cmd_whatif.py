@@ -8,6 +8,7 @@ import click
 
 from routermon.core.formatting import count, json_text, pct, usd, usd_with_share
 
+from .echo import echo
 from .options import DAYS, SHARE, SHARE_HELP, db_option, workspace
 from .text import console as console_for
 
@@ -204,7 +205,7 @@ def whatif(
     )
     result = project(inputs, ws.prices)
     if as_json:
-        click.echo(json_text(result.to_json()))
+        echo(json_text(result.to_json()))
         return
     console = console_for()
     if inputs.observed is not None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .echo import echo
+
 if TYPE_CHECKING:
     from routermon.core.workspace import Workspace
 
@@ -103,6 +105,7 @@ class CountType(click.ParamType):
 
     def convert(self, value, param, ctx):
         from routermon.core.errors import ConfigError
+        from routermon.core.formatting import whole
 
         if isinstance(value, int) and not isinstance(value, bool) and self.minimum <= value <= self.maximum:
             return value
@@ -113,7 +116,7 @@ class CountType(click.ParamType):
             number = None
         if number is None or not self.minimum <= number <= self.maximum:
             raise ConfigError(
-                f"{flag} must be a whole number of at least {self.minimum:,} and at most {self.maximum:,}; "
+                f"{flag} must be a whole number of at least {whole(self.minimum)} and at most {whole(self.maximum)}; "
                 f"got {str(value)[:40]!r}."
             )
         return number
@@ -222,7 +225,7 @@ def stop_on_first_interrupt(stop, console, what: str) -> None:
 
 def say_waiting(sentence: str) -> None:
     """What a command prints, once, while the database it writes to is locked by another process."""
-    click.echo(f"routermon: {sentence}…", err=True)
+    echo(f"routermon: {sentence}…", err=True)
 
 
 def echo_skipped(result) -> None:
@@ -234,9 +237,9 @@ def echo_skipped(result) -> None:
 
     shown = len(result.skipped)
     more = f" (the first {count(shown)} listed)" if shown < result.skipped_count else ""
-    click.echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
+    echo(f"Skipped {plural(result.skipped_count, 'bad line')}{more}:", err=True)
     for problem in result.skipped:
-        click.echo(f"  {problem}", err=True)
+        echo(f"  {problem}", err=True)
 
 
 # Against the built-in stand-in (``shadow``, ``judge``): its seed, and how much of each simulated

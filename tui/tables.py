@@ -89,6 +89,8 @@ def fitted_table(
     **kwargs,
 ) -> tuple[Table, list[str]]:
     """A table of ``rows`` that fits ``width`` cells, and the headers of the columns left out."""
+    from .text import literal  # string cells literal, their control characters shown
+
     shown, widths = fit(columns, rows, width)
     table = Table(**kwargs)
     for i, w in zip(shown, widths, strict=True):
@@ -97,7 +99,7 @@ def fitted_table(
         table.add_column(c.header, justify=c.justify, width=w, overflow="fold", style=c.style)
     for n, row in enumerate(rows):
         style = row_styles[n] if row_styles else None
-        table.add_row(*(row[i] for i in shown), style=style)
+        table.add_row(*(literal(row[i]) if isinstance(row[i], str) else row[i] for i in shown), style=style)
     return table, [c.header for i, c in enumerate(columns) if i not in shown]
 
 

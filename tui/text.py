@@ -12,6 +12,9 @@ crash a table and ``[b]`` would turn bold. The rules, one per place text is draw
   every string cell into literal text before ``DataTable`` would parse it.
 - A **single value** (a cell, a Select option) is ``literal(value)`` (Rich) or ``plain(value)``
   (Textual).
+- **Control characters** (ESC, the one-byte CSI, CR, NUL…) in any of these are shown, not obeyed
+  (``routermon.core.text.visible``: ESC as ␛, ``\x9b`` as written); tabs and newlines stay. Lines
+  written with ``click.echo`` go through ``echo`` (``tui/echo.py``) for the same reason.
 """
 
 from __future__ import annotations
@@ -22,20 +25,24 @@ from rich.console import Console
 from rich.text import Text
 from textual.content import Content
 
+from routermon.core.text import visible
+
 
 def literal(value: object, style: str = "", **kwargs: Any) -> Text:
     """``value`` as text that is shown exactly as it is (no markup, no emoji codes)."""
-    return Text("" if value is None else str(value), style=style, **kwargs)
+    return Text("" if value is None else visible(str(value)), style=style, **kwargs)
 
 
 def plain(value: object) -> Content:
     """``value`` as Textual content shown exactly as it is (Select options, labels, messages)."""
-    return Content("" if value is None else str(value))
+    return Content("" if value is None else visible(str(value)))
 
 
 def markup(template: str, **values: object) -> Content:
     """Fixed Textual markup with data inserted literally: ``markup("[b]$name[/]", name=task)``."""
-    return Content.from_markup(template, **{k: "" if v is None else str(v) for k, v in values.items()})
+    return Content.from_markup(
+        template, **{k: "" if v is None else visible(str(v)) for k, v in values.items()}
+    )
 
 
 def joined(*parts: str | Text) -> Text:
@@ -46,7 +53,15 @@ def joined(*parts: str | Text) -> Text:
     return out
 
 
+class _VisibleConsole(Console):
+    """A console whose string arguments have their control characters shown (``visible``)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
 def console(*, stderr: bool = False) -> Console:
     """The console every command prints through: strings are printed literally (no markup, emoji
-    codes or highlighting), so text from the log or a model can never change the output."""
-    return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+    codes, highlighting or control characters), so text from the log or a model can never change
+    the output or the terminal."""
+    return _VisibleConsole(stderr=stderr, markup=False, emoji=False, highlight=False)

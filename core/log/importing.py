@@ -40,6 +40,7 @@ from pydantic_core import from_json
 from ..clock import SYSTEM_CLOCK, Clock
 from ..compare import correct_against_reference
 from ..errors import ImportFormatError, UnknownModelError
+from ..nesting import NestedTooDeeply, loads_within_depth
 from ..prices import ModelRates, PriceBook
 from ..text import dump_answer, sha256_text
 from .db import log_location
@@ -235,11 +236,11 @@ def parse_pair_line(raw: bytes, line_no: int) -> ImportedPair | ImportProblem:
     except UnicodeDecodeError:
         return ImportProblem(line=line_no, message="not UTF-8 text")
     try:
-        obj = _loads(text)
+        obj = loads_within_depth(text, _loads)
+    except NestedTooDeeply as exc:
+        return ImportProblem(line=line_no, message=str(exc))
     except ValueError:
         return ImportProblem(line=line_no, message="not JSON")
-    except RecursionError:
-        return ImportProblem(line=line_no, message="JSON nested too deeply")
     if not isinstance(obj, dict):
         return ImportProblem(line=line_no, message=f"a JSON {type(obj).__name__}, not an object")
     problems: list[str] = []

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import getpass
 import heapq
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +42,7 @@ from ..log.importing import (
 from ..log.reader import LogReader
 from ..log.records import HUMAN_LABELS, HumanLabel
 from ..log.store import add_labels
+from ..nesting import NestedTooDeeply, loads_within_depth
 from . import spotcheck
 from .pairs import PAIR_ROLES, Pair, iter_pairs
 
@@ -131,7 +131,9 @@ class LabelImportResult(BaseModel):
 
 def _parse_label_line(raw: bytes, line_no: int, labeller: str) -> LabelLine | ImportProblem:
     try:
-        obj = json.loads(raw)
+        obj = loads_within_depth(raw)
+    except NestedTooDeeply as exc:
+        return ImportProblem(line=line_no, message=str(exc))
     except (UnicodeDecodeError, ValueError):
         return ImportProblem(line=line_no, message="not JSON")
     if not isinstance(obj, dict):

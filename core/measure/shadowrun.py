@@ -23,6 +23,7 @@ from ..errors import ImportFormatError, RouteFailedError
 from ..log.db import log_exists, log_location
 from ..log.reader import LogReader
 from ..log.records import RouteResult
+from ..nesting import NestedTooDeeply, loads_within_depth
 from ..route.router import Router
 from ..text import sha256_text
 from .judge import Judge, judge_outcomes
@@ -126,11 +127,11 @@ def _read_jsonl(raw: str, path: Path) -> list[ShadowInput]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads_within_depth(line)
+        except NestedTooDeeply as exc:
+            raise ImportFormatError(f"{path}, line {number}: {exc}.") from None
         except json.JSONDecodeError as exc:
             raise ImportFormatError(f"{path}, line {number}: not valid JSON ({exc.msg}).") from None
-        except RecursionError:
-            raise ImportFormatError(f"{path}, line {number}: JSON nested too deeply.") from None
         if isinstance(obj, str):
             obj = {"text": obj}
         if not isinstance(obj, dict):

@@ -18,7 +18,6 @@ did answer is *degraded* (``RouteResult.degraded`` and ``degraded_reason``). Wit
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import time
@@ -36,6 +35,7 @@ from ..errors import ConfigError, DegradedAnswerError, RouteFailedError
 from ..log.privacy import Keeper
 from ..log.records import MODES, CallOutcome, RouteResult, call_row
 from ..log.store import CallLog
+from ..nesting import NestedTooDeeply, check_depth, loads_within_depth
 from ..prices import PriceBook
 from ..text import dump_answer, sha256_text, valid_utf8
 from . import tasks as task_lib
@@ -778,7 +778,7 @@ class Router:
         if answer_mode != "json_schema":
             for block in content:
                 if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
-                    return spec.parse(getattr(block, "input", None))
+                    return spec.parse(_within_depth(getattr(block, "input", None)))
             if answer_mode == "forced_tool":
                 raise InvalidOutput("the reply has no submit_answer tool call")
         # A structured-output reply is its text blocks (thinking blocks come before them).
@@ -786,7 +786,9 @@ class Router:
         if not texts or not all(isinstance(t, str) for t in texts):
             raise InvalidOutput("the reply has no JSON text answer")
         try:
-            payload = json.loads("".join(texts))
+            payload = loads_within_depth("".join(texts))
+        except NestedTooDeeply as exc:
+            raise InvalidOutput(f"the reply's answer is {exc}") from None
         except ValueError:
             raise InvalidOutput("the reply's text is not JSON") from None
         return spec.parse(payload)
@@ -988,6 +990,14 @@ def _clean_text(text: str) -> str:
     if not isinstance(text, str):
         raise ConfigError(f"The text to route must be a string, not {type(text).__name__}.")
     return valid_utf8(text)
+
+
+def _within_depth(tool_input: Any) -> Any:
+    """A tool call's input (parsed by the SDK) if it nests within the log's limit; else invalid output."""
+    try:
+        return check_depth(tool_input)
+    except NestedTooDeeply as exc:
+        raise InvalidOutput(f"the reply's answer is {exc}") from None
 
 
 class _Refusal(Exception):

@@ -108,7 +108,7 @@ class ChartsScreen(MonitorScreen):
             checked = d.latest is not None and d.latest.audits >= needed
             enough = enough or any(p.audits >= needed for p in d.points)
             lines.append(("⚠ " if d.alert else "✓ " if checked else "· ") + d.message())
-        summary.update("\n".join(lines))
+        summary.update(plain("\n".join(lines)))  # task names are data
         chart.display = enough  # an empty plot says nothing the lines above do not
         if enough:
             chart.show(self.drift, settings.max_loss, settings.confidence)

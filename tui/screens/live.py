@@ -124,7 +124,7 @@ class LiveScreen(MonitorScreen):
         banner.display = bool(alerts)
         if alerts:
             text = literal("⚠ ", "bold")
-            text.append("\n⚠ ".join(alerts))  # what the check says, literally (task names are data)
+            text.append(literal("\n⚠ ".join(alerts)))  # what the check says, literally (task names are data)
             banner.update(text)
 
     def _show_production(self, production: ProductionAccuracy) -> None:

@@ -113,7 +113,7 @@ class TasksScreen(MonitorScreen):
                 style="dim",
             )
             for line in quality_lines(self.quality or []):
-                note.append("\n" + line)
+                note.append(literal("\n" + line))
             self.query_one("#tasks-note", Static).update(note)
         elif not has_data:
             empty.update(plain(no_traffic_text(monitor.imported_pairs)))
@@ -124,6 +124,6 @@ class TasksScreen(MonitorScreen):
             lines = quality_lines(sorted(self.quality or [], key=lambda q: order.get(q.task, len(order))))
             note = literal(NOTE, style="dim")
             for line in lines:
-                note.append("\n" + line)  # Text.append adds text as it is: task names are data
+                note.append(literal("\n" + line))  # Text.append adds text as it is: task names are data
             self.query_one("#tasks-note", Static).update(note)
             self.query_one(TaskSpendChart).show(stats)

@@ -23,6 +23,7 @@ from routermon.core.measure.pairtable import PairScope, PairTable, read_table
 from routermon.core.measure.policy import guaranteed, plan_thresholds, write_settings
 from routermon.core.measure.production import from_pairs, outcomes_by_task
 from routermon.core.settings import config_path
+from routermon.core.text import visible
 
 from ..text import markup, plain
 from ..widgets.calibration_chart import CalibrationChart
@@ -192,7 +193,7 @@ class ThresholdsScreen(MonitorScreen):
             chosen = guaranteed(guarantees)
             plan = plan_thresholds(config_path(), chosen.thresholds, chosen.notes)
         except (ValueError, RoutermonError) as exc:
-            self.app.notify(str(exc), severity="error", markup=False)
+            self.app.notify(visible(str(exc)), severity="error", markup=False)
             return
         if not chosen.thresholds:
             self.app.notify(
@@ -200,7 +201,9 @@ class ThresholdsScreen(MonitorScreen):
             )
             return
         if not plan.changed:
-            self.app.notify(f"The settings already route with these thresholds ({plan.path}).", markup=False)
+            self.app.notify(
+                visible(f"The settings already route with these thresholds ({plan.path})."), markup=False
+            )
             return
 
         def answered(write: bool | None) -> None:
@@ -210,10 +213,10 @@ class ThresholdsScreen(MonitorScreen):
             try:
                 write_settings(plan)
             except RoutermonError as exc:
-                self.app.notify(str(exc), severity="error", markup=False)
+                self.app.notify(visible(str(exc)), severity="error", markup=False)
                 return
             n = len(plan.changes)
-            self.app.notify(f"Wrote {plural(n, 'threshold')} to {plan.path}.", markup=False)
+            self.app.notify(visible(f"Wrote {plural(n, 'threshold')} to {plan.path}."), markup=False)
 
         self.app.push_screen(ApplyScreen(plan, chosen.missing), answered)
 

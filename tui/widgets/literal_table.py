@@ -1,7 +1,7 @@
 """A ``DataTable`` whose string cells are always literal text.
 
 Textual's ``DataTable`` parses a ``str`` cell as markup: a task named ``a[/]b`` would crash the
-screen and an answer containing ``[b]`` would turn bold. Every table in the app derives from
+screen and an answer containing ``[b]`` would turn bold; an ESC would reach the terminal. Every table in the app derives from
 ``LiteralTable``, so data never depends on each call site remembering to escape it.
 """
 
@@ -13,9 +13,21 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from routermon.core.text import visible
+
+from ..text import literal
+
 
 def _cell(value: Any) -> Any:
-    return Text(value) if isinstance(value, str) else value
+    """A string as literal text; a ``Text`` with its control characters shown (``visible``)."""
+    if isinstance(value, str):
+        return literal(value)
+    if isinstance(value, Text):
+        shown = visible(value.plain)
+        if shown != value.plain:
+            value = value.copy()
+            value.plain = shown  # keeps the style and the spans (C0 pictures are one character each)
+    return value
 
 
 class LiteralTable(DataTable):

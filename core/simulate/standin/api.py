@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...clock import Clock
+from ...nesting import NestedTooDeeply, loads_within_depth
 from ...route.models import BUNDLED, ModelTable
 from ..scenario import Scenario
 from .behaviour import scenario_reply
@@ -137,8 +138,10 @@ class StandInAPI:
 
     def _messages(self, body: bytes, headers: Any) -> Response:
         try:
-            request = json.loads(body)
+            request = loads_within_depth(body)
             task_header = (headers or {}).get("x-routermon-task")
+        except NestedTooDeeply as exc:
+            return error(400, "invalid_request_error", f"The request body is {exc}.")
         except (ValueError, TypeError):
             return error(400, "invalid_request_error", "The request body is not valid JSON.")
         if self.record_requests:
