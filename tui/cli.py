@@ -67,7 +67,7 @@ COMMANDS = (
     CommandEntry(
         "gateway",
         "cmd_gateway:gateway_command",
-        "Log an app's Anthropic calls: a proxy it reaches through ANTHROPIC_BASE_URL.",
+        "Proxy an app's Anthropic calls and log every one.",
     ),
     CommandEntry(
         "stand-in",
