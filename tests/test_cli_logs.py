@@ -462,3 +462,21 @@ def test_migration_m008_indexes_the_calls_logged_before_it(new_log):
     with LogReader(location) as reader:
         assert [r.request_id for r in reader.search_calls(CallFilters(search="cafe"))] == ["r3"]
         assert len(reader.search_calls(CallFilters(search="LABEL"), limit=None)) == 3
+
+
+@pytest.mark.parametrize("command", [["logs"], ["report"], ["logs", "-q", "x"], ["thresholds"]])
+def test_another_tools_sqlite_file_with_a_calls_table_is_refused_and_left_as_it_was(tmp_path, command):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
+    conn.execute("INSERT INTO calls (who) VALUES ('someone')")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    result = run(*command, "--db", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "has a calls table routermon did not make" in result.output
+    conn = sqlite3.connect(path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert tables == {"calls"} and path.read_bytes() == before

@@ -319,6 +319,9 @@ def connect(path: Path | str | PostgresLog, *, create: bool = True, readonly: bo
         tables = db.table_names()
         if tables and "calls" not in tables and "_sqlite_migrations" not in tables:
             raise DatabaseError(f"The file {path} is a SQLite database but not a routermon call log.")
+        if "calls" in tables and not MIGRATIONS.applied(db):
+            # Another tool's table of that name: neither read as a log nor migrated (PostgreSQL too).
+            raise DatabaseError(f"The file {path} has a calls table routermon did not make.")
         _refuse_newer(path, db)
         if readonly and not tables:
             # Reading never writes: an empty file stays empty (a schema is written by a writer).
