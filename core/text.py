@@ -50,14 +50,16 @@ def dump_answer(answer: Any) -> str:
 
 
 # Terminal control sequences, removed whole before a text is cut into words: CSI (ESC [ or the
-# one-byte 0x9b, parameters, a final byte), OSC/DCS/APC/PM/SOS strings up to their terminator,
-# and any other ESC with the one character after it.
+# one-byte 0x9b, parameters, a final byte), OSC/DCS/APC/PM/SOS strings with their terminator (an
+# unterminated one loses only its introducer, not the rest of the text), and any other ESC with the
+# one character after it.
 _CONTROL_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]P_^X]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[\]P_^X]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[\s\S]?"
 )
 _WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def search_words(text: str | None) -> list[str]:
@@ -71,7 +73,9 @@ def search_words(text: str | None) -> list[str]:
     """
     if not text:
         return []
-    plain = _CONTROL_SEQUENCE.sub(" ", text)
+    plain = _CONTROL_SEQUENCE.sub(" ", text) if "\x1b" in text or not text.isascii() else text
+    if plain.isascii():  # the common case, the same words as below at a fraction of the cost
+        return _ASCII_WORD.findall(plain.lower())
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", plain).casefold())
     unaccented = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return _WORD.findall(unicodedata.normalize("NFKC", unaccented))

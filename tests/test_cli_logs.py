@@ -480,3 +480,17 @@ def test_another_tools_sqlite_file_with_a_calls_table_is_refused_and_left_as_it_
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
     assert tables == {"calls"} and path.read_bytes() == before
+
+
+def test_the_ascii_shortcut_of_search_words_cuts_as_the_full_definition_does():
+    import random
+    import string
+
+    from routermon.core.text import search_words
+
+    rng = random.Random(7)
+    alphabet = string.printable + "\x1b\x07\x00\x7f"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        # A non-ASCII word appended sends the text down the full path (Unicode folding and all).
+        assert search_words(text) + ["e"] == search_words(text + " \u00e9"), repr(text)

@@ -163,8 +163,15 @@ def begin_write(conn) -> None:
     PostgreSQL takes the table's writers' lock, so ids are given in commit order (``pg``)."""
     if pg.is_pg(conn):
         conn.execute("BEGIN")
-        conn.execute(pg.WRITE_LOCK_SQL)
-        conn.execute(pg.WRITE_PLAN_SQL)
+        try:
+            conn.execute(pg.WRITE_LOCK_SQL)
+            conn.execute(pg.WRITE_PLAN_SQL)
+        except BaseException:
+            # A lock wait past lock_timeout aborts the transaction: end it, so the caller's retry
+            # begins anew instead of running in an aborted one.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
     else:
         conn.execute("BEGIN IMMEDIATE")
 

@@ -348,7 +348,7 @@ def _m008_search_words(conn: PgConnection) -> None:
 
 def index_words(conn: PgConnection, words_by_id: list[tuple[int, str]]) -> None:
     """Store each call's words (``(id, words)``) in ``calls_words``."""
-    conn.executemany(f"INSERT INTO {SEARCH_TABLE} (id, words) VALUES (?, ?)", words_by_id)
+    conn.copy_rows(SEARCH_TABLE, ("id", "words"), words_by_id)
 
 
 def literal_tsquery(words: list[str]) -> str:
