@@ -168,3 +168,10 @@ def test_quoted_cuts_a_long_text_and_says_how_long_it_was():
     assert quoted("short") == "'short'"
     assert quoted("x" * 6000) == repr("x" * 80) + "… (6,000 characters)"
     assert clip("abc", 2) == "ab…" and clip("ab", 2) == "ab"
+
+
+def test_a_309_digit_budget_is_printed_short():
+    from routermon.core.measure.watch import BudgetCheck
+
+    message = BudgetCheck(budget_usd=1e308, projected_usd=12.5, days_measured=3, spend_usd=1.25).message()
+    assert "the $1.00e+308 budget" in message and len(message) < 120
