@@ -89,7 +89,9 @@ class _Server(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def server_close(self) -> None:
-        self.bounds.stop()
+        bounds = getattr(self, "bounds", None)  # absent when binding failed inside __init__
+        if bounds is not None:
+            bounds.stop()
         super().server_close()
 
     def handle_error(self, request, client_address) -> None:
