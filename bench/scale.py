@@ -303,7 +303,7 @@ def check_counts(path: Path, pairs: bool) -> dict:
     calls, requests, spend = conn.execute(
         f"SELECT COUNT(*), TOTAL(tier = 0), TOTAL(cost_usd) FROM calls{where}"
     ).fetchone()
-    indexed = conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls_fts_docsize").fetchone()[0]
+    indexed = conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls_words_docsize").fetchone()[0]
     newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls").fetchone()[0]
     conn.close()
     found = (summary.calls, summary.requests, round(summary.spend_usd, 6), indexed)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from _common import emit, machine, median, parse_args, realistic_rows, say
 
-from routermon.core.log.db import FTS_TABLE, connect
+from routermon.core.log.db import SEARCH_TABLE as FTS_TABLE
+from routermon.core.log.db import connect
 from routermon.core.log.logquery import CallFilters
 from routermon.core.log.reader import LogReader
 from routermon.core.log.store import CallLog

@@ -51,6 +51,10 @@ REASON_SHORT = {
     "cheap_error": "error",  # the name logs written before api_error use
 }
 MONEY_DECIMALS = 9  # JSON money precision: 1e-9 USD, far below any price step
+# Dollars from here up are written in scientific notation ($1.00e+308), not as hundreds of digits.
+USD_SCIENTIFIC_FROM = 1e15
+# How much of a text a person typed (a search) a message quotes back.
+QUOTED_CHARS = 80
 
 
 def usd(value: float | None) -> str:
@@ -58,6 +62,8 @@ def usd(value: float | None) -> str:
     if value is None:
         return DASH
     sign, size = ("-" if value < 0 else ""), abs(value)
+    if size >= USD_SCIENTIFIC_FROM and math.isfinite(size):
+        return f"{sign}${size:.2e}"
     if size >= 1 or size == 0:
         return f"{sign}${size:,.2f}"
     decimals = max(2, 2 - math.floor(math.log10(size)))
@@ -67,9 +73,21 @@ def usd(value: float | None) -> str:
     return f"{sign}${text}"
 
 
+def clip(text: str, limit: int = QUOTED_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def quoted(text: str, limit: int = QUOTED_CHARS) -> str:
+    """``text`` as a message quotes it (``repr``), cut to ``limit`` characters with an ellipsis."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"… ({count(len(text))} characters)"
+
+
 def usd_short(value: float | None) -> str:
     """Dollars in a tight column: whole dollars from $10,000 up, else as ``usd``."""
-    if value is not None and abs(value) >= 10_000:
+    if value is not None and 10_000 <= abs(value) < USD_SCIENTIFIC_FROM:
         return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
     return usd(value)
 

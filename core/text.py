@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from typing import Any
 
 # A fresh sha256 to copy: hashlib.sha256() looks its digest up by name in OpenSSL 3 on every call,
@@ -72,3 +73,40 @@ def visible(text: str, *, newlines: bool = True) -> str:
         return text
     # Only the matches are replaced: str.translate with a dict maps every character (10x slower).
     return (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).sub(_picture, text)
+
+
+# Terminal control sequences, removed whole before a text is cut into words: CSI (ESC [ or the
+# one-byte 0x9b, parameters, a final byte), OSC/DCS/APC/PM/SOS strings with their terminator (an
+# unterminated one loses only its introducer, not the rest of the text), and any other ESC with the
+# one character after it.
+_CONTROL_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]P_^X]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[\s\S]?"
+)
+_WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words of ``text`` as the log's search sees them (``routermon logs -q``), on every backend.
+
+    A word is a run of letters and digits (Unicode letters, marks dropped, and digits); anything
+    else separates words. Before cutting: terminal control sequences are removed whole (so
+    ``\\x1b[31mRED`` holds the word ``red``), the text is NFKC-normalised and case-folded, and
+    accents are dropped (``É`` and ``e`` are one letter; ``İ`` is ``i``). ``invoice #4`` holds the
+    words ``invoice`` and ``4``; ``A0`` is the one word ``a0``.
+    """
+    if not text:
+        return []
+    plain = _CONTROL_SEQUENCE.sub(" ", text) if "\x1b" in text or not text.isascii() else text
+    if plain.isascii():  # the common case, the same words as below at a fraction of the cost
+        return _ASCII_WORD.findall(plain.lower())
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", plain).casefold())
+    unaccented = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _WORD.findall(unicodedata.normalize("NFKC", unaccented))
+
+
+def search_text(*texts: str | None) -> str:
+    """The words of ``texts`` (``search_words``), space-separated: what the search index holds."""
+    return " ".join(word for text in texts for word in search_words(text))

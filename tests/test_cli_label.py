@@ -110,3 +110,57 @@ def test_import_labels_missing_or_empty_file(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     empty = run("import-labels", str(tmp_path / "empty.jsonl"), "--db", str(db))
     assert empty.exit_code == 2 and "has no labels (it is empty)" in empty.stderr
+
+
+# -- issue 34, "Smaller": labellers, ids and tasks as `import` takes them, on both backends ----------
+
+
+def test_label_by_an_empty_name_is_refused_in_one_sentence(tmp_path, monkeypatch):
+    db = build_review_log(tmp_path / "calls.db", pairs=3)
+    monkeypatch.setenv("USER", "dana")
+    for by in ("", "   "):
+        result = run("label", "req_0000", "cheap", "--by", by, "--db", str(db))
+        assert result.exit_code == 2 and result.stdout == ""
+        assert (
+            result.stderr
+            == "routermon: The labeller's name is empty: give a name to --by, or leave --by out.\n"
+        )
+        src = tmp_path / "labels.jsonl"
+        src.write_text('{"request_id": "req_0001", "label": "cheap"}\n')
+        result = run("import-labels", str(src), "--by", by, "--db", str(db))
+        assert result.exit_code == 2 and "labeller's name is empty" in result.stderr
+    assert labels_of(db) == {}
+
+
+def test_import_labels_refuses_a_nul_labeller_on_its_line_on_both_backends(log_db, tmp_path):
+    db = build_review_log(log_db, pairs=4)
+    src = tmp_path / "labels.jsonl"
+    src.write_text(
+        '{"request_id": "req_0001", "label": "cheap", "labeller": "ann"}\n'
+        '{"request_id": "req_0002", "label": "strong", "labeller": "b\\u0000o"}\n'
+        '{"request_id": "req_\\u00003", "label": "both"}\n'
+        '{"request_id": "req_0000", "label": "both", "labeller": ""}\n'
+    )
+    refused = run("import-labels", str(src), "--by", "cy", "--db", str(db))
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "line 2: labeller holds a NUL character" in refused.stderr
+    assert "line 3: request_id holds a NUL character" in refused.stderr
+    assert "line 4: labeller must be a name" in refused.stderr
+    assert labels_of(db) == {}
+    kept = run("import-labels", str(src), "--by", "cy", "--skip-invalid", "--db", str(db))
+    assert kept.exit_code == 0, kept.output
+    assert {k: v.labeller for k, v in labels_of(db).items()} == {"req_0001": "ann"}
+
+
+def test_import_labels_takes_the_id_forms_and_task_import_takes(log_db, tmp_path):
+    from test_import import pair, write_lines
+
+    pairs = write_lines(tmp_path / "pairs.jsonl", pair(7, task=" date "), pair("q-2", task="date"))
+    assert run("import", str(pairs), "--db", str(log_db)).exit_code == 0
+    src = tmp_path / "labels.jsonl"
+    src.write_text(
+        '{"id": 7, "task": "date", "label": "cheap"}\n{"id": "q-2", "task": "  date\\t", "label": "strong"}\n'
+    )
+    result = run("import-labels", str(src), "--by", "ann", "--db", str(log_db))
+    assert result.exit_code == 0, result.output
+    assert sorted(v.label for v in labels_of(log_db).values()) == ["cheap", "strong"]

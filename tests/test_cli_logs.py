@@ -168,20 +168,19 @@ def test_search_sees_rows_logged_after_open(log):
     assert [r.input_preview for r in found] == ["zebra crossing"]
 
 
-def test_fts_index_follows_updates_and_deletes(tmp_path):
+def test_search_index_follows_deletes(tmp_path):
     log = tmp_path / "calls.db"
     _many(log, _rows())
     conn = sqlite3.connect(log)
-    conn.execute("UPDATE calls SET answer = '\"penguin\"' WHERE request_id = 'r3'")
     conn.execute("DELETE FROM calls WHERE request_id = 'r2'")
     conn.commit()
     conn.close()
     with LogReader(log) as reader:
-        assert [r.request_id for r in reader.search_calls(CallFilters(search="penguin"))] == ["r3"]
-        assert reader.search_calls(CallFilters(search="coffee")) == []
         assert reader.search_calls(CallFilters(search="routine")) == []
+        assert [r.request_id for r in reader.search_calls(CallFilters(search="coffee"))] == ["r3"]
     conn = sqlite3.connect(log)
-    conn.execute("INSERT INTO calls_fts(calls_fts) VALUES ('integrity-check')")  # raises if they disagree
+    conn.execute("INSERT INTO calls_words(calls_words) VALUES ('integrity-check')")  # raises if broken
+    assert conn.execute("SELECT COUNT(*) FROM calls_words").fetchone()[0] == 3
     conn.close()
 
 
@@ -299,9 +298,10 @@ def test_iso_times(paris):
 
 
 def test_fts_literal_quotes_every_word():
-    assert fts_literal('say "hi" -now') == '"say" """hi""" "-now"'
-    with pytest.raises(QueryError):
-        fts_literal("")
+    assert fts_literal('say "hi" -now') == '"say" "hi" "now"'
+    for no_word in ("", "  ", "-- !!", "\x1b[31m"):
+        with pytest.raises(QueryError):
+            fts_literal(no_word)
 
 
 def test_logs_path(tmp_path, monkeypatch):
@@ -362,3 +362,138 @@ def test_table_with_long_ids_and_tiny_costs_fits(tmp_path, columns):
         assert request_id in result.stdout  # whole, to paste into --request
     if columns == 160:
         assert "word word" in lines[2] and lines[2].endswith("…")  # at 120 no room is left for it
+
+
+# -- class 10: one definition of a word, one search, both backends ------------------------------
+
+WORD_CASES = {
+    "w1": "Résumé reçu à l'ÉCOLE, grade É",
+    "w2": "İstanbul office, invoice #4 of 12",
+    "w3": "plain ascii: A0 B12 invoice4",
+    "w4": "alert: \x1b[31mRED\x1b[0m and \x1b]8;;http://x\x07link\x1b]8;;\x07 done",
+    "w5": "Straße ﬁne_print 日本語 テスト",
+}
+
+
+@pytest.fixture
+def word_log(log_db):
+    rows = [
+        _rows()[0].model_copy(update={"request_id": rid, "input_preview": text, "answer": "{}", "ts": T0 + i})
+        for i, (rid, text) in enumerate(WORD_CASES.items())
+    ]
+    with CallLog(log_db) as writer:
+        writer.log_many(rows)
+    return log_db
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("é", ["w1"]),  # accents folded: é is e, the grade É in w1
+        ("e", ["w1"]),
+        ("resume", ["w1"]),
+        ("RÉSUMÉ", ["w1"]),
+        ("ecole", ["w1"]),
+        ("recu", ["w1"]),
+        ("İstanbul", ["w2"]),
+        ("istanbul", ["w2"]),
+        ("A0", ["w3"]),
+        ("a0 b12", ["w3"]),
+        ("invoice 4", ["w2"]),  # two words: invoice4 in w3 is one word
+        ("invoice4", ["w3"]),
+        ("#4", ["w2"]),
+        ("RED", ["w4"]),  # control sequences are not part of the text
+        ("31m", []),
+        ("link", ["w4"]),
+        ("http", []),  # the hyperlink's target is inside the control sequence
+        ("strasse", ["w5"]),
+        ("fine print", ["w5"]),
+        ("テスト", ["w5"]),
+    ],
+)
+def test_a_literal_search_finds_the_same_calls_on_both_backends(word_log, query, expected):
+    with LogReader(word_log) as reader:
+        found = reader.search_calls(CallFilters(search=query), limit=None)
+    assert sorted(r.request_id for r in found) == expected
+
+
+def test_the_word_definition_is_in_the_search_help():
+    result = run("logs", "--help")
+    assert "letters and digits" in " ".join(result.stdout.split())
+
+
+def test_a_search_error_quotes_a_long_query_shortened(tmp_path):
+    log = tmp_path / "calls.db"
+    _many(log, _rows())
+    result = run("logs", "--db", str(log), "-q", '"' + "x" * 6000, "--fts")
+    assert result.exit_code == 2 and "is not valid FTS5 syntax" in result.stderr
+    assert len(result.stderr) < 400 and "6,001 characters" in result.stderr
+
+
+def test_migration_m009_indexes_the_calls_logged_before_it(new_log):
+    """A log written before m008 (words split and folded by each backend) is searched by the one
+    definition once a current routermon opens it."""
+    from routermon.core.log import db as dbmod
+    from routermon.core.log import pg as pgmod
+
+    location = new_log("old.db")
+    if isinstance(location, str):  # PostgreSQL: the schema up to m007, rows, then the current routermon
+        conn = pgmod.PgConnection(dbmod.log_location(location))
+        saved = pgmod.MIGRATIONS
+        pgmod.MIGRATIONS = tuple(m for m in saved if m[0] != "m009_search_words")
+        try:
+            pgmod._migrate(conn)
+        finally:
+            pgmod.MIGRATIONS = saved
+        from routermon.core.log.store import INSERT_SQL
+
+        conn.execute("BEGIN")
+        conn.executemany(INSERT_SQL, [r.as_row() for r in _rows()])
+        conn.execute("COMMIT")
+        conn.close()
+    else:
+        sconn = sqlite3.connect(location)
+        sdb = dbmod.sqlite_utils.Database(sconn)
+        dbmod.MIGRATIONS.apply(sdb, stop_before="m009_search_words")
+        from routermon.core.log.store import INSERT_SQL
+
+        sconn.executemany(INSERT_SQL, [r.as_row() for r in _rows()])
+        sconn.commit()
+        sconn.close()
+    with CallLog(location):
+        pass  # a writer applies m009
+    with LogReader(location) as reader:
+        assert [r.request_id for r in reader.search_calls(CallFilters(search="cafe"))] == ["r3"]
+        assert len(reader.search_calls(CallFilters(search="LABEL"), limit=None)) == 3
+
+
+@pytest.mark.parametrize("command", [["logs"], ["report"], ["logs", "-q", "x"], ["thresholds"]])
+def test_another_tools_sqlite_file_with_a_calls_table_is_refused_and_left_as_it_was(tmp_path, command):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
+    conn.execute("INSERT INTO calls (who) VALUES ('someone')")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    result = run(*command, "--db", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "has a calls table routermon did not make" in result.output
+    conn = sqlite3.connect(path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert tables == {"calls"} and path.read_bytes() == before
+
+
+def test_the_ascii_shortcut_of_search_words_cuts_as_the_full_definition_does():
+    import random
+    import string
+
+    from routermon.core.text import search_words
+
+    rng = random.Random(7)
+    alphabet = string.printable + "\x1b\x07\x00\x7f"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        # A non-ASCII word appended sends the text down the full path (Unicode folding and all).
+        assert search_words(text) + ["e"] == search_words(text + " \u00e9"), repr(text)

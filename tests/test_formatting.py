@@ -155,3 +155,28 @@ def test_chart_labels_carry_the_date_when_the_chart_spans_more_than_a_day():
     assert bucket_label(ts, 3600, span_seconds=3 * 86400) == "Dec 04 07:00"  # "all" over three days
     assert bucket_label(ts, 60) == "07:00"
     assert bucket_label(ts, 86400, span_seconds=30 * 86400) == "Dec 04"
+
+
+def test_a_huge_dollar_figure_is_written_short_not_digit_by_digit():
+    from routermon.core.formatting import USD_SCIENTIFIC_FROM, usd, usd_short
+
+    for value in (1e308, -1e308, 1e15, 123456789012345678.0):
+        for write in (usd, usd_short):
+            assert len(write(value)) <= 11, write(value)
+    assert usd(1e308) == "$1.00e+308" and usd_short(-1e308) == "-$1.00e+308"
+    assert usd(USD_SCIENTIFIC_FROM / 10) == "$100,000,000,000,000.00"  # below the bound: as before
+
+
+def test_quoted_cuts_a_long_text_and_says_how_long_it_was():
+    from routermon.core.formatting import clip, quoted
+
+    assert quoted("short") == "'short'"
+    assert quoted("x" * 6000) == repr("x" * 80) + "… (6,000 characters)"
+    assert clip("abc", 2) == "ab…" and clip("ab", 2) == "ab"
+
+
+def test_a_309_digit_budget_is_printed_short():
+    from routermon.core.measure.watch import BudgetCheck
+
+    message = BudgetCheck(budget_usd=1e308, projected_usd=12.5, days_measured=3, spend_usd=1.25).message()
+    assert "the $1.00e+308 budget" in message and len(message) < 120

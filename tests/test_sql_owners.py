@@ -20,6 +20,7 @@ SQL_OWNERS = {
     "core/log/db.py",
     "core/log/pg.py",
     "core/log/rollups.py",
+    "core/log/search_index.py",  # the search index's rows, for both backends (as rollups.py)
 }
 # A string that starts like an SQL statement (the statements this project writes).
 SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK)\b")

@@ -310,3 +310,54 @@ def test_stand_in_command_refuses_a_port_out_of_range_in_one_sentence():
     result = CliRunner().invoke(main, ["stand-in", "--port", "99999"])
     assert result.exit_code == 2
     assert "Port 99999 is not a port number" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- class 9: every top-level field's type and range, as the Messages API reference gives them ----
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"temperature": "hot"}, "temperature"),
+        ({"temperature": 1.5}, "temperature"),
+        ({"temperature": True}, "temperature"),
+        ({"top_p": -0.1}, "top_p"),
+        ({"top_k": 2.5}, "top_k"),
+        ({"top_k": -1}, "top_k"),
+        ({"system": {"a": 1}}, "system"),
+        ({"system": [{"type": "image"}]}, "system"),
+        ({"system": 5}, "system"),
+        ({"max_tokens": 10**30}, "max_tokens"),
+        ({"max_tokens": 1e30}, "max_tokens"),
+        ({"max_tokens": 1_000_001}, "max_tokens"),
+        ({"stop_sequences": "stop"}, "stop_sequences"),
+        ({"stop_sequences": [1]}, "stop_sequences"),
+        ({"metadata": "x"}, "metadata"),
+        ({"metadata": {"user_id": "u" * 257}}, "metadata.user_id"),
+        ({"metadata": {"other": 1}}, "metadata"),
+        ({"service_tier": "fastest"}, "service_tier"),
+        ({"temprature": 0.5}, "Extra inputs are not permitted"),
+    ],
+)
+def test_a_field_of_the_wrong_type_or_out_of_range_is_a_400(api, fields, fragment):
+    # claude-haiku-4-5 takes sampling parameters, so only the type and range are at stake.
+    assert_refused(post(api, request("claude-haiku-4-5", **fields)), 400, "invalid_request_error", fragment)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"temperature": 0},
+        {"temperature": 1.0},
+        {"top_k": 5},
+        {"system": "be brief"},
+        {"system": [{"type": "text", "text": "be brief"}]},
+        {"stop_sequences": ["\n\nEND"]},
+        {"metadata": {"user_id": "u-1"}},
+        {"metadata": {"user_id": None}},
+        {"service_tier": "auto"},
+        {"max_tokens": 64_000},
+    ],
+)
+def test_a_field_within_its_type_and_range_is_accepted(api, fields):
+    assert post(api, request("claude-haiku-4-5", **fields))[0] == 200

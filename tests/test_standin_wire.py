@@ -344,3 +344,149 @@ def test_a_client_that_resets_its_connection_prints_no_traceback(capfd):
     finally:
         stop()
     assert "Traceback" not in capfd.readouterr().err
+
+
+# -- class 9: a connection cap, a per-request deadline and a bound on body bytes in flight -------
+
+
+def _served(**bounds):
+    api = StandInAPI()
+    server = make_server(api, **bounds)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return api, server
+
+
+def _post_hello(port: int) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = json.dumps({"model": CHEAP, "max_tokens": 5, "messages": USER})
+    conn.request("POST", "/v1/messages", body=body, headers={"content-type": "application/json"})
+    response = conn.getresponse()
+    payload = json.loads(response.read())
+    conn.close()
+    return response.status, payload
+
+
+def _slow_client(port: int, sent: bytes) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(sent)
+    return sock
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",  # connected, silent
+        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n",  # headers never finished
+        b"POST /v1/messages HTTP/1.1\r\ncontent-length: 100\r\n\r\n{",  # body never finished
+    ],
+)
+def test_slow_clients_at_the_connection_cap_do_not_keep_a_normal_client_out(sent):
+    api, server = _served(max_connections=4, request_deadline_s=30.0)
+    port = server.server_address[1]
+    try:
+        slow = [_slow_client(port, sent) for _ in range(10)]
+        time.sleep(0.3)
+        assert server.bounds.held() <= 4
+        for _ in range(3):
+            api.enqueue(answer("safe", 0.9))
+            assert _post_hello(port)[0] == 200
+        assert server.bounds.held() <= 4
+        for sock in slow:
+            sock.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_client_trickling_bytes_is_cut_off_at_the_request_deadline():
+    _, server = _served(socket_timeout=5.0, request_deadline_s=0.5)
+    port = server.server_address[1]
+    try:
+        sock = _slow_client(port, b"P")
+        started = time.monotonic()
+        closed = False
+        for byte in b"OST /v1/messages HTTP/1.1\r\nx-a: " + b"a" * 60:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.05)
+        if not closed:
+            sock.settimeout(3)
+            assert sock.recv(1024) == b""
+        assert time.monotonic() - started < 4.5  # each byte came well inside the socket timeout
+        sock.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_body_past_the_bytes_in_flight_bound_gets_a_529_and_is_read_once_there_is_room():
+    api, server = _served(max_bytes_in_flight=1000, request_deadline_s=30.0)
+    port = server.server_address[1]
+    try:
+        holder = _slow_client(port, b"POST /v1/messages HTTP/1.1\r\ncontent-length: 950\r\n\r\n{")
+        time.sleep(0.3)
+        status, payload = _post_hello(port)
+        assert status == 529 and payload["error"]["type"] == "overloaded_error"
+        holder.close()
+        time.sleep(0.3)
+        api.enqueue(answer("safe", 0.9))
+        assert _post_hello(port)[0] == 200
+        assert server.bounds.bytes_in_flight == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_at_the_cap_with_every_connection_being_answered_a_new_one_gets_a_529():
+    api, server = _served(max_connections=1)
+    api.timeout_s = 2.0
+    port = server.server_address[1]
+    try:
+        from routermon.core.simulate.standin import timeout
+
+        api.enqueue(timeout())
+        busy = threading.Thread(target=lambda: _expect_dropped(port), daemon=True)
+        busy.start()
+        time.sleep(0.5)
+        refused = socket.create_connection(("127.0.0.1", port), timeout=5)
+        reply = b""
+        while chunk := refused.recv(4096):
+            reply += chunk
+        refused.close()
+        assert reply.startswith(b"HTTP/1.1 529 ") and b'"overloaded_error"' in reply
+        busy.join(5)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _expect_dropped(port: int) -> None:
+    try:
+        _post_hello(port)
+    except (OSError, http.client.HTTPException):
+        pass
+
+
+def test_the_accept_loop_rests_when_descriptors_run_out(monkeypatch):
+    import errno
+    import socketserver
+
+    calls = []
+
+    def out_of_descriptors(self):
+        calls.append(time.monotonic())
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    server = make_server(StandInAPI())
+    try:
+        monkeypatch.setattr(socketserver.TCPServer, "get_request", out_of_descriptors)
+        started = time.monotonic()
+        for _ in range(3):
+            server._handle_request_noblock()
+        assert len(calls) == 3 and time.monotonic() - started >= 0.25
+    finally:
+        server.server_close()

@@ -28,9 +28,10 @@ def label_command(
     The latest label of a pair counts; it overrides the judge and any comparison in every figure.
     """
     from routermon.core.formatting import json_text
-    from routermon.core.measure.review import check_label, label_pair
+    from routermon.core.measure.review import check_label, check_labeller, label_pair
 
     check_label(label)  # before reading any settings or log: a typo says so at once
+    check_labeller(labeller)
     ws = workspace(ctx, db)
     stored = label_pair(
         ws.db_path,
@@ -68,8 +69,9 @@ def import_labels_command(
     neither; labeller is optional. Importing the same file again adds nothing.
     """
     from routermon.core.formatting import count, json_text, plural
-    from routermon.core.measure.review import import_labels
+    from routermon.core.measure.review import check_labeller, import_labels
 
+    check_labeller(labeller)
     ws = workspace(ctx, db)
     result = import_labels(
         file,

@@ -80,7 +80,11 @@ def _check_reason(ctx, param, value):
     "--query",
     "search",
     default=None,
-    help="Calls whose stored input or answer holds these words (literally).",
+    help=(
+        "Calls whose stored input or answer holds all these words. A word is a run of letters and "
+        "digits; case and accents do not count (É finds e) and terminal control sequences are not "
+        "part of the text. The same on SQLite and PostgreSQL."
+    ),
 )
 @click.option(
     "--fts",

@@ -29,6 +29,7 @@ from .rollups import (
     build_rollups,
     rollup_schema,
 )
+from .search_index import SEARCH_TABLE, index_existing_rows, words_after
 
 # What a statement on either backend raises (``pg.PgError`` is psycopg's, already a sentence).
 DB_ERRORS = (sqlite3.Error, PgError)
@@ -140,12 +141,6 @@ def m006_fts_by_batch(db: sqlite_utils.Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS calls_fts_insert")
 
 
-_FTS_INDEX_SQL = (
-    f"INSERT INTO {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) "
-    f"SELECT id, {', '.join(FTS_COLUMNS)} FROM calls WHERE id > ?"
-)
-
-
 def log_location(value: str | os.PathLike | PostgresLog) -> LogLocation:
     """A SQLite file's path, or the PostgreSQL log a ``postgresql://`` URL names."""
     if isinstance(value, PostgresLog):
@@ -167,8 +162,15 @@ def begin_write(conn) -> None:
     PostgreSQL takes the table's writers' lock, so ids are given in commit order (``pg``)."""
     if pg.is_pg(conn):
         conn.execute("BEGIN")
-        conn.execute(pg.WRITE_LOCK_SQL)
-        conn.execute(pg.WRITE_PLAN_SQL)
+        try:
+            conn.execute(pg.WRITE_LOCK_SQL)
+            conn.execute(pg.WRITE_PLAN_SQL)
+        except BaseException:
+            # A lock wait past lock_timeout aborts the transaction: end it, so the caller's retry
+            # begins anew instead of running in an aborted one.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
     else:
         conn.execute("BEGIN IMMEDIATE")
 
@@ -207,6 +209,22 @@ def m008_http_calls(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN http_status INTEGER")
 
 
+# The search index from m009 on: each call's words (``text.search_words``, computed in Python at
+# write time, as PostgreSQL's ``calls_words``), in an FTS5 table whose ``ascii`` tokenizer splits
+# them on the spaces between them and changes nothing else: both backends find the same calls.
+@MIGRATIONS()
+def m009_search_words(db: sqlite_utils.Database) -> None:
+    for trigger in ("calls_fts_insert", "calls_fts_delete", "calls_fts_update"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+    db.execute(f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(words, tokenize='ascii')")
+    db.execute(
+        f"CREATE TRIGGER calls_words_delete AFTER DELETE ON calls BEGIN "
+        f"DELETE FROM {SEARCH_TABLE} WHERE rowid = old.id; END"
+    )
+    index_existing_rows(db.conn, index_words)
+
+
 def after_insert(conn: sqlite3.Connection, after_id: int) -> None:
     """What every writer does in its transaction after inserting rows past ``after_id``: index
     them for search and add them to the rollups."""
@@ -220,11 +238,20 @@ def last_call_id(conn: sqlite3.Connection) -> int:
 
 
 def index_new_rows(conn: sqlite3.Connection, after_id: int) -> None:
-    """Add the rows written after ``after_id`` to the full-text index, in the writer's transaction
+    """Add the rows written after ``after_id`` to the search index, in the writer's transaction
     (so the index holds exactly the committed rows): every writer calls it after its inserts.
-    PostgreSQL keeps its search index itself, in the same transaction."""
-    if not pg.is_pg(conn):
-        conn.execute(_FTS_INDEX_SQL, (after_id,))
+    The words are computed here, in Python (``text.search_words``), the same for both backends."""
+    index_words(conn, words_after(conn, after_id))
+
+
+def index_words(conn, words_by_id: list[tuple[int, str]]) -> None:
+    """Store each call's words (``(id, words)``) in the search table of either backend."""
+    if not words_by_id:
+        return
+    if pg.is_pg(conn):
+        pg.index_words(conn, words_by_id)
+    else:
+        conn.executemany(f"INSERT INTO {SEARCH_TABLE}(rowid, words) VALUES (?, ?)", words_by_id)
 
 
 def is_lock(exc: Exception) -> bool:
@@ -308,6 +335,9 @@ def connect(path: Path | str | PostgresLog, *, create: bool = True, readonly: bo
         tables = db.table_names()
         if tables and "calls" not in tables and "_sqlite_migrations" not in tables:
             raise DatabaseError(f"The file {path} is a SQLite database but not a routermon call log.")
+        if "calls" in tables and not MIGRATIONS.applied(db):
+            # Another tool's table of that name: neither read as a log nor migrated (PostgreSQL too).
+            raise DatabaseError(f"The file {path} has a calls table routermon did not make.")
         _refuse_newer(path, db)
         if readonly and not tables:
             # Reading never writes: an empty file stays empty (a schema is written by a writer).

@@ -3,8 +3,9 @@
 ``CallFilters`` is what ``LogReader.search_calls`` takes. Times are epoch seconds (as stored);
 ``parse_when`` turns what a person types into one: an ISO date or datetime (local time unless it
 names an offset) or a span back from now (``30m``, ``2h``, ``7d``, ``1w``, ``45s``). Search text is
-literal by default (``fts_literal``): every word becomes a quoted FTS5 phrase, so quotes, ``-``,
-``*`` or ``[brackets]`` are searched for, never read as FTS5 syntax.
+literal by default: its words (``text.search_words``: runs of letters and digits, case and accents
+folded, control sequences removed) must all be words of a call, on SQLite and PostgreSQL alike;
+quotes, ``-``, ``*`` or ``[brackets]`` separate words and are never read as query syntax.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import RoutermonError
+from ..text import search_words
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|w|wk)s?\s*$", re.IGNORECASE)
 _SPAN_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
@@ -53,6 +55,12 @@ class CallFilters(BaseModel):
     search: str | None = None
     search_syntax: bool = False
 
+    def words(self) -> list[str] | None:
+        """The words a literal ``search`` looks for (``None`` without a search, or with syntax)."""
+        if self.search is None or self.search_syntax:
+            return None
+        return literal_words(self.search)
+
     def fts_query(self) -> str | None:
         """The FTS5 MATCH expression for ``search`` (``None`` without a search)."""
         if self.search is None:
@@ -60,12 +68,21 @@ class CallFilters(BaseModel):
         return self.search if self.search_syntax else fts_literal(self.search)
 
 
+def literal_words(text: str) -> list[str]:
+    """The words of a literal search (``text.search_words``); a text without one is a ``QueryError``."""
+    words = search_words(text)
+    if not words:
+        raise QueryError(
+            "The search text has no word to look for (a word is a run of letters or digits)."
+            if text.strip()
+            else "The search text is empty: give a word to look for."
+        )
+    return words
+
+
 def fts_literal(text: str) -> str:
     """``text`` as an FTS5 query matching its words literally, all of them (each a quoted phrase)."""
-    words = text.split()
-    if not words:
-        raise QueryError("The search text is empty: give a word to look for.")
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return " ".join('"' + word + '"' for word in literal_words(text))
 
 
 def parse_when(text: str, now: float, *, end_of_day: bool = False) -> float:

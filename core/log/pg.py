@@ -15,10 +15,12 @@ What this module decides:
   the monitor's ``id > last_seen`` tail misses nothing. A writer copies its batch into a temporary
   table before it takes the lock, so the lock is held only for the server-side INSERT, the
   rollups and the commit.
-- **Search** (``routermon logs -q``) uses a GIN index on ``to_tsvector('simple', input || answer)``:
-  every word of the text must be a word of the row (lower-cased, not stemmed), as FTS5's literal
-  search; ``--fts`` reads the text as PostgreSQL's ``to_tsquery`` syntax (``a | b``, ``refu:*``,
-  ``a <-> b``, ``!a``) where SQLite reads FTS5's.
+- **Search** (``routermon logs -q``) reads the table ``calls_words``: each call's words, computed
+  in Python at write time (``text.search_words``, as SQLite's index holds them), under a GIN index
+  on ``array_to_tsvector`` of them, which takes each word as it is (no parser, no dictionary).
+  Every word of the text must be a word of the row, as on SQLite; ``--fts`` reads the text as
+  PostgreSQL's ``to_tsquery`` syntax (``a | b``, ``refu:*``, ``a <-> b``, ``!a``) where SQLite
+  reads FTS5's.
 - **The log's secret** (``store_inputs = "none"``) is a row of ``_routermon_secret`` in the database,
   readable by the log's users, where SQLite keeps ``<log>.key`` beside the file.
 - **A dropped session is opened again** (a restart, a failover): the writer keeps its rows and
@@ -34,6 +36,7 @@ import time
 from ..errors import DatabaseError
 from ..location import PostgresLog
 from .rollups import build_rollups, rollup_schema_sql
+from .search_index import SEARCH_TABLE, index_existing_rows
 
 MIGRATIONS_TABLE = "_routermon_migrations"
 SECRET_TABLE = "_routermon_secret"
@@ -42,7 +45,9 @@ MAX_PARAMS = 65_535
 LOCK_TIMEOUT_MS = 2_000  # a writer waiting longer on another's lock says so, then keeps waiting
 CONNECT_TIMEOUT_S = 10
 # The expression the search index is built on; a query must repeat it exactly to use the index.
-SEARCH_VECTOR = "to_tsvector('simple', COALESCE(input_preview, '') || ' ' || COALESCE(answer, ''))"
+# (m005's, on the input and answer themselves, until m008 replaced it.)
+_M005_SEARCH_VECTOR = "to_tsvector('simple', COALESCE(input_preview, '') || ' ' || COALESCE(answer, ''))"
+SEARCH_VECTOR = "array_to_tsvector(string_to_array(words, ' '))"
 # Held by every transaction that adds calls: self-conflicting, so ids are given in commit order.
 WRITE_LOCK_SQL = "LOCK TABLE calls IN SHARE ROW EXCLUSIVE MODE"
 # The rollup statements of a write read one batch's rows by id (``id > ?``) and look their requests
@@ -335,6 +340,27 @@ def _m007_rollups(conn: PgConnection) -> None:
     build_rollups(conn)
 
 
+def _m009_search_words(conn: PgConnection) -> None:
+    # The words of each call (``search_index``), the same as SQLite indexes; deleted with their call.
+    conn.execute("DROP INDEX IF EXISTS calls_search")
+    conn.execute(
+        f"CREATE TABLE {SEARCH_TABLE} (id BIGINT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE, "
+        "words TEXT NOT NULL)"
+    )
+    conn.execute(f"CREATE INDEX calls_words_search ON {SEARCH_TABLE} USING GIN (({SEARCH_VECTOR}))")
+    index_existing_rows(conn, index_words)
+
+
+def index_words(conn: PgConnection, words_by_id: list[tuple[int, str]]) -> None:
+    """Store each call's words (``(id, words)``) in ``calls_words``."""
+    conn.copy_rows(SEARCH_TABLE, ("id", "words"), words_by_id)
+
+
+def literal_tsquery(words: list[str]) -> str:
+    """A ``tsquery`` matching rows that hold every one of ``words`` (each a lexeme as it is)."""
+    return " & ".join("'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words)
+
+
 # The SQLite migrations' names, each with its PostgreSQL DDL: a log records the same names on both.
 # Flags stay INTEGER 0/1 (not boolean) so the reader's ``= 1`` and sums read alike on both.
 MIGRATIONS: tuple[tuple[str, tuple], ...] = (
@@ -402,7 +428,7 @@ MIGRATIONS: tuple[tuple[str, tuple], ...] = (
     ),
     # GIN over the words of input and answer, kept by PostgreSQL in each writer's transaction
     # (https://www.postgresql.org/docs/current/textsearch-tables.html).
-    ("m005_calls_fts", (f"CREATE INDEX calls_search ON calls USING GIN (({SEARCH_VECTOR}))",)),
+    ("m005_calls_fts", (f"CREATE INDEX calls_search ON calls USING GIN (({_M005_SEARCH_VECTOR}))",)),
     ("m006_fts_by_batch", ()),  # SQLite's per-row trigger giving way to batches: nothing to do here
     ("m007_rollups", (_m007_rollups,)),
     (
@@ -414,6 +440,7 @@ MIGRATIONS: tuple[tuple[str, tuple], ...] = (
             "ALTER TABLE calls ADD COLUMN http_status INTEGER",
         ),
     ),
+    ("m009_search_words", (_m009_search_words,)),
 )
 
 _BOOTSTRAP = (

@@ -22,10 +22,11 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from ..errors import DatabaseError
+from ..formatting import clip, quoted
 from . import pg
 from .db import (
     DB_ERRORS,
-    FTS_TABLE,
+    SEARCH_TABLE,
     connect,
     is_lock,
     log_location,
@@ -678,20 +679,23 @@ class LogReader:
                     return self._by_time(clauses, params, limit)
                 if self.postgres:
                     # The words of the text, all of them (the GIN index's expression, ``pg.SEARCH_VECTOR``).
-                    parse = "to_tsquery" if filters.search_syntax else "plainto_tsquery"
-                    found = f"{pg.SEARCH_VECTOR} @@ {parse}('simple', ?)"
-                    return self._by_time([*clauses, found], [*params, filters.search], limit)
+                    words = filters.words()
+                    query = filters.search if words is None else pg.literal_tsquery(words)
+                    parse = "?::tsquery" if words is not None else "to_tsquery('simple', ?)"
+                    found = f"id IN (SELECT id FROM {SEARCH_TABLE} WHERE {pg.SEARCH_VECTOR} @@ {parse})"
+                    return self._by_time([*clauses, found], [*params, query], limit)
                 if limit is not None:
                     found = self._recent_matches(match, clauses, params, limit)
                     if found is not None:
                         return found
-                subquery = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
+                subquery = f"id IN (SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ?)"
                 return self._by_time([*clauses, subquery], [*params, match], limit)
             except (sqlite3.OperationalError, pg.PgError) as exc:
                 if filters.search_syntax and match is not None and not is_lock(exc):
                     syntax = "PostgreSQL tsquery" if self.postgres else "FTS5"
                     raise QueryError(
-                        f"The search {filters.search!r} is not valid {syntax} syntax ({getattr(exc, 'detail', exc)})."
+                        f"The search {quoted(filters.search)} is not valid {syntax} syntax "
+                        f"({clip(str(getattr(exc, 'detail', None) or exc))})."
                     ) from None
                 raise translate(self.path, exc) from None
             except DB_ERRORS as exc:
@@ -721,7 +725,7 @@ class LogReader:
         ids = [
             r[0]
             for r in self.conn.execute(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?",
+                f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?",
                 [match, window],
             ).fetchall()
         ]

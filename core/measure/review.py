@@ -68,6 +68,18 @@ def check_label(label: str) -> str:
     return label
 
 
+def check_labeller(labeller: str | None) -> str | None:
+    """``labeller`` (``None``: not given) if it names someone; else a ``RoutermonError`` in one
+    sentence: an empty or blank name, or one holding a NUL (PostgreSQL cannot store it)."""
+    if labeller is None:
+        return None
+    if not labeller.strip():
+        raise RoutermonError("The labeller's name is empty: give a name to --by, or leave --by out.")
+    if "\x00" in labeller:
+        raise RoutermonError("The labeller's name holds a NUL character, which a log cannot store.")
+    return labeller
+
+
 def _missing(request_id: str, paired: dict[str, bool]) -> str | None:
     """Why ``request_id`` cannot be labelled, or ``None`` when it is a pair."""
     if request_id not in paired:
@@ -146,7 +158,7 @@ def _parse_label_line(raw: bytes, line_no: int, labeller: str) -> LabelLine | Im
     who = obj.get("labeller", labeller)
     if who is None:
         who = labeller
-    if not isinstance(who, str):
+    if not isinstance(who, str) or not who.strip():
         return ImportProblem(line=line_no, message="labeller must be a name")
     request_id = obj.get("request_id")
     pair_id = obj.get("id", obj.get("pair_id"))
@@ -157,15 +169,19 @@ def _parse_label_line(raw: bytes, line_no: int, labeller: str) -> LabelLine | Im
             return ImportProblem(line=line_no, message="request_id must be a non-empty string")
     elif pair_id is not None:
         task = obj.get("task")
-        if not isinstance(pair_id, str) or not pair_id:
-            return ImportProblem(line=line_no, message="id must be a non-empty string")
-        if not isinstance(task, str) or not task:
+        # The id forms `routermon import` takes (a string or a whole number) and its trimmed task.
+        if isinstance(pair_id, bool) or not isinstance(pair_id, str | int) or pair_id == "":
+            return ImportProblem(line=line_no, message="id must be a non-empty string or a number")
+        if not isinstance(task, str) or not task.strip():
             return ImportProblem(line=line_no, message="an imported pair's id needs its task")
-        request_id = imported_request_id(task, pair_id)
+        request_id = imported_request_id(task.strip(), str(pair_id))
     else:
         return ImportProblem(
             line=line_no, message="request_id (or an imported pair's id and task) is missing"
         )
+    for name, value in (("labeller", who), ("request_id", request_id)):
+        if "\x00" in value:  # PostgreSQL cannot store it: this line's problem, on both backends
+            return ImportProblem(line=line_no, message=f"{name} holds a NUL character")
     return LabelLine(line=line_no, request_id=request_id, label=label, labeller=who)
 
 

@@ -11,6 +11,7 @@ tool use while the model thinks.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ...route.models import (
@@ -23,6 +24,20 @@ from ...route.models import (
 )
 from .wire import Response, error
 
+# The Messages API reference, where each top-level field's type and range is given.
+MESSAGES_CREATE = "https://platform.claude.com/docs/en/api/messages/create"
+# Top-level fields the Messages API takes (MESSAGES_CREATE); any other is refused, as the real API
+# answers "Extra inputs are not permitted".
+KNOWN_FIELDS = frozenset(
+    {
+        "model", "max_tokens", "messages", "system", "temperature", "top_p", "top_k",
+        "stop_sequences", "metadata", "service_tier", "stream", "tools", "tool_choice",
+        "thinking", "output_config", "container", "context_management", "mcp_servers",
+        "inference_geo", "cache_control",
+    }
+)  # fmt: skip
+SERVICE_TIERS = ("auto", "standard_only")  # MESSAGES_CREATE: service_tier
+MAX_USER_ID_CHARS = 256  # MESSAGES_CREATE: metadata.user_id, maxLength 256
 # Extended thinking's budget floor: https://platform.claude.com/docs/en/build-with-claude/extended-thinking
 MIN_THINKING_BUDGET = 1024
 
@@ -61,6 +76,7 @@ def check_shape(request: Any) -> None:
             raise _bad(f"messages.{i}.content: Input should be a string or a list of content blocks")
         if isinstance(content, list) and not all(isinstance(b, dict) for b in content):
             raise _bad(f"messages.{i}.content: each content block must be an object")
+    _check_scalars(request)
     tools = request.get("tools")
     if tools is not None:
         if not isinstance(tools, list) or not all(
@@ -72,6 +88,57 @@ def check_shape(request: Any) -> None:
     for name in ("tool_choice", "thinking", "output_config"):
         if name in request and not isinstance(request[name], dict):
             raise _bad(f"{name}: Input should be an object")
+
+
+def _number(value: Any) -> bool:
+    """A JSON number (not a boolean) that is finite."""
+    return value.__class__ in (int, float) and math.isfinite(value)
+
+
+def _check_scalars(request: dict) -> None:
+    """Types and ranges of the top-level fields besides model, max_tokens and messages."""
+    unknown = sorted(set(request) - KNOWN_FIELDS)
+    if unknown:
+        raise _bad(f"{unknown[0][:100]}: Extra inputs are not permitted")  # MESSAGES_CREATE
+    # MESSAGES_CREATE: temperature and top_p, numbers from 0.0 to 1.0.
+    for name in ("temperature", "top_p"):
+        if name in request and not (_number(request[name]) and 0.0 <= request[name] <= 1.0):
+            raise _bad(f"{name}: Input should be a number from 0.0 to 1.0")
+    # MESSAGES_CREATE: top_k, an integer, minimum 0.
+    if "top_k" in request and not (request["top_k"].__class__ is int and request["top_k"] >= 0):
+        raise _bad("top_k: Input should be a non-negative integer")
+    _check_system(request)
+    # MESSAGES_CREATE: stop_sequences, a list of strings (stricter: each non-empty).
+    stops = request.get("stop_sequences")
+    if "stop_sequences" in request and not (
+        isinstance(stops, list) and all(isinstance(s, str) and s for s in stops)
+    ):
+        raise _bad("stop_sequences: Input should be a list of non-empty strings")
+    # MESSAGES_CREATE: metadata, an object whose only field is user_id (a string up to 256, or null).
+    if "metadata" in request:
+        metadata = request["metadata"]
+        if not isinstance(metadata, dict) or set(metadata) - {"user_id"}:
+            raise _bad("metadata: Input should be an object with only a user_id")
+        user_id = metadata.get("user_id")
+        if user_id is not None and not (isinstance(user_id, str) and len(user_id) <= MAX_USER_ID_CHARS):
+            raise _bad(
+                f"metadata.user_id: Input should be a string of at most {MAX_USER_ID_CHARS} characters"
+            )
+    if "service_tier" in request and request["service_tier"] not in SERVICE_TIERS:
+        raise _bad(f"service_tier: Input should be one of {', '.join(SERVICE_TIERS)}")
+
+
+def _check_system(request: dict) -> None:
+    # MESSAGES_CREATE: system, a string or a list of text blocks ({"type": "text", "text": ...}).
+    if "system" not in request:
+        return
+    system = request["system"]
+    if isinstance(system, str):
+        return
+    if not isinstance(system, list) or not all(
+        isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str) for b in system
+    ):
+        raise _bad("system: Input should be a string or a list of text blocks")
 
 
 def thinking_type(request: dict, caps: ModelCapabilities) -> str | None:
@@ -93,6 +160,10 @@ def check(request: dict, table: ModelTable) -> ModelCapabilities:
     if not caps.known:
         # An unknown model is a 404: https://platform.claude.com/docs/en/api/errors
         raise Refused(404, "not_found_error", f"model: {request['model']}")
+    # Different models have different maximum values for max_tokens (MESSAGES_CREATE); the table
+    # has no output limits, so (stricter) nothing past the model's context window is accepted.
+    if request["max_tokens"] > caps.context_window:
+        raise _bad(f"max_tokens: Input should be at most {caps.context_window} for this model")
     _check_sampling(request, caps)
     kind = _check_thinking(request, caps)
     _check_output_config(request, caps, kind)
