@@ -354,3 +354,45 @@ class Workspace:
 
             Judge.observing(router, self.judge_model(strong_model=strong_model), source=source)
         return router
+
+
+OBSERVE_BASE_URL = "http://routermon.observe"  # the wrapped client's base URL: never on a network
+
+
+def observe(client, shadow_share: float | None = 0.05, task: str | None = None, *, workspace=None):
+    """``client`` (an ``anthropic.Anthropic`` or ``AsyncAnthropic``) wrapped so that every call goes
+    through the gateway's ASGI app in-process (``core/gateway/inprocess.py``) to ``client``'s own
+    base URL: ``messages.create`` and ``messages.stream`` behave as before (the same bytes) and are
+    logged and shadowed as the gateway does. ``shadow_share``: of each task's calls (``None``: the
+    settings'); ``task``: every call's task (``x-routermon-task``), else the key from its shape.
+
+    The wrapped client's ``routermon`` attribute is the gateway's thread: ``.app`` (the gateway,
+    with its counters) and ``.close()`` (finish shadow calls, write every row; also run at exit).
+    """
+    import atexit
+
+    import anthropic
+    import httpx2
+
+    from .gateway.inprocess import AsyncInProcessTransport, GatewayThread, InProcessTransport
+
+    is_async = isinstance(client, anthropic.AsyncAnthropic)
+    if not is_async and not isinstance(client, anthropic.Anthropic):
+        raise TypeError(
+            f"observe() wraps an anthropic.Anthropic or AsyncAnthropic, not {type(client).__name__}."
+        )
+    ws = workspace or Workspace.load()
+    upstream = str(client.base_url).rstrip("/")
+    app = ws.gateway(
+        upstream_url=upstream, shadow_share=shadow_share, judge=bool(os.environ.get("ANTHROPIC_API_KEY"))
+    )
+    thread = GatewayThread(app, on_close=lambda: atexit.unregister(thread.close))
+    atexit.register(thread.close)
+    if is_async:
+        http_client = httpx2.AsyncClient(transport=AsyncInProcessTransport(thread), timeout=client.timeout)
+    else:
+        http_client = httpx2.Client(transport=InProcessTransport(thread), timeout=client.timeout)
+    headers = {"x-routermon-task": task} if task else None
+    wrapped = client.copy(base_url=OBSERVE_BASE_URL, http_client=http_client, default_headers=headers)
+    wrapped.routermon = thread
+    return wrapped

@@ -106,7 +106,10 @@ class Gateway:
             await self.shadow.drain()
         await self.client.aclose()
         if self.config.log is not None:
-            await asyncio.to_thread(self.config.log.flush, 30.0)
+            try:
+                await asyncio.to_thread(self.config.log.flush, 30.0)
+            except RuntimeError:  # the interpreter is exiting (``observe``'s atexit): no more threads
+                self.config.log.flush(30.0)
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         method, path = scope["method"], scope["path"]
