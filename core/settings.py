@@ -30,6 +30,14 @@ The file is ``$ROUTERMON_CONFIG`` or ``settings.toml`` in the per-user config di
 
     [models."claude-sonnet-5-5"]      # override a fact of the capability table (core/models.py)
     structured_outputs = true
+
+    [gateway]                         # routermon gateway and observe(): shadowing the app's calls
+    shadow_share = "5%"               # of each task's calls, copied to the other model
+    shadow_budget_usd = 5.0           # per UTC day; shadowing stops when spent
+    shadow_in_flight = 4              # shadow calls at once
+    shadow_queue = 256                # shadow calls waiting; more are dropped (counted)
+    [gateway.shadow]                  # per task (the task key, or x-routermon-task)
+    "support-reply" = "20%"
 """
 
 from __future__ import annotations
@@ -134,6 +142,20 @@ class PriceOverride(BaseModel):
     cache_write_mtok: UsdPerMtok | None = None
 
 
+class GatewaySettings(BaseModel):
+    """The ``[gateway]`` table: shadowing the app's calls (``core/gateway/shadow.py``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shadow_share: Share = Field(0.0, ge=0.0, le=1.0)
+    shadow_budget_usd: float | None = Field(None, ge=0.0, le=1e12, allow_inf_nan=False)
+    shadow_in_flight: int = Field(4, ge=1, le=1024)
+    shadow_queue: int = Field(256, ge=1, le=1_000_000)
+    shadow: dict[str, Annotated[float, BeforeValidator(_typed_share), Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict
+    )
+
+
 def _price_override_fields(entry: PriceOverride) -> dict[str, float]:
     return entry.model_dump(exclude_none=True)
 
@@ -181,6 +203,7 @@ class Settings(BaseSettings):
     models: dict[str, Annotated[ModelOverride, AfterValidator(_model_override_fields)]] = Field(
         default_factory=dict
     )
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -210,27 +210,85 @@ class Workspace:
         host, bound = server.server_address[:2]
         return f"http://{host}:{bound}", stop
 
-    def gateway(self, *, upstream_url: str, token: str | None = None, log: bool = True, transport=None):
+    def gateway(
+        self,
+        *,
+        upstream_url: str,
+        token: str | None = None,
+        log: bool = True,
+        transport=None,
+        shadow_share: float | None = None,
+        judge: bool = False,
+        pair_observer=None,
+        say=None,
+    ):
         """The gateway (``core.gateway``) on this workspace's log, prices and privacy settings; the
-        key it adds for clients that send none is ``ANTHROPIC_API_KEY`` of its environment."""
+        key it adds for clients that send none is ``ANTHROPIC_API_KEY`` of its environment.
+
+        Shadowing (``core/gateway/shadow.py``) copies ``shadow_share`` (default: the settings'
+        ``[gateway] shadow_share``; ``[gateway.shadow]`` per task) of the calls to the other model of
+        ``models()``; ``judge``: free-text pairs judged in the background by ``judge_model()``
+        through the upstream (``pair_observer`` instead gives the observer itself).
+        """
         from .gateway.app import Gateway, GatewayConfig
         from .log.privacy import Keeper
         from .log.store import CallLog
 
         call_log = CallLog(self.db_path) if log else None
         keeper = Keeper.for_log(self.db_path if log else None, self.store_inputs, self.store_answers)
-        return Gateway(
-            GatewayConfig(
-                upstream_url=upstream_url,
-                log=call_log,
-                keeper=keeper,
-                prices=self.prices,
-                preview_chars=self.preview_chars,
-                token=token,
-                api_key=os.environ.get("ANTHROPIC_API_KEY") or None,
-                transport=transport,
-            )
+        config = GatewayConfig(
+            upstream_url=upstream_url,
+            log=call_log,
+            keeper=keeper,
+            prices=self.prices,
+            preview_chars=self.preview_chars,
+            token=token,
+            api_key=os.environ.get("ANTHROPIC_API_KEY") or None,
+            transport=transport,
+            shadow=self._shadow_config(shadow_share),
+            models=self.model_table,
         )
+        if say is not None:
+            config.say = say
+        if config.shadow is not None:
+            config.pair_observer = pair_observer or (self._gateway_judge(upstream_url) if judge else None)
+        return Gateway(config)
+
+    def _shadow_config(self, shadow_share: float | None):
+        """The gateway's shadowing from the settings' ``[gateway]`` table; ``None`` when no share is set."""
+        from .gateway.shadow import ShadowConfig
+
+        settings = self.settings.gateway
+        share = settings.shadow_share if shadow_share is None else shadow_share
+        if share <= 0.0 and not any(settings.shadow.values()):
+            return None
+        cheap, strong = self.models()
+        return ShadowConfig(
+            cheap_model=cheap,
+            strong_model=strong,
+            share=share,
+            task_shares=dict(settings.shadow),
+            budget_usd=settings.shadow_budget_usd,
+            max_in_flight=settings.shadow_in_flight,
+            queue_size=settings.shadow_queue,
+        )
+
+    def _gateway_judge(self, upstream_url: str):
+        """The gateway's pair observer: ``Judge.judge`` through a router on the gateway's upstream
+        (its key: ``ANTHROPIC_API_KEY`` of this environment), logging to this workspace's log."""
+        import anthropic
+
+        from .measure.judge import Judge
+
+        client = anthropic.AsyncAnthropic(
+            base_url=upstream_url, api_key=os.environ.get("ANTHROPIC_API_KEY") or "routermon-gateway"
+        )
+        judge = Judge(self.router(client=client, source="gateway"), self.judge_model(), source="gateway")
+
+        async def observe_pair(request_id, task, text, digest, cheap_answer, strong_answer):
+            return await judge.judge(request_id, task, text, cheap_answer, strong_answer, input_sha256=digest)
+
+        return observe_pair
 
     def router(
         self,
@@ -296,3 +354,45 @@ class Workspace:
 
             Judge.observing(router, self.judge_model(strong_model=strong_model), source=source)
         return router
+
+
+OBSERVE_BASE_URL = "http://routermon.observe"  # the wrapped client's base URL: never on a network
+
+
+def observe(client, shadow_share: float | None = 0.05, task: str | None = None, *, workspace=None):
+    """``client`` (an ``anthropic.Anthropic`` or ``AsyncAnthropic``) wrapped so that every call goes
+    through the gateway's ASGI app in-process (``core/gateway/inprocess.py``) to ``client``'s own
+    base URL: ``messages.create`` and ``messages.stream`` behave as before (the same bytes) and are
+    logged and shadowed as the gateway does. ``shadow_share``: of each task's calls (``None``: the
+    settings'); ``task``: every call's task (``x-routermon-task``), else the key from its shape.
+
+    The wrapped client's ``routermon`` attribute is the gateway's thread: ``.app`` (the gateway,
+    with its counters) and ``.close()`` (finish shadow calls, write every row; also run at exit).
+    """
+    import atexit
+
+    import anthropic
+    import httpx2
+
+    from .gateway.inprocess import AsyncInProcessTransport, GatewayThread, InProcessTransport
+
+    is_async = isinstance(client, anthropic.AsyncAnthropic)
+    if not is_async and not isinstance(client, anthropic.Anthropic):
+        raise TypeError(
+            f"observe() wraps an anthropic.Anthropic or AsyncAnthropic, not {type(client).__name__}."
+        )
+    ws = workspace or Workspace.load()
+    upstream = str(client.base_url).rstrip("/")
+    app = ws.gateway(
+        upstream_url=upstream, shadow_share=shadow_share, judge=bool(os.environ.get("ANTHROPIC_API_KEY"))
+    )
+    thread = GatewayThread(app, on_close=lambda: atexit.unregister(thread.close))
+    atexit.register(thread.close)
+    if is_async:
+        http_client = httpx2.AsyncClient(transport=AsyncInProcessTransport(thread), timeout=client.timeout)
+    else:
+        http_client = httpx2.Client(transport=InProcessTransport(thread), timeout=client.timeout)
+    headers = {"x-routermon-task": task} if task else None
+    wrapped = client.copy(base_url=OBSERVE_BASE_URL, http_client=http_client, default_headers=headers)
+    wrapped.routermon = thread
+    return wrapped

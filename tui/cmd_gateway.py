@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 
 import click
 
 from .echo import echo
-from .options import db_option, workspace
+from .options import SHARE, db_option, share_help, workspace
 
 DEFAULT_UPSTREAM = "https://api.anthropic.com"  # the anthropic SDK's own default base URL
 
@@ -41,16 +42,25 @@ def _is_loopback(host: str) -> bool:
 @click.option(
     "--token", default=None, help="Clients must send it as x-routermon-token (required off loopback)."
 )
+@click.option(
+    "--shadow-share",
+    type=SHARE,
+    default=None,
+    help=f"Share of each task's calls also sent to the other model ({share_help(5)}; "
+    "default: the settings' [gateway] shadow_share).",
+)
 @db_option
 @click.pass_context
-def gateway_command(ctx, host, port, upstream, stand_in, token, db):
+def gateway_command(ctx, host, port, upstream, stand_in, token, shadow_share, db):
     """Serve a Messages-API-compatible gateway: apps set ANTHROPIC_BASE_URL to it and change nothing
     else; every /v1/messages call is forwarded unchanged (streams as they arrive) and logged.
 
     Serves POST /v1/messages, POST /v1/messages/count_tokens, GET /v1/models[/ID]; anything else is
     a 404. The client's API key goes upstream; a client that sends none gets ANTHROPIC_API_KEY of
-    the gateway's environment. Keys are never logged. Ctrl-C or SIGTERM stops it after the calls
-    in flight, with every row written.
+    the gateway's environment. Keys are never logged. With --shadow-share, that share of the calls
+    to the settings' cheap or strong model is sent again, in the background, to the other one and
+    logged as a pair (free-text pairs judged by judge_model). Ctrl-C or SIGTERM stops it after the
+    calls in flight and the queued shadow calls, with every row written.
     """
     import socket
 
@@ -77,7 +87,8 @@ def gateway_command(ctx, host, port, upstream, stand_in, token, db):
         raise ConfigError(
             f"{host}:{port} cannot be used ({exc.strerror}); pick another with --host/--port."
         ) from None
-    app = ws.gateway(upstream_url=upstream, token=token)
+    judge = stand_in or bool(os.environ.get("ANTHROPIC_API_KEY"))
+    app = ws.gateway(upstream_url=upstream, token=token, shadow_share=shadow_share, judge=judge)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     echo(f"routermon gateway on http://{shown}:{bound}, forwarding to {upstream}, logging to {ws.db_path}")
@@ -95,4 +106,13 @@ def gateway_command(ctx, host, port, upstream, stand_in, token, db):
         f"Stopped: {app.calls_logged} calls logged"
         + (f", {app.log_failures} not logged" if app.log_failures else "")
         + "."
+        + (_shadow_summary(app.shadow.counters) if app.shadow is not None else "")
     )
+
+
+def _shadow_summary(counters) -> str:
+    from routermon.core.formatting import usd
+
+    dropped = f", {counters.dropped} dropped (queue full)" if counters.dropped else ""
+    over = f", {counters.over_budget} over the day's budget" if counters.over_budget else ""
+    return f" Shadowed: {counters.done} ({usd(counters.spent_usd)} today){dropped}{over}."

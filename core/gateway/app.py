@@ -22,8 +22,10 @@ import httpx2
 from ..log.privacy import Keeper
 from ..log.store import CallLog
 from ..prices import PriceBook
+from ..route.models import ModelTable
 from .forward import error_body, request_headers, response_headers, upstream_client
 from .record import CANCELLED, CallFacts, call_record
+from .shadow import GatewayPairObserver, Shadow, ShadowConfig, ShadowWork
 from .sse import Observed, StreamReader, read_message
 from .taskkey import task_key
 
@@ -55,14 +57,28 @@ class GatewayConfig:
     transport: httpx2.AsyncBaseTransport | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     say: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+    shadow: ShadowConfig | None = None  # None: no shadowing
+    models: ModelTable | None = None  # the capability table shadow copies are adapted through
+    pair_observer: GatewayPairObserver | None = None  # free-text pairs (the judge), in the background
 
 
 class Gateway:
-    """The ASGI app. ``calls_logged`` and ``log_failures`` count what it handed to the log."""
+    """The ASGI app. ``calls_logged`` and ``log_failures`` count what it handed to the log;
+    ``shadow`` (when shadowing) holds the shadow counters (``shadow.counters``)."""
 
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.client = upstream_client(config.upstream_url, config.transport)
+        self.shadow: Shadow | None = None
+        if config.shadow is not None:
+            self.shadow = Shadow(
+                config.shadow,
+                models=config.models or ModelTable(),
+                send=self._send_copy,
+                log_copy=self._log_copy,
+                observer=config.pair_observer,
+                say=config.say,
+            )
         self.calls_logged = 0
         self.log_failures = 0
         self._told_log_failure = False
@@ -85,10 +101,15 @@ class Gateway:
                 return
 
     async def aclose(self) -> None:
-        """Close the upstream pool and write every queued row."""
+        """Finish the queued shadow calls, close the upstream pool and write every queued row."""
+        if self.shadow is not None:
+            await self.shadow.drain()
         await self.client.aclose()
         if self.config.log is not None:
-            await asyncio.to_thread(self.config.log.flush, 30.0)
+            try:
+                await asyncio.to_thread(self.config.log.flush, 30.0)
+            except RuntimeError:  # the interpreter is exiting (``observe``'s atexit): no more threads
+                self.config.log.flush(30.0)
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         method, path = scope["method"], scope["path"]
@@ -135,12 +156,10 @@ class Gateway:
         target = scope["path"] + (
             ("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else ""
         )
-        request = self.client.build_request(
-            scope["method"],
-            target,
-            headers=request_headers(scope["headers"], self.config.api_key),
-            content=body,
-        )
+        upstream_headers = request_headers(scope["headers"], self.config.api_key)
+        if call is not None:
+            call.upstream_headers = upstream_headers
+        request = self.client.build_request(scope["method"], target, headers=upstream_headers, content=body)
         try:
             response = await self.client.send(request, stream=True)
         except httpx2.TimeoutException:
@@ -210,13 +229,33 @@ class Gateway:
         if log is None:
             return
         facts = call.facts(error_type, observed)
+        role = ("cheap", 0)
+        if (
+            self.shadow is not None
+            and error_type is None
+            and call.status == 200
+            and observed.error_type is None
+        ):
+            role = (
+                self.shadow.offer(call.request_id, call.task, call.body, call.upstream_headers, observed)
+                or role
+            )
+        self._write(call.body, observed, facts, role)
+
+    def _write(self, body: dict, observed: Observed, facts: CallFacts, role: tuple[str, int], final=None):
+        """Hand one row to the log (never failing the caller); returns the row's cost in USD."""
+        log = self.config.log
+        if log is None:
+            return None
         record = call_record(
-            call.body,
+            body,
             observed,
             facts,
             keeper=self.config.keeper,
             prices=self.config.prices,
             preview_chars=self.config.preview_chars,
+            role=role,
+            final=final,
         )
         try:
             log.log(record)
@@ -225,8 +264,32 @@ class Gateway:
             if not self._told_log_failure:
                 self._told_log_failure = True
                 self.config.say(f"routermon gateway: calls are not being logged: {exc}")
-            return
+            return record.cost_usd
         self.calls_logged += 1
+        return record.cost_usd
+
+    async def _send_copy(self, body: bytes, headers: list) -> tuple[int, bytes]:
+        """A shadow copy through the same pooled client, read whole (never streamed)."""
+        response = await self.client.post(MESSAGES_PATH, content=body, headers=headers)
+        return response.status_code, response.content
+
+    def _log_copy(
+        self, work: ShadowWork, observed: Observed, status: int | None, latency_ms: float
+    ) -> float | None:
+        """The shadow copy's row: the pair's request id and task, the other model, never final."""
+        facts = CallFacts(
+            ts=time.time(),
+            request_id=work.request_id,
+            task=work.task,
+            requested_model=work.other_model,
+            latency_ms=latency_ms,
+            ttft_ms=None,
+            http_status=status,
+            error_type=None,
+        )
+        return self._write(
+            work.body | {"model": work.other_model}, observed, facts, work.copy_role, final=False
+        )
 
     def _new_request_id(self) -> str:
         return f"gw_{(time.time_ns() // 1_000_000) << 48 | self._ids.getrandbits(48):024x}"
@@ -242,6 +305,7 @@ class _Call:
     ts: float
     started: float
     status: int | None = None
+    upstream_headers: list = field(default_factory=list)  # in memory only: they hold the key
 
     @classmethod
     def start(cls, raw: bytes, headers: dict[str, str], request_id: str) -> _Call:

@@ -84,8 +84,11 @@ def call_record(
     keeper: Keeper,
     prices: PriceBook,
     preview_chars: int,
+    role: tuple[str, int] = ("cheap", 0),
+    final: bool | None = None,
 ) -> CallRecord:
-    """The log row of one call."""
+    """The log row of one call: ``role`` (role, tier) and ``final`` (default: it answered) as a shadow
+    pair needs them (``shadow.py``)."""
     text = conversation_text(body)
     model = observed.model or facts.requested_model or "unknown"
     error_type = facts.error_type or observed.error_type
@@ -117,8 +120,8 @@ def call_record(
         mode=GATEWAY_MODE,
         source=GATEWAY_SOURCE,
         model=model,
-        role="cheap",
-        tier=0,
+        role=role[0],
+        tier=role[1],
         input_tokens=observed.input_tokens,
         output_tokens=observed.output_tokens,
         cache_read_tokens=observed.cache_read_tokens,
@@ -127,7 +130,7 @@ def call_record(
         latency_ms=round(facts.latency_ms, 3),
         answer=answer,
         error_type=error_type,
-        final=error_type is None,
+        final=error_type is None if final is None else final,
         input_sha256=keeper.input_digest(text, sha256_text(text)),
         input_preview=preview,
         thinking_tokens=observed.thinking_tokens,
