@@ -223,9 +223,18 @@ class Workspace:
             **limit,
         )
 
-    def stand_in_client(self, *, seed: int = 0, latency: float = 0.0):
-        """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network)."""
-        return self.stand_in_api(seed=seed, time_scale=latency).client()
+    def stand_in_client(self, *, seed: int = 0, latency: float = 0.0, simulation: Simulation | None = None):
+        """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network);
+        for ``simulation``, on its scenario and clock, keeping no request bodies."""
+        if simulation is None:
+            return self.stand_in_api(seed=seed, time_scale=latency).client()
+        return self.stand_in_api(
+            scenario=simulation.scenario,
+            seed=seed,
+            time_scale=latency,
+            clock=simulation.clock,
+            record_requests=False,
+        ).client()
 
     def router(
         self,
@@ -260,7 +269,7 @@ class Workspace:
         """
         cheap, strong = self.models(cheap_model, strong_model)
         if stand_in:
-            client = self._stand_in_for(simulation, seed, stand_in_latency).client()
+            client = self.stand_in_client(seed=seed, latency=stand_in_latency, simulation=simulation)
         elif client is None and os.environ.get("ANTHROPIC_API_KEY"):
             self.read_models_api((cheap, strong))  # the real API: what it reports, read once
         router = self._build_router(
@@ -293,17 +302,6 @@ class Workspace:
         from .measure.judge import Judge
 
         return Judge(router, model or self.judge_model(), source=source)
-
-    def _stand_in_for(self, simulation: Simulation | None, seed: int, latency: float):
-        if simulation is None:
-            return self.stand_in_api(seed=seed, time_scale=latency)
-        return self.stand_in_api(
-            scenario=simulation.scenario,
-            seed=seed,
-            time_scale=latency,
-            clock=simulation.clock,
-            record_requests=False,
-        )
 
     def _build_router(self, cheap: str, strong: str, threshold: float | None, **options) -> Router:
         """The one place a ``Router`` is made: the settings' tiers, per-task thresholds, privacy,
