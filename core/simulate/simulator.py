@@ -453,11 +453,29 @@ def simulate(
     finally:
         if owned:
             call_log.close()
+    window = (days, since, now, wall)
+    return _read_back(call_log, before, run, router, routers.prices, mode=mode, seed=seed, window=window)
+
+
+def _read_back(
+    call_log: CallLog,
+    before: int,
+    run: Simulation,
+    router: Router,
+    prices: PriceBook,
+    *,
+    mode: str,
+    seed: int,
+    window: tuple[float, float, float, float],
+) -> SimulationSummary:
+    """The run's summary from its rows read back; ``window``: (days, since, until, wall seconds)."""
+    days, since, until, wall = window
+    cheap, strong = router.tiers[0].model, router.tiers[-1].model
     with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario, prefix=run_prefix(run.router_seed))
-    monthly, projection = project_tally(tally, days, cheap, strong, routers.prices)
+        tally = tally_rows(reader, before, run.scenario, prefix=run_prefix(run.router_seed))
+    monthly, projection = project_tally(tally, days, cheap, strong, prices)
     return SimulationSummary(
-        scenario=scenario.name,
+        scenario=run.scenario.name,
         mode=mode,
         threshold=router.tiers[0].threshold,
         cheap_model=cheap,
@@ -466,7 +484,7 @@ def simulate(
         db_path=str(call_log.path),
         days=days,
         since=since,
-        until=now,
+        until=until,
         tally=tally,
         monthly_requests=monthly,
         projection=projection,
@@ -609,26 +627,8 @@ async def run_live(
         if owned:
             call_log.close()
     elapsed = time.perf_counter() - started
-    with LogReader(call_log.path) as reader:
-        tally = tally_rows(reader, before, scenario, prefix=run_prefix(run.router_seed))
-    days = elapsed / DAY_SECONDS
-    monthly, projection = project_tally(tally, days, cheap, strong, routers.prices)
-    return SimulationSummary(
-        scenario=scenario.name,
-        mode=mode,
-        threshold=router.tiers[0].threshold,
-        cheap_model=cheap,
-        strong_model=strong,
-        seed=seed,
-        db_path=str(call_log.path),
-        days=days,
-        since=started_wall,
-        until=started_wall + elapsed,
-        tally=tally,
-        monthly_requests=monthly,
-        projection=projection,
-        wall_seconds=elapsed,
-    )
+    window = (elapsed / DAY_SECONDS, started_wall, started_wall + elapsed, elapsed)
+    return _read_back(call_log, before, run, router, routers.prices, mode=mode, seed=seed, window=window)
 
 
 async def _live_loop(
