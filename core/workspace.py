@@ -23,7 +23,10 @@ from .prices import PriceBook
 from .settings import Settings, SettingSource, default_db_path, load_settings, setting_sources
 
 if TYPE_CHECKING:  # the router pulls in the anthropic SDK: loaded only when a router is built
+    from .log.store import CallLog
+    from .measure.judge import Judge
     from .route.router import Router
+    from .simulate.simulator import Simulation
 
 
 class Workspace:
@@ -191,22 +194,55 @@ class Workspace:
 
     # -- what it builds ------------------------------------------------------------------------
 
-    def stand_in_client(self, *, seed: int = 0, latency: float = 0.0):
-        """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network)."""
+    def stand_in_api(
+        self,
+        *,
+        scenario=None,
+        seed: int = 0,
+        time_scale: float = 0.0,
+        clock=None,
+        record_requests: bool = True,
+        record_limit: int | None = None,
+    ):
+        """The built-in stand-in API (``simulate.standin.StandInAPI``), answering from the same
+        capability table as the router (the settings' ``[models]`` overrides included).
+
+        ``scenario``: default the built-in one; ``time_scale``: the share of each simulated latency
+        really slept; ``clock``: a ``VirtualClock`` to advance instead of sleeping."""
         from .simulate.scenario import load_scenario
         from .simulate.standin import StandInAPI
 
-        # The stand-in answers from the same capability table as the router (overrides included).
-        api = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency, models=self.model_table)
-        return api.client()
+        limit = {} if record_limit is None else {"record_limit": record_limit}
+        return StandInAPI(
+            scenario=scenario or load_scenario(),
+            seed=seed,
+            time_scale=time_scale,
+            clock=clock,
+            record_requests=record_requests,
+            models=self.model_table,
+            **limit,
+        )
+
+    def stand_in_client(self, *, seed: int = 0, latency: float = 0.0, simulation: Simulation | None = None):
+        """An ``anthropic.AsyncAnthropic`` talking to the built-in stand-in API (no key, no network);
+        for ``simulation``, on its scenario and clock, keeping no request bodies."""
+        if simulation is None:
+            return self.stand_in_api(seed=seed, time_scale=latency).client()
+        return self.stand_in_api(
+            scenario=simulation.scenario,
+            seed=seed,
+            time_scale=latency,
+            clock=simulation.clock,
+            record_requests=False,
+        ).client()
 
     def stand_in_server(self, *, seed: int = 0, latency: float = 0.0, port: int = 0):
         """The stand-in Messages API served on a loopback port in a thread: ``(base_url, stop)``."""
-        from .simulate.scenario import load_scenario
-        from .simulate.standin import StandInAPI, serve_in_thread
+        from .simulate.standin import serve_in_thread
 
-        api = StandInAPI(scenario=load_scenario(), seed=seed, time_scale=latency, models=self.model_table)
-        server, stop = serve_in_thread(api, port=port)
+        server, stop = serve_in_thread(
+            self.stand_in_api(seed=seed, time_scale=latency, record_requests=False), port=port
+        )
         host, bound = server.server_address[:2]
         return f"http://{host}:{bound}", stop
 
@@ -303,24 +339,66 @@ class Workspace:
         stand_in_latency: float = 0.0,
         client=None,
         request_prefix: str = "req_",
-        log: bool = True,
+        log: bool | CallLog = True,
         judge: bool = False,
+        audit_share: float | None = None,
+        store_inputs: str | None = None,
+        judge_model: str | None = None,
+        simulation: Simulation | None = None,
     ) -> Router:
         """A router on this workspace's log, prices and defaults; options given here win.
 
         ``stand_in`` answers from the built-in stand-in API (``seed``, and ``stand_in_latency``: the
         share of each simulated latency really slept); otherwise ``client``, else the real API
-        (whose Models API is read first: ``read_models_api``). ``log=False``: a router that logs nothing.
-        ``judge``: judge free-text shadow pairs and audits as they are made, with ``judge_model()``.
+        (whose Models API is read first: ``read_models_api``). ``log``: ``False`` for a router that
+        logs nothing, or an open ``CallLog`` to write to instead of this workspace's log.
+        ``judge``: judge free-text shadow pairs and audits as they are made, with ``judge_model``
+        (default ``judge_model()``; giving one turns judging on). ``simulation``: simulated traffic
+        (the simulator's scenario, clock and seed for the stand-in, which keeps no request bodies,
+        and the router's own seed for audit sampling and request ids).
         """
+        cheap, strong = self.models(cheap_model, strong_model)
+        if stand_in:
+            client = self.stand_in_client(seed=seed, latency=stand_in_latency, simulation=simulation)
+        elif client is None and os.environ.get("ANTHROPIC_API_KEY"):
+            self.read_models_api((cheap, strong))  # the real API: what it reports, read once
+        router = self._build_router(
+            cheap,
+            strong,
+            threshold,
+            mode=mode,
+            source=source,
+            client=client,
+            request_prefix=request_prefix,
+            log=self.db_path if log is True else (log or None),
+            audit_share=self.audit_share if audit_share is None else audit_share,
+            store_inputs=store_inputs or self.store_inputs,
+            clock=simulation.clock if simulation else None,
+            seed=simulation.router_seed if simulation else None,
+        )
+        if judge or judge_model is not None:
+            from .measure.judge import Judge
+
+            Judge.observing(
+                router,
+                judge_model or self.judge_model(strong_model=strong_model),
+                seed=simulation.router_seed if simulation else 0,
+                source=source,
+            )
+        return router
+
+    def judge(self, router: Router, model: str | None = None, *, source: str = "judge") -> Judge:
+        """A judge calling models through ``router``, with ``model`` (default: ``judge_model()``)."""
+        from .measure.judge import Judge
+
+        return Judge(router, model or self.judge_model(), source=source)
+
+    def _build_router(self, cheap: str, strong: str, threshold: float | None, **options) -> Router:
+        """The one place a ``Router`` is made: the settings' tiers, per-task thresholds, privacy,
+        capability table, telemetry and prices, with this call's ``options``."""
         from .errors import ConfigError
         from .route.router import Router, Tier
 
-        cheap, strong = self.models(cheap_model, strong_model)
-        if stand_in:
-            client = self.stand_in_client(seed=seed, latency=stand_in_latency)
-        elif client is None and os.environ.get("ANTHROPIC_API_KEY"):
-            self.read_models_api((cheap, strong))  # the real API: what it reports, read once
         threshold_given = threshold
         threshold = self.threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
@@ -332,28 +410,17 @@ class Workspace:
             Tier(cheap, threshold, **(cheap_tier.model_dump() if cheap_tier else {})),
             Tier(strong, **(strong_tier.model_dump() if strong_tier else {})),
         )
-        router = Router(
+        return Router(
             tiers=tiers,
             # A threshold given for this run wins over the per-task policy, as every option does.
             task_thresholds=self.settings.thresholds if threshold_given is None else None,
             telemetry=self.telemetry,
-            mode=mode,
             models=self.model_table,
-            audit_share=self.audit_share,
-            client=client,
-            log=self.db_path if log else None,
             prices=self.prices,
-            store_inputs=self.store_inputs,
             store_answers=self.store_answers,
             preview_chars=self.preview_chars,
-            source=source,
-            request_prefix=request_prefix,
+            **options,
         )
-        if judge:
-            from .measure.judge import Judge
-
-            Judge.observing(router, self.judge_model(strong_model=strong_model), source=source)
-        return router
 
 
 OBSERVE_BASE_URL = "http://routermon.observe"  # the wrapped client's base URL: never on a network

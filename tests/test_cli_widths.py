@@ -13,6 +13,7 @@ from review_helpers import build_review_log
 from rich.text import Text
 
 from routermon.core.simulate.simulator import simulate
+from routermon.core.workspace import Workspace
 from routermon.tui.cli import main
 from routermon.tui.tables import Column, fit
 
@@ -45,8 +46,8 @@ def assert_fits(out: str, width: int, *whole: str) -> None:
 def tasks_db(tmp_path_factory):
     """A log with shadow pairs of three tasks and cascade traffic with audits."""
     db = tmp_path_factory.mktemp("widths") / "calls.db"
-    simulate(requests=150, db_path=db, mode="shadow", seed=1)
-    simulate(requests=150, db_path=db, audit_share=0.2, seed=2)
+    simulate(routers=Workspace.load(), requests=150, db_path=db, mode="shadow", seed=1)
+    simulate(routers=Workspace.load(), requests=150, db_path=db, audit_share=0.2, seed=2)
     return db
 
 

@@ -14,6 +14,7 @@ from routermon.core.log.reader import LatencyHistogram, LogReader
 from routermon.core.log.records import CallRecord
 from routermon.core.log.store import CallLog
 from routermon.core.measure.report import build_report, render_markdown
+from routermon.core.workspace import Workspace
 
 
 def call(ts, rid, *, mode="cascade", role="cheap", tier=0, latency=100.0, escalated=False, final=False, **kw):
@@ -348,13 +349,30 @@ def test_degraded_requests_are_counted_where_the_tier_above_failed(log_db):
 def judged_log(tmp_path_factory) -> Path:
     """Simulated traffic whose summaries a judge rules on: a cascade run with audits, then a shadow
     run (classify answers checked against their reference, extract by field agreement)."""
-    from routermon.core.simulate.demo import demo_judge_model
     from routermon.core.simulate.simulator import simulate
 
     path = tmp_path_factory.mktemp("judged") / "calls.db"
-    judge = demo_judge_model()
-    simulate(requests=200, db_path=path, seed=3, now=FIXED_NOW, days=1, audit_share=0.3, judge_model=judge)
-    simulate(requests=150, db_path=path, mode="shadow", seed=4, now=FIXED_NOW, days=1, judge_model=judge)
+    judge = Workspace.load().judge_model()  # the demo's: the settings' judge, else the strong model
+    simulate(
+        routers=Workspace.load(),
+        requests=200,
+        db_path=path,
+        seed=3,
+        now=FIXED_NOW,
+        days=1,
+        audit_share=0.3,
+        judge_model=judge,
+    )
+    simulate(
+        routers=Workspace.load(),
+        requests=150,
+        db_path=path,
+        mode="shadow",
+        seed=4,
+        now=FIXED_NOW,
+        days=1,
+        judge_model=judge,
+    )
     return path
 
 

@@ -19,6 +19,7 @@ from test_cli_prune import DAY, T0, _request
 from routermon.core.errors import ConfigError
 from routermon.core.log.reader import LogReader
 from routermon.core.log.store import CallLog, prune_calls
+from routermon.core.workspace import Workspace
 from routermon.tui.cli import main
 
 
@@ -150,7 +151,9 @@ def test_a_simulation_counts_its_own_requests_though_a_prune_deletes_them_meanwh
             assert prune_calls(log_db, cut) > 0
 
     try:
-        summary = simulate(requests=60, log=log, days=2, seed=4, progress=prune_meanwhile)
+        summary = simulate(
+            routers=Workspace.load(), requests=60, log=log, days=2, seed=4, progress=prune_meanwhile
+        )
     finally:
         log.close()
     assert summary.tally.requests == 60
@@ -165,9 +168,13 @@ def test_a_runs_own_count_is_what_the_log_reads_back_when_nothing_interferes(log
     from routermon.core.simulate.simulator import run_prefix, simulate, simulate_live, tally_rows
 
     if live:
-        summary = simulate_live(rate=40, duration=1.0, db_path=log_db, seed=2, time_scale=0.0)
+        summary = simulate_live(
+            routers=Workspace.load(), rate=40, duration=1.0, db_path=log_db, seed=2, time_scale=0.0
+        )
     else:
-        summary = simulate(requests=80, db_path=log_db, days=1, seed=3, audit_share=0.2)
+        summary = simulate(
+            routers=Workspace.load(), requests=80, db_path=log_db, days=1, seed=3, audit_share=0.2
+        )
     assert summary.tally.requests > 0
     with LogReader(log_db) as reader:
         prefix = reader.calls_after(0, limit=1)[0].request_id.split("_", 1)[0] + "_"

@@ -26,6 +26,7 @@ from routermon.core.simulate.simulator import (
     simulate_live,
     traffic,
 )
+from routermon.core.workspace import Workspace
 
 NOW = 1_760_000_000.0  # a fixed "now": 2025-10-09 08:53 UTC
 DAY = 86_400.0
@@ -41,7 +42,9 @@ def rows_without_ids(path) -> list[tuple]:
 def field_report_run(tmp_path_factory):
     """6,000 requests of the built-in scenario at threshold 0.7, over the week before NOW."""
     path = tmp_path_factory.mktemp("field") / "calls.db"
-    summary = simulate(requests=6000, db_path=path, threshold=0.7, days=7, seed=1, now=NOW)
+    summary = simulate(
+        routers=Workspace.load(), requests=6000, db_path=path, threshold=0.7, days=7, seed=1, now=NOW
+    )
     return path, summary
 
 
@@ -52,7 +55,9 @@ def test_same_seed_scenario_and_now_give_the_same_rows_byte_for_byte(tmp_path):
     runs = []
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         path = tmp_path / f"{name}.db"
-        simulate(requests=250, db_path=path, seed=seed, now=NOW, days=2, audit_share=0.2)
+        simulate(
+            routers=Workspace.load(), requests=250, db_path=path, seed=seed, now=NOW, days=2, audit_share=0.2
+        )
         runs.append(rows_without_ids(path))
     first, again, other_seed = runs
     assert len(first) > 250  # escalations and audits add calls
@@ -63,7 +68,7 @@ def test_same_seed_scenario_and_now_give_the_same_rows_byte_for_byte(tmp_path):
 
 def test_timestamps_are_spread_over_the_days_before_now(tmp_path):
     path = tmp_path / "calls.db"
-    summary = simulate(requests=600, db_path=path, days=3, seed=2, now=NOW)
+    summary = simulate(routers=Workspace.load(), requests=600, db_path=path, days=3, seed=2, now=NOW)
     with LogReader(path) as reader:
         stamps = sorted(row.ts for row in reader.iter_calls())
     assert NOW - 3 * DAY <= stamps[0] < NOW - 3 * DAY + 6 * 3600
@@ -164,7 +169,16 @@ def test_projection_with_audits_matches_the_log_and_the_simulator(tmp_path):
     """Audits are spend the cascade keeps paying: the projection from a log with audits costs what
     the log does, and the simulator's own projection agrees."""
     path = tmp_path / "calls.db"
-    summary = simulate(requests=1500, db_path=path, threshold=0.7, days=7, seed=3, now=NOW, audit_share=0.15)
+    summary = simulate(
+        routers=Workspace.load(),
+        requests=1500,
+        db_path=path,
+        threshold=0.7,
+        days=7,
+        seed=3,
+        now=NOW,
+        audit_share=0.15,
+    )
     with LogReader(path) as reader:
         inputs = from_log(reader, days=7, now=NOW)
         spend = reader.summary(NOW - 7 * DAY, NOW).spend_usd
@@ -188,7 +202,9 @@ def test_projection_with_audits_matches_the_log_and_the_simulator(tmp_path):
 
 def test_shadow_mode_logs_linked_pairs(tmp_path):
     path = tmp_path / "calls.db"
-    summary = simulate(requests=120, db_path=path, mode="shadow", seed=4, now=NOW, days=1)
+    summary = simulate(
+        routers=Workspace.load(), requests=120, db_path=path, mode="shadow", seed=4, now=NOW, days=1
+    )
     with LogReader(path) as reader:
         rows = list(reader.iter_calls())
         pairs = load_pairs(reader, unjudged=True)
@@ -216,7 +232,15 @@ def test_requests_failing_on_every_tier_are_counted_not_raised(tmp_path):
     for model in broken["models"]:
         model["errors"] = {"malformed": 1.0}
     scenario = Scenario.model_validate(broken)
-    summary = simulate(scenario, requests=20, db_path=tmp_path / "calls.db", seed=0, now=NOW, days=1)
+    summary = simulate(
+        scenario,
+        routers=Workspace.load(),
+        requests=20,
+        db_path=tmp_path / "calls.db",
+        seed=0,
+        now=NOW,
+        days=1,
+    )
     assert summary.tally.failed == summary.tally.requests == 20
     assert summary.tally.escalated == 20 and summary.tally.errors == 40
     assert sum(t.failed for t in summary.tally.per_task) == 20
@@ -232,7 +256,15 @@ def test_scenario_tasks_are_told_apart_by_name(tmp_path):
             ]
         }
     )
-    summary = simulate(scenario, requests=300, db_path=tmp_path / "calls.db", seed=1, now=NOW, days=1)
+    summary = simulate(
+        scenario,
+        routers=Workspace.load(),
+        requests=300,
+        db_path=tmp_path / "calls.db",
+        seed=1,
+        now=NOW,
+        days=1,
+    )
     shares = {t.task: t.escalation_share for t in summary.tally.per_task}
     assert shares["moderation"] < 0.1 < 0.4 < shares["triage"]
 
@@ -241,9 +273,9 @@ def test_simulating_into_an_open_log_and_appending(tmp_path):
     from routermon.core.log.store import CallLog
 
     path = tmp_path / "calls.db"
-    simulate(requests=30, db_path=path, seed=1, now=NOW - DAY, days=1)
+    simulate(routers=Workspace.load(), requests=30, db_path=path, seed=1, now=NOW - DAY, days=1)
     with CallLog(path) as log:
-        second = simulate(requests=40, log=log, seed=1, now=NOW, days=1)
+        second = simulate(routers=Workspace.load(), requests=40, log=log, seed=1, now=NOW, days=1)
     assert second.tally.requests == 40  # this run only, not the rows already there
     with LogReader(path) as reader:
         rows = list(reader.iter_calls())
@@ -267,7 +299,7 @@ def test_simulating_into_an_open_log_and_appending(tmp_path):
 def test_bad_input_is_a_config_error_before_the_log_is_touched(tmp_path, kwargs, message):
     path = tmp_path / "calls.db"
     with pytest.raises(ConfigError, match=message):
-        simulate(db_path=path, now=NOW, **kwargs)
+        simulate(routers=Workspace.load(), db_path=path, now=NOW, **kwargs)
     assert not path.exists()
 
 
@@ -282,7 +314,13 @@ def test_live_traffic_in_a_thread_stops_on_the_event_and_flushes(tmp_path):
 
     def work():
         outcome["summary"] = simulate_live(
-            rate=80, db_path=path, stop_event=stop, seed=3, time_scale=0.01, progress=seen.append
+            routers=Workspace.load(),
+            rate=80,
+            db_path=path,
+            stop_event=stop,
+            seed=3,
+            time_scale=0.01,
+            progress=seen.append,
         )
 
     before = time.time()
@@ -305,7 +343,8 @@ async def test_live_traffic_as_an_asyncio_task_stops_after_its_duration(tmp_path
     path = tmp_path / "calls.db"
     started = time.perf_counter()
     summary = await asyncio.wait_for(
-        run_live(rate=50, db_path=path, duration=0.4, seed=2, time_scale=0.01), timeout=10
+        run_live(routers=Workspace.load(), rate=50, db_path=path, duration=0.4, seed=2, time_scale=0.01),
+        timeout=10,
     )
     assert 0.4 <= time.perf_counter() - started < 5
     assert summary.tally.requests >= 5
@@ -314,16 +353,21 @@ async def test_live_traffic_as_an_asyncio_task_stops_after_its_duration(tmp_path
 
 def test_live_needs_a_positive_rate_and_a_way_to_stop(tmp_path):
     with pytest.raises(ConfigError, match="request rate"):
-        simulate_live(rate=0, db_path=tmp_path / "a.db", duration=1)
+        simulate_live(routers=Workspace.load(), rate=0, db_path=tmp_path / "a.db", duration=1)
     with pytest.raises(ConfigError, match="stop event or a duration"):
-        simulate_live(rate=1, db_path=tmp_path / "a.db")
+        simulate_live(routers=Workspace.load(), rate=1, db_path=tmp_path / "a.db")
 
 
 def test_progress_spend_counts_audits_and_ends_on_the_summary_spend(tmp_path):
     """The progress bar's spend is every call's (audits included), so it ends where the summary does."""
     seen = []
     summary = simulate(
-        requests=120, db_path=tmp_path / "calls.db", audit_share=0.3, seed=4, progress=seen.append
+        routers=Workspace.load(),
+        requests=120,
+        db_path=tmp_path / "calls.db",
+        audit_share=0.3,
+        seed=4,
+        progress=seen.append,
     )
     assert summary.projection.audit_usd > 0
     assert seen[-1].spend_usd == pytest.approx(summary.tally.spend_usd, rel=1e-9)
@@ -334,7 +378,9 @@ def test_escalation_shares_are_the_reports_for_a_shadow_run_and_a_mixed_log(tmp_
     from routermon.core.measure.report import build_report
 
     path = tmp_path / "calls.db"
-    shadow_run = simulate(requests=120, db_path=path, mode="shadow", seed=4, now=NOW, days=1)
+    shadow_run = simulate(
+        routers=Workspace.load(), requests=120, db_path=path, mode="shadow", seed=4, now=NOW, days=1
+    )
     with LogReader(path) as reader:
         shadow_report = build_report(reader)
     assert shadow_report.traffic.escalation_share is None
@@ -343,7 +389,7 @@ def test_escalation_shares_are_the_reports_for_a_shadow_run_and_a_mixed_log(tmp_
     assert {t.task: t.escalation_share for t in shadow_run.tally.per_task} == {
         t.task: None for t in shadow_report.traffic.per_task
     }
-    cascade_run = simulate(requests=200, db_path=path, seed=5, now=NOW, days=1)
+    cascade_run = simulate(routers=Workspace.load(), requests=200, db_path=path, seed=5, now=NOW, days=1)
     with LogReader(path) as reader:
         both = build_report(reader).traffic
     assert cascade_run.tally.shadow_requests == 0

@@ -18,6 +18,7 @@ from routermon.core.log.store import CallLog
 from routermon.core.measure import whatif
 from routermon.core.measure.quality import load_task_quality
 from routermon.core.simulate.simulator import simulate
+from routermon.core.workspace import Workspace
 from routermon.tui.screens.charts import ChartsScreen
 from routermon.tui.screens.help import HelpScreen
 from routermon.tui.screens.live import LiveScreen
@@ -257,7 +258,9 @@ def _plain(renderable) -> str:
 def audited_log(tmp_path):
     """Simulated cascade traffic over the week before FIXED_NOW, a fifth of the kept answers audited."""
     path = tmp_path / "calls.db"
-    simulate(requests=400, db_path=path, days=7, seed=2, now=FIXED_NOW, audit_share=0.2)
+    simulate(
+        routers=Workspace.load(), requests=400, db_path=path, days=7, seed=2, now=FIXED_NOW, audit_share=0.2
+    )
     return path
 
 

@@ -8,6 +8,7 @@ from tui_helpers import FIXED_NOW, append_requests, build_log, fixed_clock
 
 from routermon.core.log.live import LiveMonitor, month_bounds
 from routermon.core.log.reader import LogReader
+from routermon.core.workspace import Workspace
 
 
 @pytest.fixture()
@@ -172,9 +173,26 @@ def test_monitor_tally_agrees_with_the_reader_on_a_simulated_log(log_db):
         model["errors"] = {"malformed": 0.1}
     scenario = Scenario.model_validate(flaky)
     db = log_db
-    simulate(scenario, requests=150, db_path=db, audit_share=0.3, seed=3, now=FIXED_NOW - 7200)
+    simulate(
+        scenario,
+        routers=Workspace.load(),
+        requests=150,
+        db_path=db,
+        audit_share=0.3,
+        seed=3,
+        now=FIXED_NOW - 7200,
+    )
     monitor = LiveMonitor.open(db, clock=fixed_clock())
-    simulate(scenario, requests=60, db_path=db, audit_share=0.3, seed=4, now=FIXED_NOW, days=0.01)
+    simulate(
+        scenario,
+        routers=Workspace.load(),
+        requests=60,
+        db_path=db,
+        audit_share=0.3,
+        seed=4,
+        now=FIXED_NOW,
+        days=0.01,
+    )
     monitor.refresh()
     with LogReader(db) as reader:
         summary = reader.summary()

@@ -148,7 +148,7 @@ def test_the_default_models_are_chosen_in_one_place(monkeypatch):
     monkeypatch.setattr(catalog, "newest", lambda family, prices=None: f"claude-{family}-4-5")
     ws = Workspace(load_settings())
     assert ws.models() == ("claude-haiku-4-5", "claude-sonnet-4-5")
-    assert resolve_models(None, None) == ("claude-haiku-4-5", "claude-sonnet-4-5")
+    assert resolve_models(None, None, ws.prices) == ("claude-haiku-4-5", "claude-sonnet-4-5")
     router = Router(client=object())
     assert [t.model for t in router.tiers] == ["claude-haiku-4-5", "claude-sonnet-4-5"]
     here = Path(__file__).resolve().parents[1]

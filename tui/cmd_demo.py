@@ -61,7 +61,7 @@ def demo_command(ctx, db, rate, fresh, seed, no_app):
             if count["n"] % 25 == 0:
                 bar.update(handle, done=plural(count["n"], "request"))
 
-        backfill = prepare_demo(path, seed=seed, fresh=fresh, progress=step)
+        backfill = prepare_demo(path, seed=seed, fresh=fresh, progress=step, routers=ws)
     if backfill.requests:
         console.print(
             f"Demo log {path}: added {plural(backfill.requests, 'simulated request')} over {backfill.days:.1f} days."
@@ -72,4 +72,4 @@ def demo_command(ctx, db, rate, fresh, seed, no_app):
         return
     from .launch import run_app
 
-    run_app(ws, traffic=live_traffic(path, rate=rate) if rate > 0 else None)
+    run_app(ws, traffic=live_traffic(path, routers=ws, rate=rate) if rate > 0 else None)

@@ -55,7 +55,7 @@ def judge_command(
 ):
     """Judge the free-text pairs nobody judged yet (resumable: judged pairs are skipped)."""
     from routermon.core.errors import DatabaseError
-    from routermon.core.measure.judge import Judge, judge_pairs, pairs_to_judge, read_judge_figures
+    from routermon.core.measure.judge import judge_pairs, pairs_to_judge, read_judge_figures
     from routermon.core.measure.shadowrun import read_inputs
 
     ws = workspace(ctx, db)
@@ -83,7 +83,7 @@ def judge_command(
         if work
         else None
     )
-    judge = Judge(router, model, source="judge") if router else None
+    judge = ws.judge(router, model, source="judge") if router else None
     console = console_for(stderr=True)
     stop = threading.Event()
 

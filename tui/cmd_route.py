@@ -58,7 +58,7 @@ def route_command(
         strong_model=strong_model,
         threshold=threshold,
         mode=mode,
-        source="fake" if stand_in else "live",
+        source="stand-in" if stand_in else "live",
         stand_in=stand_in,
         seed=seed,
     )

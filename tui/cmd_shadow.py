@@ -72,7 +72,6 @@ def shadow_command(
 ):
     """Run cheap and strong models side by side on every input of a file."""
     from routermon.core.errors import ConfigError
-    from routermon.core.measure.judge import Judge
     from routermon.core.measure.shadowrun import SOURCE, definition_prefix, read_inputs
 
     label_list = parse_labels(labels, task)
@@ -93,7 +92,7 @@ def shadow_command(
     # Pairs are tagged with their task definition and models: --resume skips only inputs paired
     # under the same ones, and says when a changed definition makes it pair inputs again.
     router.request_prefix = definition_prefix(router, task, label_list)
-    judging = Judge(router, ws.judge_model(judge_model, strong_model), source=SOURCE) if judge else None
+    judging = ws.judge(router, ws.judge_model(judge_model, strong_model), source=SOURCE) if judge else None
     skip = _inputs_done(ws.db_path, task, router.request_prefix, items) if resume else set()
     stop = threading.Event()
     progress = asyncio.run(

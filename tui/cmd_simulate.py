@@ -104,14 +104,8 @@ def simulate_command(
 
     ws = workspace(ctx, db)
     scenario = load_scenario(scenario_file)
-    common = dict(
-        threshold=ws.threshold if threshold is None else threshold,
-        mode=mode,
-        seed=seed,
-        audit_share=ws.audit_share if audit_share is None else audit_share,
-        prices=ws.prices,
-        store_inputs=ws.store_inputs,
-    )
+    # The workspace builds the router and the stand-in: options given here win over the settings.
+    common = dict(threshold=threshold, mode=mode, seed=seed, audit_share=audit_share, routers=ws)
     check = {k: common[k] for k in ("threshold", "mode", "audit_share")}
     common["cheap_model"], common["strong_model"] = resolve_models(
         *ws.models(cheap_model, strong_model), ws.prices

@@ -35,7 +35,8 @@ from .options import TIME_SCALE
     show_default=True,
     help="Keep the last N request bodies in memory (off by default).",
 )
-def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
+@click.pass_context
+def stand_in_command(ctx, port, scenario_path, seed, time_scale, verbose, record):
     """Serve the stand-in Messages API on loopback (``fake-api`` is the old name of this command).
 
     It answers POST /v1/messages (streamed as server-sent events with "stream": true) and the
@@ -43,9 +44,12 @@ def stand_in_command(port, scenario_path, seed, time_scale, verbose, record):
     """
     from routermon.core.errors import ConfigError
     from routermon.core.simulate.scenario import load_scenario
-    from routermon.core.simulate.standin import StandInAPI, make_server
+    from routermon.core.simulate.standin import make_server
 
-    api = StandInAPI(
+    from .options import workspace
+
+    # Built by the workspace: it answers from the capability table with the settings' [models].
+    api = workspace(ctx).stand_in_api(
         scenario=load_scenario(scenario_path),
         seed=seed,
         time_scale=time_scale,

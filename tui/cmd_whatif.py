@@ -64,6 +64,7 @@ def build_inputs(
                 cheap_model=given.get("cheap_model"),
                 strong_model=given.get("strong_model"),
                 prices=ws.prices,
+                fallback_models=ws.models(given.get("cheap_model"), given.get("strong_model")),
             )
         return whatif.typed_over_observed(observed, given)
     missing = [flag for flag, key in _REQUIRED_FLAGS.items() if key not in given]

@@ -433,6 +433,7 @@ def from_log(
     strong_model: str | None = None,
     prices: PriceBook | None = None,
     instead: str = "give the volume, share and tokens as options",
+    fallback_models: tuple[str, str] | None = None,
 ) -> WhatIfInputs:
     """What-if inputs from the last ``days`` days of logged traffic, extrapolated to a 30-day month
     (see ``inputs_from_usage``); imported pairs are left out. Raises ``ConfigError`` when the
@@ -442,7 +443,8 @@ def from_log(
     The rate is over the span of the window the log covers: from the window's start, or the log's
     first request if it came later, to ``now`` (at least an hour), so a 3-day log read with
     ``days=30`` is three days of traffic, not thirty; quiet hours inside that span are real.
-    ``observed`` says what it was.
+    ``observed`` says what it was. A model the log does not name (no escalation: no strong call)
+    is ``fallback_models``' (the workspace's: the settings', else the newest priced ones).
     """
     if not math.isfinite(days) or days <= 0:
         raise ConfigError(f"The observation window must be a positive number of days; got {days!r}.")
@@ -468,6 +470,7 @@ def from_log(
         cheap_model=cheap_model,
         strong_model=strong_model,
         prices=prices,
+        fallback_models=fallback_models,
     )
     observed = ObservedTraffic(
         days_asked=days,
@@ -492,6 +495,7 @@ def inputs_from_usage(
     cheap_model: str | None = None,
     strong_model: str | None = None,
     prices: PriceBook | None = None,
+    fallback_models: tuple[str, str] | None = None,
 ) -> WhatIfInputs:
     """What-if inputs from ``days`` days of calls, grouped by tier, role and model.
 
@@ -528,6 +532,8 @@ def inputs_from_usage(
     if strong_model is None:
         top = max((u.tier for u in usage), default=0)
         strong_model = _most_calls([u for u in usage if u.tier == top and top > 0])
+    if (cheap_model is None or strong_model is None) and fallback_models is not None:
+        cheap_model, strong_model = cheap_model or fallback_models[0], strong_model or fallback_models[1]
     if cheap_model is None or strong_model is None:
         from ..route.catalog import default_models  # lazy: it loads the SDK's model list
 

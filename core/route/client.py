@@ -50,7 +50,7 @@ def real_client(*, max_retries: int = 2, timeout: float = 60.0) -> anthropic.Asy
     """A client for the real API; needs ``ANTHROPIC_API_KEY``."""
     if not os.environ.get("ANTHROPIC_API_KEY"):
         raise ConfigError(
-            "ANTHROPIC_API_KEY is not set; set it to call the real API, or use --fake for the built-in stand-in."
+            "ANTHROPIC_API_KEY is not set; set it to call the real API, or use --stand-in for the built-in stand-in."
         )
     return anthropic.AsyncAnthropic(max_retries=max_retries, timeout=timeout)
 

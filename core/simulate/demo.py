@@ -27,7 +27,7 @@ from ..measure.pairs import Pair
 from ..measure.review import load_review_queue
 from ..settings import data_dir
 from .simtext import invoice_fields, keeps_facts, key_facts
-from .simulator import SimulationProgress, simulate, simulate_live
+from .simulator import RouterSource, SimulationProgress, simulate, simulate_live
 
 DAY = 86_400.0
 HISTORY_DAYS = 3.0
@@ -60,8 +60,14 @@ def prepare_demo(
     seed: int = 0,
     fresh: bool = False,
     progress: Callable[[SimulationProgress], None] | None = None,
+    routers: RouterSource,
+    label: bool = True,
 ) -> DemoBackfill:
-    """Give the demo log ``HISTORY_DAYS`` of history ending ``now``; top up only the gap if it has some."""
+    """Give the demo log ``HISTORY_DAYS`` of history ending ``now``; top up only the gap if it has some.
+
+    ``routers`` (the ``Workspace``) builds the routers, the stand-in and the judge (its
+    ``judge_model()``), so the settings apply to the demo's traffic as to any other. ``label``:
+    a new log also gets the demo reviewer's labels."""
     path = log_location(db_path)
     if fresh and isinstance(path, Path):
         for suffix in ("", "-wal", "-shm"):
@@ -80,7 +86,9 @@ def prepare_demo(
     # Shadow batch first: it spreads over the same window; the cascade run is what the charts show.
     # Its summaries are judged as they are made (the stand-in judge), and its inputs kept whole so
     # the Review screen shows them and the demo's reviewer can label by them.
+    judge_model = routers.judge_model()
     simulate(
+        routers=routers,
         requests=shadow,
         db_path=path,
         mode="shadow",
@@ -88,10 +96,11 @@ def prepare_demo(
         seed=seed + 1,
         now=now,
         progress=progress,
-        judge_model=demo_judge_model(),
+        judge_model=judge_model,
         store_inputs="full",
     )
     simulate(
+        routers=routers,
         requests=total - shadow,
         db_path=path,
         mode="cascade",
@@ -100,18 +109,10 @@ def prepare_demo(
         now=now,
         audit_share=AUDIT_SHARE,
         progress=progress,
-        judge_model=demo_judge_model(),  # audited summaries are judged as they are made
+        judge_model=judge_model,  # audited summaries are judged as they are made
     )
-    labelled = label_demo_pairs(path, now=now) if newest is None else 0
+    labelled = label_demo_pairs(path, now=now) if newest is None and label else 0
     return DemoBackfill(requests=total, days=days, already_had=had, labelled=labelled)
-
-
-def demo_judge_model() -> str:
-    """The demo's judge: the default strong model, as a team's would be by default."""
-    from ..prices import PriceBook
-    from ..route.catalog import default_models
-
-    return default_models(None, None, PriceBook())[1]
 
 
 def truth(pair: Pair, text: str | None) -> str | None:
@@ -167,13 +168,20 @@ def label_demo_pairs(db_path: str | Path, *, now: float, count: int = DEMO_LABEL
 
 
 def live_traffic(
-    db_path: str | Path, *, rate: float = 2.0, seed: int | None = None
+    db_path: str | Path, *, routers: RouterSource, rate: float = 2.0, seed: int | None = None
 ) -> Callable[[threading.Event], None]:
-    """A traffic source for the app: ``rate`` requests a second through the router until the event is set."""
+    """A traffic source for the app: ``rate`` requests a second through the router ``routers``
+    builds (the ``Workspace``) until the event is set."""
 
     def run(stop: threading.Event) -> None:
         simulate_live(
-            rate=rate, db_path=db_path, stop_event=stop, audit_share=AUDIT_SHARE, seed=seed, time_scale=1.0
+            routers=routers,
+            rate=rate,
+            db_path=db_path,
+            stop_event=stop,
+            audit_share=AUDIT_SHARE,
+            seed=seed,
+            time_scale=1.0,
         )
 
     return run

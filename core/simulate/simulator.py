@@ -27,16 +27,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from ..clock import VirtualClock
+from ..clock import Clock, VirtualClock
 from ..errors import ConfigError, RouteFailedError
 from ..formatting import count
 from ..log.reader import LogReader, RequestFigures, Tally, TierModelStats, is_traffic, ratio, row_to_call
 from ..log.records import MODES, CallRow
 from ..log.store import CallLog
-from ..measure.judge import Judge
 from ..measure.whatif import DAY_SECONDS, WhatIfResult, inputs_from_usage, project
 from ..prices import PriceBook
 from ..route import tasks as task_lib
@@ -45,12 +45,39 @@ from ..route.router import Router
 from ..route.tasks import TaskSpec
 from .scenario import Scenario, TaskProfile, load_scenario, true_label
 from .simtext import InvoiceRecord, make_text
-from .standin import StandInAPI
 
 SOURCE = "simulate"
 # The last arrival leaves this much room before ``now`` (at most), so a slow request's calls still
 # land before it: three 60 s timeouts and the SDK's back-off, on both tiers, fit in 15 minutes.
 TAIL_SECONDS = 900.0
+
+
+# -- what the workspace hands over ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What a simulated run's router and stand-in need besides the settings: the traffic's
+    scenario, the clock timestamps come from (``None``: the real one), and the router's seed
+    (audit sampling and request ids)."""
+
+    scenario: Scenario
+    clock: Clock | None
+    router_seed: int
+
+
+class RouterSource(Protocol):
+    """Who builds the simulator's routers from the settings (``core.workspace.Workspace``: the
+    simulator sits below it, so it is handed one rather than importing it)."""
+
+    @property
+    def prices(self) -> PriceBook: ...
+
+    def models(self, cheap_model: str | None = None, strong_model: str | None = None) -> tuple[str, str]: ...
+
+    def judge_model(self, judge_model: str | None = None, strong_model: str | None = None) -> str: ...
+
+    def router(self, **options: Any) -> Router: ...
 
 
 # -- records ---------------------------------------------------------------------------------------
@@ -215,9 +242,9 @@ MAX_DAYS = 3660  # ten years of timestamps: the arrival times are drawn hour by 
 
 def check_inputs(
     *,
-    threshold: float = 0.7,
+    threshold: float | None = None,
     mode: str = "cascade",
-    audit_share: float = 0.0,
+    audit_share: float | None = None,
     requests: int | None = None,
     days: float | None = None,
     rate: float | None = None,
@@ -237,21 +264,18 @@ def check_inputs(
         raise ConfigError(f"The request rate must be a positive number of requests per second; got {rate!r}.")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise ConfigError(f"The duration must be a positive number of seconds; got {duration!r}.")
-    if not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
+    if threshold is not None and not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
         raise ConfigError(
             f"The threshold must be between 0 and 1 (a confidence score, not a percent); got {threshold}."
         )
     if mode not in MODES:
         raise ConfigError(f"Mode must be one of {', '.join(MODES)}; got {mode!r}.")
-    if not 0.0 <= audit_share <= 1.0:
+    if audit_share is not None and not 0.0 <= audit_share <= 1.0:
         raise ConfigError(f"The audit share must be between 0 and 1; got {audit_share}.")
 
 
-def resolve_models(
-    cheap_model: str | None, strong_model: str | None, prices: PriceBook | None = None
-) -> tuple[str, str]:
+def resolve_models(cheap_model: str | None, strong_model: str | None, prices: PriceBook) -> tuple[str, str]:
     """The cheap and strong model a simulation uses; raises ``UnknownModelError`` for an unpriced one."""
-    prices = prices or PriceBook()
     cheap, strong = default_models(cheap_model, strong_model, prices)
     for model in (cheap, strong):
         prices.rates(model)  # an unknown model fails before the log is touched
@@ -376,117 +400,229 @@ def project_tally(
 def simulate(
     scenario: Scenario | None = None,
     *,
+    routers: RouterSource,
     requests: int,
     db_path: str | Path | None = None,
     log: CallLog | None = None,
-    threshold: float = 0.7,
+    threshold: float | None = None,
     mode: str = "cascade",
     days: float = 7.0,
     seed: int = 0,
     cheap_model: str | None = None,
     strong_model: str | None = None,
-    audit_share: float = 0.0,
+    audit_share: float | None = None,
     now: float | None = None,
-    prices: PriceBook | None = None,
-    store_inputs: str = "preview",
+    store_inputs: str | None = None,
     progress: Callable[[SimulationProgress], None] | None = None,
     judge_model: str | None = None,
 ) -> SimulationSummary:
     """Route ``requests`` requests of ``scenario`` traffic (default: the built-in field report)
-        through the real router and the stand-in API, one after another, logging every call.
+    through the real router and the stand-in API, one after another, logging every call.
 
-        Timestamps are spread over the ``days`` days ending at ``now`` (default: the current time) on a
-        virtual clock, so the run takes as long as the SDK's work and no more. Write to ``db_path``
-        (opened and closed here) or to an open ``log``. ``progress`` is called after every request.
-    With ``judge_model``, free-text pairs (shadow requests, audits) are judged as they are made.
-        A request every tier fails on is counted, not raised. Returns this run's totals, read back from
-        the log, and the monthly projection at its rate. Bad input raises ``ConfigError``.
+    ``routers`` (the ``Workspace``) builds the router and the stand-in, so the settings' privacy,
+    tiers, per-task thresholds, ``[models]`` and telemetry apply; ``threshold``, ``audit_share``,
+    ``store_inputs`` and the models given here win over the settings'. Timestamps are spread over
+    the ``days`` days ending at ``now`` (default: the current time) on a virtual clock, so the run
+    takes as long as the SDK's work and no more. Write to ``db_path`` (opened and closed here) or
+    to an open ``log``. ``progress`` is called after every request. With ``judge_model``,
+    free-text pairs (shadow requests, audits) are judged as they are made. A request every tier
+    fails on is counted, not raised. Returns this run's totals, read back from the log, and the
+    monthly projection at its rate. Bad input raises ``ConfigError``.
 
-        It runs its own event loop: call it from synchronous code or a worker thread, not from a
-        coroutine (a TUI runs it in a thread worker).
+    It runs its own event loop: call it from synchronous code or a worker thread, not from a
+    coroutine (a TUI runs it in a thread worker).
     """
     check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, requests=requests, days=days)
     _check_one_log(db_path, log)
     scenario = scenario or load_scenario()
-    prices = prices or PriceBook()
-    cheap, strong = resolve_models(cheap_model, strong_model, prices)
+    cheap, strong = resolve_models(*routers.models(cheap_model, strong_model), routers.prices)
     now = time.time() if now is None else float(now)
-    since, until = _arrival_window(days, now)
-    tallier = RunTallier(scenario, prefix=run_prefix(_router_seed(seed, now)))
+    since = now - days * DAY_SECONDS
+    until = now - min(TAIL_SECONDS, 0.01 * days * DAY_SECONDS)
+    run = Simulation(scenario=scenario, clock=VirtualClock(since), router_seed=_router_seed(seed, now))
+    tallier = RunTallier(scenario, prefix=run_prefix(run.router_seed))
     with _opened(db_path, log) as call_log, _observed(call_log, tallier):
-        started = time.perf_counter()
-        asyncio.run(
-            _run_batch(
-                scenario,
-                call_log,
-                requests=requests,
-                since=since,
-                until=until,
-                threshold=threshold,
-                mode=mode,
-                seed=seed,
-                router_seed=_router_seed(seed, now),
-                models=(cheap, strong),
-                audit_share=audit_share,
-                prices=prices,
-                store_inputs=store_inputs,
-                progress=progress,
-                started=started,
-                judge_model=judge_model,
-            )
+        router = routers.router(
+            **_router_options(run, cheap, strong, threshold, mode, audit_share, store_inputs),
+            log=call_log,
+            seed=seed,
+            judge_model=judge_model,
         )
+        started = time.perf_counter()
+        arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
+        asyncio.run(_run_batch(router, run, arrivals, traffic(scenario, seed), progress, started))
         call_log.flush(timeout=None)
         wall = time.perf_counter() - started
+    window = (days, since, now, wall)
     return _summary(
-        call_log.path,
-        tallier.tally(),
-        scenario,
+        call_log, tallier.tally(), run, router, routers.prices, mode=mode, seed=seed, window=window
+    )
+
+
+def _summary(
+    call_log: CallLog,
+    tally: RunTally,
+    run: Simulation,
+    router: Router,
+    prices: PriceBook,
+    *,
+    mode: str,
+    seed: int,
+    window: tuple[float, float, float, float],
+) -> SimulationSummary:
+    """The run's summary from what it logged (counted as it logged it: a prune meanwhile cannot
+    change it); ``window``: (days, since, until, wall seconds)."""
+    days, since, until, wall = window
+    cheap, strong = router.tiers[0].model, router.tiers[-1].model
+    monthly, projection = project_tally(tally, days, cheap, strong, prices)
+    return SimulationSummary(
+        scenario=run.scenario.name,
         mode=mode,
-        threshold=threshold,
-        models=(cheap, strong),
+        threshold=router.tiers[0].threshold,
+        cheap_model=cheap,
+        strong_model=strong,
         seed=seed,
-        since=since,
-        until=now,
+        db_path=str(call_log.path),
         days=days,
-        prices=prices,
+        since=since,
+        until=until,
+        tally=tally,
+        monthly_requests=monthly,
+        projection=projection,
         wall_seconds=wall,
     )
 
 
-def _arrival_window(days: float, now: float) -> tuple[float, float]:
-    """When a batch's requests arrive: over the ``days`` days ending at ``now``, less a short tail."""
-    return now - days * DAY_SECONDS, now - min(TAIL_SECONDS, 0.01 * days * DAY_SECONDS)
-
-
-def _run_router(
-    api: StandInAPI,
-    call_log: CallLog,
-    *,
-    models: tuple[str, str],
-    threshold: float,
+def _router_options(
+    run: Simulation,
+    cheap: str,
+    strong: str,
+    threshold: float | None,
     mode: str,
-    audit_share: float,
-    prices: PriceBook,
-    store_inputs: str,
-    router_seed: int,
-    clock: VirtualClock | None = None,
-) -> Router:
-    """The router of one simulated run: the stand-in's client, the run's log, ids that carry its prefix."""
-    cheap, strong = models
-    return Router(
-        cheap,
-        strong,
-        threshold,
+    audit_share: float | None,
+    store_inputs: str | None,
+) -> dict[str, Any]:
+    """What ``RouterSource.router`` is asked for a simulated run: the stand-in, this run's rows'
+    source and request-id prefix, and the options given (``None``: the settings')."""
+    return dict(
+        cheap_model=cheap,
+        strong_model=strong,
+        threshold=threshold,
         mode=mode,
         audit_share=audit_share,
-        client=api.client(),
-        log=call_log,
-        prices=prices,
         store_inputs=store_inputs,
-        clock=clock,
-        seed=router_seed,
+        stand_in=True,
+        simulation=run,
         source=SOURCE,
-        request_prefix=run_prefix(router_seed),
+        request_prefix=run_prefix(run.router_seed),
+    )
+
+
+async def _run_batch(
+    router: Router,
+    run: Simulation,
+    arrivals: list[float],
+    requests: Iterator[SimRequest],
+    progress: Callable[[SimulationProgress], None] | None,
+    started: float,
+) -> None:
+    clock = run.clock
+    assert isinstance(clock, VirtualClock)
+    total = len(arrivals)
+    done = failed = escalated = 0
+    try:
+        for arrival, request in zip(arrivals, requests, strict=False):
+            # A request waits for the one before it (one caller, sequential): time never runs back.
+            clock.set(max(clock.now(), arrival))
+            try:
+                result = await router.route(request.spec, request.text, reference=request.reference)
+            except RouteFailedError:
+                failed += 1
+            else:
+                escalated += result.escalated
+            if router.audit_share or router.pair_observer is not None:
+                # Audits and verdicts finish before the next request, so the clock stays ordered.
+                await router.drain()
+            done += 1
+            if progress is not None:
+                progress(
+                    SimulationProgress.model_construct(
+                        done=done,
+                        total=total,
+                        failed=failed,
+                        escalated=escalated,
+                        spend_usd=router.spent_usd,
+                        elapsed_s=time.perf_counter() - started,
+                    )
+                )
+    finally:
+        await router.aclose()
+
+
+# -- live traffic ----------------------------------------------------------------------------------
+
+
+async def run_live(
+    scenario: Scenario | None = None,
+    *,
+    routers: RouterSource,
+    rate: float,
+    db_path: str | Path | None = None,
+    log: CallLog | None = None,
+    threshold: float | None = None,
+    mode: str = "cascade",
+    seed: int | None = None,
+    cheap_model: str | None = None,
+    strong_model: str | None = None,
+    audit_share: float | None = None,
+    stop_event: threading.Event | None = None,
+    duration: float | None = None,
+    time_scale: float = 1.0,
+    max_in_flight: int = 64,
+    grace_s: float = 3.0,
+    store_inputs: str | None = None,
+    progress: Callable[[SimulationProgress], None] | None = None,
+) -> SimulationSummary:
+    """Produce ``rate`` requests a second, timestamped now, until ``stop_event`` is set or
+    ``duration`` seconds pass (one of them is needed); an asyncio task can run this directly.
+
+    ``routers`` (the ``Workspace``) builds the router and the stand-in, as for ``simulate``.
+    Requests overlap like real traffic: each waits the stand-in's latency (× ``time_scale``) and the
+    SDK's back-off; at most ``max_in_flight`` run at once. On stop, requests still in flight get
+    ``grace_s`` seconds, then are cancelled (and not logged); the log is flushed (and closed when
+    opened here) before this returns. ``progress`` is called after every request, from the loop's thread.
+    """
+    check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, rate=rate, duration=duration)
+    if stop_event is None and duration is None:
+        raise ConfigError("Live traffic needs a stop event or a duration.")
+    _check_one_log(db_path, log)
+    if time_scale < 0:
+        raise ConfigError(f"The time scale must be at least 0; got {time_scale!r}.")
+    scenario = scenario or load_scenario()
+    cheap, strong = resolve_models(*routers.models(cheap_model, strong_model), routers.prices)
+    seed = random.randrange(2**31) if seed is None else seed
+    started_wall = time.time()
+    started = time.perf_counter()
+    run = Simulation(scenario=scenario, clock=None, router_seed=_router_seed(seed, started_wall))
+    tallier = RunTallier(scenario, prefix=run_prefix(run.router_seed))
+    with _opened(db_path, log) as call_log, _observed(call_log, tallier):
+        router = routers.router(
+            **_router_options(run, cheap, strong, threshold, mode, audit_share, store_inputs),
+            log=call_log,
+            seed=seed,
+            stand_in_latency=time_scale,
+        )
+        try:
+            await _live_loop(
+                router, scenario, seed, rate, stop_event, duration, max_in_flight, grace_s, progress, started
+            )
+        finally:
+            await router.aclose()
+        await asyncio.to_thread(call_log.flush, None)
+    elapsed = time.perf_counter() - started
+    window = (elapsed / DAY_SECONDS, started_wall, started_wall + elapsed, elapsed)
+    return _summary(
+        call_log, tallier.tally(), run, router, routers.prices, mode=mode, seed=seed, window=window
     )
 
 
@@ -516,191 +652,6 @@ def _observed(call_log: CallLog, tallier: RunTallier) -> Iterator[None]:
         yield
     finally:
         call_log.remove_row_observer(tallier.add_logged)
-
-
-def _summary(
-    db_path: Path,
-    tally: RunTally,
-    scenario: Scenario,
-    *,
-    mode: str,
-    threshold: float,
-    models: tuple[str, str],
-    seed: int,
-    since: float,
-    until: float,
-    days: float,
-    prices: PriceBook,
-    wall_seconds: float,
-) -> SimulationSummary:
-    """A run's totals (counted by the run as it logged them) and the monthly projection at the
-    rate of ``days``."""
-    cheap, strong = models
-    monthly, projection = project_tally(tally, days, cheap, strong, prices)
-    return SimulationSummary(
-        scenario=scenario.name,
-        mode=mode,
-        threshold=threshold,
-        cheap_model=cheap,
-        strong_model=strong,
-        seed=seed,
-        db_path=str(db_path),
-        days=days,
-        since=since,
-        until=until,
-        tally=tally,
-        monthly_requests=monthly,
-        projection=projection,
-        wall_seconds=wall_seconds,
-    )
-
-
-async def _run_batch(
-    scenario: Scenario,
-    call_log: CallLog,
-    *,
-    requests: int,
-    since: float,
-    until: float,
-    threshold: float,
-    mode: str,
-    seed: int,
-    router_seed: int,
-    models: tuple[str, str],
-    audit_share: float,
-    prices: PriceBook,
-    store_inputs: str,
-    progress: Callable[[SimulationProgress], None] | None,
-    started: float,
-    judge_model: str | None = None,
-) -> None:
-    clock = VirtualClock(since)
-    api = StandInAPI(scenario=scenario, seed=seed, clock=clock, record_requests=False)
-    router = _run_router(
-        api,
-        call_log,
-        models=models,
-        threshold=threshold,
-        mode=mode,
-        audit_share=audit_share,
-        prices=prices,
-        store_inputs=store_inputs,
-        router_seed=router_seed,
-        clock=clock,
-    )
-    if judge_model is not None:
-        Judge.observing(router, judge_model, seed=router_seed, source=SOURCE)
-    arrivals = arrival_times(requests, since, until, random.Random(f"routermon-arrivals:{seed}"))
-    done = failed = escalated = 0
-    try:
-        for arrival, request in zip(arrivals, traffic(scenario, seed), strict=False):
-            # A request waits for the one before it (one caller, sequential): time never runs back.
-            clock.set(max(clock.now(), arrival))
-            try:
-                result = await router.route(request.spec, request.text, reference=request.reference)
-            except RouteFailedError:
-                failed += 1
-            else:
-                escalated += result.escalated
-            if audit_share or judge_model:
-                # Audits and verdicts finish before the next request, so the clock stays ordered.
-                await router.drain()
-            done += 1
-            if progress is not None:
-                progress(
-                    SimulationProgress.model_construct(
-                        done=done,
-                        total=requests,
-                        failed=failed,
-                        escalated=escalated,
-                        spend_usd=router.spent_usd,
-                        elapsed_s=time.perf_counter() - started,
-                    )
-                )
-    finally:
-        await router.aclose()
-
-
-# -- live traffic ----------------------------------------------------------------------------------
-
-
-async def run_live(
-    scenario: Scenario | None = None,
-    *,
-    rate: float,
-    db_path: str | Path | None = None,
-    log: CallLog | None = None,
-    threshold: float = 0.7,
-    mode: str = "cascade",
-    seed: int | None = None,
-    cheap_model: str | None = None,
-    strong_model: str | None = None,
-    audit_share: float = 0.0,
-    stop_event: threading.Event | None = None,
-    duration: float | None = None,
-    time_scale: float = 1.0,
-    max_in_flight: int = 64,
-    grace_s: float = 3.0,
-    prices: PriceBook | None = None,
-    store_inputs: str = "preview",
-    progress: Callable[[SimulationProgress], None] | None = None,
-) -> SimulationSummary:
-    """Produce ``rate`` requests a second, timestamped now, until ``stop_event`` is set or
-    ``duration`` seconds pass (one of them is needed); an asyncio task can run this directly.
-
-    Requests overlap like real traffic: each waits the stand-in's latency (× ``time_scale``) and the
-    SDK's back-off; at most ``max_in_flight`` run at once. On stop, requests still in flight get
-    ``grace_s`` seconds, then are cancelled (and not logged); the log is flushed (and closed when
-    opened here) before this returns. ``progress`` is called after every request, from the loop's thread.
-    """
-    check_inputs(threshold=threshold, mode=mode, audit_share=audit_share, rate=rate, duration=duration)
-    if stop_event is None and duration is None:
-        raise ConfigError("Live traffic needs a stop event or a duration.")
-    _check_one_log(db_path, log)
-    if time_scale < 0:
-        raise ConfigError(f"The time scale must be at least 0; got {time_scale!r}.")
-    scenario = scenario or load_scenario()
-    prices = prices or PriceBook()
-    cheap, strong = resolve_models(cheap_model, strong_model, prices)
-    seed = random.randrange(2**31) if seed is None else seed
-    started_wall = time.time()
-    started = time.perf_counter()
-    tallier = RunTallier(scenario, prefix=run_prefix(_router_seed(seed, started_wall)))
-    with _opened(db_path, log) as call_log, _observed(call_log, tallier):
-        api = StandInAPI(scenario=scenario, seed=seed, time_scale=time_scale, record_requests=False)
-        router = _run_router(
-            api,
-            call_log,
-            models=(cheap, strong),
-            threshold=threshold,
-            mode=mode,
-            audit_share=audit_share,
-            prices=prices,
-            store_inputs=store_inputs,
-            router_seed=_router_seed(seed, started_wall),
-        )
-        try:
-            await _live_loop(
-                router, scenario, seed, rate, stop_event, duration, max_in_flight, grace_s, progress, started
-            )
-        finally:
-            await router.aclose()
-        await asyncio.to_thread(call_log.flush, None)
-    elapsed = time.perf_counter() - started
-    return _summary(
-        call_log.path,
-        tallier.tally(),
-        scenario,
-        mode=mode,
-        threshold=threshold,
-        models=(cheap, strong),
-        seed=seed,
-        since=started_wall,
-        until=started_wall + elapsed,
-        days=elapsed / DAY_SECONDS,
-        prices=prices,
-        wall_seconds=elapsed,
-    )
 
 
 async def _live_loop(

@@ -270,12 +270,18 @@ class WhatIfScreen(MonitorScreen):
     def action_observed(self) -> None:
         """Fill the form from the last week of the log (volume, cheap share, tokens, models)."""
         now = self.app.clock.now()
+        fallback_models = self.app.workspace.models()  # for a model the log does not name
 
         def observe() -> None:
             try:
                 observed = self.app.query_log(
                     lambda reader: whatif.from_log(
-                        reader, days=OBSERVED_DAYS, now=now, prices=self.prices, instead=TYPE_INSTEAD
+                        reader,
+                        days=OBSERVED_DAYS,
+                        now=now,
+                        prices=self.prices,
+                        instead=TYPE_INSTEAD,
+                        fallback_models=fallback_models,
                     )
                 )
             except RoutermonError as exc:

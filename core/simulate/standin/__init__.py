@@ -2,7 +2,7 @@
 
 Use it in-process as an ``httpx2`` transport behind the real ``anthropic`` client
 (``StandInAPI(...).client()``), or as a loopback HTTP server (``make_server``, ``serve_in_thread``,
-``routermon fake-api``) that any client reaches through ``ANTHROPIC_BASE_URL``.
+``routermon stand-in``) that any client reaches through ``ANTHROPIC_BASE_URL``.
 
 Two ways to drive it:
 

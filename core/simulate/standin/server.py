@@ -1,4 +1,4 @@
-"""The loopback HTTP server behind ``routermon fake-api``: any client reaches a ``StandInAPI``
+"""The loopback HTTP server behind ``routermon stand-in``: any client reaches a ``StandInAPI``
 through ``ANTHROPIC_BASE_URL``.
 """
 
