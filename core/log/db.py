@@ -168,8 +168,15 @@ def begin_write(conn) -> None:
     PostgreSQL takes the table's writers' lock, so ids are given in commit order (``pg``)."""
     if pg.is_pg(conn):
         conn.execute("BEGIN")
-        conn.execute(pg.WRITE_LOCK_SQL)
-        conn.execute(pg.WRITE_PLAN_SQL)
+        try:
+            conn.execute(pg.WRITE_LOCK_SQL)
+            conn.execute(pg.WRITE_PLAN_SQL)
+        except BaseException:
+            # A LOCK that hit lock_timeout leaves the transaction aborted: every later statement of
+            # this session (the caller's retry's BEGIN) would fail with "current transaction is aborted".
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
     else:
         conn.execute("BEGIN IMMEDIATE")
 
