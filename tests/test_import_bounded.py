@@ -15,12 +15,13 @@ from conftest import DATE_FILE
 from routermon.core.clock import VirtualClock
 from routermon.core.log import importing
 from routermon.core.log.importing import InvalidPairsError, import_pairs, read_pairs_file
+from routermon.core.log.reader import LogReader
 from routermon.core.log.records import CALL_COLUMNS
 
 CLOCK = VirtualClock(1_767_225_600.0)  # 2026-01-01 00:00 UTC
 
-# sha256 (first 16 hex digits) of each column's values, in id order, as the import of 7760958's
-# successor 24e9bed (before issue 33) wrote tests/data's date file at CLOCK: "today's import".
+# sha256 (first 16 hex digits) of each column's values, in id order, as the import on main at
+# 24e9bed (before issue 33's changes) wrote tests/data's date file at CLOCK: "today's import".
 TODAYS_COLUMNS = {
     "ts": "255f999090a96902", "request_id": "512982318d60ba50", "task": "fbc48a5e8fdf7799",
     "mode": "2e1af725c04bc896", "source": "2e1af725c04bc896", "model": "9dff6f93d8b46b04",
@@ -72,20 +73,20 @@ def test_a_pair_repeated_a_chunk_later_is_a_bad_line_naming_the_first(tmp_path, 
     assert [p.line for p in pairs] == [1, 2, 3, 4] and [p.line for p in problems] == [5]
 
 
-def test_skip_invalid_writes_a_repeated_pair_once_with_its_first_label(tmp_path, monkeypatch):
+def test_skip_invalid_writes_a_repeated_pair_once_with_its_first_label(tmp_path, new_log, monkeypatch):
     monkeypatch.setattr(importing, "IMPORT_CHUNK", 2)
     monkeypatch.setattr(importing, "REPEAT_RUN_KEYS", 2)
     src = tmp_path / "p.jsonl"
     lines = [_line("a", label="cheap"), _line("a", answer="z", label="strong"), _line("b"), _line("c")]
     lines += [_line("b", label="both")]
     src.write_text("\n".join(lines) + "\n")
-    db = tmp_path / "calls.db"
+    db = new_log("calls.db")  # both backends: a repeat inside one multi-row INSERT is skipped by each
     result = import_pairs(src, db, skip_invalid=True)
     assert (result.pairs_read, result.imported, result.already_present, result.rows_written) == (3, 3, 0, 6)
     assert [p.line for p in result.skipped] == [2, 5] and result.labels_written == 1
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT DISTINCT answer FROM calls").fetchall() == [('"a"',)]
-        assert conn.execute("SELECT label FROM labels").fetchall() == [("cheap",)]
+    with LogReader(db) as reader:
+        assert reader.conn.execute("SELECT DISTINCT answer FROM calls").fetchall() == [('"a"',)]
+        assert reader.conn.execute("SELECT label FROM labels").fetchall() == [("cheap",)]
     again = import_pairs(src, db, skip_invalid=True)
     assert (again.imported, again.already_present, again.rows_written, again.labels_written) == (0, 3, 0, 0)
 
