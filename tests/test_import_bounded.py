@@ -13,6 +13,7 @@ import pytest
 from conftest import DATE_FILE
 
 from routermon.core.clock import VirtualClock
+from routermon.core.errors import ImportFormatError
 from routermon.core.log import importing
 from routermon.core.log.importing import InvalidPairsError, import_pairs, read_pairs_file
 from routermon.core.log.reader import LogReader
@@ -109,3 +110,13 @@ def test_finding_repeated_pairs_does_not_grow_with_the_file(tmp_path, monkeypatc
     small = _validation_peak(tmp_path / "small.jsonl", 1_000)
     large = _validation_peak(tmp_path / "large.jsonl", 8_000)
     assert large - small < 250_000, (small, large)
+
+
+def test_no_room_for_the_repeat_check_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "REPEAT_RUN_KEYS", 1)
+    monkeypatch.setattr(importing.tempfile, "tempdir", str(tmp_path / "missing"))
+    src = tmp_path / "p.jsonl"
+    src.write_text(_line("a") + "\n" + _line("b") + "\n")
+    with pytest.raises(ImportFormatError, match="set TMPDIR to a writable folder"):
+        import_pairs(src, tmp_path / "calls.db")
+    assert not (tmp_path / "calls.db").exists()

@@ -403,13 +403,19 @@ class _RepeatFinder:
             self._save_run()
 
     def _save_run(self) -> None:
-        if self._spill is None:
-            self._spill = tempfile.TemporaryFile()
         self._keys.sort()
         run = b"".join(self._keys)
-        offset = self._spill.seek(0, os.SEEK_END)
-        self._spill.write(run)
-        self._spill.flush()  # runs are read back by os.pread, past the file object's buffer
+        try:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile()
+            offset = self._spill.seek(0, os.SEEK_END)
+            self._spill.write(run)
+            self._spill.flush()  # runs are read back by os.pread, past the file object's buffer
+        except OSError as exc:
+            raise ImportFormatError(
+                f"The temporary file that finds repeated pairs cannot be written ({exc.strerror or exc}); "
+                "set TMPDIR to a writable folder with room."
+            ) from None
         self._runs.append((offset, len(run)))
         self._keys = []
 
