@@ -410,7 +410,7 @@ class _RepeatFinder:
                 self._spill = tempfile.TemporaryFile()
             offset = self._spill.seek(0, os.SEEK_END)
             self._spill.write(run)
-            self._spill.flush()  # runs are read back by os.pread, past the file object's buffer
+            self._spill.flush()
         except OSError as exc:
             raise ImportFormatError(
                 f"The temporary file that finds repeated pairs cannot be written ({exc.strerror or exc}); "
@@ -422,7 +422,8 @@ class _RepeatFinder:
     def _run(self, offset: int, length: int) -> Iterator[bytes]:
         size, end = self._RECORD, offset + length
         while offset < end:
-            block = os.pread(self._spill.fileno(), min(self._READ * size, end - offset), offset)
+            self._spill.seek(offset)  # the runs' readers take turns on one file: each seeks first
+            block = self._spill.read(min(self._READ * size, end - offset))
             if not block:
                 raise OSError(f"a temporary file of {self.__class__.__name__} ended early")
             offset += len(block)
