@@ -19,14 +19,19 @@ Then, each in a child process of its own (peak RSS from ``/usr/bin/time``), the 
 - ``routermon report --format json`` on each traffic log (``report_s``);
 - ``routermon thresholds`` on each pairs log (``thresholds_s``);
 - ``routermon import`` of a generated JSONL file of ``--import-lines`` lines into a new log
-  (``import_lines_per_s``, ``import_peak_mb``).
+  (``import_lines_per_s``, ``import_peak_mb``), and before it the same file's rows written the
+  plainest way into the same schema (``_scale_bare_import.py``: the standard ``json`` module, no
+  check, one ``executemany`` a chunk): ``import_bare_lines_per_s``, this machine's limit for these
+  rows, and ``import_vs_bare_ratio``, the import's share of it in the same run.
 
     python bench/scale.py [--quick] [--json] [--sizes 1000000,10000000] [--pairs N]
                           [--import-lines N] [--repeats R] [--keep] [--dir DIR] [--reuse DIR]
+                          [--import-only]
 
 Targets (issue #15), for the largest size: ``open_s`` <= 1.0 with ``open_ratio`` <= 1.5,
 ``tasks_s`` <= 1.0, ``report_s`` and ``thresholds_s`` <= 10 with peaks <= 300 MB,
-``import_lines_per_s`` >= 50,000 with ``import_peak_mb`` <= 300.
+``import_vs_bare_ratio`` >= 0.5 with ``import_peak_mb`` <= 300 (issue #33: the absolute 50,000
+lines/s was above what this machine can insert; the ratio to the bare insert is what the code owns).
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ TARGETS = {  # figure: (limit, "max" or "min"), at the largest size
     "report_peak_mb": (300.0, "max"),
     "thresholds_s": (10.0, "max"),
     "thresholds_peak_mb": (300.0, "max"),
-    "import_lines_per_s": (50_000.0, "min"),
+    "import_vs_bare_ratio": (0.5, "min"),
     "import_peak_mb": (300.0, "max"),
 }
 # Forty words of ten characters each: a preview word is substr() of this, no table lookup per row.
@@ -469,20 +474,35 @@ class Bench:
         return {"pairs": count, **built, "thresholds_s": wall, "thresholds_peak_mb": peak}
 
     def import_file(self, lines: int) -> dict:
-        """``routermon import`` of a file of ``lines`` pairs into a new log."""
-        source, log = self.tmp / "pairs.jsonl", self.tmp / "import.db"
+        """The file of ``lines`` pairs written the bare way, then by ``routermon import``, each into a
+        new log; the import's speed as a share of the bare one's."""
+        source, log, bare_log = self.tmp / "pairs.jsonl", self.tmp / "import.db", self.tmp / "bare.db"
         with source.open("w") as handle:
             for start in range(0, lines, 10_000):
                 handle.write("".join(pair_line(i) + "\n" for i in range(start, min(lines, start + 10_000))))
-        wall, peak = run([str(ROUTERMON), "import", str(source), "--db", str(log)], self)
-        with sqlite3.connect(log) as conn:
-            written = conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
-        if written != 2 * lines:
-            raise SystemExit(f"scale: the import wrote {written} rows, expected {2 * lines}")
-        self.say(
-            f"scale: import of {lines:,} lines in {wall:.1f} s ({lines / wall:,.0f} lines/s), peak {peak:.0f} MB"
+        bare_s, bare_peak = run(
+            [sys.executable, str(HERE / "_scale_bare_import.py"), str(source), str(bare_log)], self
         )
-        return {"import_s": wall, "import_lines_per_s": lines / wall, "import_peak_mb": peak}
+        wall, peak = run([str(ROUTERMON), "import", str(source), "--db", str(log)], self)
+        for path in (bare_log, log):
+            with sqlite3.connect(path) as conn:
+                written = conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+            if written != 2 * lines:
+                raise SystemExit(f"scale: {path.name} holds {written} rows, expected {2 * lines}")
+        self.say(
+            f"scale: {lines:,} lines: bare insert {bare_s:.1f} s ({lines / bare_s:,.0f} lines/s, peak "
+            f"{bare_peak:.0f} MB); import {wall:.1f} s ({lines / wall:,.0f} lines/s), peak {peak:.0f} MB; "
+            f"ratio {bare_s / wall:.2f}"
+        )
+        return {
+            "import_s": wall,
+            "import_lines_per_s": lines / wall,
+            "import_peak_mb": peak,
+            "import_bare_s": bare_s,
+            "import_bare_lines_per_s": lines / bare_s,
+            "import_bare_peak_mb": bare_peak,
+            "import_vs_bare_ratio": bare_s / wall,
+        }
 
 
 # Figures of the largest size that go to the top level, and those with a large/small ratio.
@@ -524,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
             "default": None,
             "help": "a folder kept by --keep: measure its logs again instead of building them",
         },
+        import_only={"action": "store_true", "help": "only the import and its bare insert"},
     )
     sizes = sorted(
         int(s) for s in (args.sizes or ("100000,1000000" if args.quick else "1000000,10000000")).split(",")
@@ -535,8 +556,11 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, folder)
     start = time.perf_counter()
     try:
-        per_size = [bench.traffic(rows, repeats) for rows in sizes]
-        per_pairs = [bench.pairs(count, check=i == 0) for i, count in enumerate((max(1, pairs // 10), pairs))]
+        if not args.import_only:
+            per_size = [bench.traffic(rows, repeats) for rows in sizes]
+            per_pairs = [
+                bench.pairs(count, check=i == 0) for i, count in enumerate((max(1, pairs // 10), pairs))
+            ]
         imported = bench.import_file(lines)
     finally:
         if args.keep or args.reuse:
@@ -545,16 +569,23 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(bench.tmp, ignore_errors=True)
     figures = {"benchmark": "scale", "mode": "quick" if args.quick else "full", "sizes": sizes}
     figures.update(pairs=pairs, import_lines=lines, repeats=repeats, base_migration=BASE_MIGRATION)
-    figures.update(combine(per_size, per_pairs, imported), wall_s=time.perf_counter() - start)
-    results = verdicts(figures)
+    if args.import_only:
+        figures.update(imported, wall_s=time.perf_counter() - start)
+        results = [row for row in verdicts(figures) if row[0].startswith("import_")]
+    else:
+        figures.update(combine(per_size, per_pairs, imported), wall_s=time.perf_counter() - start)
+        results = verdicts(figures)
     figures["targets"] = {
         name: {"target": f"{op} {limit:g}", "met": met} for name, _, limit, op, met in results
     }
     figures["target_met"] = all(met for *_, met in results)
     figures["machine"] = machine()
-    bench.say(
-        f"scale: at {sizes[-1]:,} rows, {pairs:,} pairs and {lines:,} import lines ({figures['wall_s']:.0f} s in all):"
+    scope = (
+        f"{lines:,} import lines"
+        if args.import_only
+        else f"{sizes[-1]:,} rows, {pairs:,} pairs and {lines:,} import lines"
     )
+    bench.say(f"scale: at {scope} ({figures['wall_s']:.0f} s in all):")
     for name, value, limit, op, met in results:
         shown = "—" if value is None else f"{value:,.2f}"
         bench.say(f"{name:>20} {shown:>12}  target {op} {limit:,g}  {'met' if met else 'NOT met'}")

@@ -217,8 +217,11 @@ def test_two_concurrent_imports_of_one_file_split_the_pairs_between_them(tmp_pat
     src.write_text("".join(_line(id=str(i)) + "\n" for i in range(6000)))
     db = log_db  # two hosts importing into one PostgreSQL log split it as two processes on a file do
     CallLog(db).close()
+    # A 1 ms lock timeout: on PostgreSQL the import that waits for the other's lock always goes
+    # through the lock-timeout path (a timed-out LOCK once left its transaction aborted).
     code = (
-        "import json,sys; from routermon.core.log.importing import import_pairs;"
+        "import json,sys; from routermon.core.log import pg; pg.LOCK_TIMEOUT_MS = 1;"
+        "from routermon.core.log.importing import import_pairs;"
         "r = import_pairs(sys.argv[1], sys.argv[2]); print(json.dumps([r.imported, r.rows_written]))"
     )
     procs = [

@@ -25,10 +25,13 @@ slotted records instead of validated models, and rows built straight in the writ
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
 import math
 import os
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +64,8 @@ MAX_KEPT_PROBLEMS = 1000  # problems kept to show; all of them are counted
 # the writer a third slower at 2,000 pairs a transaction than at 20,000 (bench/README, scale.py).
 IMPORT_CHUNK = 20_000
 _BOM = b"\xef\xbb\xbf"
+# Key digests sorted in memory before they go to disk as a run (2.4 MB of them; a million lines: 10 runs).
+REPEAT_RUN_KEYS = 100_000
 _VERDICTS_KEPT = 100_000  # answer/reference comparisons remembered by an import
 
 
@@ -378,17 +383,78 @@ def iter_lines(handle) -> Iterator[tuple[int, bytes | None]]:
         yield line_no, raw.rstrip(b"\n").removesuffix(b"\r")
 
 
-def scan_pairs(path: Path | str) -> Iterator[ImportedPair | ImportProblem]:
-    """Every line of an import file, as a pair or as the problem with it, read in bounded memory
-    (a line at a time; repeated pairs are found through a 16-byte digest of each key).
+class _RepeatFinder:
+    """The lines whose pair (task and id, or input) an earlier line already has, found in bounded
+    memory: each pair's 16-byte key digest and line number go into sorted runs of ``REPEAT_RUN_KEYS``
+    in a temporary file, merged once the file is read (a dict of every digest took ~120 MB a
+    million lines; this holds one run and a small buffer a run)."""
 
-    Blank lines are skipped. A pair whose task and id (or input) repeat an earlier line is a
-    problem. Raises ``ImportFormatError`` when the file cannot be read or is empty.
+    _RECORD = 24  # a key digest (16 bytes) and its line number (8, big-endian: sorts as a number)
+    _READ = 256  # records read from a run at a time while merging
+
+    def __init__(self) -> None:
+        self._keys: list[bytes] = []
+        self._runs: list[tuple[int, int]] = []  # (offset, length) of each sorted run in _spill
+        self._spill = None
+
+    def add(self, pair: ImportedPair) -> None:
+        digest = hashlib.blake2b(dedup_key_for(pair, "").encode(), digest_size=16).digest()
+        self._keys.append(digest + pair.line.to_bytes(8, "big"))
+        if len(self._keys) >= REPEAT_RUN_KEYS:
+            self._save_run()
+
+    def _save_run(self) -> None:
+        self._keys.sort()
+        run = b"".join(self._keys)
+        try:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile()
+            offset = self._spill.seek(0, os.SEEK_END)
+            self._spill.write(run)
+            self._spill.flush()
+        except OSError as exc:
+            raise ImportFormatError(
+                f"The temporary file that finds repeated pairs cannot be written ({exc.strerror or exc}); "
+                "set TMPDIR to a writable folder with room."
+            ) from None
+        self._runs.append((offset, len(run)))
+        self._keys = []
+
+    def _run(self, offset: int, length: int) -> Iterator[bytes]:
+        size, end = self._RECORD, offset + length
+        while offset < end:
+            self._spill.seek(offset)  # the runs' readers take turns on one file: each seeks first
+            block = self._spill.read(min(self._READ * size, end - offset))
+            if not block:
+                raise OSError(f"a temporary file of {self.__class__.__name__} ended early")
+            offset += len(block)
+            yield from (block[i : i + size] for i in range(0, len(block), size))
+
+    def repeats(self) -> Iterator[tuple[int, int]]:
+        """``(line, first line of its pair)`` of every repeat, in no particular order."""
+        if self._runs and self._keys:
+            self._save_run()
+        merged = heapq.merge(*(self._run(*run) for run in self._runs)) if self._runs else sorted(self._keys)
+        first_digest, first_line = b"", 0
+        for record in merged:
+            if record[:16] == first_digest:
+                yield int.from_bytes(record[16:]), first_line
+            else:
+                first_digest, first_line = record[:16], int.from_bytes(record[16:])
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+
+
+def scan_pairs(path: Path | str) -> Iterator[ImportedPair | ImportProblem]:
+    """Every line of an import file, as a pair or as the problem with the line itself, read a line
+    at a time. Repeated pairs are not looked for here (``find_repeats``: they are known only at the
+    end of the file). Blank lines are skipped. Raises ``ImportFormatError`` when the file cannot be
+    read or is empty.
     """
     path = Path(path)
-    seen: dict[int, int] = {}
     any_line = False
-    blake2b = hashlib.blake2b
     with open_pairs_file(path) as handle:
         for line_no, raw in iter_lines(handle):
             if raw is None:
@@ -398,30 +464,32 @@ def scan_pairs(path: Path | str) -> Iterator[ImportedPair | ImportProblem]:
             if not raw.strip():
                 continue
             any_line = True
-            parsed = parse_pair_line(raw, line_no)
-            if parsed.__class__ is ImportProblem:
-                yield parsed
-                continue
-            digest = int.from_bytes(blake2b(dedup_key_for(parsed, "").encode(), digest_size=16).digest())
-            first = seen.setdefault(digest, line_no)
-            if first != line_no:
-                yield ImportProblem(
-                    line=line_no, message=f"repeats the pair of line {first} (same task and id)"
-                )
-                continue
-            yield parsed
+            yield parse_pair_line(raw, line_no)
     if not any_line:
         raise ImportFormatError(f"{path} has no paired outcomes (it is empty).")
 
 
+def _repeat_problem(line: int, first: int) -> ImportProblem:
+    return ImportProblem(line=line, message=f"repeats the pair of line {first} (same task and id)")
+
+
 def read_pairs_file(path: Path | str) -> tuple[list[ImportedPair], list[ImportProblem]]:
-    """Every line of an import file: the valid pairs, and the problems with the rest (in memory:
-    for small files and tests; ``import_pairs`` streams)."""
+    """Every line of an import file: the valid pairs, and the problems with the rest, a pair that
+    repeats an earlier line's among them (in memory: for small files and tests; ``import_pairs``
+    streams)."""
     pairs: list[ImportedPair] = []
     problems: list[ImportProblem] = []
     for item in scan_pairs(path):
         (problems if isinstance(item, ImportProblem) else pairs).append(item)
-    return pairs, problems
+    first_of: dict[str, int] = {}
+    unique = []
+    for pair in pairs:
+        first = first_of.setdefault(dedup_key_for(pair, ""), pair.line)
+        if first == pair.line:
+            unique.append(pair)
+        else:
+            problems.append(_repeat_problem(pair.line, first))
+    return unique, sorted(problems, key=lambda p: p.line)
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -695,17 +763,38 @@ class _PairsScan:
 
 
 def _validate_pairs(path: Path, skip_invalid: bool) -> _PairsScan:
-    """Read the whole file once; a bad line (unless ``skip_invalid``) or no good line at all raises
-    ``InvalidPairsError`` before anything is written."""
+    """Read the whole file once; a bad line (a pair repeating an earlier line's too, unless
+    ``skip_invalid``) or no good line at all raises ``InvalidPairsError`` before anything is written."""
     scan = _PairsScan(problems=[], bad=0, valid=0, tasks=set())
-    for item in scan_pairs(path):
-        if item.__class__ is ImportProblem:
-            scan.bad += 1
-            if len(scan.problems) < MAX_KEPT_PROBLEMS:
-                scan.problems.append(item)
-        else:
-            scan.valid += 1
-            scan.tasks.add(item.task)
+    finder = _RepeatFinder()
+    try:
+        for item in scan_pairs(path):
+            if item.__class__ is ImportProblem:
+                scan.bad += 1
+                if len(scan.problems) < MAX_KEPT_PROBLEMS:
+                    scan.problems.append(item)
+            else:
+                scan.valid += 1
+                scan.tasks.add(item.task)
+                finder.add(item)
+        repeats = 0
+
+        def counted() -> Iterator[tuple[int, int]]:
+            nonlocal repeats
+            for repeat in finder.repeats():
+                repeats += 1
+                yield repeat
+
+        first_repeats = heapq.nsmallest(MAX_KEPT_PROBLEMS, counted())
+    finally:
+        finder.close()
+    if repeats:
+        scan.bad += repeats
+        scan.valid -= repeats
+        listed = heapq.merge(
+            scan.problems, (_repeat_problem(*r) for r in first_repeats), key=lambda p: p.line
+        )
+        scan.problems = list(itertools.islice(listed, MAX_KEPT_PROBLEMS))
     if scan.bad and not skip_invalid:
         raise InvalidPairsError(
             path, scan.problems, hint="; fix them, or pass --skip-invalid to import the rest", total=scan.bad
@@ -735,12 +824,13 @@ def _write_pairs(
     progress: Callable[[int], None] | None,
 ) -> _PairsWritten:
     """Read the file again and write its good pairs (and their labels) in transactions of
-    ``IMPORT_CHUNK`` pairs, telling ``progress`` after each; labels are stamped ``ts``."""
+    ``IMPORT_CHUNK`` pairs, telling ``progress`` after each; labels are stamped ``ts``. A pair
+    repeating an earlier line's (``--skip-invalid``) is kept from the log by its ``dedup_key``."""
     written = _PairsWritten()
     with ExactInserter(db_path, waiting=waiting) as inserter:
         chunk: list[tuple] = []
         chunk_pairs = 0
-        chunk_labels: list[HumanLabel] = []
+        chunk_labels: dict[str, HumanLabel] = {}  # by request id: a repeated pair's label is not its own
 
         def write() -> None:
             nonlocal chunk_pairs
@@ -752,7 +842,7 @@ def _write_pairs(
             written.handled += chunk_pairs
             # A pair's label is stored with the pair the first time it is written, so a second
             # import of the same file adds no label twice.
-            written.labels += add_labels(db_path, [lab for lab in chunk_labels if lab.request_id in new])
+            written.labels += add_labels(db_path, [lab for rid, lab in chunk_labels.items() if rid in new])
             chunk.clear()
             chunk_labels.clear()
             chunk_pairs = 0
@@ -766,10 +856,9 @@ def _write_pairs(
             rows = rows_of(pair)
             chunk += rows
             chunk_pairs += 1
-            if pair.label is not None:
-                chunk_labels.append(
-                    pair.label.model_copy(update={"request_id": rows[0][_REQUEST_ID], "ts": ts})
-                )
+            if pair.label is not None and rows[0][_REQUEST_ID] not in chunk_labels:
+                request_id = rows[0][_REQUEST_ID]
+                chunk_labels[request_id] = pair.label.model_copy(update={"request_id": request_id, "ts": ts})
             if chunk_pairs >= IMPORT_CHUNK:
                 write()
         if chunk:
