@@ -435,6 +435,11 @@ def test_a_body_past_the_bytes_in_flight_bound_gets_a_529_and_is_read_once_there
         time.sleep(0.3)
         api.enqueue(answer("safe", 0.9))
         assert _post_hello(port)[0] == 200
+        # The handler gives its body's bytes back once its reply is written, which the client may
+        # read a moment before: wait for it (every body is given back), without a fixed sleep.
+        deadline = time.monotonic() + 10
+        while server.bounds.bytes_in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert server.bounds.bytes_in_flight == 0
     finally:
         server.shutdown()
