@@ -6,6 +6,7 @@ and ``loopback``, the stand-in API served over HTTP on a loopback port (``standi
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -13,7 +14,14 @@ from urllib.parse import quote
 
 import pytest
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+TESTS_DIR = Path(__file__).resolve().parent
+# Engine tests sit at the top of tests/, command and app tests in tests/commands/; the helper
+# modules (tui_helpers, review_helpers) and the few names one test file takes from another are
+# importable from both.
+for _folder in (TESTS_DIR, TESTS_DIR / "commands"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+DATA_DIR = TESTS_DIR / "data"
 # 369 real date-arithmetic pairs (gpt-3.5-turbo vs gpt-4); see tests/data/README.md.
 DATE_FILE = DATA_DIR / "date_gpt35_gpt4.jsonl"
 
