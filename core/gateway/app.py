@@ -120,11 +120,7 @@ class Gateway:
             return
         body = await _read_body(receive, self.config.max_body_bytes)
         if body is None:
-            limit = self.config.max_body_bytes
-            await _respond(
-                send,
-                *error_body(413, "request_too_large", f"Request exceeds the maximum size of {limit} bytes."),
-            )
+            await _respond(send, *self._too_large())
             return
         await self._forward(scope, receive, send, body, headers)
 
@@ -144,9 +140,13 @@ class Gateway:
             )
         length = headers.get("content-length", "").strip()
         if length.isdigit() and int(length) > self.config.max_body_bytes:
-            limit = self.config.max_body_bytes
-            return error_body(413, "request_too_large", f"Request exceeds the maximum size of {limit} bytes.")
+            return self._too_large()
         return None
+
+    def _too_large(self) -> tuple:
+        """The 413 of a body over the limit: declared so, or found so while reading it."""
+        limit = self.config.max_body_bytes
+        return error_body(413, "request_too_large", f"Request exceeds the maximum size of {limit} bytes.")
 
     async def _forward(
         self, scope: dict, receive: Callable, send: Callable, body: bytes, headers: dict
